@@ -1,0 +1,168 @@
+// Package storage defines the contract between strata and the engines that
+// hold its bytes, in the spirit of database/sql/driver: a backend stores
+// opaque document records and ordered index entries, and knows nothing of
+// schemas, validators or migrations.
+//
+// Backends register themselves by URL scheme with Register, as database/sql
+// drivers do, and are opened with Open:
+//
+//	import _ "github.com/strata-db/strata/storage/sqlite"
+//	b, err := storage.Open(ctx, "sqlite:app.db")
+//
+// Every transaction is serializable. Keys compare as unsigned bytes
+// (memcmp), on every backend.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// ErrNotFound is returned by Tx.Get when no record has the requested id.
+var ErrNotFound = errors.New("storage: not found")
+
+// ErrConflict is wrapped by errors that mean "the transaction lost a
+// serialization race and may succeed if retried from the start" (a
+// PostgreSQL serialization failure or deadlock, SQLITE_BUSY on a snapshot
+// upgrade). The layer above retries transaction functions on it.
+var ErrConflict = errors.New("storage: transaction conflict, retry")
+
+// ErrReadOnly is returned by write methods of a read-only transaction.
+var ErrReadOnly = errors.New("storage: write in a read-only transaction")
+
+// ErrTxDone is returned by any method of a transaction that has already
+// committed or rolled back.
+var ErrTxDone = errors.New("storage: transaction already committed or rolled back")
+
+// A Driver opens backends for one URL scheme.
+type Driver interface {
+	// Open opens (creating if needed) the store named by url, whose scheme
+	// is the one the driver registered under.
+	Open(ctx context.Context, url string) (Backend, error)
+}
+
+// Backend is an open store. It is safe for concurrent use.
+type Backend interface {
+	// Begin starts a transaction. A read-only transaction sees one
+	// consistent snapshot; a writable one is serializable with every
+	// other transaction on the store, in every process.
+	Begin(ctx context.Context, writable bool) (Tx, error)
+	// Close releases the backend's resources. Transactions still open
+	// when Close is called fail.
+	Close() error
+}
+
+// Range is a half-open key range [Start, End). A nil Start is unbounded
+// below; a nil End is unbounded above.
+type Range struct {
+	Start, End []byte
+}
+
+// ScanRequest describes an index scan.
+type ScanRequest struct {
+	Table string
+	Index string // an index name; entries were written with PutIndex
+	Range Range
+	// Reverse scans from the end of the range towards its start.
+	Reverse bool
+	// Limit caps the number of entries returned; 0 means no limit.
+	Limit int
+	// KeysOnly leaves Entry.Body nil, saving the document read.
+	KeysOnly bool
+}
+
+// Entry is one index entry returned by a scan, joined with the document
+// record it points to.
+type Entry struct {
+	Key  []byte // the index key
+	ID   []byte // the document id the entry points to
+	Body []byte // the document record, nil if KeysOnly or the record is missing
+}
+
+// Tx is a transaction. It is not safe for concurrent use. Byte slices
+// passed in may be retained by the transaction until it ends and must not
+// be modified by the caller; byte slices returned belong to the caller.
+type Tx interface {
+	// Get returns the record of the document id in table, or ErrNotFound.
+	Get(table string, id []byte) ([]byte, error)
+	// Put inserts or replaces the record of document id in table.
+	Put(table string, id, body []byte) error
+	// Delete removes the record of document id; deleting a missing record
+	// is not an error.
+	Delete(table string, id []byte) error
+	// PutIndex inserts or replaces the entry key -> id of index in table.
+	PutIndex(table, index string, key, id []byte) error
+	// DeleteIndex removes the entry key of index in table; removing a
+	// missing entry is not an error.
+	DeleteIndex(table, index string, key []byte) error
+	// Scan returns the entries of an index within a range, in key order
+	// (or reverse key order), each joined with its document's record.
+	Scan(req ScanRequest) ([]Entry, error)
+	// Tables lists the tables that hold at least one document, sorted.
+	Tables() ([]string, error)
+	// DropTable removes every record and index entry of table.
+	DropTable(table string) error
+	// DropIndex removes every entry of one index of table.
+	DropIndex(table, index string) error
+	// Commit makes the transaction's writes durable and visible, or
+	// returns an error (wrapping ErrConflict if a retry may succeed) and
+	// leaves nothing behind.
+	Commit() error
+	// Rollback discards the transaction. Rollback after Commit is a no-op.
+	Rollback() error
+}
+
+var (
+	driversMu sync.RWMutex
+	drivers   = map[string]Driver{}
+)
+
+// Register makes a driver available under a URL scheme ("sqlite",
+// "postgres"). It panics if called twice for the same scheme or with a nil
+// driver, like database/sql.Register: both are programming errors.
+func Register(scheme string, d Driver) {
+	driversMu.Lock()
+	defer driversMu.Unlock()
+	if d == nil {
+		panic("storage: Register driver is nil")
+	}
+	if _, dup := drivers[scheme]; dup {
+		panic("storage: Register called twice for scheme " + scheme)
+	}
+	drivers[scheme] = d
+}
+
+// Drivers returns the registered URL schemes, sorted.
+func Drivers() []string {
+	driversMu.RLock()
+	defer driversMu.RUnlock()
+	names := make([]string, 0, len(drivers))
+	for n := range drivers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Open opens the store named by url with the driver registered for its
+// scheme: "sqlite:PATH", "postgres://..." (also "postgresql://...").
+func Open(ctx context.Context, url string) (Backend, error) {
+	scheme, _, ok := strings.Cut(url, ":")
+	if !ok || scheme == "" {
+		return nil, fmt.Errorf("storage: open %q: no scheme (want sqlite:PATH or postgres://...)", url)
+	}
+	if scheme == "postgresql" {
+		scheme = "postgres"
+	}
+	driversMu.RLock()
+	d, found := drivers[scheme]
+	driversMu.RUnlock()
+	if !found {
+		return nil, fmt.Errorf("storage: open %q: unknown scheme %q (registered: %s; forgot an import?)", url, scheme, strings.Join(Drivers(), ", "))
+	}
+	return d.Open(ctx, url)
+}
