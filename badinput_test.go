@@ -1,0 +1,264 @@
+package strata_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/cli"
+	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/v"
+	"github.com/strata-db/strata/value"
+)
+
+// TestBadInput feeds malformed schemas, schema files, documents, ids,
+// cursors, filters and JSONL lines to a populated database. Each must fail
+// with an error that names what was wrong and where, and leave the
+// database byte-for-byte as it was.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.db")
+	db, err := strata.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := strata.NewSchema(
+		strata.Table("users", v.Object{
+			"name":     v.String(),
+			"age":      v.Optional(v.Int64()),
+			"settings": v.Optional(v.Object{"theme": v.String()}),
+			"tags":     v.Optional(v.Array(v.String())),
+		}).Index("by_name", "name"),
+		strata.Table("posts", v.Object{"authorId": v.ID("users"), "title": v.String()}),
+	)
+	setSchema(t, db, s, err)
+	uids := insert(t, db, "users", strata.Doc{"name": "Ada"}, strata.Doc{"name": "Grace", "age": int64(40)})
+	pids := insert(t, db, "posts", strata.Doc{"authorId": uids[0], "title": "Hello"})
+	var cursor string
+	query(t, db, func(tx *strata.Tx) error {
+		p, err := tx.Table("users").Paginate(1, "")
+		cursor = p.ContinueCursor
+		return err
+	})
+	mutateErr := func(fn func(tx *strata.Tx) error) error { return db.Mutation(ctx, fn) }
+	queryErr := func(fn func(tx *strata.Tx) error) error { return db.Query(ctx, fn) }
+	writeFile := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	runCLI := func(args ...string) error {
+		db.Close() // the CLI opens the file itself
+		defer func() { db, _ = strata.Open(ctx, "sqlite:"+path) }()
+		var out, errOut bytes.Buffer
+		err := cli.Run(ctx, append([]string{"--db", "sqlite:" + path}, args...), &out, &errOut)
+		if err != nil && !strings.HasPrefix(errOut.String(), "strata: ") {
+			t.Errorf("CLI error not on stderr as 'strata: ...': %q", errOut.String())
+		}
+		return err
+	}
+	otherTableID := value.NewID("posts")
+	cases := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		// Schema definitions in Go.
+		{"schema: duplicate index", func() error {
+			_, err := strata.NewSchema(strata.Table("t", v.Object{"a": v.String()}).Index("by_a", "a").Index("by_a", "a"))
+			return err
+		}, "by_a"},
+		{"schema: reserved index name", func() error {
+			_, err := strata.NewSchema(strata.Table("t", v.Object{"a": v.String()}).Index("by_id", "a"))
+			return err
+		}, "by_id"},
+		{"schema: empty index", func() error {
+			_, err := strata.NewSchema(strata.Table("t", v.Object{"a": v.String()}).Index("by_nothing"))
+			return err
+		}, "by_nothing"},
+		{"schema: system table name", func() error {
+			_, err := strata.NewSchema(strata.Table("_t", v.Object{"a": v.String()}))
+			return err
+		}, "_t"},
+		{"schema: reserved field", func() error {
+			_, err := strata.NewSchema(strata.Table("t", v.Object{"_secret": v.String()}))
+			return err
+		}, "_secret"},
+		{"schema: index on unknown field", func() error {
+			_, err := strata.NewSchema(strata.Table("t", v.Object{"a": v.String()}).Index("by_b", "b"))
+			return err
+		}, `"b"`},
+		{"schema: id of unknown table", func() error {
+			_, err := strata.NewSchema(strata.Table("t", v.Object{"a": v.ID("nope")}))
+			return err
+		}, "nope"},
+		{"schema: too many index fields", func() error {
+			fields := v.Object{}
+			var names []string
+			for i := 0; i < 17; i++ {
+				n := string(rune('a'+i)) + "x"
+				fields[n] = v.String()
+				names = append(names, n)
+			}
+			_, err := strata.NewSchema(strata.Table("t", fields).Index("by_all", names...))
+			return err
+		}, "16"},
+		{"schema: long index name", func() error {
+			_, err := strata.NewSchema(strata.Table("t", v.Object{"a": v.String()}).Index("by_"+strings.Repeat("x", 70), "a"))
+			return err
+		}, "64"},
+		// Schema files.
+		{"schema file: not JSON", func() error { return runCLI("schema", "set", writeFile("a.json", "{tables:")) }, "a.json"},
+		{"schema file: unknown type", func() error {
+			return runCLI("schema", "set", writeFile("b.json", `{"tables":{"users":{"fields":{"name":"strin"}}}}`))
+		}, "strin"},
+		{"schema file: unknown key", func() error {
+			_, err := schema.Parse([]byte(`{"tables":{},"extra":1}`))
+			return err
+		}, "extra"},
+		{"schema set: data does not satisfy", func() error {
+			bad, _ := strata.NewSchema(strata.Table("users", v.Object{"name": v.String(), "age": v.Int64()}))
+			return db.SetSchema(ctx, bad)
+		}, "age"},
+		// Documents.
+		{"doc: wrong type", func() error {
+			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"name": int64(1)}); return err })
+		}, "name: expected string, found int64"},
+		{"doc: nested wrong type", func() error {
+			return mutateErr(func(tx *strata.Tx) error {
+				return tx.Patch(uids[0], strata.Patch{"settings": map[string]any{"theme": true}})
+			})
+		}, "settings.theme: expected string, found boolean"},
+		{"doc: array element", func() error {
+			return mutateErr(func(tx *strata.Tx) error {
+				return tx.Patch(uids[0], strata.Patch{"tags": []any{"a", 2.0}})
+			})
+		}, "tags[1]"},
+		{"doc: unknown field", func() error {
+			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"name": "x", "nick": "y"}); return err })
+		}, "nick"},
+		{"doc: missing required", func() error {
+			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"age": int64(3)}); return err })
+		}, "name"},
+		{"doc: int where int64 expected", func() error {
+			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"name": "x", "age": 3}); return err })
+		}, "age"},
+		{"doc: float where int64 expected", func() error {
+			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"name": "x", "age": 3.0}); return err })
+		}, "age: expected int64, found number"},
+		{"doc: system field on insert", func() error {
+			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"name": "x", "_id": "y"}); return err })
+		}, "_id"},
+		{"doc: patch system field", func() error {
+			return mutateErr(func(tx *strata.Tx) error { return tx.Patch(uids[0], strata.Patch{"_creationTime": 1.0}) })
+		}, "_creationTime"},
+		{"doc: write to system table", func() error {
+			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("_schemas", strata.Doc{}); return err })
+		}, "system table"},
+		{"doc: bad table name", func() error {
+			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("a-b", strata.Doc{}); return err })
+		}, "a-b"},
+		{"doc: $ field name", func() error {
+			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("free", strata.Doc{"$x": 1.0}); return err })
+		}, "$x"},
+		{"doc: second write fails, first rolled back", func() error {
+			return mutateErr(func(tx *strata.Tx) error {
+				if _, err := tx.Insert("users", strata.Doc{"name": "ok"}); err != nil {
+					return err
+				}
+				_, err := tx.Insert("users", strata.Doc{"name": 1.0})
+				return err
+			})
+		}, "name"},
+		// Ids.
+		{"id: corrupted", func() error {
+			bad := []byte(uids[0])
+			bad[len(bad)/2] ^= 1
+			return queryErr(func(tx *strata.Tx) error { _, err := tx.Get(strata.ID(bad)); return err })
+		}, "invalid id"},
+		{"id: garbage", func() error {
+			return queryErr(func(tx *strata.Tx) error { _, err := tx.Get("not an id!"); return err })
+		}, "invalid id"},
+		{"id: wrong table in v.ID", func() error {
+			return mutateErr(func(tx *strata.Tx) error {
+				_, err := tx.Insert("posts", strata.Doc{"authorId": otherTableID, "title": "x"})
+				return err
+			})
+		}, "authorId"},
+		{"id: wrong table in by_id", func() error {
+			return queryErr(func(tx *strata.Tx) error {
+				_, err := tx.Table("users").WithIndex("by_id", strata.Eq("_id", pids[0])).First()
+				return err
+			})
+		}, "posts"},
+		// Cursors.
+		{"cursor: garbage", func() error {
+			return queryErr(func(tx *strata.Tx) error { _, err := tx.Table("users").Paginate(1, "%%%"); return err })
+		}, "cursor"},
+		{"cursor: truncated", func() error {
+			return queryErr(func(tx *strata.Tx) error { _, err := tx.Table("users").Paginate(1, cursor[:5]); return err })
+		}, "cursor"},
+		{"cursor: other query", func() error {
+			return queryErr(func(tx *strata.Tx) error { _, err := tx.Table("posts").Paginate(1, cursor); return err })
+		}, "different query"},
+		{"cursor: bad page size", func() error {
+			return queryErr(func(tx *strata.Tx) error { _, err := tx.Table("users").Paginate(0, ""); return err })
+		}, "numItems"},
+		// Filters.
+		{"filter: unsupported value", func() error {
+			return queryErr(func(tx *strata.Tx) error {
+				_, err := tx.Table("users").Filter(strata.Field("age").Gt(int32(3))).Collect()
+				return err
+			})
+		}, "int32"},
+		{"filter: empty path part", func() error {
+			return queryErr(func(tx *strata.Tx) error {
+				_, err := tx.Table("users").Filter(strata.Field("settings..theme").Eq("x")).Collect()
+				return err
+			})
+		}, "settings..theme"},
+		// JSONL lines.
+		{"jsonl: not JSON", func() error {
+			return runCLI("import", "users", writeFile("a.jsonl", "{\"name\":\"ok\"}\n{name: 1}\n"))
+		}, "a.jsonl:2"},
+		{"jsonl: invalid document", func() error {
+			return runCLI("import", "users", writeFile("b.jsonl", "{\"name\":\"ok\"}\n\n{\"name\":\"ok2\"}\n{\"name\":5}\n"))
+		}, "b.jsonl:4"},
+		{"jsonl: bad $integer", func() error {
+			return runCLI("import", "users", writeFile("c.jsonl", `{"name":"x","age":{"$integer":"12x"}}`+"\n"))
+		}, "c.jsonl:1"},
+		{"jsonl: duplicate _id", func() error {
+			return runCLI("import", "users", writeFile("d.jsonl", `{"name":"x","_id":"`+string(uids[0])+`"}`+"\n"))
+		}, "already exists"},
+		{"jsonl: _id of another table", func() error {
+			return runCLI("import", "users", writeFile("e.jsonl", `{"name":"x","_id":"`+string(pids[0])+`"}`+"\n"))
+		}, "e.jsonl:1"},
+		{"jsonl: not an object", func() error {
+			return runCLI("import", "users", writeFile("f.jsonl", "[1,2]\n"))
+		}, "f.jsonl:1"},
+	}
+	if len(cases) < 25 {
+		t.Fatalf("only %d bad inputs", len(cases))
+	}
+	before := dump(t, db)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.run()
+			if err == nil {
+				t.Fatalf("no error, want one containing %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not name %q", err, c.want)
+			}
+			if after := dump(t, db); !bytes.Equal(before, after) {
+				t.Errorf("the database changed")
+			}
+		})
+	}
+}

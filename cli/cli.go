@@ -1,0 +1,101 @@
+// Package cli is the strata command line. cmd/strata runs it as is;
+// applications that embed strata can run it from their own binary with
+// Main, so operators get the same commands against the application's
+// database.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-db/strata"
+)
+
+// Main runs the strata command line with os.Args and exits: 0 on success,
+// 1 on any error or refusal, with the error on stderr in one line that
+// starts with "strata: ".
+func Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+// Run runs the command line with args, writing results to stdout and
+// errors to stderr, and returns the error it reported.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	app := &app{stdout: stdout, stderr: stderr}
+	root := app.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "strata: ")
+		msg = strings.ReplaceAll(msg, "\n", "; ")
+		fmt.Fprintf(stderr, "strata: %s\n", msg)
+	}
+	return err
+}
+
+// app holds the global flags and the open database of one invocation.
+type app struct {
+	stdout, stderr io.Writer
+	dbURL          string
+	json           bool
+	db             *strata.DB
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "strata",
+		Short:         "strata: a document database whose schema can change while the service runs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPostRunE: func(cmd *cobra.Command, args []string) error {
+			if a.db != nil {
+				return a.db.Close()
+			}
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&a.dbURL, "db", "sqlite:./strata.db", "database URL: sqlite:PATH or postgres://...")
+	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON on stdout")
+	root.AddCommand(
+		a.schemaCommand(),
+		a.dataCommand(),
+		a.importCommand(),
+		a.exportCommand(),
+		a.demoCommand(),
+	)
+	return root
+}
+
+// open opens the database named by --db, once per invocation.
+func (a *app) open(ctx context.Context) (*strata.DB, error) {
+	if a.db != nil {
+		return a.db, nil
+	}
+	db, err := strata.Open(ctx, a.dbURL)
+	if err != nil {
+		return nil, err
+	}
+	a.db = db
+	return db, nil
+}
+
+// errUsage marks errors in how a command was called.
+var errUsage = errors.New("usage")
+
+func usageErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+}

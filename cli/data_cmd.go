@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/value"
+)
+
+func (a *app) dataCommand() *cobra.Command {
+	var (
+		limit int
+		index string
+		eqs   []string
+		order string
+	)
+	cmd := &cobra.Command{
+		Use:   "data TABLE",
+		Short: "print documents of a table",
+		Long: `Print documents of TABLE in _creationTime order, or in the order of an index.
+
+--eq field=value restricts an index range with equalities on the index's
+leading fields, in order. A value is read in strata's JSON form when it is
+valid JSON (5 is a number, {"$integer":"5"} an int64, true a boolean) and
+as a string otherwise.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			table := args[0]
+			if limit < 0 {
+				return usageErrorf("--limit must not be negative")
+			}
+			if len(eqs) > 0 && index == "" {
+				return usageErrorf("--eq needs --index NAME")
+			}
+			var ord strata.Order
+			switch order {
+			case "asc", "":
+				ord = strata.Asc
+			case "desc":
+				ord = strata.Desc
+			default:
+				return usageErrorf("--order must be asc or desc, not %q", order)
+			}
+			var rng []strata.RangeExpr
+			for _, e := range eqs {
+				field, raw, ok := strings.Cut(e, "=")
+				if !ok || field == "" {
+					return usageErrorf("--eq %q: want field=value", e)
+				}
+				rng = append(rng, strata.Eq(field, parseCLIValue(raw)))
+			}
+			db, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var docs []strata.Doc
+			err = db.Query(cmd.Context(), func(tx *strata.Tx) error {
+				q := tx.Table(table).Order(ord)
+				if index != "" {
+					q = q.WithIndex(index, rng...)
+				}
+				var err error
+				if limit > 0 {
+					docs, err = q.Take(limit)
+				} else {
+					docs, err = q.Collect()
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSONArray(docs)
+			}
+			return a.printTable(docs)
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 100, "print at most N documents (0: all)")
+	cmd.Flags().StringVar(&index, "index", "", "read through this index")
+	cmd.Flags().StringArrayVar(&eqs, "eq", nil, "field=value equality on the index's next field (repeatable)")
+	cmd.Flags().StringVar(&order, "order", "asc", "asc or desc")
+	return cmd
+}
+
+// parseCLIValue reads a command-line value: strata's JSON form if it is
+// valid JSON, else the raw string.
+func parseCLIValue(raw string) any {
+	if x, err := value.ParseJSON([]byte(raw)); err == nil {
+		return x
+	}
+	return raw
+}
+
+func (a *app) printJSONArray(docs []strata.Doc) error {
+	var b []byte
+	b = append(b, '[')
+	for i, d := range docs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = value.AppendJSON(b, map[string]any(d)); err != nil {
+			return err
+		}
+	}
+	b = append(b, "]\n"...)
+	_, err := a.stdout.Write(b)
+	return err
+}
+
+// printTable prints documents as aligned columns: _id, then the other
+// fields sorted, values in JSON form, long values cut.
+func (a *app) printTable(docs []strata.Doc) error {
+	if len(docs) == 0 {
+		fmt.Fprintln(a.stdout, "(no documents)")
+		return nil
+	}
+	cols := map[string]bool{}
+	for _, d := range docs {
+		for k := range d {
+			if k != strata.FieldID && k != strata.FieldCreationTime {
+				cols[k] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(cols))
+	for k := range cols {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	names = append([]string{strata.FieldID}, names...)
+	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(names, "\t"))
+	for _, d := range docs {
+		cells := make([]string, len(names))
+		for i, k := range names {
+			x, ok := d[k]
+			if !ok {
+				cells[i] = "-"
+				continue
+			}
+			if s, isStr := x.(string); isStr {
+				cells[i] = s
+			} else if id, isID := x.(strata.ID); isID {
+				cells[i] = string(id)
+			} else {
+				b, err := value.MarshalJSON(x)
+				if err != nil {
+					return err
+				}
+				cells[i] = string(b)
+			}
+			if len(cells[i]) > 40 {
+				cells[i] = cells[i][:37] + "..."
+			}
+			cells[i] = strings.ReplaceAll(cells[i], "\t", " ")
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "(%d document(s))\n", len(docs))
+	return nil
+}

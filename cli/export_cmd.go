@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"bufio"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/value"
+)
+
+// tableField tags each line of a multi-table export with its table.
+const tableField = "_table"
+
+func (a *app) exportCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "export [TABLE...]",
+		Short: "write documents as JSON Lines to standard output",
+		Long: `Write every document of the named tables (default: every table that holds
+documents, system tables included) to standard output, one JSON document per
+line, in the lossless JSON form (int64 as {"$integer":"..."}, bytes as
+{"$bytes":"..."}). With more than one table each line carries "_table".
+The export is one consistent snapshot.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriterSize(a.stdout, 64<<10)
+			err = db.Query(cmd.Context(), func(tx *strata.Tx) error {
+				tables := args
+				if len(tables) == 0 {
+					var err error
+					if tables, err = tx.Tables(); err != nil {
+						return err
+					}
+				}
+				tag := len(tables) > 1
+				var line []byte
+				for _, t := range tables {
+					err := tx.Table(t).Each(func(d strata.Doc) error {
+						m := map[string]any(d)
+						if tag {
+							m[tableField] = t
+						}
+						var err error
+						line, err = value.AppendJSON(line[:0], m)
+						if err != nil {
+							return err
+						}
+						line = append(line, '\n')
+						_, err = w.Write(line)
+						return err
+					})
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return w.Flush()
+		},
+	}
+}

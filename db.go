@@ -1,0 +1,162 @@
+package strata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/storage"
+
+	// The embedded backend is always available.
+	_ "github.com/strata-db/strata/storage/sqlite"
+)
+
+// DB is a handle on a strata database. It is safe for concurrent use by
+// many goroutines; open it once and share it.
+type DB struct {
+	backend storage.Backend
+	url     string
+
+	mu       sync.RWMutex
+	schema   *schema.Schema // active schema; nil until one is set
+	schemaAt []byte         // key of the _schemas document schema was loaded from
+	closed   bool
+
+	maxRetries int
+}
+
+// Open opens the database at url, creating it if it does not exist:
+// "sqlite:PATH" for the embedded store (a bare path is taken as a SQLite
+// file), or a PostgreSQL URL once that backend is registered.
+func Open(ctx context.Context, url string) (*DB, error) {
+	if !strings.Contains(url, ":") || strings.HasPrefix(url, "/") || strings.HasPrefix(url, ".") {
+		url = "sqlite:" + url
+	}
+	b, err := storage.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("strata: open: %w", err)
+	}
+	db := &DB{backend: b, url: url, maxRetries: 20}
+	// Load the active schema once so read transactions start with it.
+	if err := db.Query(ctx, func(tx *Tx) error { return nil }); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := db.refreshSchema(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database. Transactions still running fail.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return nil
+	}
+	db.closed = true
+	db.mu.Unlock()
+	return db.backend.Close()
+}
+
+// Backend returns the storage backend, for tools and benchmarks that work
+// below the document layer.
+func (db *DB) Backend() storage.Backend { return db.backend }
+
+// Schema returns the active schema, or nil if none has been set. The
+// result must not be modified.
+func (db *DB) Schema() *schema.Schema {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.schema
+}
+
+// Query runs fn in a read-only transaction that sees one consistent
+// snapshot of the database. fn's error is returned; a panic in fn ends the
+// transaction and continues.
+func (db *DB) Query(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.run(ctx, false, fn)
+}
+
+// Mutation runs fn in a serializable read-write transaction that commits
+// if fn returns nil and rolls back if it returns an error or panics (the
+// panic continues after the rollback). If the transaction loses a
+// serialization race, fn runs again from the start in a new transaction
+// (with jittered backoff, a bounded number of times), so fn must not have
+// effects outside the transaction other than through its result.
+func (db *DB) Mutation(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.run(ctx, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, writable bool, fn func(tx *Tx) error) error {
+	backoff := time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := db.runOnce(ctx, writable, fn)
+		if err == nil || !errors.Is(err, storage.ErrConflict) {
+			return err
+		}
+		if attempt >= db.maxRetries {
+			return fmt.Errorf("strata: transaction gave up after %d conflicting attempts: %w", attempt+1, err)
+		}
+		d := backoff/2 + rand.N(backoff)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("strata: transaction retry: %w", ctx.Err())
+		case <-time.After(d):
+		}
+		if backoff < 100*time.Millisecond {
+			backoff *= 2
+		}
+	}
+}
+
+func (db *DB) runOnce(ctx context.Context, writable bool, fn func(tx *Tx) error) (err error) {
+	db.mu.RLock()
+	closed, sch := db.closed, db.schema
+	db.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	st, err := db.backend.Begin(ctx, writable)
+	if err != nil {
+		return fmt.Errorf("strata: begin: %w", err)
+	}
+	tx := &Tx{db: db, st: st, ctx: ctx, writable: writable, schema: sch}
+	committed := false
+	defer func() {
+		if !committed {
+			st.Rollback()
+		}
+	}()
+	if writable {
+		// A write transaction validates against the schema that is active
+		// at its own snapshot, and reading it makes a concurrent schema
+		// change conflict with this transaction.
+		if err := tx.loadSchema(); err != nil {
+			return err
+		}
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if !writable {
+		return nil
+	}
+	if err := st.Commit(); err != nil {
+		return fmt.Errorf("strata: commit: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+// refreshSchema reloads the active schema in a short write-free read.
+func (db *DB) refreshSchema(ctx context.Context) error {
+	return db.Query(ctx, func(tx *Tx) error { return tx.loadSchema() })
+}

@@ -1,0 +1,127 @@
+package strata
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+
+	"github.com/strata-db/strata/storage"
+)
+
+// Page is one page of a paginated query.
+type Page struct {
+	Page []Doc
+	// IsDone reports that the query has no documents after this page.
+	IsDone bool
+	// ContinueCursor resumes the query after this page. It is opaque and
+	// valid only for the same query (table, index, range, order, filter).
+	ContinueCursor string
+}
+
+// ErrInvalidCursor is wrapped by the error of Paginate given a cursor that
+// is malformed or belongs to another query.
+var ErrInvalidCursor = errors.New("invalid cursor")
+
+const cursorVersion = 1
+
+// Paginate returns up to numItems documents starting after cursor ("" for
+// the first page). Pagination is stable under concurrent writes: a
+// document present for the whole pagination is returned exactly once,
+// because each cursor holds the position (the unique index key) of the
+// last document read, not an offset. Documents inserted or deleted during
+// the pagination may or may not appear.
+func (q *Query) Paginate(numItems int, cursor string) (Page, error) {
+	if numItems <= 0 {
+		return Page{}, q.errorf("paginate: numItems must be positive, got %d", numItems)
+	}
+	ix, r, err := q.resolve()
+	if err != nil {
+		return Page{}, err
+	}
+	if ix.Name == indexByID {
+		return Page{}, q.errorf("paginate: by_id cannot be paginated")
+	}
+	h := q.fingerprint(ix.Name, r)
+	var after []byte
+	if cursor != "" {
+		after, err = decodeCursor(cursor, h, r)
+		if err != nil {
+			return Page{}, q.errorf("paginate: %w", err)
+		}
+	}
+	page := Page{}
+	var last []byte
+	done, err := q.scan(after, func(key []byte, d Doc) bool {
+		page.Page = append(page.Page, d)
+		last = key
+		return len(page.Page) < numItems
+	}, numItems)
+	if err != nil {
+		return Page{}, err
+	}
+	page.IsDone = done
+	if last == nil {
+		last = after
+	}
+	page.ContinueCursor = encodeCursor(h, last)
+	return page, nil
+}
+
+// fingerprint identifies the query a cursor belongs to.
+func (q *Query) fingerprint(index string, r storage.Range) uint64 {
+	f := fnv.New64a()
+	fmt.Fprintf(f, "%s\x00%s\x00%d\x00%x\x00%x\x00", q.table, index, q.order, r.Start, r.End)
+	if q.filter != nil {
+		f.Write([]byte(q.filter.String()))
+	}
+	return f.Sum64()
+}
+
+// A cursor is base64url(version | fingerprint(8) | flag | key): flag 0 is
+// "from the start" (no key), 1 is "after key".
+func encodeCursor(h uint64, after []byte) string {
+	b := make([]byte, 0, 10+len(after))
+	b = append(b, cursorVersion)
+	b = binary.BigEndian.AppendUint64(b, h)
+	if after == nil {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+		b = append(b, after...)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string, h uint64, r storage.Range) ([]byte, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not a cursor (bad encoding)", ErrInvalidCursor)
+	}
+	if len(b) < 10 {
+		return nil, fmt.Errorf("%w: truncated", ErrInvalidCursor)
+	}
+	if b[0] != cursorVersion {
+		return nil, fmt.Errorf("%w: unknown cursor version %d", ErrInvalidCursor, b[0])
+	}
+	if binary.BigEndian.Uint64(b[1:9]) != h {
+		return nil, fmt.Errorf("%w: it belongs to a different query (another table, index, range, order or filter)", ErrInvalidCursor)
+	}
+	switch b[9] {
+	case 0:
+		if len(b) != 10 {
+			return nil, fmt.Errorf("%w: trailing bytes", ErrInvalidCursor)
+		}
+		return nil, nil
+	case 1:
+	default:
+		return nil, fmt.Errorf("%w: bad flag", ErrInvalidCursor)
+	}
+	key := b[10:]
+	if len(key) == 0 || r.Start != nil && bytes.Compare(key, r.Start) < 0 || r.End != nil && bytes.Compare(key, r.End) >= 0 {
+		return nil, fmt.Errorf("%w: position outside the query's range", ErrInvalidCursor)
+	}
+	return key, nil
+}

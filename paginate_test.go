@@ -1,0 +1,175 @@
+package strata_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/strata-db/strata"
+)
+
+func paginateAll(t testing.TB, db *strata.DB, n int, build func(tx *strata.Tx) *strata.Query, between func(page int)) []strata.Doc {
+	t.Helper()
+	var out []strata.Doc
+	cursor := ""
+	for page := 0; ; page++ {
+		var p strata.Page
+		query(t, db, func(tx *strata.Tx) error {
+			var err error
+			p, err = build(tx).Paginate(n, cursor)
+			return err
+		})
+		if len(p.Page) > n {
+			t.Fatalf("page of %d > %d", len(p.Page), n)
+		}
+		out = append(out, p.Page...)
+		if p.IsDone {
+			return out
+		}
+		if p.ContinueCursor == "" {
+			t.Fatal("no continue cursor on an unfinished page")
+		}
+		cursor = p.ContinueCursor
+		if between != nil {
+			between(page)
+		}
+		if page > 100000 {
+			t.Fatal("pagination does not end")
+		}
+	}
+}
+
+func TestPaginateMatchesCollect(t *testing.T) {
+	db, all := postsDB(t, 230)
+	for _, n := range []int{1, 7, 100, 230, 500} {
+		for _, order := range []strata.Order{strata.Asc, strata.Desc} {
+			build := func(tx *strata.Tx) *strata.Query {
+				return tx.Table("posts").WithIndex("by_status_and_published", strata.Eq("status", "published")).Order(order)
+			}
+			var want []strata.Doc
+			query(t, db, func(tx *strata.Tx) error {
+				var err error
+				want, err = build(tx).Collect()
+				return err
+			})
+			got := paginateAll(t, db, n, build, nil)
+			if fmt.Sprint(ids(got)) != fmt.Sprint(ids(want)) {
+				t.Errorf("n=%d order=%v: paginated %d docs, collect %d", n, order, len(got), len(want))
+			}
+		}
+	}
+	got := paginateAll(t, db, 33, func(tx *strata.Tx) *strata.Query { return tx.Table("posts") }, nil)
+	if fmt.Sprint(ids(got)) != fmt.Sprint(ids(all)) {
+		t.Errorf("full-table pagination differs from the table")
+	}
+	// An empty result is one done page.
+	got = paginateAll(t, db, 10, func(tx *strata.Tx) *strata.Query { return tx.Table("empty") }, nil)
+	if len(got) != 0 {
+		t.Errorf("empty table paginated %d docs", len(got))
+	}
+}
+
+// TestPaginateStableUnderWrites inserts and deletes documents between
+// pages (including ones just before and after the cursor) and checks that
+// every document present throughout is returned exactly once.
+func TestPaginateStableUnderWrites(t *testing.T) {
+	for _, order := range []strata.Order{strata.Asc, strata.Desc} {
+		t.Run(fmt.Sprint(order), func(t *testing.T) {
+			db, all := postsDB(t, 300)
+			r := rand.New(rand.NewPCG(1, uint64(order)))
+			// Delete only documents from a "volatile" set; the rest are
+			// present throughout.
+			volatile := map[strata.ID]bool{}
+			var deletable []strata.ID
+			for i, d := range all {
+				if i%4 == 0 {
+					volatile[d.ID()] = true
+					deletable = append(deletable, d.ID())
+				}
+			}
+			build := func(tx *strata.Tx) *strata.Query {
+				return tx.Table("posts").WithIndex("by_rank").Order(order)
+			}
+			got := paginateAll(t, db, 10, build, func(page int) {
+				mutate(t, db, func(tx *strata.Tx) error {
+					for k := 0; k < 3 && len(deletable) > 0; k++ {
+						i := r.IntN(len(deletable))
+						if err := tx.Delete(deletable[i]); err != nil {
+							return err
+						}
+						deletable = append(deletable[:i], deletable[i+1:]...)
+					}
+					for k := 0; k < 3; k++ {
+						id, err := tx.Insert("posts", strata.Doc{"status": "draft", "rank": int64(r.IntN(20) - 10)})
+						if err != nil {
+							return err
+						}
+						volatile[id] = true
+					}
+					return nil
+				})
+			})
+			seen := map[strata.ID]int{}
+			for _, d := range got {
+				seen[d.ID()]++
+			}
+			for _, d := range all {
+				if volatile[d.ID()] {
+					continue
+				}
+				if seen[d.ID()] != 1 {
+					t.Errorf("document %s present throughout was returned %d times", d.ID(), seen[d.ID()])
+				}
+			}
+			for id, n := range seen {
+				if n > 1 {
+					t.Errorf("document %s returned %d times", id, n)
+				}
+			}
+		})
+	}
+}
+
+func TestCursorBoundToQuery(t *testing.T) {
+	db, _ := postsDB(t, 30)
+	var cursor string
+	query(t, db, func(tx *strata.Tx) error {
+		p, err := tx.Table("posts").WithIndex("by_rank", strata.Gt("rank", int64(-5))).Paginate(3, "")
+		cursor = p.ContinueCursor
+		return err
+	})
+	insert(t, db, "other", strata.Doc{"x": 1.0})
+	others := []struct {
+		name string
+		q    func(tx *strata.Tx) *strata.Query
+	}{
+		{"other table", func(tx *strata.Tx) *strata.Query { return tx.Table("other") }},
+		{"other index", func(tx *strata.Tx) *strata.Query { return tx.Table("posts").WithIndex("by_status_and_published") }},
+		{"other range", func(tx *strata.Tx) *strata.Query {
+			return tx.Table("posts").WithIndex("by_rank", strata.Gt("rank", int64(-4)))
+		}},
+		{"other order", func(tx *strata.Tx) *strata.Query {
+			return tx.Table("posts").WithIndex("by_rank", strata.Gt("rank", int64(-5))).Order(strata.Desc)
+		}},
+		{"other filter", func(tx *strata.Tx) *strata.Query {
+			return tx.Table("posts").WithIndex("by_rank", strata.Gt("rank", int64(-5))).Filter(strata.Field("status").Eq("draft"))
+		}},
+	}
+	for _, o := range others {
+		t.Run(o.name, func(t *testing.T) {
+			err := db.Query(ctx, func(tx *strata.Tx) error {
+				_, err := o.q(tx).Paginate(3, cursor)
+				return err
+			})
+			if !errors.Is(err, strata.ErrInvalidCursor) {
+				t.Errorf("got %v, want ErrInvalidCursor", err)
+			}
+		})
+	}
+	// The same query accepts it.
+	query(t, db, func(tx *strata.Tx) error {
+		_, err := tx.Table("posts").WithIndex("by_rank", strata.Gt("rank", int64(-5))).Paginate(3, cursor)
+		return err
+	})
+}

@@ -1,0 +1,315 @@
+package strata
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/storage"
+	"github.com/strata-db/strata/value"
+)
+
+// Order is the direction of a query over its index.
+type Order int
+
+// Query orders.
+const (
+	Asc  Order = iota // ascending index order (the default)
+	Desc              // descending index order
+)
+
+// Query reads documents of one table in the order of one index, optionally
+// restricted to a range of that index and filtered. Build it with Tx.Table
+// and its chainable methods; run it with Take, First, Unique, Collect or
+// Paginate. Builder errors are reported by the method that runs the query.
+type Query struct {
+	tx     *Tx
+	table  string
+	index  string
+	rng    []RangeExpr
+	order  Order
+	filter Expr
+	err    error
+}
+
+// Table starts a query over every document of table in _creationTime
+// order. System tables (_schemas, ...) can be read like any other.
+func (tx *Tx) Table(name string) *Query {
+	return &Query{tx: tx, table: name, index: indexByCreationTime}
+}
+
+// WithIndex reads the table through the named index, restricted to the
+// range described by r: equalities on a prefix of the index's fields, in
+// the index's order, then at most one lower bound (Gt or Gte) and one upper
+// bound (Lt or Lte) on the next field. The built-in "by_creation_time"
+// takes bounds on _creationTime; "by_id" takes one equality on _id.
+func (q *Query) WithIndex(name string, r ...RangeExpr) *Query {
+	q.index = name
+	q.rng = r
+	return q
+}
+
+// Order sets the direction of the query (ascending by default).
+func (q *Query) Order(o Order) *Query {
+	if o != Asc && o != Desc {
+		q.err = fmt.Errorf("invalid order %d", o)
+	}
+	q.order = o
+	return q
+}
+
+// Filter keeps only documents for which e holds. Filters do not narrow the
+// part of the index that is read; use WithIndex ranges for that.
+func (q *Query) Filter(e Expr) *Query {
+	if e == nil {
+		return q
+	}
+	if err := e.check(); err != nil {
+		q.err = fmt.Errorf("filter: %w", err)
+	}
+	if q.filter == nil {
+		q.filter = e
+	} else {
+		q.filter = And(q.filter, e)
+	}
+	return q
+}
+
+// Take returns up to n documents in query order.
+func (q *Query) Take(n int) ([]Doc, error) {
+	if n < 0 {
+		return nil, q.errorf("take: negative count %d", n)
+	}
+	if n == 0 {
+		_, _, err := q.resolve()
+		return nil, err
+	}
+	var out []Doc
+	err := q.run(nil, func(_ []byte, d Doc) bool {
+		if len(out) >= n {
+			return false
+		}
+		out = append(out, d)
+		return len(out) < n
+	}, n)
+	return out, err
+}
+
+// First returns the first document in query order, or nil if there is
+// none.
+func (q *Query) First() (Doc, error) {
+	docs, err := q.Take(1)
+	if err != nil || len(docs) == 0 {
+		return nil, err
+	}
+	return docs[0], nil
+}
+
+// Unique returns the only document the query matches, nil if it matches
+// none, and an error if it matches more than one.
+func (q *Query) Unique() (Doc, error) {
+	docs, err := q.Take(2)
+	if err != nil {
+		return nil, err
+	}
+	switch len(docs) {
+	case 0:
+		return nil, nil
+	case 1:
+		return docs[0], nil
+	}
+	return nil, q.errorf("unique: more than one document matches (%s and %s)", docs[0].ID(), docs[1].ID())
+}
+
+// Collect returns every document the query matches, in query order.
+func (q *Query) Collect() ([]Doc, error) {
+	var out []Doc
+	err := q.run(nil, func(_ []byte, d Doc) bool {
+		out = append(out, d)
+		return true
+	}, 0)
+	return out, err
+}
+
+// ErrUnknownIndex is wrapped by the error of a query on an index that the
+// table's schema does not define.
+var ErrUnknownIndex = errors.New("unknown index")
+
+func (q *Query) errorf(format string, args ...any) error {
+	return &QueryError{Table: q.table, Index: q.indexName(), Err: fmt.Errorf(format, args...)}
+}
+
+func (q *Query) indexName() string {
+	if q.index == indexByCreationTime && len(q.rng) == 0 {
+		return ""
+	}
+	return q.index
+}
+
+// resolve returns the index the query reads and its key range.
+func (q *Query) resolve() (schema.Index, storage.Range, error) {
+	if q.err != nil {
+		return schema.Index{}, storage.Range{}, q.errorf("%v", q.err)
+	}
+	if q.table == "" {
+		return schema.Index{}, storage.Range{}, q.errorf("empty table name")
+	}
+	var ix schema.Index
+	switch q.index {
+	case indexByCreationTime:
+		ix = schema.Index{Name: indexByCreationTime, Fields: []string{FieldCreationTime}}
+	case indexByID:
+		ix = schema.Index{Name: indexByID, Fields: []string{FieldID}}
+	default:
+		found, err := q.lookupIndex()
+		if err != nil {
+			return schema.Index{}, storage.Range{}, err
+		}
+		ix = found
+	}
+	r, err := keyRange(ix, q.rng)
+	if err != nil {
+		return schema.Index{}, storage.Range{}, q.errorf("%v", err)
+	}
+	// The built-in by_creation_time index stores _creationTime as its first
+	// key part, so its range is already right; the others read their own
+	// entries under the index name.
+	if q.index == indexByCreationTime {
+		ix.Fields = nil
+	}
+	return ix, r, nil
+}
+
+func (q *Query) lookupIndex() (schema.Index, error) {
+	find := func(s *schema.Schema) (schema.Index, bool) {
+		if s == nil || s.Tables[q.table] == nil {
+			return schema.Index{}, false
+		}
+		for _, ix := range s.Tables[q.table].Indexes {
+			if ix.Name == q.index {
+				return ix, true
+			}
+		}
+		return schema.Index{}, false
+	}
+	if ix, ok := find(q.tx.schema); ok {
+		return ix, nil
+	}
+	// The cached schema may predate a change made by another process.
+	if err := q.tx.loadSchema(); err != nil {
+		return schema.Index{}, err
+	}
+	if ix, ok := find(q.tx.schema); ok {
+		return ix, nil
+	}
+	return schema.Index{}, &QueryError{Table: q.table, Index: q.index, Err: fmt.Errorf("%w: table %q has no index %q in the active schema", ErrUnknownIndex, q.table, q.index)}
+}
+
+// run scans the query's index from the position after `after` (nil: from
+// the start) and calls fn with each matching document and its key until fn
+// returns false or the range is exhausted. It reports whether the range was
+// exhausted. hint is the number of documents the caller wants (0: all).
+func (q *Query) run(after []byte, fn func(key []byte, d Doc) bool, hint int) error {
+	_, err := q.scan(after, fn, hint)
+	return err
+}
+
+func (q *Query) scan(after []byte, fn func(key []byte, d Doc) bool, hint int) (done bool, err error) {
+	ix, r, err := q.resolve()
+	if err != nil {
+		return false, err
+	}
+	if ix.Name == indexByID {
+		return true, q.getByID(fn)
+	}
+	if after != nil {
+		if q.order == Asc {
+			r.Start = append(bytes.Clone(after), 0)
+		} else {
+			r.End = bytes.Clone(after)
+		}
+	}
+	batch := 256
+	if hint > 0 && hint < batch && q.filter == nil {
+		batch = hint + 1 // one more tells whether the range is exhausted
+	}
+	for {
+		ents, err := q.tx.st.Scan(storage.ScanRequest{Table: q.table, Index: ix.Name, Range: r, Reverse: q.order == Desc, Limit: batch})
+		if err != nil {
+			return false, q.errorf("scan: %v", err)
+		}
+		for i, e := range ents {
+			if e.Body == nil {
+				return false, q.errorf("index entry %x points to missing document %s", e.Key, e.ID)
+			}
+			m, err := value.DecodeDoc(e.Body)
+			if err != nil {
+				return false, q.errorf("corrupt record %s: %v", e.ID, err)
+			}
+			d := Doc(m)
+			if q.filter != nil && !q.filter.eval(d) {
+				continue
+			}
+			if !fn(e.Key, d) {
+				return i == len(ents)-1 && len(ents) < batch, nil
+			}
+		}
+		if len(ents) < batch {
+			return true, nil
+		}
+		last := ents[len(ents)-1].Key
+		if q.order == Asc {
+			r.Start = append(bytes.Clone(last), 0)
+		} else {
+			r.End = bytes.Clone(last)
+		}
+		if batch < 1024 {
+			batch *= 2
+		}
+	}
+}
+
+// getByID serves WithIndex("by_id", Eq("_id", id)).
+func (q *Query) getByID(fn func(key []byte, d Doc) bool) error {
+	if len(q.rng) != 1 || q.rng[0].op != opEq || q.rng[0].field != FieldID {
+		return q.errorf("by_id takes exactly one Eq(%q, id)", FieldID)
+	}
+	var s string
+	switch x := q.rng[0].val.(type) {
+	case ID:
+		s = string(x)
+	case string:
+		s = x
+	default:
+		return q.errorf("_id: expected id, found %s", value.TypeName(x))
+	}
+	id, err := value.ParseIDFor(s, q.table)
+	if err != nil {
+		return q.errorf("%v", err)
+	}
+	d, err := q.tx.get(q.table, id)
+	if err != nil || d == nil {
+		return err
+	}
+	if q.filter == nil || q.filter.eval(d) {
+		key, _ := value.AppendKey(nil, string(id))
+		fn(key, d)
+	}
+	return nil
+}
+
+// Each calls fn for every document the query matches, in query order,
+// without holding them all in memory. It stops at and returns fn's first
+// error.
+func (q *Query) Each(fn func(Doc) error) error {
+	var ferr error
+	err := q.run(nil, func(_ []byte, d Doc) bool {
+		ferr = fn(d)
+		return ferr == nil
+	}, 0)
+	if err != nil {
+		return err
+	}
+	return ferr
+}

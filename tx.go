@@ -1,0 +1,369 @@
+package strata
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/storage"
+	"github.com/strata-db/strata/value"
+)
+
+// Tx is a transaction, passed to the function given to DB.Query or
+// DB.Mutation. It must not be used after that function returns, nor by
+// more than one goroutine at a time.
+type Tx struct {
+	db       *DB
+	st       storage.Tx
+	ctx      context.Context
+	writable bool
+	schema   *schema.Schema
+	lastCT   map[string]float64 // last _creationTime per table seen by this tx
+}
+
+// Context returns the context the transaction runs under.
+func (tx *Tx) Context() context.Context { return tx.ctx }
+
+// Schema returns the schema the transaction validates writes against, or
+// nil if none is set.
+func (tx *Tx) Schema() *schema.Schema { return tx.schema }
+
+const (
+	indexByCreationTime = "by_creation_time"
+	indexByID           = "by_id"
+	schemasTable        = "_schemas"
+)
+
+// Get returns the document with the given id, or nil (and no error) if
+// there is none. An id that is malformed is an error.
+func (tx *Tx) Get(id ID) (Doc, error) {
+	table, err := id.Table()
+	if err != nil {
+		return nil, fmt.Errorf("strata: get: %w", err)
+	}
+	return tx.get(table, id)
+}
+
+func (tx *Tx) get(table string, id ID) (Doc, error) {
+	body, err := tx.st.Get(table, []byte(id))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("strata: get %s: %w", id, err)
+	}
+	m, err := value.DecodeDoc(body)
+	if err != nil {
+		return nil, fmt.Errorf("strata: get %s: corrupt record: %w", id, err)
+	}
+	return Doc(m), nil
+}
+
+// Insert adds a document to table and returns its new id. The document
+// must not contain system fields. If the table has a schema, the document
+// must satisfy it; otherwise nothing is written and the error names the
+// table and field path.
+func (tx *Tx) Insert(table string, doc Doc) (ID, error) {
+	if err := tx.checkUserWrite("insert", table); err != nil {
+		return "", err
+	}
+	for k := range doc {
+		if k == FieldID || k == FieldCreationTime {
+			return "", &WriteError{Op: "insert", Table: table, Err: fmt.Errorf("system field %s cannot be set", k)}
+		}
+	}
+	return tx.insert(table, doc, "", 0)
+}
+
+// Import inserts a document keeping its _id and _creationTime when it has
+// them (as exported by strata export); a document without them gets new
+// ones. An _id that belongs to another table or already exists is an
+// error. Import is for restoring data; applications use Insert.
+func (tx *Tx) Import(table string, doc Doc) (ID, error) {
+	if err := tx.checkUserWrite("import", table); err != nil {
+		return "", err
+	}
+	var id ID
+	var ct float64
+	if x, ok := doc[FieldID]; ok {
+		s, isStr := x.(string)
+		if i, isID := x.(ID); isID {
+			s, isStr = string(i), true
+		}
+		if !isStr {
+			return "", &WriteError{Op: "import", Table: table, Err: fmt.Errorf("_id: expected string, found %s", value.TypeName(x))}
+		}
+		parsed, err := value.ParseIDFor(s, table)
+		if err != nil {
+			return "", &WriteError{Op: "import", Table: table, Err: err}
+		}
+		id = parsed
+		if _, err := tx.st.Get(table, []byte(id)); err == nil {
+			return "", &WriteError{Op: "import", Table: table, ID: id, Err: errors.New("a document with this _id already exists")}
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return "", err
+		}
+	}
+	if x, ok := doc[FieldCreationTime]; ok {
+		f, isF := x.(float64)
+		if !isF || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
+			return "", &WriteError{Op: "import", Table: table, ID: id, Err: fmt.Errorf("_creationTime: expected a positive finite number, found %s", value.TypeName(x))}
+		}
+		ct = f
+	}
+	return tx.insert(table, doc.Fields(), id, ct)
+}
+
+func (tx *Tx) insert(table string, fields Doc, id ID, ct float64) (ID, error) {
+	op := "insert"
+	if err := value.Check(map[string]any(fields)); err != nil {
+		return "", &WriteError{Op: op, Table: table, Err: err}
+	}
+	if err := tx.validate(table, fields); err != nil {
+		return "", &WriteError{Op: op, Table: table, Err: err}
+	}
+	if id == "" {
+		id = value.NewID(table)
+	}
+	if ct == 0 {
+		var err error
+		if ct, err = tx.nextCreationTime(table); err != nil {
+			return "", &WriteError{Op: op, Table: table, Err: err}
+		}
+	} else {
+		last, err := tx.lastCreationTime(table)
+		if err != nil {
+			return "", &WriteError{Op: op, Table: table, Err: err}
+		}
+		if ct > last {
+			tx.noteCreationTime(table, ct)
+		}
+	}
+	doc := make(Doc, len(fields)+2)
+	for k, x := range fields {
+		doc[k] = x
+	}
+	doc[FieldID] = id
+	doc[FieldCreationTime] = ct
+	if err := tx.write(table, id, nil, doc); err != nil {
+		return "", &WriteError{Op: op, Table: table, ID: id, Err: err}
+	}
+	return id, nil
+}
+
+// Patch shallow-merges p into the document: each field of p is set, and a
+// field set to Unset is removed. The result is validated as a whole. It is
+// an error if the document does not exist.
+func (tx *Tx) Patch(id ID, p Patch) error {
+	return tx.update("patch", id, func(old Doc) (Doc, error) {
+		next := make(Doc, len(old)+len(p))
+		for k, x := range old {
+			next[k] = x
+		}
+		for k, x := range p {
+			if k == FieldID || k == FieldCreationTime {
+				return nil, fmt.Errorf("system field %s cannot be patched", k)
+			}
+			if _, unset := x.(value.UndefinedValue); unset {
+				delete(next, k)
+				continue
+			}
+			next[k] = x
+		}
+		return next, nil
+	})
+}
+
+// Replace swaps the document's fields for doc, keeping its _id and
+// _creationTime. doc must not contain other system fields (it may repeat
+// the document's own _id and _creationTime). It is an error if the
+// document does not exist.
+func (tx *Tx) Replace(id ID, doc Doc) error {
+	return tx.update("replace", id, func(old Doc) (Doc, error) {
+		next := make(Doc, len(doc)+2)
+		for k, x := range doc {
+			if k == FieldID || k == FieldCreationTime {
+				if value.Equal(x, old[k]) {
+					continue
+				}
+				return nil, fmt.Errorf("system field %s cannot be replaced", k)
+			}
+			next[k] = x
+		}
+		next[FieldID] = old[FieldID]
+		next[FieldCreationTime] = old[FieldCreationTime]
+		return next, nil
+	})
+}
+
+func (tx *Tx) update(op string, id ID, change func(old Doc) (Doc, error)) error {
+	table, err := id.Table()
+	if err != nil {
+		return &WriteError{Op: op, Err: err}
+	}
+	if err := tx.checkUserWrite(op, table); err != nil {
+		return err
+	}
+	old, err := tx.get(table, id)
+	if err != nil {
+		return &WriteError{Op: op, Table: table, ID: id, Err: err}
+	}
+	if old == nil {
+		return &WriteError{Op: op, Table: table, ID: id, Err: errors.New("document does not exist")}
+	}
+	next, err := change(old)
+	if err != nil {
+		return &WriteError{Op: op, Table: table, ID: id, Err: err}
+	}
+	if err := value.Check(map[string]any(next)); err != nil {
+		return &WriteError{Op: op, Table: table, ID: id, Err: err}
+	}
+	if err := tx.validate(table, next); err != nil {
+		return &WriteError{Op: op, Table: table, ID: id, Err: err}
+	}
+	if err := tx.write(table, id, old, next); err != nil {
+		return &WriteError{Op: op, Table: table, ID: id, Err: err}
+	}
+	return nil
+}
+
+// Delete removes the document. Deleting a document that does not exist is
+// an error, so a mistyped id is not silently ignored.
+func (tx *Tx) Delete(id ID) error {
+	table, err := id.Table()
+	if err != nil {
+		return &WriteError{Op: "delete", Err: err}
+	}
+	if err := tx.checkUserWrite("delete", table); err != nil {
+		return err
+	}
+	old, err := tx.get(table, id)
+	if err != nil {
+		return &WriteError{Op: "delete", Table: table, ID: id, Err: err}
+	}
+	if old == nil {
+		return &WriteError{Op: "delete", Table: table, ID: id, Err: errors.New("document does not exist")}
+	}
+	if err := tx.write(table, id, old, nil); err != nil {
+		return &WriteError{Op: "delete", Table: table, ID: id, Err: err}
+	}
+	return nil
+}
+
+func (tx *Tx) checkUserWrite(op, table string) error {
+	if !tx.writable {
+		return ErrReadOnly
+	}
+	if err := checkTableName(table); err != nil {
+		return &WriteError{Op: op, Table: table, Err: err}
+	}
+	return nil
+}
+
+func (tx *Tx) validate(table string, fields Doc) error {
+	if tx.schema == nil {
+		return nil
+	}
+	return tx.schema.ValidateDocument(table, fields)
+}
+
+// write replaces old by next (either may be nil) in table: the record and
+// every index entry whose key changed.
+func (tx *Tx) write(table string, id ID, old, next Doc) error {
+	idx := tx.indexes(table)
+	var oldKeys, newKeys [][]byte
+	var err error
+	if old != nil {
+		if oldKeys, err = indexKeys(idx, old); err != nil {
+			return err
+		}
+	}
+	if next != nil {
+		if newKeys, err = indexKeys(idx, next); err != nil {
+			return err
+		}
+	}
+	for i, ix := range idx {
+		if old != nil && next != nil && bytes.Equal(oldKeys[i], newKeys[i]) {
+			continue
+		}
+		if old != nil {
+			if err := tx.st.DeleteIndex(table, ix.Name, oldKeys[i]); err != nil {
+				return err
+			}
+		}
+		if next != nil {
+			if err := tx.st.PutIndex(table, ix.Name, newKeys[i], []byte(id)); err != nil {
+				return err
+			}
+		}
+	}
+	if next == nil {
+		return tx.st.Delete(table, []byte(id))
+	}
+	body, err := value.EncodeDoc(map[string]any(next))
+	if err != nil {
+		return err
+	}
+	return tx.st.Put(table, []byte(id), body)
+}
+
+// nextCreationTime returns a _creationTime for a new document of table:
+// the current time in milliseconds, or just above the table's newest
+// _creationTime if the clock has not moved past it, so creation times are
+// strictly increasing within a table.
+func (tx *Tx) nextCreationTime(table string) (float64, error) {
+	last, err := tx.lastCreationTime(table)
+	if err != nil {
+		return 0, err
+	}
+	now := float64(time.Now().UnixMicro()) / 1000
+	if now <= last {
+		now = math.Nextafter(last, math.Inf(1))
+	}
+	tx.noteCreationTime(table, now)
+	return now, nil
+}
+
+// lastCreationTime returns the newest _creationTime in table (0 if it is
+// empty), reading it once per transaction.
+func (tx *Tx) lastCreationTime(table string) (float64, error) {
+	if last, ok := tx.lastCT[table]; ok {
+		return last, nil
+	}
+	ents, err := tx.st.Scan(storage.ScanRequest{Table: table, Index: indexByCreationTime, Reverse: true, Limit: 1, KeysOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	var last float64
+	if len(ents) == 1 {
+		x, _, err := value.DecodeKey(ents[0].Key)
+		if err != nil {
+			return 0, fmt.Errorf("corrupt %s key: %w", indexByCreationTime, err)
+		}
+		last, _ = x.(float64)
+	}
+	tx.noteCreationTime(table, last)
+	return last, nil
+}
+
+func (tx *Tx) noteCreationTime(table string, ct float64) {
+	if tx.lastCT == nil {
+		tx.lastCT = make(map[string]float64)
+	}
+	tx.lastCT[table] = ct
+}
+
+// Tables lists the tables that hold at least one document, system tables
+// included, sorted by name.
+func (tx *Tx) Tables() ([]string, error) {
+	t, err := tx.st.Tables()
+	if err != nil {
+		return nil, fmt.Errorf("strata: list tables: %w", err)
+	}
+	return t, nil
+}
