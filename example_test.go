@@ -1,0 +1,132 @@
+package strata_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/v"
+)
+
+func Example() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "strata-example-")
+	defer os.RemoveAll(dir)
+
+	db, err := strata.Open(ctx, "sqlite:"+filepath.Join(dir, "app.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	s, err := strata.NewSchema(
+		strata.Table("users", v.Object{
+			"name":      v.String(),
+			"email":     v.String(),
+			"avatarUrl": v.Optional(v.String()),
+		}).Index("by_email", "email"),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := db.SetSchema(ctx, s); err != nil {
+		log.Fatal(err)
+	}
+
+	err = db.Mutation(ctx, func(tx *strata.Tx) error {
+		_, err := tx.Insert("users", strata.Doc{"name": "Ada", "email": "ada@example.com"})
+		return err
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// A write the schema refuses changes nothing and says where it failed.
+	err = db.Mutation(ctx, func(tx *strata.Tx) error {
+		_, err := tx.Insert("users", strata.Doc{"name": "Bob", "email": int64(7)})
+		return err
+	})
+	fmt.Println(err != nil)
+
+	err = db.Query(ctx, func(tx *strata.Tx) error {
+		u, err := tx.Table("users").WithIndex("by_email", strata.Eq("email", "ada@example.com")).Unique()
+		if err != nil {
+			return err
+		}
+		fmt.Println(u.String("name"), u.StringOr("avatarUrl", "(no avatar yet)"))
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// true
+	// Ada (no avatar yet)
+}
+
+func ExampleQuery_Paginate() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "strata-example-")
+	defer os.RemoveAll(dir)
+	db, err := strata.Open(ctx, "sqlite:"+filepath.Join(dir, "app.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	db.Mutation(ctx, func(tx *strata.Tx) error {
+		for i := 0; i < 250; i++ {
+			if _, err := tx.Insert("events", strata.Doc{"n": int64(i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	// Each page in its own transaction, as a backfill does.
+	cursor, pages, total := "", 0, 0
+	for {
+		var page strata.Page
+		err := db.Query(ctx, func(tx *strata.Tx) error {
+			var err error
+			page, err = tx.Table("events").Paginate(100, cursor)
+			return err
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		pages++
+		total += len(page.Page)
+		if page.IsDone {
+			break
+		}
+		cursor = page.ContinueCursor
+	}
+	fmt.Println(pages, total)
+	// Output: 3 250
+}
+
+func ExampleTx_Patch() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "strata-example-")
+	defer os.RemoveAll(dir)
+	db, _ := strata.Open(ctx, "sqlite:"+filepath.Join(dir, "app.db"))
+	defer db.Close()
+
+	db.Mutation(ctx, func(tx *strata.Tx) error {
+		id, err := tx.Insert("posts", strata.Doc{"title": "Hello", "legacyField": "old"})
+		if err != nil {
+			return err
+		}
+		// Set one field and remove another in one shallow merge.
+		if err := tx.Patch(id, strata.Patch{"title": "Hello, world", "legacyField": strata.Unset}); err != nil {
+			return err
+		}
+		d, _ := tx.Get(id)
+		fmt.Println(d.String("title"), d.Has("legacyField"))
+		return nil
+	})
+	// Output: Hello, world false
+}
