@@ -82,7 +82,6 @@ func TypeName(x any) string {
 	return fmt.Sprintf("Go type %T", x)
 }
 
-
 // UndefinedValue is the Go value of kind Undefined: a missing field. It is
 // never stored inside a document; it appears in index keys (a document that
 // lacks an indexed field is indexed under undefined) and, in a patch, means
