@@ -58,10 +58,10 @@ func (c *checker) check(val Validator, path string, depth int, field bool) {
 		if t == nil {
 			break
 		}
-		if _, ok := appendLiteral(nil, t.Value); !ok {
-			c.add(joinPath(path, "literal"), unsupportedLiteral(t.Value))
-		} else if s, ok := t.Value.(string); ok && !utf8.ValidString(s) {
+		if s, ok := t.Value.(string); ok && !utf8.ValidString(s) {
 			c.add(joinPath(path, "literal"), "string literal is not valid UTF-8")
+		} else if _, ok := appendLiteral(nil, t.Value); !ok {
+			c.add(joinPath(path, "literal"), unsupportedLiteral(t.Value))
 		}
 		return
 	case *IDType:

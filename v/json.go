@@ -3,8 +3,9 @@ package v
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
+	"github.com/strata-db/strata/value"
 	"strconv"
 	"strings"
 )
@@ -146,46 +147,14 @@ func appendString(b []byte, s string) []byte {
 	return append(b, q...)
 }
 
-// appendLiteral appends x in the lossless value JSON form.
+// appendLiteral appends x in the lossless value JSON form (value.AppendJSON).
 func appendLiteral(b []byte, x any) ([]byte, bool) {
-	switch y := x.(type) {
-	case string:
-		return appendString(b, y), true
-	case bool:
-		return strconv.AppendBool(b, y), true
-	case int64:
-		b = append(b, `{"$integer":"`...)
-		b = strconv.AppendInt(b, y, 10)
-		return append(b, `"}`...), true
-	case float64:
-		if math.IsNaN(y) || math.IsInf(y, 0) {
-			b = append(b, `{"$float":"`...)
-			b = append(b, formatFloat(y)...)
-			return append(b, `"}`...), true
-		}
-		return appendFloat(b, y), true
+	switch x.(type) {
+	case string, bool, int64, float64:
+		out, err := value.AppendJSON(b, x)
+		return out, err == nil
 	}
 	return b, false
-}
-
-// appendFloat formats a finite float as encoding/json does (ES6 number
-// formatting), so "1", "0.5", "1e+21", "-0".
-func appendFloat(b []byte, f float64) []byte {
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
 }
 
 func unsupportedLiteral(x any) string {
@@ -393,59 +362,32 @@ func parseName(name, path string) (Validator, *DefinitionError) {
 	return nil, &DefinitionError{Path: path, Msg: "unknown type name " + quoteTrunc(name)}
 }
 
-// parseLiteral decodes a literal in the lossless value JSON form,
-// returning a message on failure.
+// parseLiteral decodes a literal in the lossless value JSON form
+// (value.ParseJSON), returning a message on failure.
 func parseLiteral(raw []byte) (any, string) {
-	switch jsonKind(raw) {
-	case "string":
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err.Error()
-		}
-		return s, ""
-	case "boolean":
-		return raw[0] == 't', ""
-	case "number":
-		f, err := strconv.ParseFloat(string(raw), 64)
-		if err != nil {
-			return nil, "number " + quoteTrunc(string(raw)) + " is out of the float64 range"
-		}
-		return f, ""
-	case "object":
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil {
-			return nil, err.Error()
-		}
-		if len(obj) == 1 {
-			var s string
-			if r, ok := obj["$integer"]; ok {
-				if json.Unmarshal(r, &s) != nil {
-					return nil, `$integer must be a decimal string, such as {"$integer": "42"}`
-				}
-				n, err := strconv.ParseInt(s, 10, 64)
-				if err != nil || strconv.FormatInt(n, 10) != s {
-					return nil, "invalid $integer " + quoteTrunc(s) + " (want a canonical decimal int64)"
-				}
-				return n, ""
-			}
-			if r, ok := obj["$float"]; ok {
-				if json.Unmarshal(r, &s) == nil {
-					switch s {
-					case "NaN":
-						return math.NaN(), ""
-					case "Infinity":
-						return math.Inf(1), ""
-					case "-Infinity":
-						return math.Inf(-1), ""
-					}
-				}
-				return nil, `$float must be "NaN", "Infinity" or "-Infinity"`
-			}
-		}
-	case "null":
+	if jsonKind(raw) == "null" {
 		return nil, `null is not a literal: use the type "null"`
 	}
-	return nil, `a literal is a string, number, boolean, {"$integer": "n"} or {"$float": "NaN"|"Infinity"|"-Infinity"}, found ` + jsonKind(raw)
+	x, err := value.ParseJSON(raw)
+	if err != nil {
+		var ve *value.Error
+		if errors.As(err, &ve) {
+			// The offset is within the literal; the path says where that is.
+			msg := ve.Msg
+			if rest, ok := strings.CutPrefix(msg, "offset "); ok {
+				if i := strings.Index(rest, ": "); i > 0 && strings.Trim(rest[:i], "0123456789") == "" {
+					msg = rest[i+2:]
+				}
+			}
+			return nil, msg
+		}
+		return nil, err.Error()
+	}
+	switch x.(type) {
+	case string, bool, int64, float64:
+		return x, ""
+	}
+	return nil, "literal of unsupported type " + value.TypeName(x) + " (use a string, number, boolean or int64)"
 }
 
 // jsonKind names the kind of a valid JSON text by its first byte.

@@ -1,7 +1,6 @@
 package v
 
 import (
-	"math"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -41,7 +40,7 @@ func validate(val Validator, x any, depth int, report bool) *Error {
 		default:
 			return mismatch(report, t, x)
 		}
-		if err := parseIDFor(s, t.Table); err != nil {
+		if err := idFor(s, t.Table); err != nil {
 			if !report {
 				return errMismatch
 			}
@@ -407,7 +406,7 @@ func keyOK(key Validator, k string, depth int) bool {
 		}
 	case *IDType:
 		if t != nil {
-			return parseIDFor(k, t.Table) == nil
+			return idFor(k, t.Table) == nil
 		}
 	case *UnionType:
 		if t != nil {
@@ -463,33 +462,19 @@ func structuredMatch(val Validator, x any) bool {
 	return false
 }
 
-// literalEqual reports whether x is the literal lit: same type (a value.ID
-// counts as a string) and same value, with floats compared by their bits
-// (so -0 is not 0) except that every NaN equals every NaN.
+// literalEqual reports whether x is the literal lit, as value.Equal
+// defines it: same kind (an ID equals the string of the same text, int64 1
+// is not float64 1), -0 is not +0, NaN equals NaN.
 func literalEqual(lit, x any) bool {
-	switch l := lit.(type) {
-	case string:
-		switch s := x.(type) {
-		case string:
-			return s == l
-		case value.ID:
-			return string(s) == l
-		}
-	case float64:
-		f, ok := x.(float64)
-		if !ok {
-			return false
-		}
-		if math.IsNaN(l) {
-			return math.IsNaN(f)
-		}
-		return math.Float64bits(f) == math.Float64bits(l)
-	case int64:
-		i, ok := x.(int64)
-		return ok && i == l
-	case bool:
-		b, ok := x.(bool)
-		return ok && b == l
+	switch lit.(type) {
+	case string, float64, int64, bool:
+		return value.Equal(lit, x)
 	}
 	return false
+}
+
+// idFor reports whether s is an id of a document in table.
+func idFor(s, table string) error {
+	_, err := value.ParseIDFor(s, table)
+	return err
 }

@@ -111,10 +111,18 @@ func TestValidateLiteral(t *testing.T) {
 	})
 }
 
+var (
+	userID = value.NewID("users")
+	postID = value.NewID("posts")
+)
+
 func TestValidateID(t *testing.T) {
 	runValidate(t, []validateCase{
-		{"id-value", v.ID("users"), value.ID("u1"), ""},
-		{"string", v.ID("users"), "u1", ""},
+		{"id-value", v.ID("users"), userID, ""},
+		{"string", v.ID("users"), string(userID), ""},
+		{"other-table", v.ID("users"), postID, `value: expected id("users"), found id (invalid id "` + string(postID) + `": belongs to table "posts", not "users")`},
+		{"other-table-string", v.ID("users"), string(postID), `value: expected id("users"), found string (invalid id "` + string(postID) + `": belongs to table "posts", not "users")`},
+		{"malformed", v.ID("users"), "u1", `value: expected id("users"), found string (invalid id "u1": bad length 2)`},
 		{"number", v.ID("users"), 1.0, `value: expected id("users"), found number`},
 		{"nil", v.ID("users"), nil, `value: expected id("users"), found null`},
 	})
@@ -224,16 +232,16 @@ func TestValidateOptionalOutsideObject(t *testing.T) {
 func TestValidateNoAllocs(t *testing.T) {
 	post := v.Object{
 		"title":       v.String(),
-		"authorId":    v.ID("users"),
 		"status":      v.Union(v.Literal("draft"), v.Literal("published"), v.Literal("archived")),
 		"publishedAt": v.Optional(v.Number()),
 		"tags":        v.Array(v.String()),
 		"meta":        v.Record(v.String(), v.Any()),
 		"settings":    v.Optional(settings),
+		"n":           v.Union(v.Int64(), v.Null()),
 	}
 	doc := map[string]any{
-		"_id": value.ID("p1"), "_creationTime": 1.0,
-		"title": "t", "authorId": value.ID("u1"), "status": "archived",
+		"_id": postID, "_creationTime": 1.0,
+		"title": "t", "status": "archived", "n": nil,
 		"tags": []any{"a", "b"}, "meta": map[string]any{"k": []any{int64(1)}},
 		"settings": map[string]any{"theme": "dark", "notifications": false},
 	}
@@ -242,6 +250,12 @@ func TestValidateNoAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = post.ValidateDocument(doc) }); n != 0 {
 		t.Errorf("ValidateDocument allocates %v times per run, want 0", n)
+	}
+	// An id costs what value.ParseIDFor costs (at most one allocation).
+	post["authorId"] = v.ID("users")
+	doc["authorId"] = userID
+	if n := testing.AllocsPerRun(100, func() { _ = post.ValidateDocument(doc) }); n > 1 {
+		t.Errorf("ValidateDocument with an id allocates %v times per run, want <= 1", n)
 	}
 }
 
