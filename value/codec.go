@@ -226,13 +226,14 @@ func (d *decoder) uvarint() (uint64, bool) {
 	return u, true
 }
 
-// length reads a uvarint length of at most max.
-func (d *decoder) length(what string, max int) (int, *Error) {
+// length reads a uvarint length of at most the remaining input divided by
+// per, the least number of bytes each unit takes.
+func (d *decoder) length(what string, per int) (int, *Error) {
 	u, ok := d.uvarint()
 	if !ok {
 		return 0, d.errorf("bad " + what)
 	}
-	if u > uint64(max) {
+	if u > uint64((len(d.b)-d.pos)/per) {
 		return 0, d.errorf(what + " " + strconv.FormatUint(u, 10) + " exceeds the remaining input")
 	}
 	return int(u), nil
@@ -279,7 +280,7 @@ func (d *decoder) value(depth int) (any, *Error) {
 		d.pos += 8
 		return d.bx.number(float64Type, u, (len(d.b)-d.pos)/9+1), nil
 	case tagString, tagID:
-		n, err := d.length("string length", len(d.b)-d.pos)
+		n, err := d.length("string length", 1)
 		if err != nil {
 			return nil, err
 		}
@@ -293,7 +294,7 @@ func (d *decoder) value(depth int) (any, *Error) {
 		}
 		return d.bx.string(s, (len(d.b)-d.pos)/2+1), nil
 	case tagBytes:
-		n, err := d.length("bytes length", len(d.b)-d.pos)
+		n, err := d.length("bytes length", 1)
 		if err != nil {
 			return nil, err
 		}
@@ -305,7 +306,7 @@ func (d *decoder) value(depth int) (any, *Error) {
 		if depth >= MaxDepth {
 			return nil, d.errorf(errTooDeep)
 		}
-		n, err := d.length("array length", len(d.b)-d.pos)
+		n, err := d.length("array length", 1)
 		if err != nil {
 			return nil, err
 		}
@@ -328,14 +329,14 @@ func (d *decoder) value(depth int) (any, *Error) {
 
 func (d *decoder) object(depth int) (any, *Error) {
 	// Each field takes at least 3 bytes: key length, key, value tag.
-	n, err := d.length("object size", (len(d.b)-d.pos)/3)
+	n, err := d.length("object size", 3)
 	if err != nil {
 		return nil, err
 	}
 	m := make(map[string]any, n)
 	prev := ""
 	for i := 0; i < n; i++ {
-		kn, err := d.length("key length", len(d.b)-d.pos)
+		kn, err := d.length("key length", 1)
 		if err != nil {
 			return nil, err
 		}

@@ -18,7 +18,7 @@ var ascending = []any{
 	false, true,
 	"", "\x00", "\x00\x00", "\x01", "a", "a\x00", "a\x00b", "a\x01", "ab", "b", "é", "\uffff", "\U0010ffff",
 	[]byte{}, []byte{0}, []byte{0, 0}, []byte{0, 0xFF}, []byte{1}, []byte{0xFF}, []byte{0xFF, 0},
-	[]any{}, []any{Undef}, []any{nil}, []any{nil, nil}, []any{int64(1)}, []any{int64(1), int64(2)}, []any{1.0},
+	[]any{}, []any{nil}, []any{nil, nil}, []any{int64(1)}, []any{int64(1), int64(2)}, []any{1.0},
 	[]any{[]any{}}, []any{map[string]any{}},
 	map[string]any{}, map[string]any{"a": nil}, map[string]any{"a": int64(1)},
 	map[string]any{"a": int64(1), "b": int64(0)}, map[string]any{"a": int64(2)},
