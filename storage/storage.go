@@ -38,6 +38,11 @@ var ErrReadOnly = errors.New("storage: write in a read-only transaction")
 // committed or rolled back.
 var ErrTxDone = errors.New("storage: transaction already committed or rolled back")
 
+// ErrClosed is wrapped by errors from Begin after the backend was closed,
+// and by errors from a transaction that Close aborted (such errors also
+// wrap ErrTxDone).
+var ErrClosed = errors.New("storage: backend closed")
+
 // A Driver opens backends for one URL scheme.
 type Driver interface {
 	// Open opens (creating if needed) the store named by url, whose scheme

@@ -1,0 +1,73 @@
+// Package sqlite is the embedded strata storage backend, built on
+// modernc.org/sqlite (pure Go: it builds with CGO_ENABLED=0).
+//
+// Importing the package registers the "sqlite" URL scheme with
+// storage.Register:
+//
+//	import _ "github.com/strata-db/strata/storage/sqlite"
+//	b, err := storage.Open(ctx, "sqlite:app.db?synchronous=full")
+//
+// # URL
+//
+// The URL is sqlite:PATH, optionally followed by query parameters. PATH is
+// relative to the working directory or absolute ("sqlite:///abs/app.db" and
+// "sqlite://rel.db" are accepted too). The file is created if missing.
+// Parameters (unknown ones are an error):
+//
+//   - synchronous=normal|full|extra|off: durability of a commit (default
+//     normal, see below).
+//   - busy_timeout=DURATION: how long a transaction waits for a lock held
+//     by another process before failing with an error wrapping
+//     storage.ErrConflict ("5s", or milliseconds "5000"; default 5s).
+//   - readers=N: maximum number of read connections (default
+//     max(4, GOMAXPROCS)); read transactions beyond it wait for one.
+//   - checkpoint_interval=DURATION: period of the background WAL
+//     checkpoint (default 1s).
+//
+// # Storage layout (format 1)
+//
+// The backend owns three tables in the file:
+//
+//	strata_documents (tbl TEXT, id BLOB, body BLOB, PRIMARY KEY (tbl, id)) WITHOUT ROWID
+//	strata_index     (tbl TEXT, idx TEXT, key BLOB, id BLOB, PRIMARY KEY (tbl, idx, key)) WITHOUT ROWID
+//	strata_meta      (name TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID
+//
+// strata_meta holds the row ('format', 1). Open refuses a file whose format
+// is newer than the one this package writes, naming both versions, and
+// upgrades an older one in a single transaction. Keys and ids are BLOBs,
+// which SQLite compares with memcmp: the order storage requires.
+//
+// # Concurrency
+//
+// The file is in WAL mode. Every transaction is serializable:
+//
+//   - Write transactions run one at a time on a single write connection,
+//     started with BEGIN IMMEDIATE so they hold SQLite's write lock from
+//     the start and never fail on a lock upgrade. Within a process, writers
+//     wait for that connection in a fair first-come first-served queue, so a
+//     small transaction queued behind a stream of large ones gets the next
+//     turn instead of sleeping in SQLite's busy handler. Across processes
+//     (several may open the same file) writers coordinate through SQLite's
+//     locks and busy_timeout; a writer that cannot get the lock in time
+//     fails with an error wrapping storage.ErrConflict.
+//   - Read transactions use a separate pool of connections and see the
+//     snapshot of the database as of Begin (the snapshot is taken inside
+//     Begin, not at the first read). They never block writers or each
+//     other.
+//   - A transaction holding the write connection blocks every other writer
+//     of the process: keep write transactions short, and never begin a
+//     second write transaction in a goroutine that already holds one.
+//
+// # Durability
+//
+// With the default synchronous=normal a committed transaction survives a
+// crash of the process (the WAL is in the operating system's cache) but
+// the last transactions before a power loss or kernel crash may be lost;
+// the database is never corrupted. With synchronous=full each commit is
+// synced to disk before Commit returns and survives power loss.
+//
+// WAL checkpoints are taken off the commit path: automatic checkpoints are
+// disabled and a background goroutine runs PASSIVE checkpoints every
+// checkpoint_interval, and sooner after about a thousand row writes.
+// Close stops it and runs a final checkpoint.
+package sqlite

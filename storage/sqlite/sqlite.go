@@ -1,0 +1,482 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/strata-db/strata/storage"
+	sqlite3 "modernc.org/sqlite"
+	sqlite3lib "modernc.org/sqlite/lib"
+)
+
+func init() {
+	storage.Register("sqlite", Driver{})
+}
+
+// FormatVersion is the version of the storage layout this package writes
+// into the strata_meta table. Open refuses files with a newer version and
+// upgrades files with an older one.
+const FormatVersion = 1
+
+// Driver opens SQLite backends for the "sqlite" URL scheme. The zero value
+// is ready to use.
+type Driver struct{}
+
+var _ storage.Driver = Driver{}
+
+// Open opens the database named by a sqlite:PATH URL; see Open.
+func (Driver) Open(ctx context.Context, url string) (storage.Backend, error) {
+	b, err := Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// config is the parsed form of a sqlite URL.
+type config struct {
+	path               string // absolute
+	synchronous        string
+	busyTimeout        time.Duration
+	readers            int
+	checkpointInterval time.Duration
+}
+
+// parseURL parses "sqlite:PATH?params" (the "sqlite:" prefix is optional).
+func parseURL(raw string) (config, error) {
+	cfg := config{
+		synchronous:        "NORMAL",
+		busyTimeout:        5 * time.Second,
+		readers:            max(4, runtime.GOMAXPROCS(0)),
+		checkpointInterval: time.Second,
+	}
+	rest := strings.TrimPrefix(raw, "sqlite:")
+	rest = strings.TrimPrefix(rest, "//")
+	path, query, _ := strings.Cut(rest, "?")
+	if path == "" {
+		return cfg, fmt.Errorf("sqlite: open %q: empty path (want sqlite:PATH)", raw)
+	}
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return cfg, fmt.Errorf("sqlite: open %q: want a file path, not %q", raw, path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return cfg, fmt.Errorf("sqlite: open %q: %w", raw, err)
+	}
+	cfg.path = abs
+	params, err := url.ParseQuery(query)
+	if err != nil {
+		return cfg, fmt.Errorf("sqlite: open %q: bad query: %w", raw, err)
+	}
+	for key, vals := range params {
+		v := vals[len(vals)-1]
+		switch key {
+		case "synchronous":
+			switch s := strings.ToUpper(v); s {
+			case "OFF", "NORMAL", "FULL", "EXTRA":
+				cfg.synchronous = s
+			default:
+				return cfg, fmt.Errorf("sqlite: open %q: synchronous=%q: want off, normal, full or extra", raw, v)
+			}
+		case "busy_timeout":
+			d, err := parseDuration(v)
+			if err != nil {
+				return cfg, fmt.Errorf("sqlite: open %q: busy_timeout: %w", raw, err)
+			}
+			cfg.busyTimeout = d
+		case "checkpoint_interval":
+			d, err := parseDuration(v)
+			if err != nil || d <= 0 {
+				return cfg, fmt.Errorf("sqlite: open %q: checkpoint_interval=%q: want a positive duration", raw, v)
+			}
+			cfg.checkpointInterval = d
+		case "readers":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1024 {
+				return cfg, fmt.Errorf("sqlite: open %q: readers=%q: want an integer in [1, 1024]", raw, v)
+			}
+			cfg.readers = n
+		default:
+			return cfg, fmt.Errorf("sqlite: open %q: unknown parameter %q (known: synchronous, busy_timeout, readers, checkpoint_interval)", raw, key)
+		}
+	}
+	return cfg, nil
+}
+
+// parseDuration accepts a Go duration ("5s") or a number of milliseconds.
+func parseDuration(v string) (time.Duration, error) {
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if ms < 0 || ms > 1<<31 {
+			return 0, fmt.Errorf("%q out of range", v)
+		}
+		return time.Duration(ms) * time.Millisecond, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q: want a duration such as 5s or milliseconds", v)
+	}
+	return d, nil
+}
+
+// dsn is the modernc.org/sqlite data source name of one kind of connection.
+func (c config) dsn(reader bool) string {
+	q := url.Values{}
+	pragmas := []string{
+		fmt.Sprintf("busy_timeout(%d)", c.busyTimeout.Milliseconds()),
+		"synchronous(" + c.synchronous + ")",
+		"wal_autocheckpoint(0)",
+		"foreign_keys(0)",
+	}
+	if reader {
+		pragmas = append(pragmas, "query_only(1)")
+	} else {
+		pragmas = append(pragmas, "journal_mode(WAL)")
+	}
+	q["_pragma"] = pragmas
+	return c.path + "?" + q.Encode()
+}
+
+// Backend is an open SQLite database. It implements storage.Backend and
+// is safe for concurrent use; see the package documentation for its
+// concurrency and durability guarantees.
+type Backend struct {
+	cfg config
+
+	wdb    *sql.DB // the write connection and the checkpoint connection
+	writer *conn   // the single write connection, guarded by token
+	ckpt   *conn   // used only by the checkpointer and Close
+	// token is the fair write queue: a write transaction holds the only
+	// slot from Begin to Commit/Rollback. Blocked senders on a Go channel
+	// are served in FIFO order, so writers get turns in arrival order.
+	token chan struct{}
+
+	readers readPool
+
+	mu      sync.Mutex
+	closed  bool
+	closing chan struct{} // closed by Close
+	open    map[*tx]struct{}
+
+	writesSinceCkpt atomic.Int64
+	ckptNudge       chan struct{}
+	ckptDone        chan struct{}
+}
+
+var _ storage.Backend = (*Backend)(nil)
+
+// Open opens (creating if needed) the database at a "sqlite:PATH?params"
+// URL (the "sqlite:" prefix may be omitted) and returns a ready Backend.
+// It fails if the file holds a newer strata format, and upgrades an older
+// one in one transaction.
+func Open(ctx context.Context, rawURL string) (*Backend, error) {
+	cfg, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{
+		cfg:       cfg,
+		token:     make(chan struct{}, 1),
+		closing:   make(chan struct{}),
+		open:      map[*tx]struct{}{},
+		ckptNudge: make(chan struct{}, 1),
+		ckptDone:  make(chan struct{}),
+	}
+	if err := b.init(ctx); err != nil {
+		b.closeConns()
+		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.path, err)
+	}
+	go b.checkpointLoop()
+	return b, nil
+}
+
+func (b *Backend) init(ctx context.Context) error {
+	wdb, err := sql.Open("sqlite", b.cfg.dsn(false))
+	if err != nil {
+		return err
+	}
+	b.wdb = wdb
+	wdb.SetMaxOpenConns(2)
+	wdb.SetMaxIdleConns(2)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	if b.writer, err = newConn(ctx, wdb); err != nil {
+		return mapErr(err)
+	}
+	if err := b.migrate(ctx); err != nil {
+		return err
+	}
+	if b.ckpt, err = newConn(ctx, wdb); err != nil {
+		return mapErr(err)
+	}
+	rdb, err := sql.Open("sqlite", b.cfg.dsn(true))
+	if err != nil {
+		return err
+	}
+	rdb.SetMaxOpenConns(b.cfg.readers)
+	rdb.SetMaxIdleConns(b.cfg.readers)
+	rdb.SetConnMaxLifetime(0)
+	rdb.SetConnMaxIdleTime(0)
+	b.readers.init(rdb, b.cfg.readers)
+	return nil
+}
+
+// upgrades[v] turns a database of format v into format v+1, inside the
+// transaction that migrate holds. Format 0 is a file without strata tables.
+var upgrades = []func(ctx context.Context, c *conn) error{
+	0: func(ctx context.Context, c *conn) error {
+		for _, q := range []string{
+			`CREATE TABLE IF NOT EXISTS strata_documents (
+				tbl TEXT NOT NULL, id BLOB NOT NULL, body BLOB NOT NULL,
+				PRIMARY KEY (tbl, id)) WITHOUT ROWID`,
+			`CREATE TABLE IF NOT EXISTS strata_index (
+				tbl TEXT NOT NULL, idx TEXT NOT NULL, key BLOB NOT NULL, id BLOB NOT NULL,
+				PRIMARY KEY (tbl, idx, key)) WITHOUT ROWID`,
+		} {
+			if _, err := c.c.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+// migrate checks the format version and brings the file to FormatVersion
+// in one write transaction: the only place where the layout changes.
+func (b *Backend) migrate(ctx context.Context) (err error) {
+	c := b.writer.c
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return mapErr(err)
+	}
+	defer func() {
+		if err != nil {
+			_, _ = c.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS strata_meta (
+		name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID`); err != nil {
+		return mapErr(err)
+	}
+	var version int64
+	err = c.QueryRowContext(ctx, `SELECT value FROM strata_meta WHERE name = 'format'`).Scan(&version)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return mapErr(err)
+	}
+	if version > FormatVersion {
+		return fmt.Errorf("database format version %d is newer than format version %d that this build of strata supports; upgrade strata", version, FormatVersion)
+	}
+	if version < 0 {
+		return fmt.Errorf("invalid database format version %d", version)
+	}
+	if version == FormatVersion {
+		_, err = c.ExecContext(ctx, "COMMIT")
+		return mapErr(err)
+	}
+	for v := version; v < FormatVersion; v++ {
+		if err := upgrades[v](ctx, b.writer); err != nil {
+			return fmt.Errorf("upgrade format %d to %d: %w", v, v+1, mapErr(err))
+		}
+	}
+	if _, err := c.ExecContext(ctx, `INSERT INTO strata_meta (name, value) VALUES ('format', ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, FormatVersion); err != nil {
+		return mapErr(err)
+	}
+	_, err = c.ExecContext(ctx, "COMMIT")
+	return mapErr(err)
+}
+
+// Path returns the absolute path of the database file.
+func (b *Backend) Path() string { return b.cfg.path }
+
+// Begin starts a transaction. A write transaction first waits for its turn
+// in the process's FIFO write queue, then takes SQLite's write lock (BEGIN
+// IMMEDIATE), waiting up to busy_timeout for other processes; failing that
+// it returns an error wrapping storage.ErrConflict. A read transaction
+// takes its snapshot before Begin returns. ctx bounds the wait and every
+// statement of the transaction: once it is done, they fail. Begin after
+// Close returns an error wrapping storage.ErrClosed.
+func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	select {
+	case <-b.closing:
+		return nil, fmt.Errorf("sqlite: begin: %w", storage.ErrClosed)
+	default:
+	}
+	t := &tx{b: b, ctx: ctx, writable: writable}
+	if writable {
+		select {
+		case b.token <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sqlite: begin: waiting for the write queue: %w", ctx.Err())
+		case <-b.closing:
+			return nil, fmt.Errorf("sqlite: begin: %w", storage.ErrClosed)
+		}
+		t.c = b.writer
+	} else {
+		c, err := b.readers.get(ctx, b.closing)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: begin: %w", err)
+		}
+		t.c = c
+	}
+	// Hold t.mu until the transaction is started, so that a concurrent
+	// Close waits for Begin before aborting it.
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := b.register(t); err != nil {
+		t.state = txDone
+		t.release(true)
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	var err error
+	connOK := true // a failed BEGIN leaves no transaction open
+	if writable {
+		_, err = t.c.exec(ctx, stmtBeginImmediate)
+	} else if _, err = t.c.exec(ctx, stmtBegin); err == nil {
+		// A deferred transaction takes its snapshot at its first read:
+		// read now, so the transaction sees the database as of Begin.
+		var v int64
+		if err = t.c.queryRow(ctx, stmtSnapshot).Scan(&v); err != nil {
+			connOK = t.rollbackStmt()
+		}
+	}
+	if err != nil {
+		t.finishLocked(txDone, connOK)
+		return nil, fmt.Errorf("sqlite: begin: %w", mapErr(err))
+	}
+	return t, nil
+}
+
+func (b *Backend) register(t *tx) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return storage.ErrClosed
+	}
+	b.open[t] = struct{}{}
+	return nil
+}
+
+func (b *Backend) unregister(t *tx) {
+	b.mu.Lock()
+	delete(b.open, t)
+	b.mu.Unlock()
+}
+
+// Close aborts the transactions still open (their methods then return
+// errors wrapping storage.ErrTxDone and storage.ErrClosed), stops the
+// checkpointer, runs a final checkpoint and closes every connection.
+// Close is idempotent.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	close(b.closing)
+	open := make([]*tx, 0, len(b.open))
+	for t := range b.open {
+		open = append(open, t)
+	}
+	b.mu.Unlock()
+
+	for _, t := range open {
+		t.abort()
+	}
+	<-b.ckptDone
+	// Take the write token so that no Begin is between acquiring it and
+	// noticing the close; none can take it after this.
+	b.token <- struct{}{}
+	err := b.closeConns()
+	if err != nil {
+		return fmt.Errorf("sqlite: close %s: %w", b.cfg.path, err)
+	}
+	return nil
+}
+
+// closeConns closes every connection, checkpointing first when possible.
+func (b *Backend) closeConns() error {
+	var errs []error
+	errs = append(errs, b.readers.close())
+	if b.ckpt != nil {
+		if _, err := b.ckpt.c.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			errs = append(errs, fmt.Errorf("final checkpoint: %w", err))
+		}
+		errs = append(errs, b.ckpt.close())
+	}
+	if b.writer != nil {
+		errs = append(errs, b.writer.close())
+	}
+	if b.wdb != nil {
+		errs = append(errs, b.wdb.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// ckptEveryWrites is the number of row writes after which the checkpointer
+// runs before its timer fires: roughly a thousand WAL pages.
+const ckptEveryWrites = 1000
+
+// noteWrites records committed row writes and wakes the checkpointer once
+// enough have accumulated. It never blocks.
+func (b *Backend) noteWrites(n int) {
+	if n == 0 {
+		return
+	}
+	if b.writesSinceCkpt.Add(int64(n)) >= ckptEveryWrites {
+		select {
+		case b.ckptNudge <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// checkpointLoop runs PASSIVE checkpoints on its own connection until
+// Close. PASSIVE checkpoints never wait for locks, so they delay neither
+// readers nor writers.
+func (b *Backend) checkpointLoop() {
+	defer close(b.ckptDone)
+	t := time.NewTicker(b.cfg.checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.closing:
+			return
+		case <-t.C:
+		case <-b.ckptNudge:
+		}
+		b.writesSinceCkpt.Store(0)
+		// Errors are transient (the next run retries) and have no caller
+		// to report to; the final checkpoint in Close reports its own.
+		_, _ = b.ckpt.c.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+	}
+}
+
+// mapErr makes SQLite's busy and locked errors wrap storage.ErrConflict:
+// they mean another connection held a lock for longer than busy_timeout,
+// and the transaction may succeed if retried.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3lib.SQLITE_BUSY, sqlite3lib.SQLITE_LOCKED:
+			return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+		}
+	}
+	return err
+}
