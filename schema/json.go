@@ -172,7 +172,9 @@ func jsonKind(raw []byte) string {
 	return "number"
 }
 
-// syntaxError describes why data is not JSON, with the position.
+// syntaxError describes why data is not JSON, with the position of the
+// offending byte (line and column counted from 1, offset from 0), or of the
+// end of the input when it ends early.
 func syntaxError(data []byte) error {
 	var x any
 	err := json.Unmarshal(data, &x)
@@ -181,8 +183,11 @@ func syntaxError(data []byte) error {
 	}
 	off := int64(len(data))
 	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		off = se.Offset
+	if errors.As(err, &se) && !strings.HasPrefix(se.Error(), "unexpected end") {
+		off = se.Offset - 1 // Offset counts the offending byte
+	}
+	if off < 0 {
+		off = 0
 	}
 	if off > int64(len(data)) {
 		off = int64(len(data))
