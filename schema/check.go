@@ -49,12 +49,8 @@ func (s *Schema) Check() error {
 		if t.Name != name {
 			add(tp, "table is named "+quoteTrunc(t.Name)+" but listed as "+quoteTrunc(name))
 		}
-		for _, e := range s.checkFields(t, tp) {
-			errs = append(errs, e)
-		}
-		for _, e := range checkIndexes(t, tp) {
-			errs = append(errs, e)
-		}
+		errs = append(errs, s.checkFields(t, tp)...)
+		errs = append(errs, checkIndexes(t, tp)...)
 	}
 	return joinErrs(errs)
 }
@@ -137,12 +133,7 @@ func checkIndexes(t *Table, tp string) []error {
 	return errs
 }
 
-func checkTableName(name string) string {
-	if msg := checkIdent("table", name); msg != "" {
-		return msg
-	}
-	return ""
-}
+func checkTableName(name string) string { return checkIdent("table", name) }
 
 func checkIndexName(name string) string {
 	if msg := checkIdent("index", name); msg != "" {

@@ -209,12 +209,7 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	b := []byte(`{"tables":{`)
-	names := make([]string, 0, len(s.Tables))
-	for name := range s.Tables {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for i, name := range names {
+	for i, name := range sortedTables(s) {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -234,9 +229,7 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 			b = append(b, vb...)
 		}
 		b = append(b, `},"indexes":{`...)
-		idxs := slices.Clone(t.Indexes)
-		slices.SortStableFunc(idxs, func(a, b Index) int { return strings.Compare(a.Name, b.Name) })
-		for j, idx := range idxs {
+		for j, idx := range sortedIndexes(t) {
 			if j > 0 {
 				b = append(b, ',')
 			}
@@ -255,18 +248,144 @@ func (s *Schema) MarshalJSON() ([]byte, error) {
 	return append(b, "}}"...), nil
 }
 
-// MarshalIndent is like MarshalJSON but indents the output for people, as
-// json.MarshalIndent does with prefix and indent.
-func (s *Schema) MarshalIndent(prefix, indent string) ([]byte, error) {
-	b, err := s.MarshalJSON()
-	if err != nil {
+// MarshalIndent is like MarshalJSON but laid out for people: two-space
+// indentation, one field or index per line, each validator on one line in
+// its canonical form. It parses back to the same schema.
+func (s *Schema) MarshalIndent() ([]byte, error) {
+	if err := s.Check(); err != nil {
 		return nil, err
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, prefix, indent); err != nil {
-		return nil, err
+	b := []byte("{\n  \"tables\": {")
+	for i, name := range sortedTables(s) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		t := s.Tables[name]
+		b = append(b, "\n    "...)
+		b = appendString(b, name)
+		b = append(b, ": {\n      \"fields\": {"...)
+		fields := sortedFields(t.Fields)
+		for j, f := range fields {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			vb, err := v.MarshalJSON(t.Fields[f])
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, "\n        "...)
+			b = appendString(b, f)
+			b = append(b, ": "...)
+			b = appendSpaced(b, vb)
+		}
+		if len(fields) > 0 {
+			b = append(b, "\n      "...)
+		}
+		b = append(b, "},\n      \"indexes\": {"...)
+		idxs := sortedIndexes(t)
+		for j, idx := range idxs {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, "\n        "...)
+			b = appendString(b, idx.Name)
+			b = append(b, ": ["...)
+			for k, f := range idx.Fields {
+				if k > 0 {
+					b = append(b, ", "...)
+				}
+				b = appendString(b, f)
+			}
+			b = append(b, ']')
+		}
+		if len(idxs) > 0 {
+			b = append(b, "\n      "...)
+		}
+		b = append(b, "}\n    }"...)
 	}
-	return out.Bytes(), nil
+	if len(s.Tables) > 0 {
+		b = append(b, "\n  "...)
+	}
+	return append(b, "}\n}\n"...), nil
+}
+
+// String returns a readable summary of s, one table per paragraph:
+//
+//	table users {
+//	  avatarUrl?: string
+//	  email: string
+//	  index by_email (email)
+//	}
+//
+// It is for people; use MarshalJSON for a form that parses back.
+func (s *Schema) String() string {
+	if s == nil || len(s.Tables) == 0 {
+		return "(no tables)\n"
+	}
+	var b strings.Builder
+	for i, name := range sortedTables(s) {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		t := s.Tables[name]
+		b.WriteString("table " + name + " {\n")
+		if t == nil {
+			b.WriteString("}\n")
+			continue
+		}
+		for _, f := range sortedFields(t.Fields) {
+			fv := t.Fields[f]
+			opt := ""
+			if o, ok := fv.(*v.OptionalType); ok && o != nil {
+				opt, fv = "?", o.Elem
+			}
+			ts := "invalid"
+			if fv != nil {
+				ts = fv.String()
+			}
+			b.WriteString("  " + f + opt + ": " + ts + "\n")
+		}
+		for _, idx := range sortedIndexes(t) {
+			b.WriteString("  index " + idx.Name + " (" + strings.Join(idx.Fields, ", ") + ")\n")
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}
+
+// appendSpaced appends the compact JSON text j with a space after every
+// ':' and ',' outside strings: {"union": ["number", "null"]}.
+func appendSpaced(b, j []byte) []byte {
+	inStr, esc := false, false
+	for _, c := range j {
+		b = append(b, c)
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case !inStr && (c == ':' || c == ','):
+			b = append(b, ' ')
+		}
+	}
+	return b
+}
+
+func sortedTables(s *Schema) []string {
+	names := make([]string, 0, len(s.Tables))
+	for name := range s.Tables {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func sortedIndexes(t *Table) []Index {
+	idxs := slices.Clone(t.Indexes)
+	slices.SortStableFunc(idxs, func(a, b Index) int { return strings.Compare(a.Name, b.Name) })
+	return idxs
 }
 
 // UnmarshalJSON sets *s to the schema Parse returns for data.

@@ -111,6 +111,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(seed)
 	f.Add([]byte(`{"tables": {}}`))
+	f.Add([]byte(`{"tables": {"t": {"fields": {"a\\\":, b": {"literal": "x\\\":,[\\\\"}}}}}`))
 	f.Add([]byte(`{"tables": {"t": {"fields": {"a": {"record": ["string", {"array": {"union": ["null", {"literal": {"$integer": "1"}}]}}]}}, "indexes": {"by_a": ["a.x"]}}}}`))
 	f.Add([]byte(`{"tables": {"users": {"fields": {"email": "string"}, "indexes": {"by_email": ["emial"]}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -130,6 +131,18 @@ func FuzzParse(f *testing.F) {
 		if err != nil || !bytes.Equal(b, b2) {
 			t.Fatalf("not canonical:\n%s\n%s\n%v", b, b2, err)
 		}
+		ind, err := s.MarshalIndent()
+		if err != nil {
+			t.Fatalf("MarshalIndent: %v", err)
+		}
+		s3, err := schema.Parse(ind)
+		if err != nil {
+			t.Fatalf("Parse(MarshalIndent) = %v for %s", err, ind)
+		}
+		if b3, _ := s3.MarshalJSON(); !bytes.Equal(b, b3) {
+			t.Fatalf("MarshalIndent changed the schema:\n%s\n%s", b, b3)
+		}
+		_ = s.String()
 		_ = s.ValidateDocument("t", map[string]any{"a": 1.0})
 	})
 }

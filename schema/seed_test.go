@@ -117,7 +117,7 @@ func TestSeedSchema(t *testing.T) {
 
 func TestMarshalIndentRoundTrip(t *testing.T) {
 	s := seedSchema(t)
-	b, err := s.MarshalIndent("", "  ")
+	b, err := s.MarshalIndent()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +130,12 @@ func TestMarshalIndentRoundTrip(t *testing.T) {
 	if !bytes.Equal(b1, b2) {
 		t.Errorf("round trip changed the schema:\n%s\n%s", b1, b2)
 	}
+	if !bytes.Equal(b, file(t)) {
+		t.Errorf("MarshalIndent differs from testdata/seed_schema.json:\n%s", b)
+	}
+	if !json.Valid(b) {
+		t.Errorf("MarshalIndent output is not JSON")
+	}
 	// *Schema works with encoding/json.
 	var s3 schema.Schema
 	if err := json.Unmarshal(b, &s3); err != nil {
@@ -138,5 +144,85 @@ func TestMarshalIndentRoundTrip(t *testing.T) {
 	b3, err := json.Marshal(&s3)
 	if err != nil || !bytes.Equal(b1, b3) {
 		t.Errorf("json.Marshal(Unmarshal(x)) = %s, %v; want %s", b3, err, b1)
+	}
+}
+
+func file(tb testing.TB) []byte {
+	tb.Helper()
+	b, err := os.ReadFile("testdata/seed_schema.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func TestMarshalIndentEmpty(t *testing.T) {
+	s, err := schema.New(schema.Define("t", v.Object{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.MarshalIndent()
+	want := "{\n  \"tables\": {\n    \"t\": {\n      \"fields\": {},\n      \"indexes\": {}\n    }\n  }\n}\n"
+	if err != nil || string(b) != want {
+		t.Errorf("MarshalIndent = %q, %v; want %q", b, err, want)
+	}
+	empty, _ := schema.New()
+	b, err = empty.MarshalIndent()
+	if err != nil || string(b) != "{\n  \"tables\": {}\n}\n" {
+		t.Errorf("MarshalIndent(empty) = %q, %v", b, err)
+	}
+}
+
+func TestSchemaString(t *testing.T) {
+	s, err := schema.New(
+		schema.Define("users", v.Object{
+			"email":     v.String(),
+			"avatarUrl": v.Optional(v.String()),
+			"settings":  v.Optional(v.Object{"theme": v.String()}),
+		}).Index("by_email", "email").Index("by_theme", "settings.theme", "email"),
+		schema.Define("a", v.Object{}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `table a {
+}
+
+table users {
+  avatarUrl?: string
+  email: string
+  settings?: {theme: string}
+  index by_email (email)
+  index by_theme (settings.theme, email)
+}
+`
+	if got := s.String(); got != want {
+		t.Errorf("String() =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestMarshalIndentEscapes(t *testing.T) {
+	s, err := schema.New(schema.Define("t", v.Object{
+		`a":, b\`: v.Union(v.Literal(`x":,[\`), v.Literal("\u2028<")),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.MarshalIndent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"a\":, b\\": {"union": [{"literal": "x\":,[\\"}, {"literal": "\u2028\u003c"}]}`
+	if !bytes.Contains(b, []byte(want)) {
+		t.Errorf("MarshalIndent =\n%s\nwant a line with\n%s", b, want)
+	}
+	s2, err := schema.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := s.MarshalJSON()
+	b2, _ := s2.MarshalJSON()
+	if !bytes.Equal(b1, b2) {
+		t.Errorf("round trip: %s != %s", b1, b2)
 	}
 }
