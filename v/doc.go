@@ -26,7 +26,8 @@
 //	avatarUrl: expected string, found undefined (required field missing)
 //	legacyField: unexpected field (not in the validator)
 //
-// Validation of a valid value allocates nothing.
+// Validation of a valid value allocates nothing, except what
+// value.ParseIDFor costs for each id checked by an ID validator.
 //
 // Every validator has one canonical JSON form (MarshalJSON, ParseJSON),
 // the one schema files use: "string", {"optional": "string"},
