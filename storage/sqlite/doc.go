@@ -68,6 +68,7 @@
 //
 // WAL checkpoints are taken off the commit path: automatic checkpoints are
 // disabled and a background goroutine runs PASSIVE checkpoints every
-// checkpoint_interval, and sooner after about a thousand row writes.
+// checkpoint_interval, and as soon as this process has appended about a
+// thousand pages to the WAL.
 // Close stops it and runs a final checkpoint.
 package sqlite

@@ -167,9 +167,9 @@ type Backend struct {
 	closing chan struct{} // closed by Close
 	open    map[*tx]struct{}
 
-	writesSinceCkpt atomic.Int64
-	ckptNudge       chan struct{}
-	ckptDone        chan struct{}
+	walPages  atomic.Int64 // appended by this process since the last checkpoint
+	ckptNudge chan struct{}
+	ckptDone  chan struct{}
 }
 
 var _ storage.Backend = (*Backend)(nil)
@@ -425,17 +425,28 @@ func (b *Backend) closeConns() error {
 	return errors.Join(errs...)
 }
 
-// ckptEveryWrites is the number of row writes after which the checkpointer
-// runs before its timer fires: roughly a thousand WAL pages.
-const ckptEveryWrites = 1000
+// ckptEveryPages is the number of pages this process appends to the WAL
+// after which the checkpointer runs before its timer fires.
+const ckptEveryPages = 1000
 
-// noteWrites records committed row writes and wakes the checkpointer once
-// enough have accumulated. It never blocks.
-func (b *Backend) noteWrites(n int) {
-	if n == 0 {
+// noteWALPages adds the pages the write connection appended to the WAL
+// since the last call (SQLite's per-connection CACHE_WRITE counter) and
+// wakes the checkpointer once enough have accumulated. It never blocks.
+func (b *Backend) noteWALPages(c *conn) {
+	var pages int
+	err := c.c.Raw(func(dc any) error {
+		st, ok := dc.(sqlite3.DBStatus)
+		if !ok {
+			return errors.New("no DBStatus")
+		}
+		var err error
+		pages, _, err = st.Status(sqlite3.DBStatusCacheWrite, true)
+		return err
+	})
+	if err != nil || pages <= 0 {
 		return
 	}
-	if b.writesSinceCkpt.Add(int64(n)) >= ckptEveryWrites {
+	if b.walPages.Add(int64(pages)) >= ckptEveryPages {
 		select {
 		case b.ckptNudge <- struct{}{}:
 		default:
@@ -457,7 +468,7 @@ func (b *Backend) checkpointLoop() {
 		case <-t.C:
 		case <-b.ckptNudge:
 		}
-		b.writesSinceCkpt.Store(0)
+		b.walPages.Store(0)
 		// Errors are transient (the next run retries) and have no caller
 		// to report to; the final checkpoint in Close reports its own.
 		_, _ = b.ckpt.c.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")

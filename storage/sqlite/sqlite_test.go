@@ -388,32 +388,48 @@ func TestWaitForWriteQueueHonorsContext(t *testing.T) {
 }
 
 func TestBackgroundCheckpoint(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ckpt.db")
-	b := openAt(t, "sqlite:"+path+"?checkpoint_interval=20ms")
-	if err := storagetest.Retry(context.Background(), b, true, func(tx storage.Tx) error {
-		for i := range 3000 {
-			if err := tx.Put("t", []byte(strconv.Itoa(i)), []byte(strings.Repeat("x", 100))); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name     string
+		interval string
+		rows     int
+		bodySize int
+		minSize  int64
+	}{
+		// The timer fires.
+		{"timer", "20ms", 1000, 100, 100_000},
+		// More than ckptEveryPages pages wake the checkpointer at once.
+		{"pages", "1h", 3000, 2000, 6_000_000},
 	}
-	// Automatic checkpoints are off; the background checkpointer copies
-	// the WAL into the database file soon after.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Size() > 300_000 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("database file is %d bytes: the WAL was not checkpointed", fi.Size())
-		}
-		time.Sleep(10 * time.Millisecond)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ckpt.db")
+			b := openAt(t, "sqlite:"+path+"?checkpoint_interval="+c.interval)
+			if err := storagetest.Retry(context.Background(), b, true, func(tx storage.Tx) error {
+				for i := range c.rows {
+					if err := tx.Put("t", []byte(strconv.Itoa(i)), []byte(strings.Repeat("x", c.bodySize))); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			// Automatic checkpoints are off; the background checkpointer
+			// copies the WAL into the database file soon after.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fi.Size() >= c.minSize {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("database file is %d bytes: the WAL was not checkpointed", fi.Size())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
 	}
 }

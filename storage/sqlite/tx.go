@@ -36,7 +36,6 @@ type tx struct {
 	mu     sync.Mutex
 	state  txState
 	failed error // first statement error of a write transaction
-	writes int
 }
 
 // check reports why the transaction cannot run an operation. t.mu is held.
@@ -100,15 +99,8 @@ func (t *tx) write(op string, k stmtKind, args ...any) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
-	res, err := t.c.exec(t.ctx, k, args...)
-	if err != nil {
+	if _, err := t.c.exec(t.ctx, k, args...); err != nil {
 		return t.fail(op, err)
-	}
-	t.writes++
-	if k == stmtDropTableDocs || k == stmtDropTableIndex || k == stmtDropIndex {
-		if n, err := res.RowsAffected(); err == nil {
-			t.writes += int(n)
-		}
 	}
 	return nil
 }
@@ -249,7 +241,7 @@ func (t *tx) Commit() error {
 		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
 	}
 	if t.writable {
-		t.b.noteWrites(t.writes)
+		t.b.noteWALPages(t.c)
 	}
 	t.finishLocked(txDone, true)
 	return nil

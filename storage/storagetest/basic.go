@@ -130,9 +130,9 @@ func testScanBounds(t *testing.T, b storage.Backend) {
 		{"<nil>", "f", []string{"b", "d"}}, // end exclusive
 		{"<nil>", "g", []string{"b", "d", "f"}},
 		{"d", "h", []string{"d", "f"}},
-		{"d", "d", nil},             // empty range
-		{"f", "d", nil},             // inverted range
-		{"i", "<nil>", nil},         // past the end
+		{"d", "d", nil},                             // empty range
+		{"f", "d", nil},                             // inverted range
+		{"i", "<nil>", nil},                         // past the end
 		{"", "<nil>", []string{"b", "d", "f", "h"}}, // empty start = unbounded
 		{"<nil>", "b", nil},
 		{"b", "b\x00", []string{"b"}},

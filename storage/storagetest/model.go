@@ -238,95 +238,106 @@ func applyWrite(t *rapid.T, tx storage.Tx, m *model, tables []string) {
 func testModel(t *testing.T, b storage.Backend) {
 	ctx := context.Background()
 	iteration := 0
-	rapid.Check(t, func(t *rapid.T) {
-		iteration++
-		prefix := fmt.Sprintf("m%d_", iteration)
-		tables := []string{prefix + "a", prefix + "b"}
-		committed := newModel()
+	// rapid runs 100 checks per call (-rapid.checks); run a few rounds for
+	// longer random histories unless -short.
+	rounds := 4
+	if testing.Short() {
+		rounds = 1
+	}
+	for range rounds {
+		rapid.Check(t, func(t *rapid.T) { modelCheck(ctx, t, b, &iteration) })
+	}
+}
 
-		var open []storage.Tx
-		defer func() {
-			for _, tx := range open {
-				_ = tx.Rollback()
-			}
-		}()
-		var reader storage.Tx // long-lived read transaction
-		var readerModel *model
+// modelCheck is one random history on fresh tables.
+func modelCheck(ctx context.Context, t *rapid.T, b storage.Backend, iteration *int) {
+	*iteration++
+	prefix := fmt.Sprintf("m%d_", *iteration)
+	tables := []string{prefix + "a", prefix + "b"}
+	committed := newModel()
 
-		nTx := rapid.IntRange(1, 25).Draw(t, "transactions")
-		for range nTx {
-			if reader == nil && rapid.IntRange(0, 5).Draw(t, "openReader") == 0 {
-				r, err := b.Begin(ctx, false)
-				if err != nil {
-					t.Fatalf("Begin reader: %v", err)
-				}
-				reader, readerModel = r, committed.clone()
-				open = append(open, r)
-			}
-			writable := rapid.IntRange(0, 3).Draw(t, "writable") != 0
-			tx, err := b.Begin(ctx, writable)
-			if err != nil {
-				t.Fatalf("Begin(writable=%v): %v", writable, err)
-			}
-			open = append(open, tx)
-			pending := committed.clone()
-			nOps := rapid.IntRange(0, 12).Draw(t, "ops")
-			for range nOps {
-				if writable && rapid.IntRange(0, 2).Draw(t, "isWrite") != 0 {
-					applyWrite(t, tx, pending, tables)
-				} else {
-					checkRead(t, tx, pending, tables, prefix, "tx")
-				}
-				if reader != nil && rapid.IntRange(0, 4).Draw(t, "readerRead") == 0 {
-					checkRead(t, reader, readerModel, tables, prefix, "older snapshot")
-				}
-			}
-			if !writable {
-				if err := tx.Put(tables[0], []byte("x"), nil); !errors.Is(err, storage.ErrReadOnly) {
-					t.Fatalf("Put in a read-only tx: %v, want ErrReadOnly", err)
-				}
-			}
-			if rapid.IntRange(0, 3).Draw(t, "rollback") == 0 {
-				if err := tx.Rollback(); err != nil {
-					t.Fatalf("Rollback: %v", err)
-				}
-			} else {
-				if err := tx.Commit(); err != nil {
-					t.Fatalf("Commit: %v", err)
-				}
-				committed = pending
-			}
-			if reader != nil && rapid.IntRange(0, 6).Draw(t, "closeReader") == 0 {
-				if err := reader.Commit(); err != nil {
-					t.Fatalf("reader Commit: %v", err)
-				}
-				reader = nil
-			}
+	var open []storage.Tx
+	defer func() {
+		for _, tx := range open {
+			_ = tx.Rollback()
 		}
-		// Final full comparison in a fresh read transaction.
-		tx, err := b.Begin(ctx, false)
+	}()
+	var reader storage.Tx // long-lived read transaction
+	var readerModel *model
+
+	nTx := rapid.IntRange(1, 40).Draw(t, "transactions")
+	for range nTx {
+		if reader == nil && rapid.IntRange(0, 5).Draw(t, "openReader") == 0 {
+			r, err := b.Begin(ctx, false)
+			if err != nil {
+				t.Fatalf("Begin reader: %v", err)
+			}
+			reader, readerModel = r, committed.clone()
+			open = append(open, r)
+		}
+		writable := rapid.IntRange(0, 3).Draw(t, "writable") != 0
+		tx, err := b.Begin(ctx, writable)
 		if err != nil {
-			t.Fatalf("Begin: %v", err)
+			t.Fatalf("Begin(writable=%v): %v", writable, err)
 		}
 		open = append(open, tx)
-		for _, table := range tables {
-			for _, id := range []string{"", "\x00", "a", "b", "\xff", "a\x00", "zz"} {
-				got, err := tx.Get(table, []byte(id))
-				want, ok := committed.docs[table][id]
-				if ok != (err == nil) || (ok && string(got) != want) {
-					t.Fatalf("final Get(%s, %x) = %x, %v; want %x (present=%v)", table, id, got, err, want, ok)
-				}
+		pending := committed.clone()
+		nOps := rapid.IntRange(0, 12).Draw(t, "ops")
+		for range nOps {
+			if writable && rapid.IntRange(0, 2).Draw(t, "isWrite") != 0 {
+				applyWrite(t, tx, pending, tables)
+			} else {
+				checkRead(t, tx, pending, tables, prefix, "tx")
 			}
-			for _, index := range []string{"i", "j"} {
-				req := storage.ScanRequest{Table: table, Index: index}
-				got, err := tx.Scan(req)
-				if err != nil {
-					t.Fatalf("final Scan: %v", err)
-				}
-				if want := committed.scan(req); !sameEntries(got, want) {
-					t.Fatalf("final Scan(%s.%s):\n got  %s\n want %s", table, index, fmtEntries(got), fmtEntries(want))
-				}
+			if reader != nil && rapid.IntRange(0, 4).Draw(t, "readerRead") == 0 {
+				checkRead(t, reader, readerModel, tables, prefix, "older snapshot")
 			}
 		}
-	})
+		if !writable {
+			if err := tx.Put(tables[0], []byte("x"), nil); !errors.Is(err, storage.ErrReadOnly) {
+				t.Fatalf("Put in a read-only tx: %v, want ErrReadOnly", err)
+			}
+		}
+		if rapid.IntRange(0, 3).Draw(t, "rollback") == 0 {
+			if err := tx.Rollback(); err != nil {
+				t.Fatalf("Rollback: %v", err)
+			}
+		} else {
+			if err := tx.Commit(); err != nil {
+				t.Fatalf("Commit: %v", err)
+			}
+			committed = pending
+		}
+		if reader != nil && rapid.IntRange(0, 6).Draw(t, "closeReader") == 0 {
+			if err := reader.Commit(); err != nil {
+				t.Fatalf("reader Commit: %v", err)
+			}
+			reader = nil
+		}
+	}
+	// Final full comparison in a fresh read transaction.
+	tx, err := b.Begin(ctx, false)
+	if err != nil {
+		t.Fatalf("Begin: %v", err)
+	}
+	open = append(open, tx)
+	for _, table := range tables {
+		for _, id := range []string{"", "\x00", "a", "b", "\xff", "a\x00", "zz"} {
+			got, err := tx.Get(table, []byte(id))
+			want, ok := committed.docs[table][id]
+			if ok != (err == nil) || (ok && string(got) != want) {
+				t.Fatalf("final Get(%s, %x) = %x, %v; want %x (present=%v)", table, id, got, err, want, ok)
+			}
+		}
+		for _, index := range []string{"i", "j"} {
+			req := storage.ScanRequest{Table: table, Index: index}
+			got, err := tx.Scan(req)
+			if err != nil {
+				t.Fatalf("final Scan: %v", err)
+			}
+			if want := committed.scan(req); !sameEntries(got, want) {
+				t.Fatalf("final Scan(%s.%s):\n got  %s\n want %s", table, index, fmtEntries(got), fmtEntries(want))
+			}
+		}
+	}
 }
