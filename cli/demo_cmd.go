@@ -133,7 +133,7 @@ paginated scan of every user.`,
 				say("5. ten newest published posts (index by_status_and_published, desc):")
 				for _, p := range docs {
 					at, _ := p.Float("publishedAt")
-					say("     %-10s publishedAt=%s", p.String("title"), time.UnixMilli(int64(at)).UTC().Format(time.DateOnly))
+					say("     %-10s publishedAt=%s", p.String("title"), time.UnixMilli(int64(at)).UTC().Format(time.DateTime))
 				}
 				return nil
 			})
