@@ -20,6 +20,7 @@ var (
 	stringType  = typeOf("")
 	float64Type = typeOf(float64(0))
 	int64Type   = typeOf(int64(0))
+	idType      = typeOf(ID(""))
 )
 
 // boxer boxes strings and 8-byte numbers into slabs.
@@ -28,14 +29,16 @@ type boxer struct {
 	nums []uint64
 }
 
-func (bx *boxer) string(s string, limit int) any {
+// string boxes s as a value of the type typ, which must be stringType or
+// idType.
+func (bx *boxer) string(typ unsafe.Pointer, s string, limit int) any {
 	if len(bx.strs) == cap(bx.strs) {
 		n := min(max(2*cap(bx.strs), 8), 64, max(limit, 1))
 		bx.strs = make([]string, 0, n)
 	}
 	bx.strs = append(bx.strs, s)
 	p := &bx.strs[len(bx.strs)-1]
-	return *(*any)(unsafe.Pointer(&eface{stringType, unsafe.Pointer(p)}))
+	return *(*any)(unsafe.Pointer(&eface{typ, unsafe.Pointer(p)}))
 }
 
 func (bx *boxer) number(typ unsafe.Pointer, u uint64, limit int) any {

@@ -289,10 +289,11 @@ func (d *decoder) value(depth int) (any, *Error) {
 			d.pos -= n
 			return nil, d.errorf(errInvalidUTF8)
 		}
+		typ := stringType
 		if tag == tagID {
-			return ID(s), nil
+			typ = idType
 		}
-		return d.bx.string(s, (len(d.b)-d.pos)/2+1), nil
+		return d.bx.string(typ, s, (len(d.b)-d.pos)/2+1), nil
 	case tagBytes:
 		n, err := d.length("bytes length", 1)
 		if err != nil {
