@@ -50,3 +50,9 @@ func (bx *boxer) number(typ unsafe.Pointer, u uint64, limit int) any {
 	p := &bx.nums[len(bx.nums)-1]
 	return *(*any)(unsafe.Pointer(&eface{typ, unsafe.Pointer(p)}))
 }
+
+// unsafeString returns b as a string without copying; the caller must not
+// retain it past a change of b.
+func unsafeString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}

@@ -215,6 +215,7 @@ func ParseJSONDoc(b []byte) (map[string]any, error) {
 type jsonParser struct {
 	b   []byte
 	pos int
+	bx  boxer
 }
 
 func (p *jsonParser) errorf(msg string) *Error {
@@ -297,7 +298,7 @@ func (p *jsonParser) value(depth int) (any, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		return s, nil
+		return p.bx.string(stringType, s, (len(p.b)-p.pos)/2+1), nil
 	case c == 't':
 		return p.literal("true", true)
 	case c == 'f':
@@ -344,13 +345,13 @@ func (p *jsonParser) number() (any, *Error) {
 			return nil, p.unexpected()
 		}
 	}
-	text := string(p.b[start:p.pos])
+	text := unsafeString(p.b[start:p.pos])
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
 		p.pos = start
 		return nil, p.errorf("number " + quoteTrunc(text) + " is out of the float64 range")
 	}
-	return f, nil
+	return p.bx.number(float64Type, math.Float64bits(f), (len(p.b)-p.pos)/2+1), nil
 }
 
 // str parses a JSON string at p.pos.
