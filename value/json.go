@@ -70,7 +70,20 @@ func appendJSON(dst []byte, x any, depth int) ([]byte, *Error) {
 		case v == 0 && math.Signbit(v):
 			return append(dst, `{"$float":"-0"}`...), nil
 		}
-		return strconv.AppendFloat(dst, v, 'g', -1, 64), nil
+		// Like encoding/json: plain decimals except for very large or
+		// small magnitudes; always the shortest text that parses back
+		// to the same float64.
+		if abs := math.Abs(v); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+			n := len(dst)
+			dst = strconv.AppendFloat(dst, v, 'e', -1, 64)
+			// Shorten e-07 to e-7.
+			if m := len(dst) - n; m >= 4 && dst[len(dst)-4] == 'e' && dst[len(dst)-3] == '-' && dst[len(dst)-2] == '0' {
+				dst[len(dst)-2] = dst[len(dst)-1]
+				dst = dst[:len(dst)-1]
+			}
+			return dst, nil
+		}
+		return strconv.AppendFloat(dst, v, 'f', -1, 64), nil
 	case string:
 		if !validUTF8(v) {
 			return dst, newErr(errInvalidUTF8)
@@ -258,10 +271,7 @@ func (p *jsonParser) value(depth int) (any, *Error) {
 	}
 	switch c := p.b[p.pos]; {
 	case c == '{':
-		if depth >= MaxDepth {
-			return nil, p.errorf(errTooDeep)
-		}
-		return p.object(depth)
+		return p.object(depth) // checks the depth unless a tagged scalar
 	case c == '[':
 		if depth >= MaxDepth {
 			return nil, p.errorf(errTooDeep)
@@ -465,10 +475,15 @@ func hex4(b []byte) (rune, bool) {
 }
 
 func (p *jsonParser) object(depth int) (any, *Error) {
+	start := p.pos
 	p.pos++ // {
 	m := map[string]any{}
 	p.space()
 	if p.pos < len(p.b) && p.b[p.pos] == '}' {
+		if depth >= MaxDepth {
+			p.pos = start
+			return nil, p.errorf(errTooDeep)
+		}
 		p.pos++
 		return m, nil
 	}
@@ -488,8 +503,14 @@ func (p *jsonParser) object(depth int) (any, *Error) {
 		}
 		p.pos++
 		p.space()
-		if strings.HasPrefix(k, "$") && len(m) == 0 {
-			return p.tagged(k, keyPos)
+		if len(m) == 0 {
+			if strings.HasPrefix(k, "$") {
+				return p.tagged(k, keyPos)
+			}
+			if depth >= MaxDepth {
+				p.pos = start
+				return nil, p.errorf(errTooDeep)
+			}
 		}
 		if _, dup := m[k]; dup {
 			p.pos = keyPos

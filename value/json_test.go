@@ -23,6 +23,10 @@ func TestJSONOutput(t *testing.T) {
 		{negZero, `{"$float":"-0"}`},
 		{1e21, `1e+21`},
 		{0.1, `0.1`},
+		{1718000000123.5, `1718000000123.5`},
+		{1e-7, `1e-7`},
+		{-1.5e-300, `-1.5e-300`},
+		{123456789.0, `123456789`},
 		{math.NaN(), `{"$float":"NaN"}`},
 		{math.Inf(1), `{"$float":"Infinity"}`},
 		{math.Inf(-1), `{"$float":"-Infinity"}`},
@@ -155,9 +159,23 @@ func TestParseJSONErrors(t *testing.T) {
 			t.Errorf("ParseJSON(%q) error = %v, want %q", tt.in, err, tt.want)
 		}
 	}
-	ok := strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)
-	if _, err := ParseJSON([]byte(ok)); err != nil {
-		t.Errorf("depth %d: %v", MaxDepth, err)
+	for _, leaf := range []string{"", `{}`, `{"$integer":"1"}`, `{"$bytes":"AA=="}`} {
+		ok := strings.Repeat("[", MaxDepth) + leaf + strings.Repeat("]", MaxDepth)
+		if _, err := ParseJSON([]byte(ok)); (err != nil) != (leaf == `{}`) {
+			t.Errorf("depth %d with %s: %v", MaxDepth, leaf, err)
+		}
+	}
+	// A value Check accepts at the deepest nesting round-trips.
+	deep := any(int64(7))
+	for range MaxDepth {
+		deep = map[string]any{"k": deep}
+	}
+	b, err := MarshalJSON(deep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := ParseJSON(b); err != nil || !Equal(back, deep) {
+		t.Errorf("deep round trip: %v", err)
 	}
 }
 
