@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -275,8 +276,10 @@ func rawWriter(db *sql.DB) writer {
 // back to back. "idle" has no background writer; "loaded" runs both
 // through strata (FIFO write queue); "raw_loaded" runs both through a
 // database/sql pool with BEGIN IMMEDIATE and busy_timeout, where the
-// small writer waits in SQLite's busy handler. Metrics: p50 and p99 in ms,
-// and the background transactions committed per second.
+// small writer waits in SQLite's busy handler (and may fail with
+// SQLITE_BUSY after busy_timeout). Metrics: p50, p99 and max latency in
+// ms, the background transactions committed per second, and failed
+// transactions.
 func BenchmarkWriteLatencyUnderLoad(b *testing.B) {
 	env := newBenchEnv(b)
 	rawPool, err := sql.Open("sqlite", rawDSN(env.path))
@@ -300,8 +303,7 @@ func BenchmarkWriteLatencyUnderLoad(b *testing.B) {
 			ctx := context.Background()
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
-			var bgTx atomic.Int64
-			var bgErr error
+			var bgTx, bgFailed atomic.Int64
 			if c.background != nil {
 				wg.Go(func() {
 					for i := 0; ; i++ {
@@ -311,8 +313,8 @@ func BenchmarkWriteLatencyUnderLoad(b *testing.B) {
 						default:
 						}
 						if err := c.background(ctx, 1_000_000+(i%100)*100, 100); err != nil {
-							bgErr = err
-							return
+							bgFailed.Add(1) // SQLITE_BUSY after busy_timeout (raw)
+							continue
 						}
 						bgTx.Add(1)
 					}
@@ -320,12 +322,18 @@ func BenchmarkWriteLatencyUnderLoad(b *testing.B) {
 				time.Sleep(50 * time.Millisecond) // let the load start
 			}
 			lat := make([]time.Duration, 0, b.N)
+			failed := 0
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
 				if err := c.measured(ctx, 2_000_000+i%1000, 1); err != nil {
-					b.Fatal(err)
+					// Only the raw pool fails (SQLITE_BUSY after
+					// busy_timeout): count it, with its latency.
+					if !strings.Contains(err.Error(), "SQLITE_BUSY") {
+						b.Fatal(err)
+					}
+					failed++
 				}
 				lat = append(lat, time.Since(t0))
 			}
@@ -333,16 +341,16 @@ func BenchmarkWriteLatencyUnderLoad(b *testing.B) {
 			b.StopTimer()
 			close(stop)
 			wg.Wait()
-			if bgErr != nil {
-				b.Fatal(bgErr)
-			}
 			slices.Sort(lat)
 			ms := func(q float64) float64 {
 				return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))]) / float64(time.Millisecond)
 			}
 			b.ReportMetric(ms(0.50), "p50_ms")
 			b.ReportMetric(ms(0.99), "p99_ms")
+			b.ReportMetric(ms(1), "max_ms")
 			b.ReportMetric(float64(bgTx.Load())/elapsed.Seconds(), "bg_tx/s")
+			b.ReportMetric(float64(failed), "failed")
+			b.ReportMetric(float64(bgFailed.Load()), "bg_failed")
 		})
 	}
 }
