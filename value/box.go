@@ -2,11 +2,13 @@ package value
 
 import "unsafe"
 
-// Boxing a string or a float64 into an interface costs an allocation per
-// value. The decoders instead store such values in slabs (one allocation for
-// many values) and build interfaces that point into them. A slab element is
-// never written again once boxed, so the interface observes an immutable
-// value exactly as if the runtime had boxed it.
+// Boxing a string or a float64 into an interface, or allocating a small
+// array, costs an allocation per value. The decoders instead take such
+// values from slabs (one allocation for many values) and build interfaces
+// that point into them. A slab element is never written again once handed
+// out, so an interface observes an immutable value exactly as if the runtime
+// had boxed it, and arrays taken from a slab have their capacity capped so
+// that appending to one cannot overwrite another.
 
 // eface is the layout of an empty interface.
 type eface struct {
@@ -21,34 +23,81 @@ var (
 	float64Type = typeOf(float64(0))
 	int64Type   = typeOf(int64(0))
 	idType      = typeOf(ID(""))
+	arrayType   = typeOf([]any(nil))
 )
 
-// boxer boxes strings and 8-byte numbers into slabs.
+// slab is the first allocation of a boxer, sized for a typical document.
+type slab struct {
+	strs  [8]string
+	nums  [4]uint64
+	elems [8]any
+	hdrs  [2][]any
+}
+
+// boxer hands out boxed values from slabs. Its zero value is ready to use.
 type boxer struct {
-	strs []string
-	nums []uint64
+	strs  []string
+	nums  []uint64
+	elems []any
+	hdrs  [][]any
+	init  bool
+}
+
+func (bx *boxer) start() {
+	s := new(slab)
+	bx.strs, bx.nums, bx.elems, bx.hdrs = s.strs[:0], s.nums[:0], s.elems[:0], s.hdrs[:0]
+	bx.init = true
+}
+
+func box(typ, p unsafe.Pointer) any {
+	return *(*any)(unsafe.Pointer(&eface{typ, p}))
 }
 
 // string boxes s as a value of the type typ, which must be stringType or
-// idType.
+// idType. limit bounds the size of a new slab.
 func (bx *boxer) string(typ unsafe.Pointer, s string, limit int) any {
+	if !bx.init {
+		bx.start()
+	}
 	if len(bx.strs) == cap(bx.strs) {
-		n := min(max(2*cap(bx.strs), 8), 64, max(limit, 1))
-		bx.strs = make([]string, 0, n)
+		bx.strs = make([]string, 0, min(2*cap(bx.strs), 64, max(limit, 1)))
 	}
 	bx.strs = append(bx.strs, s)
-	p := &bx.strs[len(bx.strs)-1]
-	return *(*any)(unsafe.Pointer(&eface{typ, unsafe.Pointer(p)}))
+	return box(typ, unsafe.Pointer(&bx.strs[len(bx.strs)-1]))
 }
 
+// number boxes the 8 bytes u as a value of the type typ, which must be
+// float64Type or int64Type.
 func (bx *boxer) number(typ unsafe.Pointer, u uint64, limit int) any {
+	if !bx.init {
+		bx.start()
+	}
 	if len(bx.nums) == cap(bx.nums) {
-		n := min(max(2*cap(bx.nums), 4), 64, max(limit, 1))
-		bx.nums = make([]uint64, 0, n)
+		bx.nums = make([]uint64, 0, min(2*cap(bx.nums), 64, max(limit, 1)))
 	}
 	bx.nums = append(bx.nums, u)
-	p := &bx.nums[len(bx.nums)-1]
-	return *(*any)(unsafe.Pointer(&eface{typ, unsafe.Pointer(p)}))
+	return box(typ, unsafe.Pointer(&bx.nums[len(bx.nums)-1]))
+}
+
+// array returns a new []any of length and capacity n.
+func (bx *boxer) array(n int) []any {
+	if !bx.init {
+		bx.start()
+	}
+	if k := len(bx.elems); n <= cap(bx.elems)-k {
+		bx.elems = bx.elems[:k+n]
+		return bx.elems[k : k+n : k+n]
+	}
+	return make([]any, n)
+}
+
+// boxArray boxes a.
+func (bx *boxer) boxArray(a []any) any {
+	if len(bx.hdrs) == cap(bx.hdrs) {
+		return a
+	}
+	bx.hdrs = append(bx.hdrs, a)
+	return box(arrayType, unsafe.Pointer(&bx.hdrs[len(bx.hdrs)-1]))
 }
 
 // unsafeString returns b as a string without copying; the caller must not

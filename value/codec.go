@@ -313,13 +313,13 @@ func (d *decoder) value(depth int) (any, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		a := make([]any, n)
+		a := d.bx.array(n)
 		for i := range a {
 			if a[i], err = d.value(depth + 1); err != nil {
 				return nil, err.inIndex(i)
 			}
 		}
-		return a, nil
+		return d.bx.boxArray(a), nil
 	case tagObject:
 		if depth >= MaxDepth {
 			return nil, d.errorf(errTooDeep)

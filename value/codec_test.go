@@ -252,3 +252,26 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodedArraysDoNotShareCapacity(t *testing.T) {
+	doc, err := DecodeDoc(enc(t, map[string]any{"a": []any{int64(1), int64(2)}, "b": []any{int64(3)}, "c": []any{}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := doc["a"].([]any)
+	_ = append(a, "x")
+	c := doc["c"].([]any)
+	_ = append(c, "y", "z")
+	if !identical(doc["b"], []any{int64(3)}) || !identical(doc["a"], []any{int64(1), int64(2)}) {
+		t.Fatalf("append to one decoded array changed another: %#v", doc)
+	}
+	// Decoded values behave as ordinary Go values.
+	x, _ := Decode(enc(t, []any{1.5, "s", ID("i"), int64(1000), int64(-3)}))
+	arr := x.([]any)
+	if arr[0] != 1.5 || arr[1] != "s" || arr[2] != ID("i") || arr[3] != int64(1000) || arr[4] != int64(-3) {
+		t.Fatalf("decoded %#v", arr)
+	}
+	if _, ok := arr[2].(string); ok {
+		t.Fatal("ID decoded as string")
+	}
+}
