@@ -53,8 +53,10 @@ type Driver interface {
 // Backend is an open store. It is safe for concurrent use.
 type Backend interface {
 	// Begin starts a transaction. A read-only transaction sees one
-	// consistent snapshot; a writable one is serializable with every
-	// other transaction on the store, in every process.
+	// consistent snapshot, taken before Begin returns (it does not see
+	// commits made after Begin, even before its first read); a writable
+	// one is serializable with every other transaction on the store, in
+	// every process.
 	Begin(ctx context.Context, writable bool) (Tx, error)
 	// Close releases the backend's resources. Transactions still open
 	// when Close is called fail.
@@ -117,7 +119,8 @@ type Tx interface {
 	// returns an error (wrapping ErrConflict if a retry may succeed) and
 	// leaves nothing behind.
 	Commit() error
-	// Rollback discards the transaction. Rollback after Commit is a no-op.
+	// Rollback discards the transaction. Rollback after Commit or
+	// Rollback is a no-op returning nil, so it can always be deferred.
 	Rollback() error
 }
 

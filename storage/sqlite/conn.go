@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/strata-db/strata/storage"
 )
@@ -197,9 +198,11 @@ func (c *conn) close() error {
 
 // readPool hands out read connections, opening up to max lazily.
 type readPool struct {
-	db    *sql.DB
-	free  chan *conn    // idle connections
-	slots chan struct{} // one element per open connection
+	mu     sync.Mutex // orders put with close
+	closed bool
+	db     *sql.DB
+	free   chan *conn    // idle connections
+	slots  chan struct{} // one element per open connection
 }
 
 func (p *readPool) init(db *sql.DB, max int) {
@@ -233,8 +236,17 @@ func (p *readPool) get(ctx context.Context, closing <-chan struct{}) (*conn, err
 	}
 }
 
-// put returns a connection to the pool; it never blocks.
-func (p *readPool) put(c *conn) { p.free <- c }
+// put returns a connection to the pool, or closes it if the pool is
+// closed; it never blocks.
+func (p *readPool) put(c *conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		_ = c.close()
+		return
+	}
+	p.free <- c
+}
 
 // discard closes a connection that is in an unknown state.
 func (p *readPool) discard(c *conn) {
@@ -248,6 +260,9 @@ func (p *readPool) close() error {
 	if p.db == nil {
 		return nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
 	var errs []error
 	for {
 		select {

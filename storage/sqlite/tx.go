@@ -140,7 +140,7 @@ func (t *tx) DropIndex(table, index string) error {
 
 // Scan runs one statement joining the index entries in range with their
 // documents, in key order (or reverse), up to req.Limit entries.
-func (t *tx) Scan(req storage.ScanRequest) ([]Entry, error) {
+func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.check(false); err != nil {
@@ -169,12 +169,12 @@ func (t *tx) Scan(req storage.ScanRequest) ([]Entry, error) {
 		return nil, t.fail("scan", err)
 	}
 	defer rows.Close()
-	var out []Entry
+	var out []storage.Entry
 	if req.Limit > 0 {
-		out = make([]Entry, 0, min(req.Limit, 256))
+		out = make([]storage.Entry, 0, min(req.Limit, 256))
 	}
 	for rows.Next() {
-		var e Entry
+		var e storage.Entry
 		var found int64
 		if req.KeysOnly {
 			err = rows.Scan(&e.Key, &e.ID)
@@ -197,9 +197,6 @@ func (t *tx) Scan(req storage.ScanRequest) ([]Entry, error) {
 	}
 	return out, nil
 }
-
-// Entry is storage.Entry, named here for brevity.
-type Entry = storage.Entry
 
 // Tables lists the tables holding at least one document, sorted bytewise.
 // It seeks from table to table instead of reading every document.
@@ -224,8 +221,10 @@ func (t *tx) Tables() ([]string, error) {
 
 // Commit commits the transaction. A failed commit rolls back and returns
 // an error, wrapping storage.ErrConflict if SQLite reported a lock
-// conflict; a write transaction whose statement failed earlier does not
-// commit: Commit rolls it back and returns that error.
+// conflict; a write transaction whose statement failed earlier, or whose
+// context is done, does not commit: Commit rolls it back and returns the
+// error. Once COMMIT starts it is not interrupted, so an error from Commit
+// means nothing was committed.
 func (t *tx) Commit() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -236,7 +235,13 @@ func (t *tx) Commit() error {
 		t.rollbackLocked()
 		return fmt.Errorf("sqlite: commit: transaction failed earlier and was rolled back: %w", t.failed)
 	}
-	if _, err := t.c.exec(t.ctx, stmtCommit); err != nil {
+	if err := t.ctx.Err(); err != nil {
+		t.rollbackLocked()
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	// COMMIT itself runs without the context: an interrupt racing a
+	// successful COMMIT would report a failure for committed data.
+	if _, err := t.c.exec(context.Background(), stmtCommit); err != nil {
 		t.rollbackLocked()
 		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
 	}
