@@ -141,7 +141,10 @@ func TestBadInput(t *testing.T) {
 			})
 		}, "tags[1]"},
 		{"doc: unknown field", func() error {
-			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"name": "x", "nick": "y"}); return err })
+			return mutateErr(func(tx *strata.Tx) error {
+				_, err := tx.Insert("users", strata.Doc{"name": "x", "nick": "y"})
+				return err
+			})
 		}, "nick"},
 		{"doc: missing required", func() error {
 			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"age": int64(3)}); return err })
@@ -150,10 +153,16 @@ func TestBadInput(t *testing.T) {
 			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"name": "x", "age": 3}); return err })
 		}, "age"},
 		{"doc: float where int64 expected", func() error {
-			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"name": "x", "age": 3.0}); return err })
+			return mutateErr(func(tx *strata.Tx) error {
+				_, err := tx.Insert("users", strata.Doc{"name": "x", "age": 3.0})
+				return err
+			})
 		}, "age: expected int64, found number"},
 		{"doc: system field on insert", func() error {
-			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"name": "x", "_id": "y"}); return err })
+			return mutateErr(func(tx *strata.Tx) error {
+				_, err := tx.Insert("users", strata.Doc{"name": "x", "_id": "y"})
+				return err
+			})
 		}, "_id"},
 		{"doc: patch system field", func() error {
 			return mutateErr(func(tx *strata.Tx) error { return tx.Patch(uids[0], strata.Patch{"_creationTime": 1.0}) })

@@ -279,7 +279,10 @@ func TestQueryErrors(t *testing.T) {
 			_, err := tx.Table("posts").Filter(strata.Field("rank").Eq(struct{}{})).Collect()
 			return err
 		}, "filter"},
-		{"empty filter path", func(tx *strata.Tx) error { _, err := tx.Table("posts").Filter(strata.Field("").Eq(1.0)).Collect(); return err }, "empty field path"},
+		{"empty filter path", func(tx *strata.Tx) error {
+			_, err := tx.Table("posts").Filter(strata.Field("").Eq(1.0)).Collect()
+			return err
+		}, "empty field path"},
 		{"nil operand", func(tx *strata.Tx) error { _, err := tx.Table("posts").Filter(strata.And(nil)).Collect(); return err }, "nil"},
 	}
 	for _, c := range cases {

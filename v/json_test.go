@@ -27,7 +27,7 @@ var jsonCases = []struct {
 	{v.Literal(1.5), `{"literal":1.5}`},
 	{v.Literal(1.0), `{"literal":1}`},
 	{v.Literal(1e21), `{"literal":1e+21}`},
-	{v.Literal(1e-7), `{"literal":1e-07}`},
+	{v.Literal(1e-7), `{"literal":1e-7}`},
 	{v.Literal(math.Copysign(0, -1)), `{"literal":{"$float":"-0"}}`},
 	{v.Literal(math.NaN()), `{"literal":{"$float":"NaN"}}`},
 	{v.Literal(math.Inf(1)), `{"literal":{"$float":"Infinity"}}`},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,15 +37,24 @@ type benchEnv struct {
 }
 
 // rawDSN mirrors what an application using database/sql directly would
-// configure: WAL, busy_timeout, synchronous=NORMAL, BEGIN IMMEDIATE.
+// configure: WAL, busy_timeout, the same synchronous setting, BEGIN IMMEDIATE.
 func rawDSN(path string) string {
-	return path + "?_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	return path + "?_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + benchSync() + ")"
+}
+
+// benchSync is the synchronous setting both sides use: FULL (the
+// backend's default) unless STRATA_BENCH_SYNC says otherwise.
+func benchSync() string {
+	if s := os.Getenv("STRATA_BENCH_SYNC"); s != "" {
+		return strings.ToUpper(s)
+	}
+	return "FULL"
 }
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "bench.db")
-	env := &benchEnv{b: openAt(b, "sqlite:"+path), path: path}
+	env := &benchEnv{b: openAt(b, "sqlite:"+path+"?synchronous="+strings.ToLower(benchSync())), path: path}
 	var err error
 	if env.raw, err = sql.Open("sqlite", rawDSN(path)); err != nil {
 		b.Fatal(err)

@@ -5,7 +5,7 @@
 // storage.Register:
 //
 //	import _ "github.com/strata-db/strata/storage/sqlite"
-//	b, err := storage.Open(ctx, "sqlite:app.db?synchronous=full")
+//	b, err := storage.Open(ctx, "sqlite:app.db")
 //
 // # URL
 //
@@ -14,8 +14,8 @@
 // "sqlite://rel.db" are accepted too). The file is created if missing.
 // Parameters (unknown ones are an error):
 //
-//   - synchronous=normal|full|extra|off: durability of a commit (default
-//     normal, see below).
+//   - synchronous=full|normal|extra|off: durability of a commit (default
+//     full, see below).
 //   - busy_timeout=DURATION: how long a transaction waits for a lock held
 //     by another process before failing with an error wrapping
 //     storage.ErrConflict ("5s", or milliseconds "5000"; default 5s).
@@ -60,11 +60,12 @@
 //
 // # Durability
 //
-// With the default synchronous=normal a committed transaction survives a
-// crash of the process (the WAL is in the operating system's cache) but
-// the last transactions before a power loss or kernel crash may be lost;
-// the database is never corrupted. With synchronous=full each commit is
-// synced to disk before Commit returns and survives power loss.
+// With the default synchronous=full each commit is synced to disk before
+// Commit returns and survives power loss. With synchronous=normal a
+// committed transaction survives a crash of the process (the WAL is in the
+// operating system's cache) but the last transactions before a power loss
+// or kernel crash may be lost; the database is never corrupted. normal
+// trades that for cheaper commits; see docs/decisions.md for the figures.
 //
 // WAL checkpoints are taken off the commit path: automatic checkpoints are
 // disabled and a background goroutine runs PASSIVE checkpoints every

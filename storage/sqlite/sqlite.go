@@ -55,7 +55,7 @@ type config struct {
 // parseURL parses "sqlite:PATH?params" (the "sqlite:" prefix is optional).
 func parseURL(raw string) (config, error) {
 	cfg := config{
-		synchronous:        "NORMAL",
+		synchronous:        "FULL",
 		busyTimeout:        5 * time.Second,
 		readers:            max(4, runtime.GOMAXPROCS(0)),
 		checkpointInterval: time.Second,
