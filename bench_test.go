@@ -76,7 +76,7 @@ CREATE INDEX IF NOT EXISTS %[1]s_email ON %[1]s(email, creation);
 CREATE INDEX IF NOT EXISTS %[1]s_creation ON %[1]s(creation);`
 
 func openRaw(path string, writer bool) (*sql.DB, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=mmap_size(268435456)"
 	if writer {
 		dsn += "&_txlock=immediate"
 	}

@@ -152,8 +152,8 @@ func (q *Query) resolve() (schema.Index, storage.Range, error) {
 	if q.err != nil {
 		return schema.Index{}, storage.Range{}, q.errorf("%v", q.err)
 	}
-	if q.table == "" {
-		return schema.Index{}, storage.Range{}, q.errorf("empty table name")
+	if err := checkReadTableName(q.table); err != nil {
+		return schema.Index{}, storage.Range{}, q.errorf("%v", err)
 	}
 	var ix schema.Index
 	switch q.index {

@@ -67,6 +67,11 @@
 // or kernel crash may be lost; the database is never corrupted. normal
 // trades that for cheaper commits; see docs/decisions.md for the figures.
 //
+// Every connection memory-maps up to 256 MiB of the file (mmap_size), so
+// reads of a warm database are memory reads rather than one system call
+// per page; the operating system's page cache holds the data once for all
+// connections.
+//
 // WAL checkpoints are taken off the commit path: automatic checkpoints are
 // disabled and a background goroutine runs PASSIVE checkpoints every
 // checkpoint_interval, and as soon as this process has appended about a

@@ -136,6 +136,7 @@ func (c config) dsn(reader bool) string {
 		"synchronous(" + c.synchronous + ")",
 		"wal_autocheckpoint(0)",
 		"foreign_keys(0)",
+		"mmap_size(268435456)",
 	}
 	if reader {
 		pragmas = append(pragmas, "query_only(1)")
