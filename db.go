@@ -153,6 +153,9 @@ func (db *DB) runOnce(ctx context.Context, writable bool, fn func(tx *Tx) error)
 		return fmt.Errorf("strata: commit: %w", err)
 	}
 	committed = true
+	for _, fn := range tx.onCommit {
+		fn()
+	}
 	return nil
 }
 

@@ -23,6 +23,17 @@ type Tx struct {
 	writable bool
 	schema   *schema.Schema
 	lastCT   map[string]float64 // last _creationTime per table seen by this tx
+	onCommit []func()
+}
+
+// OnCommit registers fn to run after the transaction commits, on the
+// goroutine that called Mutation, in registration order. It does not run
+// if the transaction rolls back, nor for an attempt that lost a
+// serialization race and was retried (the retry registers its own). Use it
+// to signal work that may only start once the writes are visible, such as
+// waking a worker for a job the transaction scheduled.
+func (tx *Tx) OnCommit(fn func()) {
+	tx.onCommit = append(tx.onCommit, fn)
 }
 
 // Context returns the context the transaction runs under.
@@ -159,7 +170,11 @@ func (tx *Tx) insert(table string, fields Doc, id ID, ct float64) (ID, error) {
 // field set to Unset is removed. The result is validated as a whole. It is
 // an error if the document does not exist.
 func (tx *Tx) Patch(id ID, p Patch) error {
-	return tx.update("patch", id, func(old Doc) (Doc, error) {
+	return tx.patch(id, p, false)
+}
+
+func (tx *Tx) patch(id ID, p Patch, system bool) error {
+	return tx.update("patch", id, system, func(old Doc) (Doc, error) {
 		next := make(Doc, len(old)+len(p))
 		for k, x := range old {
 			next[k] = x
@@ -183,7 +198,11 @@ func (tx *Tx) Patch(id ID, p Patch) error {
 // the document's own _id and _creationTime). It is an error if the
 // document does not exist.
 func (tx *Tx) Replace(id ID, doc Doc) error {
-	return tx.update("replace", id, func(old Doc) (Doc, error) {
+	return tx.replace(id, doc, false)
+}
+
+func (tx *Tx) replace(id ID, doc Doc, system bool) error {
+	return tx.update("replace", id, system, func(old Doc) (Doc, error) {
 		next := make(Doc, len(doc)+2)
 		for k, x := range doc {
 			if k == FieldID || k == FieldCreationTime {
@@ -200,13 +219,15 @@ func (tx *Tx) Replace(id ID, doc Doc) error {
 	})
 }
 
-func (tx *Tx) update(op string, id ID, change func(old Doc) (Doc, error)) error {
+func (tx *Tx) update(op string, id ID, system bool, change func(old Doc) (Doc, error)) error {
 	table, err := id.Table()
 	if err != nil {
 		return &WriteError{Op: op, Err: err}
 	}
-	if err := tx.checkUserWrite(op, table); err != nil {
-		return err
+	if !system {
+		if err := tx.checkUserWrite(op, table); err != nil {
+			return err
+		}
 	}
 	old, err := tx.get(table, id)
 	if err != nil {
@@ -234,12 +255,18 @@ func (tx *Tx) update(op string, id ID, change func(old Doc) (Doc, error)) error 
 // Delete removes the document. Deleting a document that does not exist is
 // an error, so a mistyped id is not silently ignored.
 func (tx *Tx) Delete(id ID) error {
+	return tx.delete(id, false)
+}
+
+func (tx *Tx) delete(id ID, system bool) error {
 	table, err := id.Table()
 	if err != nil {
 		return &WriteError{Op: "delete", Err: err}
 	}
-	if err := tx.checkUserWrite("delete", table); err != nil {
-		return err
+	if !system {
+		if err := tx.checkUserWrite("delete", table); err != nil {
+			return err
+		}
 	}
 	old, err := tx.get(table, id)
 	if err != nil {

@@ -1,0 +1,24 @@
+// Package system lets strata's own packages (scheduler, migrate, ...)
+// write the system tables (_scheduled_functions, _migrations, ...) inside
+// an application's transaction. Applications cannot import it, and the
+// public API refuses writes to tables whose name starts with "_".
+//
+// Package strata fills in the functions at init; tx is a *strata.Tx (typed
+// as any to avoid an import cycle). Documents are not validated (system
+// tables have no schema) but must be valid values.
+package system
+
+import "github.com/strata-db/strata/value"
+
+var (
+	// Insert adds doc to the system table and returns its id.
+	Insert func(tx any, table string, doc map[string]any) (value.ID, error)
+	// Patch shallow-merges patch into the system document id (value.Undef
+	// removes a field).
+	Patch func(tx any, id value.ID, patch map[string]any) error
+	// Replace swaps the fields of the system document id, keeping its
+	// system fields.
+	Replace func(tx any, id value.ID, doc map[string]any) error
+	// Delete removes the system document id.
+	Delete func(tx any, id value.ID) error
+)

@@ -1,0 +1,66 @@
+package strata
+
+import (
+	"fmt"
+
+	"github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/value"
+)
+
+func init() {
+	system.Insert = func(t any, table string, doc map[string]any) (value.ID, error) {
+		tx, err := asSystemTx(t, table)
+		if err != nil {
+			return "", err
+		}
+		for k := range doc {
+			if k == FieldID || k == FieldCreationTime {
+				return "", &WriteError{Op: "insert", Table: table, Err: fmt.Errorf("system field %s cannot be set", k)}
+			}
+		}
+		return tx.insert(table, doc, "", 0)
+	}
+	system.Patch = func(t any, id value.ID, p map[string]any) error {
+		tx, err := asSystemTxID(t, id)
+		if err != nil {
+			return err
+		}
+		return tx.patch(id, p, true)
+	}
+	system.Replace = func(t any, id value.ID, doc map[string]any) error {
+		tx, err := asSystemTxID(t, id)
+		if err != nil {
+			return err
+		}
+		return tx.replace(id, doc, true)
+	}
+	system.Delete = func(t any, id value.ID) error {
+		tx, err := asSystemTxID(t, id)
+		if err != nil {
+			return err
+		}
+		return tx.delete(id, true)
+	}
+}
+
+func asSystemTx(t any, table string) (*Tx, error) {
+	tx, ok := t.(*Tx)
+	if !ok || tx == nil {
+		return nil, fmt.Errorf("strata: system write: not a *strata.Tx: %T", t)
+	}
+	if !tx.writable {
+		return nil, ErrReadOnly
+	}
+	if err := checkReadTableName(table); err != nil || table[0] != '_' {
+		return nil, &WriteError{Op: "write", Table: table, Err: fmt.Errorf("not a system table")}
+	}
+	return tx, nil
+}
+
+func asSystemTxID(t any, id value.ID) (*Tx, error) {
+	table, err := id.Table()
+	if err != nil {
+		return nil, &WriteError{Op: "write", Err: err}
+	}
+	return asSystemTx(t, table)
+}
