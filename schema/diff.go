@@ -49,17 +49,17 @@ type ChangeKind string
 
 // The kinds of change Diff reports.
 const (
-	AddTable      ChangeKind = "add_table"
-	RemoveTable   ChangeKind = "remove_table" // the table leaves the schema; its data stays
-	AddField      ChangeKind = "add_field"
-	RemoveField   ChangeKind = "remove_field"
-	MakeOptional  ChangeKind = "make_optional"
-	MakeRequired  ChangeKind = "make_required"
-	WidenField    ChangeKind = "widen_field"
-	ChangeField   ChangeKind = "change_field" // narrows the type, or changes it to an unrelated one
-	AddIndex      ChangeKind = "add_index"
-	DropIndex     ChangeKind = "drop_index"
-	ChangeIndex   ChangeKind = "change_index" // same name, other fields: rebuilt
+	AddTable     ChangeKind = "add_table"
+	RemoveTable  ChangeKind = "remove_table" // the table leaves the schema; its data stays
+	AddField     ChangeKind = "add_field"
+	RemoveField  ChangeKind = "remove_field"
+	MakeOptional ChangeKind = "make_optional"
+	MakeRequired ChangeKind = "make_required"
+	WidenField   ChangeKind = "widen_field"
+	ChangeField  ChangeKind = "change_field" // narrows the type, or changes it to an unrelated one
+	AddIndex     ChangeKind = "add_index"
+	DropIndex    ChangeKind = "drop_index"
+	ChangeIndex  ChangeKind = "change_index" // same name, other fields: rebuilt
 )
 
 // Change is one difference between two schemas, with its class and, for
