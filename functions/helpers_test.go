@@ -1,0 +1,98 @@
+package functions_test
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/functions"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// openDB opens a fresh SQLite database in a temporary directory.
+func openDB(t testing.TB) (*strata.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fn.db")
+	url := "sqlite:" + path + "?synchronous=normal"
+	db, err := strata.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, url
+}
+
+func mutate(t testing.TB, db *strata.DB, fn func(tx *strata.Tx) error) {
+	t.Helper()
+	if err := db.Mutation(context.Background(), fn); err != nil {
+		t.Fatalf("mutation: %v", err)
+	}
+}
+
+// startWorker starts a worker that is stopped when the test ends.
+func startWorker(t testing.TB, app *functions.App, db *strata.DB, opts functions.WorkerOptions) *functions.Worker {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = quiet
+	}
+	w, err := app.StartWorker(context.Background(), db, opts)
+	if err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := w.Stop(context.Background()); err != nil {
+			t.Errorf("stop worker: %v", err)
+		}
+	})
+	return w
+}
+
+// waitJobs waits until no job of db is pending and returns all jobs. It
+// polls: tests wait for outcomes, they do not assert timings.
+func waitJobs(t testing.TB, db *strata.DB, timeout time.Duration) []functions.Job {
+	t.Helper()
+	return waitPending(t, db, 0, timeout)
+}
+
+// waitPending waits until at most left jobs of db are pending.
+func waitPending(t testing.TB, db *strata.DB, left int, timeout time.Duration) []functions.Job {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		jobs, err := functions.ListJobs(context.Background(), db)
+		if err != nil {
+			t.Fatalf("list jobs: %v", err)
+		}
+		pending := 0
+		for _, j := range jobs {
+			if j.State == functions.StatePending {
+				pending++
+			}
+		}
+		if pending <= left {
+			return jobs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d jobs still pending after %v", pending, len(jobs), timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func jobByID(t testing.TB, db *strata.DB, id strata.ID) functions.Job {
+	t.Helper()
+	var j functions.Job
+	err := db.Query(context.Background(), func(tx *strata.Tx) error {
+		var err error
+		j, err = functions.GetJob(tx, id)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("get job %s: %v", id, err)
+	}
+	return j
+}

@@ -1,0 +1,583 @@
+package functions
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/system"
+)
+
+// WorkerOptions configure a Worker. Zero fields take their defaults.
+type WorkerOptions struct {
+	// Concurrency is the most jobs run at once (default 4).
+	Concurrency int
+	// PollInterval is how often the worker looks for jobs scheduled by
+	// other processes (default 1s). Jobs scheduled through this App in
+	// this process wake the worker as soon as their transaction commits.
+	PollInterval time.Duration
+	// Retention is how long jobs in a final state are kept after they
+	// completed (default 7 days). Negative keeps them forever.
+	Retention time.Duration
+	// SweepInterval is how often the worker rereads the whole table, to
+	// delete jobs past Retention and to pick up any pending job it has not
+	// seen (default 1 minute).
+	SweepInterval time.Duration
+	// Logger receives transient errors (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (o *WorkerOptions) setDefaults() {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Retention == 0 {
+		o.Retention = 7 * 24 * time.Hour
+	}
+	if o.SweepInterval <= 0 {
+		o.SweepInterval = time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Worker runs the scheduled jobs of one database with the functions of
+// one App. Start it with App.StartWorker and stop it with Stop.
+//
+// Guarantees:
+//
+//   - Exactly once. A mutation job runs in one serializable transaction
+//     that first checks the job is still pending and, in the same
+//     transaction, records its final state: its writes and its completion
+//     commit together or not at all. A worker of another process (or this
+//     one) that tries the same job conflicts or sees it is no longer
+//     pending, so no job's writes ever commit twice, and a process killed
+//     mid-job leaves the job pending for the next worker.
+//   - Order. Due jobs are started in scheduled-time order (ties in the
+//     order the worker learned of them). With Concurrency 1 and a single
+//     process, they also run one at a time in that order; otherwise jobs
+//     run concurrently and their transactions may commit in any order.
+//   - Failures. A handler error, an argument or return value its
+//     validators reject, or a function that is no longer registered ends
+//     the job in state failed with the error; it is not retried (as in
+//     Convex). Transient errors — a transaction that kept losing
+//     serialization races (strata.ErrConflict), a closed or canceled
+//     database — leave the job pending; the worker retries it with
+//     exponential backoff, and a restarted process picks it up.
+//   - Queries. A scheduled query runs in a read-only snapshot; its result
+//     is then recorded in a write transaction if the job is still
+//     pending. Two workers may both run it, which is harmless.
+type Worker struct {
+	app  *App
+	db   *strata.DB
+	opts WorkerOptions
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	queue    jobQueue
+	known    map[strata.ID]bool // queued or running
+	running  int
+	seq      uint64
+	stopping bool
+
+	scanCT float64 // newest _creationTime read by a scan (dispatcher only)
+
+	wake      chan struct{}
+	quit      chan struct{}
+	done      chan struct{}
+	jobs      sync.WaitGroup
+	runCtx    context.Context
+	cancelRun context.CancelFunc
+	stopOnce  sync.Once
+}
+
+// StartWorker loads the pending jobs of db and starts running them in the
+// background. Several workers may run on one database, in one process or
+// in many; each job still runs once. Stop the worker before closing db.
+func (a *App) StartWorker(ctx context.Context, db *strata.DB, opts WorkerOptions) (*Worker, error) {
+	opts.setDefaults()
+	w := &Worker{
+		app: a, db: db, opts: opts, log: opts.Logger,
+		known: map[strata.ID]bool{},
+		wake:  make(chan struct{}, 1),
+		quit:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	w.runCtx, w.cancelRun = context.WithCancel(context.WithoutCancel(ctx))
+	a.mu.Lock()
+	a.workers[w] = struct{}{}
+	a.mu.Unlock()
+	if err := w.scanNew(ctx); err != nil {
+		a.mu.Lock()
+		delete(a.workers, w)
+		a.mu.Unlock()
+		return nil, fmt.Errorf("functions: start worker: %w", err)
+	}
+	go w.loop()
+	return w, nil
+}
+
+// Stop stops starting jobs and waits for the running ones to finish. If
+// ctx ends first, the running jobs' transactions are canceled (they roll
+// back, leaving their jobs pending) and Stop returns ctx's error once they
+// have returned. Stop is idempotent.
+func (w *Worker) Stop(ctx context.Context) error {
+	w.stopOnce.Do(func() {
+		w.mu.Lock()
+		w.stopping = true
+		w.mu.Unlock()
+		close(w.quit)
+		w.app.mu.Lock()
+		delete(w.app.workers, w)
+		w.app.mu.Unlock()
+	})
+	<-w.done
+	finished := make(chan struct{})
+	go func() { w.jobs.Wait(); close(finished) }()
+	select {
+	case <-finished:
+		w.cancelRun()
+		return nil
+	case <-ctx.Done():
+		w.cancelRun()
+		<-finished
+		return fmt.Errorf("functions: stop worker: %w", ctx.Err())
+	}
+}
+
+// Wake makes the worker look for new jobs now rather than at its next
+// poll, for jobs another process has just scheduled.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Outstanding returns the number of pending jobs this worker knows of
+// (queued, due or not, and running).
+func (w *Worker) Outstanding() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.known)
+}
+
+// notify tells every worker of the App about a job committed in this
+// process.
+func (a *App) notify(id strata.ID, at float64) {
+	a.mu.RLock()
+	ws := make([]*Worker, 0, len(a.workers))
+	for w := range a.workers {
+		ws = append(ws, w)
+	}
+	a.mu.RUnlock()
+	for _, w := range ws {
+		w.add(id, at)
+		w.signal()
+	}
+}
+
+func (w *Worker) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// add queues a pending job unless it is already known.
+func (w *Worker) add(id strata.ID, at float64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopping || w.known[id] {
+		return
+	}
+	w.known[id] = true
+	w.seq++
+	heap.Push(&w.queue, &entry{id: id, at: at, seq: w.seq})
+}
+
+func (w *Worker) loop() {
+	defer close(w.done)
+	poll := time.NewTicker(w.opts.PollInterval)
+	defer poll.Stop()
+	sweep := time.NewTicker(w.opts.SweepInterval)
+	defer sweep.Stop()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next := w.dispatch()
+		timer.Stop()
+		var timerC <-chan time.Time
+		if next >= 0 {
+			timer.Reset(next)
+			timerC = timer.C
+		}
+		select {
+		case <-w.quit:
+			return
+		case <-w.wake:
+		case <-timerC:
+		case <-poll.C:
+			if err := w.scanNew(w.runCtx); err != nil {
+				w.log.Warn("functions: worker poll", "err", err)
+			}
+		case <-sweep.C:
+			if err := w.sweep(w.runCtx); err != nil {
+				w.log.Warn("functions: worker sweep", "err", err)
+			}
+		}
+	}
+}
+
+// dispatch starts the due jobs there is room for and returns how long until
+// the next job is due, or -1 if there is nothing to wait for (no job, or no
+// room: a finishing job wakes the loop).
+func (w *Worker) dispatch() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.queue.Len() > 0 {
+		if w.running >= w.opts.Concurrency {
+			return -1
+		}
+		now := timeToMs(time.Now())
+		top := w.queue[0]
+		if top.at > now {
+			return time.Duration((top.at - now) * float64(time.Millisecond))
+		}
+		heap.Pop(&w.queue)
+		w.running++
+		w.jobs.Add(1)
+		go w.runJob(top)
+	}
+	return -1
+}
+
+func (w *Worker) runJob(e *entry) {
+	defer w.jobs.Done()
+	retry := w.execute(w.runCtx, e)
+	w.mu.Lock()
+	w.running--
+	if retry && !w.stopping {
+		e.tries++
+		backoff := 50 * time.Millisecond << min(e.tries, 8)
+		e.at = timeToMs(time.Now().Add(backoff))
+		w.seq++
+		e.seq = w.seq
+		heap.Push(&w.queue, e)
+	} else {
+		delete(w.known, e.id)
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
+// errSkip ends a job transaction without writing: the job is gone, no
+// longer pending, or a query (run separately).
+var errSkip = errors.New("skip")
+
+// execute runs one job and reports whether it must be retried later.
+func (w *Worker) execute(ctx context.Context, e *entry) (retry bool) {
+	var (
+		handlerErr error
+		query      *Function
+		job        Job
+	)
+	err := w.db.Mutation(ctx, func(tx *strata.Tx) error {
+		handlerErr, query = nil, nil
+		j, err := GetJob(tx, e.id)
+		if errors.Is(err, ErrNoJob) {
+			return errSkip // deleted, or a job of another database
+		}
+		if err != nil {
+			return err
+		}
+		if j.State != StatePending {
+			return errSkip
+		}
+		job = j
+		f := w.app.lookup(j.Name)
+		if f == nil {
+			return finish(tx, e, StateFailed, nil, fmt.Sprintf("%s %q: it is not registered in this process", ErrUnknownFunction, j.Name))
+		}
+		if f.Kind == KindQuery {
+			query = f
+			return errSkip
+		}
+		args, err := checkArgs(f, j.Args)
+		if err != nil {
+			return finish(tx, e, StateFailed, nil, err.Error())
+		}
+		r, err := w.app.invokeTop(tx, f, args)
+		if err != nil {
+			handlerErr = err
+			return err
+		}
+		return finish(tx, e, StateSuccess, r, "")
+	})
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, errSkip):
+		if query != nil {
+			return w.executeQuery(ctx, e, query, job)
+		}
+		return false
+	case transient(ctx, err):
+		w.log.Warn("functions: job will be retried", "job", e.id, "err", err)
+		return true
+	case handlerErr != nil:
+		return w.fail(ctx, e, handlerErr.Error())
+	default:
+		w.log.Warn("functions: job will be retried", "job", e.id, "err", err)
+		return true
+	}
+}
+
+// executeQuery runs a query job in a snapshot and records its outcome.
+func (w *Worker) executeQuery(ctx context.Context, e *entry, f *Function, job Job) (retry bool) {
+	args, err := checkArgs(f, job.Args)
+	if err != nil {
+		return w.fail(ctx, e, err.Error())
+	}
+	var result any
+	var qerr error
+	err = w.db.Query(ctx, func(tx *strata.Tx) error {
+		result, qerr = w.app.invokeTop(tx, f, args)
+		return qerr
+	})
+	if err != nil {
+		if transient(ctx, err) || qerr == nil {
+			return true
+		}
+		return w.fail(ctx, e, qerr.Error())
+	}
+	err = w.db.Mutation(ctx, func(tx *strata.Tx) error {
+		j, err := GetJob(tx, e.id)
+		if errors.Is(err, ErrNoJob) {
+			return nil
+		}
+		if err != nil || j.State != StatePending {
+			return err
+		}
+		return finish(tx, e, StateSuccess, result, "")
+	})
+	return err != nil
+}
+
+// fail records that the job failed, if it is still pending.
+func (w *Worker) fail(ctx context.Context, e *entry, msg string) (retry bool) {
+	err := w.db.Mutation(ctx, func(tx *strata.Tx) error {
+		j, err := GetJob(tx, e.id)
+		if errors.Is(err, ErrNoJob) {
+			return nil
+		}
+		if err != nil || j.State != StatePending {
+			return err
+		}
+		return finish(tx, e, StateFailed, nil, msg)
+	})
+	if err != nil {
+		w.log.Warn("functions: recording a job failure; will retry the job", "job", e.id, "err", err)
+		return true
+	}
+	return false
+}
+
+// finish writes the job's final state.
+func finish(tx *strata.Tx, e *entry, s State, result any, msg string) error {
+	p := map[string]any{
+		FieldState:         string(s),
+		FieldCompletedTime: timeToMs(time.Now()),
+		FieldAttempts:      int64(e.tries + 1),
+	}
+	if s == StateSuccess {
+		p[FieldResult] = result
+	} else {
+		p[FieldError] = msg
+	}
+	if err := system.Patch(tx, e.id, p); err != nil {
+		return fmt.Errorf("functions: record job %s: %w", e.id, err)
+	}
+	return nil
+}
+
+func transient(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, strata.ErrConflict) || errors.Is(err, strata.ErrClosed) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// scanNew reads the jobs created since the last scan and queues the
+// pending ones. Creation times are strictly increasing within a table in
+// commit order (each inserting transaction reads the table's newest
+// creation time, serializably), so a scan that resumes after the newest
+// creation time it saw misses no job; the sweep rereads everything as a
+// safety net.
+func (w *Worker) scanNew(ctx context.Context) error {
+	type found struct {
+		id strata.ID
+		at float64
+	}
+	var jobs []found
+	newest := w.scanCT
+	err := w.db.Query(ctx, func(tx *strata.Tx) error {
+		jobs, newest = jobs[:0], w.scanCT
+		q := tx.Table(Table)
+		if w.scanCT > 0 {
+			q = q.WithIndex("by_creation_time", strata.Gt(strata.FieldCreationTime, w.scanCT))
+		}
+		return q.Each(func(d strata.Doc) error {
+			if ct := d.CreationTime(); ct > newest {
+				newest = ct
+			}
+			if State(d.String(FieldState)) == StatePending {
+				at, _ := d.Float(FieldScheduledTime)
+				jobs = append(jobs, found{d.ID(), at})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	w.scanCT = newest
+	for _, j := range jobs {
+		w.add(j.id, j.at)
+	}
+	return nil
+}
+
+const sweepPage = 500
+
+// sweep rereads the whole table in pages: it queues pending jobs the
+// worker does not know and deletes final jobs completed longer than
+// Retention ago.
+func (w *Worker) sweep(ctx context.Context) error {
+	cutoff := -1.0
+	if w.opts.Retention > 0 {
+		cutoff = timeToMs(time.Now().Add(-w.opts.Retention))
+	}
+	cursor := ""
+	for {
+		var page strata.Page
+		err := w.db.Query(ctx, func(tx *strata.Tx) error {
+			var err error
+			page, err = tx.Table(Table).Paginate(sweepPage, cursor)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		var expired []strata.ID
+		for _, d := range page.Page {
+			s := State(d.String(FieldState))
+			if s == StatePending {
+				at, _ := d.Float(FieldScheduledTime)
+				w.add(d.ID(), at)
+				continue
+			}
+			if done, ok := d.Float(FieldCompletedTime); ok && s.Final() && done < cutoff {
+				expired = append(expired, d.ID())
+			}
+		}
+		if len(expired) > 0 {
+			if err := w.deleteExpired(ctx, expired, cutoff); err != nil {
+				return err
+			}
+		}
+		if page.IsDone {
+			break
+		}
+		cursor = page.ContinueCursor
+	}
+	w.signal()
+	return nil
+}
+
+// Cleanup deletes the jobs of db in a final state that completed before
+// now minus retention, in batches, and returns how many it deleted. Workers
+// do this in their sweep; Cleanup is for tools and tests.
+func Cleanup(ctx context.Context, db *strata.DB, retention time.Duration) (int, error) {
+	cutoff := timeToMs(time.Now().Add(-retention))
+	jobs, err := ListJobs(ctx, db, StateSuccess, StateFailed, StateCanceled)
+	if err != nil {
+		return 0, err
+	}
+	var ids []strata.ID
+	for _, j := range jobs {
+		if timeToMs(j.CompletedTime) < cutoff {
+			ids = append(ids, j.ID)
+		}
+	}
+	w := &Worker{db: db}
+	if err := w.deleteExpired(ctx, ids, cutoff); err != nil {
+		return 0, err
+	}
+	return len(ids), nil
+}
+
+func (w *Worker) deleteExpired(ctx context.Context, ids []strata.ID, cutoff float64) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 100)
+		batch := ids[:n]
+		ids = ids[n:]
+		err := w.db.Mutation(ctx, func(tx *strata.Tx) error {
+			for _, id := range batch {
+				j, err := GetJob(tx, id)
+				if errors.Is(err, ErrNoJob) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if !j.State.Final() || j.CompletedTime.IsZero() || timeToMs(j.CompletedTime) >= cutoff {
+					continue
+				}
+				if err := system.Delete(tx, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("functions: delete expired jobs: %w", err)
+		}
+	}
+	return nil
+}
+
+// entry is a queued job.
+type entry struct {
+	id    strata.ID
+	at    float64 // scheduled time, ms
+	seq   uint64  // tie-break: order learned
+	tries int     // transient failures so far
+}
+
+// jobQueue is a min-heap of entries by (at, seq).
+type jobQueue []*entry
+
+func (q jobQueue) Len() int { return len(q) }
+func (q jobQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q jobQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *jobQueue) Push(x any)   { *q = append(*q, x.(*entry)) }
+func (q *jobQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	return e
+}
