@@ -14,6 +14,8 @@ import (
 
 	// The embedded backend is always available.
 	_ "github.com/strata-db/strata/storage/sqlite"
+	// PostgreSQL, for many processes sharing one database.
+	_ "github.com/strata-db/strata/storage/postgres"
 )
 
 // DB is a handle on a strata database. It is safe for concurrent use by
@@ -25,6 +27,7 @@ type DB struct {
 	mu       sync.RWMutex
 	schema   *schema.Schema // active schema; nil until one is set
 	schemaAt []byte         // key of the _schemas document schema was loaded from
+	state    *schemaState   // what that document says (pending push, index builds)
 	closed   bool
 
 	maxRetries int
@@ -119,7 +122,7 @@ func (db *DB) run(ctx context.Context, writable bool, fn func(tx *Tx) error) err
 
 func (db *DB) runOnce(ctx context.Context, writable bool, fn func(tx *Tx) error) (err error) {
 	db.mu.RLock()
-	closed, sch := db.closed, db.schema
+	closed, sch, sst := db.closed, db.schema, db.state
 	db.mu.RUnlock()
 	if closed {
 		return ErrClosed
@@ -128,7 +131,7 @@ func (db *DB) runOnce(ctx context.Context, writable bool, fn func(tx *Tx) error)
 	if err != nil {
 		return fmt.Errorf("strata: begin: %w", err)
 	}
-	tx := &Tx{db: db, st: st, ctx: ctx, writable: writable, schema: sch}
+	tx := &Tx{db: db, st: st, ctx: ctx, writable: writable, schema: sch, state: sst}
 	committed := false
 	defer func() {
 		if !committed {

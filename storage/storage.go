@@ -124,6 +124,41 @@ type Tx interface {
 	Rollback() error
 }
 
+// Clock is an optional interface of a Tx: a per-table source of document
+// creation times shared by every transaction on the store and kept
+// outside transaction isolation, so that concurrent inserts into one table
+// do not conflict by all reading the table's newest creation time. The
+// PostgreSQL backend implements it; the root package falls back to
+// reading the newest creation time in the transaction when a Tx does not
+// (SQLite, whose writers run one at a time, has nothing to gain).
+type Clock interface {
+	// ReserveCreationTimes reserves n (at least 1) consecutive float64
+	// values for new documents of table: first and the n-1 values above
+	// it, each math.Nextafter of the one before. first is at least
+	// atLeast (a positive finite number) and greater than every value
+	// reserved for table before, by any transaction of any process, even
+	// one that later rolled back; reservations are never undone. When no
+	// value was ever reserved for table and seed is false, it reserves
+	// nothing and returns ok false: the caller finds the table's newest
+	// creation time T and calls again with atLeast above T and seed true.
+	// It runs in its own short transaction, not in the receiver's, and
+	// never fails with storage.ErrConflict.
+	ReserveCreationTimes(table string, atLeast float64, n int, seed bool) (first float64, ok bool, err error)
+}
+
+// Enumerator is an optional interface of a Tx that lists what the store
+// holds below the document layer, for tools that copy a store record for
+// record (strata copy). Both built-in backends implement it.
+type Enumerator interface {
+	// Indexes lists the names of the indexes of table that hold at least
+	// one entry, sorted bytewise.
+	Indexes(table string) ([]string, error)
+	// ScanDocuments returns the records of table whose ids are in the
+	// range r, in id order, at most limit of them (0: no limit). Each
+	// Entry has ID and Body set and Key nil.
+	ScanDocuments(table string, r Range, limit int) ([]Entry, error)
+}
+
 var (
 	driversMu sync.RWMutex
 	drivers   = map[string]Driver{}

@@ -1,0 +1,664 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/strata-db/strata/storage"
+)
+
+// errAborted is returned by a transaction that Close aborted.
+var errAborted = fmt.Errorf("postgres: transaction aborted by Close: %w: %w", storage.ErrClosed, storage.ErrTxDone)
+
+type txState int
+
+const (
+	txActive txState = iota
+	txDone
+	txAborted
+)
+
+const (
+	sqlBeginRW = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+
+	sqlGet = `SELECT body FROM strata_documents WHERE tbl = $1 AND id = $2`
+	sqlPut = `INSERT INTO strata_documents (tbl, id, body) VALUES ($1, $2, $3)
+		ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body`
+	sqlDelete   = `DELETE FROM strata_documents WHERE tbl = $1 AND id = $2`
+	sqlPutIndex = `INSERT INTO strata_index (tbl, idx, key, id) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (tbl, idx, key) DO UPDATE SET id = excluded.id`
+	sqlDeleteIndex  = `DELETE FROM strata_index WHERE tbl = $1 AND idx = $2 AND key = $3`
+	sqlDropDocs     = `DELETE FROM strata_documents WHERE tbl = $1`
+	sqlDropAllIndex = `DELETE FROM strata_index WHERE tbl = $1`
+	sqlDropIndex    = `DELETE FROM strata_index WHERE tbl = $1 AND idx = $2`
+
+	// sqlTables and sqlIndexes seek from name to name (a loose index
+	// scan) instead of reading every row.
+	sqlTables = `WITH RECURSIVE t(tbl) AS (
+		(SELECT tbl FROM strata_documents ORDER BY tbl LIMIT 1)
+		UNION ALL
+		SELECT (SELECT d.tbl FROM strata_documents d WHERE d.tbl > t.tbl ORDER BY d.tbl LIMIT 1)
+		FROM t WHERE t.tbl IS NOT NULL)
+		SELECT tbl FROM t WHERE tbl IS NOT NULL`
+	sqlIndexes = `WITH RECURSIVE t(idx) AS (
+		(SELECT idx FROM strata_index WHERE tbl = $1 ORDER BY idx LIMIT 1)
+		UNION ALL
+		SELECT (SELECT i.idx FROM strata_index i WHERE i.tbl = $1 AND i.idx > t.idx ORDER BY i.idx LIMIT 1)
+		FROM t WHERE t.idx IS NOT NULL)
+		SELECT idx FROM t WHERE idx IS NOT NULL`
+
+	sqlClockNext = `UPDATE strata_clock SET bits = GREATEST(bits + $3::bigint, $2::bigint + $3::bigint - 1)
+		WHERE tbl = $1 RETURNING bits`
+	sqlClockSeed = `INSERT INTO strata_clock (tbl, bits) VALUES ($1, $2::bigint + $3::bigint - 1)
+		ON CONFLICT (tbl) DO UPDATE SET bits = GREATEST(strata_clock.bits + $3::bigint, excluded.bits)
+		RETURNING bits`
+)
+
+// scanSQL[reverse][bounded][keysOnly] is the statement of a Scan: one
+// statement joining the entries with their documents, with a limit.
+var scanSQL = func() (out [2][2][2]string) {
+	for r := range 2 {
+		for bd := range 2 {
+			for k := range 2 {
+				q := `SELECT i.key, i.id, d.body, d.id IS NOT NULL FROM strata_index i
+					LEFT JOIN strata_documents d ON d.tbl = i.tbl AND d.id = i.id`
+				if k == 1 {
+					q = `SELECT i.key, i.id FROM strata_index i`
+				}
+				q += ` WHERE i.tbl = $1 AND i.idx = $2 AND i.key >= $3`
+				n := 4
+				if bd == 1 {
+					q += ` AND i.key < $4`
+					n = 5
+				}
+				q += ` ORDER BY i.key`
+				if r == 1 {
+					q += ` DESC`
+				}
+				out[r][bd][k] = q + fmt.Sprintf(` LIMIT $%d`, n)
+			}
+		}
+	}
+	return out
+}()
+
+// maxPending is the number of buffered writes after which they are sent
+// without waiting for a read or Commit.
+const maxPending = 1000
+
+type op struct {
+	sql  string
+	args []any
+}
+
+type docKey struct{ table, id string }
+
+// tx implements storage.Tx on one pooled connection. Writes are buffered
+// and sent as one pipelined batch ahead of the next statement that needs
+// them (a Scan, Tables, Commit) or when maxPending accumulate; Get answers
+// documents this transaction wrote from memory and otherwise asks the
+// server without sending the buffer, which cannot change its answer.
+type tx struct {
+	b        *Backend
+	ctx      context.Context
+	c        *pgxpool.Conn
+	writable bool
+	begun    bool // BEGIN has been sent
+
+	// mu serializes the transaction's methods with Close, which may abort
+	// it from another goroutine.
+	mu     sync.Mutex
+	state  txState
+	failed error // first statement error: the server aborted the transaction
+
+	pending []op
+	written map[docKey][]byte // this transaction's documents; nil value: deleted
+	dropped map[string]bool   // tables this transaction dropped
+}
+
+var (
+	_ storage.Tx         = (*tx)(nil)
+	_ storage.Clock      = (*tx)(nil)
+	_ storage.Enumerator = (*tx)(nil)
+)
+
+// nz returns b, or an empty non-nil slice where nil would bind as NULL.
+func nz(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// check reports why the transaction cannot run an operation. t.mu is held.
+func (t *tx) check(write bool) error {
+	switch t.state {
+	case txDone:
+		return storage.ErrTxDone
+	case txAborted:
+		return errAborted
+	}
+	if write && !t.writable {
+		return storage.ErrReadOnly
+	}
+	if t.failed != nil {
+		return fmt.Errorf("postgres: transaction failed earlier, roll it back: %w", t.failed)
+	}
+	return nil
+}
+
+// fail records a statement error: PostgreSQL has aborted the transaction,
+// so every later statement fails and Commit rolls back.
+func (t *tx) fail(op string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if cerr := t.ctx.Err(); cerr != nil {
+			err = fmt.Errorf("%w (%w)", cerr, err)
+		}
+	}
+	err = fmt.Errorf("postgres: %s: %w", op, mapErr(err))
+	if t.failed == nil {
+		t.failed = err
+	}
+	return err
+}
+
+// query sends the buffered writes (and BEGIN, if not sent yet) followed
+// by q in one round trip, and calls read on q's rows.
+func (t *tx) query(op, q string, args []any, read func(rows pgx.Rows) error) error {
+	if t.begun && len(t.pending) == 0 {
+		rows, err := t.c.Query(t.ctx, q, args...)
+		if err != nil {
+			return t.fail(op, err)
+		}
+		return t.readRows(op, rows, read)
+	}
+	var batch pgx.Batch
+	t.queuePending(&batch)
+	batch.Queue(q, args...)
+	br := t.c.SendBatch(t.ctx, &batch)
+	if err := t.execPending(br); err != nil {
+		_ = br.Close()
+		return t.fail(op, err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return t.fail(op, err)
+	}
+	if err := t.readRows(op, rows, read); err != nil {
+		_ = br.Close()
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return t.fail(op, err)
+	}
+	return nil
+}
+
+func (t *tx) readRows(op string, rows pgx.Rows, read func(rows pgx.Rows) error) error {
+	err := read(rows)
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return t.fail(op, err)
+	}
+	return nil
+}
+
+// queuePending adds BEGIN (if not sent yet) and the buffered writes.
+func (t *tx) queuePending(batch *pgx.Batch) {
+	if !t.begun {
+		batch.Queue(sqlBeginRW)
+	}
+	for _, o := range t.pending {
+		batch.Queue(o.sql, o.args...)
+	}
+}
+
+// execPending reads the results of what queuePending queued.
+func (t *tx) execPending(br pgx.BatchResults) error {
+	n := len(t.pending)
+	if !t.begun {
+		n++
+		t.begun = true
+	}
+	t.pending = t.pending[:0]
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flush sends the buffered writes.
+func (t *tx) flush(op string) error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	var batch pgx.Batch
+	t.queuePending(&batch)
+	br := t.c.SendBatch(t.ctx, &batch)
+	err := t.execPending(br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return t.fail(op, err)
+	}
+	return nil
+}
+
+// Get returns a copy of the record of document id in table, or
+// storage.ErrNotFound. A write transaction sees its own writes.
+func (t *tx) Get(table string, id []byte) ([]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	if body, ok := t.written[docKey{table, string(id)}]; ok {
+		if body == nil {
+			return nil, storage.ErrNotFound
+		}
+		return bytes.Clone(body), nil
+	}
+	if t.dropped[table] {
+		return nil, storage.ErrNotFound
+	}
+	var body []byte
+	found := false
+	err := t.query("get", sqlGet, []any{table, nz(id)}, func(rows pgx.Rows) error {
+		for rows.Next() {
+			found = true
+			if err := rows.Scan(&body); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, storage.ErrNotFound
+	}
+	return nz(body), nil
+}
+
+// write buffers one write statement.
+func (t *tx) write(op string, q string, args ...any) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	t.pending = append(t.pending, opOf(q, args))
+	if len(t.pending) >= maxPending {
+		return t.flush(op)
+	}
+	return nil
+}
+
+func opOf(q string, args []any) op { return op{sql: q, args: args} }
+
+func (t *tx) noteDoc(table string, id, body []byte) {
+	if t.written == nil {
+		t.written = make(map[docKey][]byte)
+	}
+	t.written[docKey{table, string(id)}] = body
+}
+
+// Put inserts or replaces the record of document id in table.
+func (t *tx) Put(table string, id, body []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.write("put", sqlPut, table, nz(id), nz(body)); err != nil {
+		return err
+	}
+	t.noteDoc(table, id, nz(body))
+	return nil
+}
+
+// Delete removes the record of document id in table, if any.
+func (t *tx) Delete(table string, id []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.write("delete", sqlDelete, table, nz(id)); err != nil {
+		return err
+	}
+	t.noteDoc(table, id, nil)
+	return nil
+}
+
+// PutIndex inserts or replaces the entry key -> id of index in table.
+func (t *tx) PutIndex(table, index string, key, id []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.write("put index entry", sqlPutIndex, table, index, nz(key), nz(id))
+}
+
+// DeleteIndex removes the entry key of index in table, if any.
+func (t *tx) DeleteIndex(table, index string, key []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.write("delete index entry", sqlDeleteIndex, table, index, nz(key))
+}
+
+// DropTable removes every record and index entry of table.
+func (t *tx) DropTable(table string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.write("drop table", sqlDropDocs, table); err != nil {
+		return err
+	}
+	if err := t.write("drop table", sqlDropAllIndex, table); err != nil {
+		return err
+	}
+	for k := range t.written {
+		if k.table == table {
+			delete(t.written, k)
+		}
+	}
+	if t.dropped == nil {
+		t.dropped = make(map[string]bool)
+	}
+	t.dropped[table] = true
+	return nil
+}
+
+// DropIndex removes every entry of one index of table.
+func (t *tx) DropIndex(table, index string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.write("drop index", sqlDropIndex, table, index)
+}
+
+// Scan runs one statement joining the index entries in range with their
+// documents, in key order (or reverse), up to req.Limit entries, sent in
+// one round trip with the writes buffered before it.
+func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	if req.Limit < 0 {
+		return nil, fmt.Errorf("postgres: scan %s.%s: negative limit %d", req.Table, req.Index, req.Limit)
+	}
+	start, end := nz(req.Range.Start), req.Range.End
+	bounded := end != nil
+	if bounded && bytes.Compare(start, end) >= 0 {
+		return nil, nil
+	}
+	limit := int64(req.Limit)
+	if limit == 0 {
+		limit = math.MaxInt64
+	}
+	args := make([]any, 0, 5)
+	args = append(args, req.Table, req.Index, start)
+	if bounded {
+		args = append(args, end)
+	}
+	args = append(args, limit)
+	var out []storage.Entry
+	if req.Limit > 0 {
+		out = make([]storage.Entry, 0, min(req.Limit, 256))
+	}
+	q := scanSQL[b2i(req.Reverse)][b2i(bounded)][b2i(req.KeysOnly)]
+	err := t.query("scan", q, args, func(rows pgx.Rows) error {
+		for rows.Next() {
+			var e storage.Entry
+			var found bool
+			var err error
+			if req.KeysOnly {
+				err = rows.Scan(&e.Key, &e.ID)
+			} else {
+				err = rows.Scan(&e.Key, &e.ID, &e.Body, &found)
+			}
+			if err != nil {
+				return err
+			}
+			e.Key, e.ID = nz(e.Key), nz(e.ID)
+			if found {
+				e.Body = nz(e.Body)
+			} else {
+				e.Body = nil
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// names runs a statement returning one text column.
+func (t *tx) names(op, q string, args ...any) ([]string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	var out []string
+	err := t.query(op, q, args, func(rows pgx.Rows) error {
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Tables lists the tables holding at least one document, sorted bytewise.
+func (t *tx) Tables() ([]string, error) { return t.names("tables", sqlTables) }
+
+// Indexes lists the indexes of table holding at least one entry, sorted
+// bytewise.
+func (t *tx) Indexes(table string) ([]string, error) {
+	return t.names("list indexes", sqlIndexes, table)
+}
+
+// ScanDocuments returns the records of table with ids in r, in id order,
+// at most limit (0: no limit).
+func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.Entry, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	if limit < 0 {
+		return nil, fmt.Errorf("postgres: scan documents of %s: negative limit %d", table, limit)
+	}
+	start := nz(r.Start)
+	if r.End != nil && bytes.Compare(start, r.End) >= 0 {
+		return nil, nil
+	}
+	lim := int64(limit)
+	if lim == 0 {
+		lim = math.MaxInt64
+	}
+	q := `SELECT id, body FROM strata_documents WHERE tbl = $1 AND id >= $2 ORDER BY id LIMIT $3`
+	args := []any{table, start, lim}
+	if r.End != nil {
+		q = `SELECT id, body FROM strata_documents WHERE tbl = $1 AND id >= $2 AND id < $4 ORDER BY id LIMIT $3`
+		args = append(args, r.End)
+	}
+	var out []storage.Entry
+	err := t.query("scan documents", q, args, func(rows pgx.Rows) error {
+		for rows.Next() {
+			var e storage.Entry
+			if err := rows.Scan(&e.ID, &e.Body); err != nil {
+				return err
+			}
+			e.ID, e.Body = nz(e.ID), nz(e.Body)
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ReserveCreationTimes implements storage.Clock with a row per table in
+// strata_clock holding the bits of the last reserved float64 (for
+// positive floats, bit patterns order like the values and Nextafter is
+// +1). The row is updated by one autocommit statement on a separate small
+// pool, so it never joins the transaction's serializable read set and
+// concurrent inserters only queue briefly on the row lock.
+func (t *tx) ReserveCreationTimes(table string, atLeast float64, n int, seed bool) (float64, bool, error) {
+	t.mu.Lock()
+	if err := t.check(true); err != nil {
+		t.mu.Unlock()
+		return 0, false, err
+	}
+	ctx := t.ctx
+	t.mu.Unlock()
+	if !(atLeast > 0) || math.IsInf(atLeast, 0) || n < 1 || n > 1<<20 {
+		return 0, false, fmt.Errorf("postgres: reserve creation times for %s: bad request (at least %v, n %d)", table, atLeast, n)
+	}
+	q := sqlClockNext
+	if seed {
+		q = sqlClockSeed
+	}
+	low := int64(math.Float64bits(atLeast))
+	for attempt := 0; ; attempt++ {
+		var last int64
+		err := t.b.clock.QueryRow(ctx, q, table, low, int64(n)).Scan(&last)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, false, nil
+		}
+		// An autocommit statement conflicts only if the server's default
+		// isolation is serializable; it cannot have changed anything.
+		if err != nil && (sqlState(err) == "40001" || sqlState(err) == "40P01") && attempt < 50 {
+			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("postgres: reserve creation times for %s: %w", table, mapErr(err))
+		}
+		return math.Float64frombits(uint64(last - int64(n) + 1)), true, nil
+	}
+}
+
+// Commit sends the buffered writes and COMMIT in one round trip. A
+// statement that fails, a transaction that failed earlier, or a done
+// context rolls back and returns an error, wrapping storage.ErrConflict
+// on a serialization failure or deadlock. Once sent, the commit is not
+// interrupted by the context. If the connection is lost after COMMIT was
+// sent and before its answer arrived, the error says that the outcome is
+// unknown.
+func (t *tx) Commit() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.state != txActive {
+		return t.check(false)
+	}
+	if t.failed != nil {
+		t.rollbackLocked()
+		return fmt.Errorf("postgres: commit: transaction failed earlier and was rolled back: %w", t.failed)
+	}
+	if err := t.ctx.Err(); err != nil {
+		t.rollbackLocked()
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	if !t.begun && len(t.pending) == 0 {
+		t.finishLocked(txDone) // nothing was sent: nothing to commit
+		return nil
+	}
+	ctx := context.WithoutCancel(t.ctx)
+	var batch pgx.Batch
+	t.queuePending(&batch)
+	batch.Queue("COMMIT")
+	br := t.c.SendBatch(ctx, &batch)
+	err := t.execPending(br)
+	if err == nil {
+		_, err = br.Exec()
+		if err != nil && sqlState(err) == "" && !pgconn.SafeToRetry(err) {
+			_ = br.Close()
+			t.rollbackLocked()
+			return fmt.Errorf("postgres: commit: the connection was lost after COMMIT was sent; the transaction may or may not have committed: %w", mapErr(err))
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.rollbackLocked()
+		return fmt.Errorf("postgres: commit: nothing was committed: %w", mapErr(err))
+	}
+	t.finishLocked(txDone)
+	return nil
+}
+
+// Rollback discards the transaction; after Commit or Rollback it is a
+// no-op returning nil, so it can always be deferred.
+func (t *tx) Rollback() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.state == txActive {
+		t.rollbackLocked()
+	}
+	return nil
+}
+
+// abort rolls back an open transaction on behalf of Close.
+func (t *tx) abort() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.state != txActive {
+		return
+	}
+	t.rollbackStmt()
+	t.state = txAborted
+	t.b.unregister(t)
+	t.c.Release()
+}
+
+func (t *tx) rollbackLocked() {
+	t.rollbackStmt()
+	t.finishLocked(txDone)
+}
+
+// rollbackStmt ends the server transaction, if one was started. A
+// connection left in an unknown state is closed; the pool then drops it.
+func (t *tx) rollbackStmt() {
+	t.pending = nil
+	if !t.begun {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := t.c.Exec(ctx, "ROLLBACK"); err != nil {
+		_ = t.c.Conn().Close(ctx)
+	}
+}
+
+// finishLocked ends the transaction and returns its connection to the
+// pool (which drops it if it is closed or still inside a transaction).
+func (t *tx) finishLocked(state txState) {
+	t.state = state
+	t.b.unregister(t)
+	t.c.Release()
+}
