@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/functions"
