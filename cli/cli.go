@@ -16,14 +16,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/functions"
 )
 
 // Main runs the strata command line with os.Args and exits: 0 on success,
 // 1 on any error or refusal, with the error on stderr in one line that
 // starts with "strata: ".
-func Main() {
+func Main() { MainWith(nil) }
+
+// MainWith is Main for an application binary that embeds the command line
+// with its own functions: `run NAME 'JSON-ARGS'` calls them and `scheduled
+// work` runs their scheduled jobs. fns may be nil (no functions).
+func MainWith(fns *functions.App) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := RunWith(ctx, fns, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		os.Exit(1)
@@ -33,7 +39,12 @@ func Main() {
 // Run runs the command line with args, writing results to stdout and
 // errors to stderr, and returns the error it reported.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	app := &app{stdout: stdout, stderr: stderr}
+	return RunWith(ctx, nil, args, stdout, stderr)
+}
+
+// RunWith is Run with the functions of an application (nil for none).
+func RunWith(ctx context.Context, fns *functions.App, args []string, stdout, stderr io.Writer) error {
+	app := &app{stdout: stdout, stderr: stderr, fns: fns}
 	root := app.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -53,6 +64,7 @@ type app struct {
 	dbURL          string
 	json           bool
 	db             *strata.DB
+	fns            *functions.App // the application's functions, if any
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -76,6 +88,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.importCommand(),
 		a.exportCommand(),
 		a.demoCommand(),
+		a.runCommand(), a.scheduledCommand(),
 	)
 	return root
 }

@@ -325,5 +325,3 @@ func TestConcurrentMutationsSerialize(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/strata-db/strata"
@@ -89,7 +90,8 @@ type Worker struct {
 	seq      uint64
 	stopping bool
 
-	scanCT float64 // newest _creationTime read by a scan (dispatcher only)
+	scanCT  float64     // newest _creationTime read by a scan (dispatcher only)
+	scanNow atomic.Bool // Wake asked for a scan
 
 	wake      chan struct{}
 	quit      chan struct{}
@@ -157,6 +159,7 @@ func (w *Worker) Stop(ctx context.Context) error {
 // Wake makes the worker look for new jobs now rather than at its next
 // poll, for jobs another process has just scheduled.
 func (w *Worker) Wake() {
+	w.scanNow.Store(true)
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -225,6 +228,11 @@ func (w *Worker) loop() {
 		case <-w.quit:
 			return
 		case <-w.wake:
+			if w.scanNow.Swap(false) {
+				if err := w.scanNew(w.runCtx); err != nil {
+					w.log.Warn("functions: worker scan", "err", err)
+				}
+			}
 		case <-timerC:
 		case <-poll.C:
 			if err := w.scanNew(w.runCtx); err != nil {
