@@ -18,6 +18,9 @@ import (
 // document has its index entries.
 func openDB(t testing.TB) *strata.DB {
 	t.Helper()
+	if open := openerFor(t); open != nil { // see eachBackend
+		return open(t)
+	}
 	path := filepath.Join(t.TempDir(), "test.db")
 	db, err := strata.Open(context.Background(), "sqlite:"+path)
 	if err != nil {

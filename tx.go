@@ -23,6 +23,7 @@ type Tx struct {
 	writable bool
 	schema   *schema.Schema
 	lastCT   map[string]float64 // last _creationTime per table seen by this tx
+	ctEnd    map[string]float64 // end of the creation times reserved from a storage.Clock
 	onCommit []func()
 }
 
@@ -145,14 +146,8 @@ func (tx *Tx) insert(table string, fields Doc, id ID, ct float64) (ID, error) {
 		if ct, err = tx.nextCreationTime(table); err != nil {
 			return "", &WriteError{Op: op, Table: table, Err: err}
 		}
-	} else {
-		last, err := tx.lastCreationTime(table)
-		if err != nil {
-			return "", &WriteError{Op: op, Table: table, Err: err}
-		}
-		if ct > last {
-			tx.noteCreationTime(table, ct)
-		}
+	} else if err := tx.importedCreationTime(table, ct); err != nil {
+		return "", &WriteError{Op: op, Table: table, Err: err}
 	}
 	doc := make(Doc, len(fields)+2)
 	for k, x := range fields {
@@ -343,7 +338,24 @@ func (tx *Tx) write(table string, id ID, old, next Doc) error {
 // the current time in milliseconds, or just above the table's newest
 // _creationTime if the clock has not moved past it, so creation times are
 // strictly increasing within a table.
+//
+// When the storage transaction is a storage.Clock (PostgreSQL), the times
+// come from the store's per-table clock instead of a read of the table's
+// newest entry, which would make every two concurrent inserts into one
+// table conflict under SERIALIZABLE. A transaction reserves one time on
+// its first insert into a table and blocks of 128 after that.
 func (tx *Tx) nextCreationTime(table string) (float64, error) {
+	if c, ok := tx.st.(storage.Clock); ok {
+		if end, ok := tx.ctEnd[table]; ok {
+			if last := tx.lastCT[table]; last < end {
+				next := math.Nextafter(last, math.Inf(1))
+				tx.noteCreationTime(table, next)
+				return next, nil
+			}
+			return tx.reserveCreationTimes(c, table, creationNow(), 128)
+		}
+		return tx.reserveCreationTimes(c, table, creationNow(), 1)
+	}
 	last, err := tx.lastCreationTime(table)
 	if err != nil {
 		return 0, err
@@ -354,6 +366,61 @@ func (tx *Tx) nextCreationTime(table string) (float64, error) {
 	}
 	tx.noteCreationTime(table, now)
 	return now, nil
+}
+
+func creationNow() float64 { return float64(time.Now().UnixMicro()) / 1000 }
+
+// reserveCreationTimes reserves n creation times of at least atLeast from
+// the store's clock, returns the first and keeps the others for the
+// transaction's next inserts into table. The first reservation ever for a
+// table seeds the clock above the table's newest _creationTime (read in
+// the transaction), so data written without the clock (copied, or from
+// an older strata) keeps its order.
+func (tx *Tx) reserveCreationTimes(c storage.Clock, table string, atLeast float64, n int) (float64, error) {
+	first, ok, err := c.ReserveCreationTimes(table, atLeast, n, false)
+	if err == nil && !ok {
+		var last float64
+		if last, err = tx.lastCreationTime(table); err == nil {
+			first, _, err = c.ReserveCreationTimes(table, max(atLeast, math.Nextafter(last, math.Inf(1))), n, true)
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	end := first
+	for range n - 1 {
+		end = math.Nextafter(end, math.Inf(1))
+	}
+	if tx.ctEnd == nil {
+		tx.ctEnd = make(map[string]float64)
+	}
+	tx.ctEnd[table] = end
+	tx.noteCreationTime(table, first)
+	return first, nil
+}
+
+// importedCreationTime accounts for a document imported with an explicit
+// _creationTime ct: later inserts into table, in this transaction and
+// (through a storage.Clock) in every other, get creation times above it.
+func (tx *Tx) importedCreationTime(table string, ct float64) error {
+	if c, ok := tx.st.(storage.Clock); ok {
+		if end, ok := tx.ctEnd[table]; ok && ct <= end {
+			if ct > tx.lastCT[table] {
+				tx.noteCreationTime(table, ct)
+			}
+			return nil
+		}
+		_, err := tx.reserveCreationTimes(c, table, ct, 1)
+		return err
+	}
+	last, err := tx.lastCreationTime(table)
+	if err != nil {
+		return err
+	}
+	if ct > last {
+		tx.noteCreationTime(table, ct)
+	}
+	return nil
 }
 
 // lastCreationTime returns the newest _creationTime in table (0 if it is
