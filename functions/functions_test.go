@@ -131,8 +131,10 @@ func countUsers(t testing.TB, db *strata.DB) int {
 	return n
 }
 
-func TestCallQueryAndMutation(t *testing.T) {
-	db, _ := openDB(t)
+func TestCallQueryAndMutation(t *testing.T) { eachBackend(t, testCallQueryAndMutation) }
+
+func testCallQueryAndMutation(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := testApp(t)
 	ctx := context.Background()
 	id, err := app.Call(ctx, db, "users:create", map[string]any{"name": "Ada", "age": int64(36)})
@@ -196,8 +198,10 @@ func TestRegisterErrors(t *testing.T) {
 
 // TestBadInput is the table of bad calls with the error each gets. None
 // of them may write anything.
-func TestBadInput(t *testing.T) {
-	db, _ := openDB(t)
+func TestBadInput(t *testing.T) { eachBackend(t, testBadInput) }
+
+func testBadInput(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := testApp(t)
 	tests := []struct {
 		name   string
@@ -258,8 +262,10 @@ func TestBadInput(t *testing.T) {
 
 // TestRetriedMutationGetsFreshArgs: a handler that modifies its args and
 // is rerun after a conflict sees the caller's arguments again.
-func TestArgsAreCopied(t *testing.T) {
-	db, _ := openDB(t)
+func TestArgsAreCopied(t *testing.T) { eachBackend(t, testArgsAreCopied) }
+
+func testArgsAreCopied(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := functions.NewApp()
 	app.Mutation("m:mutateArgs", functions.Def{
 		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
@@ -276,8 +282,10 @@ func TestArgsAreCopied(t *testing.T) {
 	}
 }
 
-func TestConcurrentMutationsSerialize(t *testing.T) {
-	db, _ := openDB(t)
+func TestConcurrentMutationsSerialize(t *testing.T) { eachBackend(t, testConcurrentMutationsSerialize) }
+
+func testConcurrentMutationsSerialize(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := functions.NewApp()
 	app.Mutation("counter:inc", functions.Def{
 		Args: v.Object{"id": v.ID("counters")},

@@ -9,15 +9,42 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/functions"
+	"github.com/strata-db/strata/internal/pgtest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
 
-// openDB opens a fresh SQLite database in a temporary directory.
-func openDB(t testing.TB) (*strata.DB, string) {
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// backend names a storage backend tests run on.
+type backend string
+
+const (
+	sqliteBackend   backend = "sqlite"
+	postgresBackend backend = "postgres"
+)
+
+// eachBackend runs fn as a subtest on SQLite and on PostgreSQL (skipped,
+// loudly, when no PostgreSQL server is available).
+func eachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
+	for _, b := range []backend{sqliteBackend, postgresBackend} {
+		t.Run(string(b), func(t *testing.T) { fn(t, b) })
+	}
+}
+
+// dbURL returns the URL of a fresh, empty database on b.
+func dbURL(t testing.TB, b backend) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "fn.db")
-	url := "sqlite:" + path + "?synchronous=normal"
+	if b == postgresBackend {
+		return pgtest.URL(t)
+	}
+	return "sqlite:" + filepath.Join(t.TempDir(), "fn.db") + "?synchronous=normal"
+}
+
+// openDB opens a fresh database on b.
+func openDB(t testing.TB, b backend) (*strata.DB, string) {
+	t.Helper()
+	url := dbURL(t, b)
 	db, err := strata.Open(context.Background(), url)
 	if err != nil {
 		t.Fatalf("open: %v", err)

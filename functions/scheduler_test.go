@@ -94,8 +94,10 @@ func logSeqs(t testing.TB, db *strata.DB) []int64 {
 	return out
 }
 
-func TestSchedulerRunsJobsOnce(t *testing.T) {
-	db, _ := openDB(t)
+func TestSchedulerRunsJobsOnce(t *testing.T) { eachBackend(t, testSchedulerRunsJobsOnce) }
+
+func testSchedulerRunsJobsOnce(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := counterApp()
 	startWorker(t, app, db, functions.WorkerOptions{})
 	id := newCounter(t, db)
@@ -125,8 +127,10 @@ func TestSchedulerRunsJobsOnce(t *testing.T) {
 	}
 }
 
-func TestJobExistsOnlyIfCallerCommits(t *testing.T) {
-	db, _ := openDB(t)
+func TestJobExistsOnlyIfCallerCommits(t *testing.T) { eachBackend(t, testJobExistsOnlyIfCallerCommits) }
+
+func testJobExistsOnlyIfCallerCommits(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := counterApp()
 	id := newCounter(t, db)
 	err := db.Mutation(context.Background(), func(tx *strata.Tx) error {
@@ -156,8 +160,10 @@ func TestJobExistsOnlyIfCallerCommits(t *testing.T) {
 }
 
 // TestScheduleBadInput: scheduling is checked when it happens.
-func TestScheduleBadInput(t *testing.T) {
-	db, _ := openDB(t)
+func TestScheduleBadInput(t *testing.T) { eachBackend(t, testScheduleBadInput) }
+
+func testScheduleBadInput(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := counterApp()
 	tests := []struct {
 		name string
@@ -188,7 +194,11 @@ func TestScheduleBadInput(t *testing.T) {
 }
 
 func TestFailedJobRollsBackAndRecordsError(t *testing.T) {
-	db, _ := openDB(t)
+	eachBackend(t, testFailedJobRollsBackAndRecordsError)
+}
+
+func testFailedJobRollsBackAndRecordsError(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := counterApp()
 	startWorker(t, app, db, functions.WorkerOptions{})
 	var id strata.ID
@@ -208,8 +218,10 @@ func TestFailedJobRollsBackAndRecordsError(t *testing.T) {
 
 // TestScheduledFunctionGone: a job whose function is no longer registered
 // when it runs fails with that error and is not retried.
-func TestScheduledFunctionGone(t *testing.T) {
-	db, _ := openDB(t)
+func TestScheduledFunctionGone(t *testing.T) { eachBackend(t, testScheduledFunctionGone) }
+
+func testScheduledFunctionGone(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	old := counterApp()
 	id := newCounter(t, db)
 	var job strata.ID
@@ -230,8 +242,10 @@ func TestScheduledFunctionGone(t *testing.T) {
 
 // TestScheduledArgsNoLongerValid: the function changed its validator
 // between scheduling and running: the job fails naming the argument.
-func TestScheduledArgsNoLongerValid(t *testing.T) {
-	db, _ := openDB(t)
+func TestScheduledArgsNoLongerValid(t *testing.T) { eachBackend(t, testScheduledArgsNoLongerValid) }
+
+func testScheduledArgsNoLongerValid(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	old := counterApp()
 	var job strata.ID
 	mutate(t, db, func(tx *strata.Tx) (err error) {
@@ -251,8 +265,10 @@ func TestScheduledArgsNoLongerValid(t *testing.T) {
 	}
 }
 
-func TestCancel(t *testing.T) {
-	db, _ := openDB(t)
+func TestCancel(t *testing.T) { eachBackend(t, testCancel) }
+
+func testCancel(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := counterApp()
 	startWorker(t, app, db, functions.WorkerOptions{})
 	var later, now strata.ID
@@ -288,8 +304,10 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-func TestJobsSurviveRestart(t *testing.T) {
-	db, url := openDB(t)
+func TestJobsSurviveRestart(t *testing.T) { eachBackend(t, testJobsSurviveRestart) }
+
+func testJobsSurviveRestart(t *testing.T, b backend) {
+	db, url := openDB(t, b)
 	app := counterApp()
 	id := newCounter(t, db)
 	mutate(t, db, func(tx *strata.Tx) error {
@@ -318,8 +336,10 @@ func TestJobsSurviveRestart(t *testing.T) {
 
 // TestScheduledTimeOrder: with one worker slot, due jobs run in
 // scheduled-time order, not in the order they were created.
-func TestScheduledTimeOrder(t *testing.T) {
-	db, _ := openDB(t)
+func TestScheduledTimeOrder(t *testing.T) { eachBackend(t, testScheduledTimeOrder) }
+
+func testScheduledTimeOrder(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := counterApp()
 	base := time.Now().Add(-time.Hour)
 	mutate(t, db, func(tx *strata.Tx) error {
@@ -340,8 +360,10 @@ func TestScheduledTimeOrder(t *testing.T) {
 	}
 }
 
-func TestScheduledQuery(t *testing.T) {
-	db, _ := openDB(t)
+func TestScheduledQuery(t *testing.T) { eachBackend(t, testScheduledQuery) }
+
+func testScheduledQuery(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := counterApp()
 	startWorker(t, app, db, functions.WorkerOptions{})
 	var id strata.ID
@@ -358,8 +380,10 @@ func TestScheduledQuery(t *testing.T) {
 	}
 }
 
-func TestRetentionCleanup(t *testing.T) {
-	db, _ := openDB(t)
+func TestRetentionCleanup(t *testing.T) { eachBackend(t, testRetentionCleanup) }
+
+func testRetentionCleanup(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := counterApp()
 	mutate(t, db, func(tx *strata.Tx) error {
 		for i := range 5 {
@@ -405,8 +429,10 @@ func TestRetentionCleanup(t *testing.T) {
 	}
 }
 
-func TestStopWaitsForRunningJobs(t *testing.T) {
-	db, _ := openDB(t)
+func TestStopWaitsForRunningJobs(t *testing.T) { eachBackend(t, testStopWaitsForRunningJobs) }
+
+func testStopWaitsForRunningJobs(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := functions.NewApp()
 	started, release := make(chan struct{}), make(chan struct{})
 	app.InternalMutation("slow:run", functions.Def{
@@ -441,8 +467,10 @@ func TestStopWaitsForRunningJobs(t *testing.T) {
 	}
 }
 
-func TestStopDeadlineLeavesJobPending(t *testing.T) {
-	db, _ := openDB(t)
+func TestStopDeadlineLeavesJobPending(t *testing.T) { eachBackend(t, testStopDeadlineLeavesJobPending) }
+
+func testStopDeadlineLeavesJobPending(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := functions.NewApp()
 	started := make(chan struct{})
 	app.InternalMutation("slow:block", functions.Def{
@@ -472,8 +500,10 @@ func TestStopDeadlineLeavesJobPending(t *testing.T) {
 	}
 }
 
-func TestChainedJobsFromHandlers(t *testing.T) {
-	db, _ := openDB(t)
+func TestChainedJobsFromHandlers(t *testing.T) { eachBackend(t, testChainedJobsFromHandlers) }
+
+func testChainedJobsFromHandlers(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
 	app := counterApp()
 	app.InternalMutation("chain:step", functions.Def{
 		Args: v.Object{"left": v.Int64()},
