@@ -1,0 +1,188 @@
+package functions_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/functions"
+	"github.com/strata-db/strata/v"
+)
+
+var (
+	helperOnce sync.Once
+	helperPath string
+	helperErr  error
+	helperOut  []byte
+)
+
+// jobproc builds the helper binary (functions/internal/jobproc) once per
+// test run.
+func jobproc(t testing.TB) string {
+	t.Helper()
+	helperOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "jobproc")
+		if err != nil {
+			helperErr = err
+			return
+		}
+		helperPath = filepath.Join(dir, "jobproc")
+		cmd := exec.Command("go", "build", "-o", helperPath, "github.com/strata-db/strata/functions/internal/jobproc")
+		helperOut, helperErr = cmd.CombinedOutput()
+	})
+	if helperErr != nil {
+		t.Fatalf("build helper: %v\n%s", helperErr, helperOut)
+	}
+	return helperPath
+}
+
+// procApp registers counter:inc as the helper binary does, to schedule it.
+func procApp() *functions.App {
+	app := functions.NewApp()
+	app.InternalMutation("counter:inc", functions.Def{
+		Args:    v.Object{"id": v.ID("counters"), "sleepMs": v.Optional(v.Int64())},
+		Handler: func(*functions.Ctx, strata.Doc) (any, error) { return nil, nil },
+	})
+	return app
+}
+
+func helperCmd(t testing.TB, url string, args ...string) *exec.Cmd {
+	cmd := exec.Command(jobproc(t), append([]string{"--db", url}, args...)...)
+	cmd.Stderr = &strings.Builder{}
+	return cmd
+}
+
+// TestTwoProcessesRunEachJobOnce: two OS processes run workers on one
+// database; every job increments one shared counter; the counter ends at
+// the number of jobs exactly.
+func TestTwoProcessesRunEachJobOnce(t *testing.T) { eachBackend(t, testTwoProcessesRunEachJobOnce) }
+
+func testTwoProcessesRunEachJobOnce(t *testing.T, b backend) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	db, url := openDB(t, b)
+	app := procApp()
+	id := newCounter(t, db)
+	const n = 2000
+	for batch := range 4 {
+		mutate(t, db, func(tx *strata.Tx) error {
+			for i := range n / 4 {
+				// Some jobs are due a little later, so the workers must find
+				// them by polling after they started.
+				at := time.Now()
+				if (batch*n/4+i)%10 == 0 {
+					at = at.Add(300 * time.Millisecond)
+				}
+				if _, err := app.Scheduler(tx).RunAt(at, "counter:inc", map[string]any{"id": id}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	var cmds []*exec.Cmd
+	for range 2 {
+		cmd := helperCmd(t, url, "scheduled", "work", "--until-idle", "--poll", "50ms", "--concurrency", "4")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("process %d: %v\n%s", i, err, cmd.Stderr)
+		}
+	}
+	jobs := waitJobs(t, db, 10*time.Second)
+	for _, j := range jobs {
+		if j.State != functions.StateSuccess {
+			t.Fatalf("job %+v", j)
+		}
+	}
+	if got := counterValue(t, db, id); got != n {
+		t.Errorf("counter = %d, want %d: a job ran twice or not at all", got, n)
+	}
+}
+
+// TestKill9ExactlyOnce kills a process running scheduled mutations at
+// random moments, restarts it, and checks that every job completed exactly
+// once: each job increments its own counter, which must end at 1.
+func TestKill9ExactlyOnce(t *testing.T) { eachBackend(t, testKill9ExactlyOnce) }
+
+func testKill9ExactlyOnce(t *testing.T, b backend) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	db, url := openDB(t, b)
+	app := procApp()
+	const n = 1000
+	counters := make([]strata.ID, n)
+	mutate(t, db, func(tx *strata.Tx) error {
+		for i := range counters {
+			id, err := tx.Insert("counters", strata.Doc{"n": int64(0)})
+			if err != nil {
+				return err
+			}
+			counters[i] = id
+			if _, err := app.Scheduler(tx).RunAfter(0, "counter:inc", map[string]any{"id": id, "sleepMs": int64(1)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	kills := 0
+	for range 6 {
+		cmd := helperCmd(t, url, "scheduled", "work", "--concurrency", "4", "--poll", "50ms")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err == nil {
+			kills++
+		}
+		_ = cmd.Wait()
+	}
+	pending, err := functions.ListJobs(context.Background(), db, functions.StatePending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d kills; %d of %d jobs pending before the last run", kills, len(pending), n)
+	cmd := helperCmd(t, url, "scheduled", "work", "--until-idle", "--poll", "50ms")
+	if out, err := cmd.Output(); err != nil {
+		t.Fatalf("final run: %v\n%s%s", err, out, cmd.Stderr)
+	}
+	jobs := waitJobs(t, db, 10*time.Second)
+	if len(jobs) != n {
+		t.Fatalf("%d jobs, want %d", len(jobs), n)
+	}
+	for _, j := range jobs {
+		if j.State != functions.StateSuccess || j.Result != int64(1) {
+			t.Fatalf("job %+v: want success with result 1", j)
+		}
+	}
+	err = db.Query(context.Background(), func(tx *strata.Tx) error {
+		for _, id := range counters {
+			d, err := tx.Get(id)
+			if err != nil {
+				return err
+			}
+			if c, _ := d.Int("n"); c != 1 {
+				t.Errorf("counter %s = %d, want 1", id, c)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
