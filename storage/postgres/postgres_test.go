@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -14,7 +15,12 @@ import (
 	"github.com/strata-db/strata/storage/storagetest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" { // a child process of TestMultiProcessCounters
+		os.Exit(counterHelper())
+	}
+	pgtest.Main(m)
+}
 
 func openAt(t testing.TB, url string) *postgres.Backend {
 	t.Helper()
