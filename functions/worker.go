@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/storage"
 )
 
 // WorkerOptions configure a Worker. Zero fields take their defaults.
@@ -29,6 +30,15 @@ type WorkerOptions struct {
 	// delete jobs past Retention and to pick up any pending job it has not
 	// seen (default 1 minute).
 	SweepInterval time.Duration
+	// ScanOverlap is how far before the newest creation time it has seen
+	// a poll starts reading again. On SQLite, creation times follow commit
+	// order and the default is 0. On a backend whose creation times come
+	// from a clock outside transactions (storage.Clock: PostgreSQL), a job
+	// can commit after a job created later, and the default is 2s: a job
+	// whose transaction took longer than that between scheduling and
+	// commit is found by the next sweep instead of the next poll. Negative
+	// means 0.
+	ScanOverlap time.Duration
 	// Logger receives transient errors (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -49,6 +59,22 @@ func (o *WorkerOptions) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.ScanOverlap < 0 {
+		o.ScanOverlap = 0
+	}
+}
+
+// defaultOverlap returns the ScanOverlap default for db's backend.
+func defaultOverlap(ctx context.Context, db *strata.DB) time.Duration {
+	st, err := db.Backend().Begin(ctx, false)
+	if err != nil {
+		return 2 * time.Second
+	}
+	defer st.Rollback()
+	if _, ok := st.(storage.Clock); ok {
+		return 2 * time.Second
+	}
+	return 0
 }
 
 // Worker runs the scheduled jobs of one database with the functions of
@@ -106,6 +132,9 @@ type Worker struct {
 // background. Several workers may run on one database, in one process or
 // in many; each job still runs once. Stop the worker before closing db.
 func (a *App) StartWorker(ctx context.Context, db *strata.DB, opts WorkerOptions) (*Worker, error) {
+	if opts.ScanOverlap == 0 {
+		opts.ScanOverlap = defaultOverlap(ctx, db)
+	}
 	opts.setDefaults()
 	w := &Worker{
 		app: a, db: db, opts: opts, log: opts.Logger,
@@ -423,12 +452,14 @@ func transient(ctx context.Context, err error) bool {
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// scanNew reads the jobs created since the last scan and queues the
-// pending ones. Creation times are strictly increasing within a table in
-// commit order (each inserting transaction reads the table's newest
-// creation time, serializably), so a scan that resumes after the newest
-// creation time it saw misses no job; the sweep rereads everything as a
-// safety net.
+// scanNew reads the jobs created since the last scan (less ScanOverlap)
+// and queues the pending ones. On SQLite, creation times are strictly
+// increasing within a table in commit order (each inserting transaction
+// reads the table's newest creation time, and writers are serialized), so
+// a scan that resumes after the newest creation time it saw misses no job.
+// Elsewhere the overlap catches jobs that committed late, and the sweep
+// rereads everything as a safety net: no pending job is ever lost, at
+// worst it is found one SweepInterval late.
 func (w *Worker) scanNew(ctx context.Context) error {
 	type found struct {
 		id strata.ID
@@ -439,8 +470,8 @@ func (w *Worker) scanNew(ctx context.Context) error {
 	err := w.db.Query(ctx, func(tx *strata.Tx) error {
 		jobs, newest = jobs[:0], w.scanCT
 		q := tx.Table(Table)
-		if w.scanCT > 0 {
-			q = q.WithIndex("by_creation_time", strata.Gt(strata.FieldCreationTime, w.scanCT))
+		if from := w.scanCT - float64(w.opts.ScanOverlap)/float64(time.Millisecond); w.scanCT > 0 && from > 0 {
+			q = q.WithIndex("by_creation_time", strata.Gt(strata.FieldCreationTime, from))
 		}
 		return q.Each(func(d strata.Doc) error {
 			if ct := d.CreationTime(); ct > newest {
