@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t testing.TB) storage.Backend) {
 		{"LostUpdate", testLostUpdate},
 		{"WriteSkew", testWriteSkew},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersWriters},
+		{"Enumerator", testEnumerate},
 		{"Model", testModel},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,78 @@
+package sqlite
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/strata-db/strata/storage"
+)
+
+var _ storage.Enumerator = (*tx)(nil)
+
+// Indexes lists the indexes of table holding at least one entry, sorted
+// bytewise. It seeks from name to name instead of reading every entry.
+func (t *tx) Indexes(table string) ([]string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	var out []string
+	var name string
+	err := t.c.c.QueryRowContext(t.ctx, `SELECT idx FROM strata_index WHERE tbl = ? ORDER BY idx LIMIT 1`, table).Scan(&name)
+	for err == nil {
+		out = append(out, name)
+		err = t.c.c.QueryRowContext(t.ctx, `SELECT idx FROM strata_index WHERE tbl = ? AND idx > ? ORDER BY idx LIMIT 1`, table, name).Scan(&name)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, t.fail("list indexes", err)
+	}
+	return out, nil
+}
+
+// ScanDocuments returns the records of table with ids in r, in id order,
+// at most limit (0: no limit).
+func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.Entry, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	if limit < 0 {
+		return nil, fmt.Errorf("sqlite: scan documents of %s: negative limit %d", table, limit)
+	}
+	start := nz(r.Start)
+	if r.End != nil && bytes.Compare(start, r.End) >= 0 {
+		return nil, nil
+	}
+	lim := int64(limit)
+	if lim == 0 {
+		lim = -1
+	}
+	q := `SELECT id, body FROM strata_documents WHERE tbl = ? AND id >= ? ORDER BY id LIMIT ?`
+	args := []any{table, start, lim}
+	if r.End != nil {
+		q = `SELECT id, body FROM strata_documents WHERE tbl = ? AND id >= ? AND id < ? ORDER BY id LIMIT ?`
+		args = []any{table, start, r.End, lim}
+	}
+	rows, err := t.c.c.QueryContext(t.ctx, q, args...)
+	if err != nil {
+		return nil, t.fail("scan documents", err)
+	}
+	defer rows.Close()
+	var out []storage.Entry
+	for rows.Next() {
+		var e storage.Entry
+		if err := rows.Scan(&e.ID, &e.Body); err != nil {
+			return nil, t.fail("scan documents", err)
+		}
+		e.ID, e.Body = nz(e.ID), nz(e.Body)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail("scan documents", err)
+	}
+	return out, nil
+}
