@@ -87,6 +87,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.dataCommand(),
 		a.importCommand(),
 		a.exportCommand(),
+		a.copyCommand(),
 		a.demoCommand(),
 		a.runCommand(), a.scheduledCommand(),
 	)
