@@ -22,6 +22,9 @@ type backend string
 const (
 	sqliteBackend   backend = "sqlite"
 	postgresBackend backend = "postgres"
+	// sqliteFull is SQLite with its default synchronous=full (each
+	// commit synced to disk), for benchmarks; tests use synchronous=normal.
+	sqliteFull backend = "sqlite-full"
 )
 
 // eachBackend runs fn as a subtest on SQLite and on PostgreSQL (skipped,
@@ -35,8 +38,11 @@ func eachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
 // dbURL returns the URL of a fresh, empty database on b.
 func dbURL(t testing.TB, b backend) string {
 	t.Helper()
-	if b == postgresBackend {
+	switch b {
+	case postgresBackend:
 		return pgtest.URL(t)
+	case sqliteFull:
+		return "sqlite:" + filepath.Join(t.TempDir(), "fn.db")
 	}
 	return "sqlite:" + filepath.Join(t.TempDir(), "fn.db") + "?synchronous=normal"
 }
