@@ -333,3 +333,26 @@ func testConcurrentMutationsSerialize(t *testing.T, b backend) {
 		t.Fatal(err)
 	}
 }
+
+func TestCallAs(t *testing.T) { eachBackend(t, testCallAs) }
+
+func testCallAs(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
+	app := testApp(t)
+	ctx := context.Background()
+	id, err := functions.CallAs[strata.ID](ctx, app, db, "users:create", map[string]any{"name": "Ada"})
+	if err != nil || id == "" {
+		t.Fatalf("CallAs[ID]: %q, %v", id, err)
+	}
+	n, err := functions.CallAs[int64](ctx, app, db, "users:count", nil)
+	if err != nil || n != 1 {
+		t.Fatalf("CallAs[int64]: %d, %v", n, err)
+	}
+	if _, err := functions.CallAs[string](ctx, app, db, "users:count", nil); err == nil || !strings.Contains(err.Error(), "result is int64, not string") {
+		t.Errorf("CallAs[string] of an int64: %v", err)
+	}
+	m, err := functions.CallAs[map[string]any](ctx, app, db, "users:get", map[string]any{"id": id})
+	if err != nil || m["name"] != "Ada" {
+		t.Errorf("CallAs[map]: %v, %v", m, err)
+	}
+}

@@ -532,3 +532,39 @@ func testChainedJobsFromHandlers(t *testing.T, b backend) {
 	}
 	waitJobs(t, db, 10*time.Second)
 }
+
+// TestPanickingJobFails: a handler that panics fails its job; the worker
+// keeps running.
+func TestPanickingJobFails(t *testing.T) { eachBackend(t, testPanickingJobFails) }
+
+func testPanickingJobFails(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
+	app := counterApp()
+	app.InternalMutation("job:panic", functions.Def{
+		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
+			if _, err := ctx.Tx.Insert("log", strata.Doc{"seq": int64(-1)}); err != nil {
+				return nil, err
+			}
+			panic("kaboom")
+		},
+	})
+	startWorker(t, app, db, functions.WorkerOptions{})
+	var bad, good strata.ID
+	mutate(t, db, func(tx *strata.Tx) (err error) {
+		if bad, err = app.Scheduler(tx).RunAfter(0, "job:panic", nil); err != nil {
+			return err
+		}
+		good, err = app.Scheduler(tx).RunAfter(0, "log:append", map[string]any{"seq": int64(1)})
+		return err
+	})
+	waitJobs(t, db, 10*time.Second)
+	if j := jobByID(t, db, bad); j.State != functions.StateFailed || !strings.Contains(j.Error, "panic: kaboom") {
+		t.Errorf("panicking job = %+v", j)
+	}
+	if j := jobByID(t, db, good); j.State != functions.StateSuccess {
+		t.Errorf("next job = %+v", j)
+	}
+	if seqs := logSeqs(t, db); len(seqs) != 1 || seqs[0] != 1 {
+		t.Errorf("log = %v: the panicking job's write committed", seqs)
+	}
+}

@@ -130,7 +130,8 @@ type Worker struct {
 
 // StartWorker loads the pending jobs of db and starts running them in the
 // background. Several workers may run on one database, in one process or
-// in many; each job still runs once. Stop the worker before closing db.
+// in many; each job still runs once. ctx bounds the initial load only: the
+// worker runs until Stop. Stop the worker before closing db.
 func (a *App) StartWorker(ctx context.Context, db *strata.DB, opts WorkerOptions) (*Worker, error) {
 	if opts.ScanOverlap == 0 {
 		opts.ScanOverlap = defaultOverlap(ctx, db)
@@ -353,7 +354,7 @@ func (w *Worker) execute(ctx context.Context, e *entry) (retry bool) {
 		if err != nil {
 			return finish(tx, e, StateFailed, nil, err.Error())
 		}
-		r, err := w.app.invokeTop(tx, f, args)
+		r, err := w.app.invokeRecover(tx, f, args)
 		if err != nil {
 			handlerErr = err
 			return err
@@ -388,7 +389,7 @@ func (w *Worker) executeQuery(ctx context.Context, e *entry, f *Function, job Jo
 	var result any
 	var qerr error
 	err = w.db.Query(ctx, func(tx *strata.Tx) error {
-		result, qerr = w.app.invokeTop(tx, f, args)
+		result, qerr = w.app.invokeRecover(tx, f, args)
 		return qerr
 	})
 	if err != nil {
@@ -408,6 +409,17 @@ func (w *Worker) executeQuery(ctx context.Context, e *entry, f *Function, job Jo
 		return finish(tx, e, StateSuccess, result, "")
 	})
 	return err != nil
+}
+
+// invokeRecover is invokeTop for jobs: a panicking handler fails its job
+// (its transaction rolls back) instead of crashing the worker's process.
+func (a *App) invokeRecover(tx *strata.Tx, f *Function, args strata.Doc) (r any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, &CallError{Function: f.Name, Err: fmt.Errorf("panic: %v", p)}
+		}
+	}()
+	return a.invokeTop(tx, f, args)
 }
 
 // fail records that the job failed, if it is still pending.
@@ -528,7 +540,7 @@ func (w *Worker) sweep(ctx context.Context) error {
 			}
 		}
 		if len(expired) > 0 {
-			if err := w.deleteExpired(ctx, expired, cutoff); err != nil {
+			if err := deleteExpired(ctx, w.db, expired, cutoff); err != nil {
 				return err
 			}
 		}
@@ -556,19 +568,20 @@ func Cleanup(ctx context.Context, db *strata.DB, retention time.Duration) (int, 
 			ids = append(ids, j.ID)
 		}
 	}
-	w := &Worker{db: db}
-	if err := w.deleteExpired(ctx, ids, cutoff); err != nil {
+	if err := deleteExpired(ctx, db, ids, cutoff); err != nil {
 		return 0, err
 	}
 	return len(ids), nil
 }
 
-func (w *Worker) deleteExpired(ctx context.Context, ids []strata.ID, cutoff float64) error {
+// deleteExpired deletes the jobs ids that are still final and completed
+// before cutoff, 100 per transaction.
+func deleteExpired(ctx context.Context, db *strata.DB, ids []strata.ID, cutoff float64) error {
 	for len(ids) > 0 {
 		n := min(len(ids), 100)
 		batch := ids[:n]
 		ids = ids[n:]
-		err := w.db.Mutation(ctx, func(tx *strata.Tx) error {
+		err := db.Mutation(ctx, func(tx *strata.Tx) error {
 			for _, id := range batch {
 				j, err := GetJob(tx, id)
 				if errors.Is(err, ErrNoJob) {
