@@ -83,6 +83,8 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"run", "notes:add", `"hi"`}, "strata: functions: notes:add: invalid args: expected an object, found string"},
 		{[]string{"run", "notes:add", `{"text":1}`}, "strata: functions: notes:add: invalid args: text: expected string, found number"},
 		{[]string{"run", "notes:add", `{"text":`}, "strata: usage: JSON-ARGS:"},
+		{[]string{"run", "notes:add", `null`}, "strata: usage: JSON-ARGS must be an object, not null"},
+		{[]string{"run", "notes:add", `[1]`}, "strata: functions: notes:add: invalid args: expected an object, found array"},
 		{[]string{"run"}, "strata: "},
 	}
 	for _, tt := range tests {

@@ -46,6 +46,9 @@ tool. Jobs the function schedules run in the application's workers, or in
 				if err != nil {
 					return usageErrorf("JSON-ARGS: %v", err)
 				}
+				if x == nil {
+					return usageErrorf("JSON-ARGS must be an object, not null")
+				}
 				fargs = x
 			}
 			db, err := a.open(cmd.Context())

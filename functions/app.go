@@ -45,7 +45,10 @@ func (k Kind) String() string {
 // A mutation handler may run more than once when its transaction loses a
 // serialization race (only the last run commits), so it must be
 // deterministic over what it reads and have no effects outside the
-// transaction.
+// transaction. A handler calls other functions with Ctx.RunQuery and
+// Ctx.RunMutation, never App.Call or strata.DB.Mutation: a second
+// transaction started from inside one would wait for the first (SQLite
+// has one writer) or not see its writes.
 type Handler func(ctx *Ctx, args strata.Doc) (any, error)
 
 // Function is a registered function.
@@ -264,6 +267,9 @@ func (a *App) Functions() []Function {
 // Call does not refuse internal functions: it is for trusted code. An API
 // that serves clients must check Function.Internal itself.
 func (a *App) Call(ctx context.Context, db *strata.DB, name string, args any) (any, error) {
+	if db == nil {
+		return nil, &CallError{Function: name, Err: errors.New("nil *strata.DB")}
+	}
 	f, err := a.find(name)
 	if err != nil {
 		return nil, err
