@@ -568,3 +568,30 @@ func testPanickingJobFails(t *testing.T, b backend) {
 		t.Errorf("log = %v: the panicking job's write committed", seqs)
 	}
 }
+
+// TestWakeOnCommitWithoutPolling: with polling and sweeps effectively off,
+// a job scheduled through the worker's App runs because its commit wakes
+// the worker; a job scheduled through another App (as another process
+// would) is found when Wake is called.
+func TestWakeOnCommitWithoutPolling(t *testing.T) { eachBackend(t, testWakeOnCommitWithoutPolling) }
+
+func testWakeOnCommitWithoutPolling(t *testing.T, b backend) {
+	db, _ := openDB(t, b)
+	app := counterApp()
+	w := startWorker(t, app, db, functions.WorkerOptions{PollInterval: time.Hour, SweepInterval: time.Hour})
+	mutate(t, db, func(tx *strata.Tx) error {
+		_, err := app.Scheduler(tx).RunAfter(0, "log:append", map[string]any{"seq": int64(1)})
+		return err
+	})
+	waitJobs(t, db, 20*time.Second)
+	other := counterApp() // no worker: like a job scheduled by another process
+	mutate(t, db, func(tx *strata.Tx) error {
+		_, err := other.Scheduler(tx).RunAfter(0, "log:append", map[string]any{"seq": int64(2)})
+		return err
+	})
+	w.Wake()
+	waitJobs(t, db, 20*time.Second)
+	if seqs := logSeqs(t, db); len(seqs) != 2 {
+		t.Errorf("log = %v", seqs)
+	}
+}
