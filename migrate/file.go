@@ -1,0 +1,232 @@
+package migrate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	"github.com/strata-db/strata/v"
+	"github.com/strata-db/strata/value"
+)
+
+// File is a declarative migration: a name and operations applied together
+// (DESIGN.md "File formats"):
+//
+//	{"name": "003_rename_user_name",
+//	 "operations": [{"rename_field": {"table": "users", "from": "userName", "to": "displayName"}}]}
+type File struct {
+	Name       string
+	Operations []Operation
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+// ParseFile decodes a migration file. Errors name the operation and field
+// that is wrong (`migration file: operations[1].change_type.map: ...`).
+// ParseFile checks the file's shape only; Operation.Check checks it
+// against the deployed schema.
+func ParseFile(data []byte) (*File, error) {
+	var raw struct {
+		Name       *string           `json:"name"`
+		Operations []json.RawMessage `json:"operations"`
+	}
+	if err := strictDecode(data, &raw); err != nil {
+		return nil, fmt.Errorf("migration file: %w", err)
+	}
+	if raw.Name == nil || !nameRE.MatchString(*raw.Name) {
+		return nil, fmt.Errorf("migration file: name: want 1-128 letters, digits, _ . - (got %v)", quoted(raw.Name))
+	}
+	if len(raw.Operations) == 0 {
+		return nil, fmt.Errorf("migration file %s: operations: at least one operation is required", *raw.Name)
+	}
+	f := &File{Name: *raw.Name}
+	for i, msg := range raw.Operations {
+		op, err := parseOperation(msg)
+		if err != nil {
+			return nil, fmt.Errorf("migration file %s: operations[%d].%w", *raw.Name, i, err)
+		}
+		f.Operations = append(f.Operations, op)
+	}
+	return f, nil
+}
+
+func quoted(s *string) string {
+	if s == nil {
+		return "nothing"
+	}
+	return fmt.Sprintf("%q", *s)
+}
+
+func strictDecode(data []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return fmt.Errorf("invalid JSON: trailing data after the object")
+	}
+	return nil
+}
+
+func parseOperation(msg json.RawMessage) (Operation, error) {
+	var one map[string]json.RawMessage
+	if err := json.Unmarshal(msg, &one); err != nil || len(one) != 1 {
+		return nil, fmt.Errorf("operation: want an object with exactly one key (add_field, remove_field, rename_field, change_type, add_index, drop_index)")
+	}
+	for kind, body := range one {
+		op, err := parseKind(kind, body)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
+		return op, nil
+	}
+	panic("unreachable")
+}
+
+func parseKind(kind string, body json.RawMessage) (Operation, error) {
+	switch kind {
+	case "add_field":
+		var r struct {
+			Table   string          `json:"table"`
+			Field   string          `json:"field"`
+			Type    json.RawMessage `json:"type"`
+			Default json.RawMessage `json:"default"`
+		}
+		if err := strictDecode(body, &r); err != nil {
+			return nil, err
+		}
+		typ, err := parseType(r.Type)
+		if err != nil {
+			return nil, err
+		}
+		op := AddField{TableName: r.Table, Field: r.Field, Type: typ}
+		if r.Default != nil {
+			if op.Default, err = value.ParseJSON(r.Default); err != nil {
+				return nil, fmt.Errorf("default: %w", err)
+			}
+		}
+		return op, op.Check(nil)
+	case "remove_field":
+		var op RemoveField
+		if err := strictDecode(body, &op); err != nil {
+			return nil, err
+		}
+		return op, op.Check(nil)
+	case "rename_field":
+		var op RenameField
+		if err := strictDecode(body, &op); err != nil {
+			return nil, err
+		}
+		return op, op.Check(nil)
+	case "change_type":
+		var r struct {
+			Table      string          `json:"table"`
+			From       string          `json:"from"`
+			To         string          `json:"to"`
+			Type       json.RawMessage `json:"type"`
+			Map        json.RawMessage `json:"map"`
+			ReverseMap json.RawMessage `json:"reverse_map"`
+			Default    json.RawMessage `json:"default"`
+		}
+		if err := strictDecode(body, &r); err != nil {
+			return nil, err
+		}
+		typ, err := parseType(r.Type)
+		if err != nil {
+			return nil, err
+		}
+		op := ChangeType{TableName: r.Table, From: r.From, To: r.To, Type: typ}
+		if op.Map, err = parsePairs("map", r.Map); err != nil {
+			return nil, err
+		}
+		if r.ReverseMap != nil {
+			if op.ReverseMap, err = parsePairs("reverse_map", r.ReverseMap); err != nil {
+				return nil, err
+			}
+		}
+		if r.Default != nil {
+			op.HasDefault = true
+			if op.Default, err = value.ParseJSON(r.Default); err != nil {
+				return nil, fmt.Errorf("default: %w", err)
+			}
+		}
+		// Totality needs the deployed schema; Check(s) does it there.
+		return op, op.checkShape()
+	case "add_index":
+		var op AddIndex
+		if err := strictDecode(body, &op); err != nil {
+			return nil, err
+		}
+		if op.Name == "" || len(op.On) == 0 {
+			return nil, fmt.Errorf("add_index needs a name and at least one field")
+		}
+		return op, checkNames(op.Kind(), op.TableName)
+	case "drop_index":
+		var op DropIndex
+		if err := strictDecode(body, &op); err != nil {
+			return nil, err
+		}
+		if op.Name == "" {
+			return nil, fmt.Errorf("drop_index needs a name")
+		}
+		return op, checkNames(op.Kind(), op.TableName)
+	}
+	return nil, fmt.Errorf("unknown operation (want add_field, remove_field, rename_field, change_type, add_index or drop_index)")
+}
+
+func parseType(raw json.RawMessage) (v.Validator, error) {
+	if raw == nil {
+		return nil, fmt.Errorf("type: missing")
+	}
+	t, err := v.ParseJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("type: %w", err)
+	}
+	return t, nil
+}
+
+// parsePairs reads a map as a JSON object (string keys: old string values)
+// or as an array of [from, to] pairs in strata's JSON value form.
+func parsePairs(field string, raw json.RawMessage) ([]Pair, error) {
+	if raw == nil {
+		return nil, fmt.Errorf("%s: missing", field)
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var list []json.RawMessage
+		if err := json.Unmarshal(trimmed, &list); err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		var out []Pair
+		for i, item := range list {
+			var two []json.RawMessage
+			if err := json.Unmarshal(item, &two); err != nil || len(two) != 2 {
+				return nil, fmt.Errorf("%s[%d]: want a [from, to] pair", field, i)
+			}
+			from, err := value.ParseJSON(two[0])
+			if err != nil {
+				return nil, fmt.Errorf("%s[%d][0]: %w", field, i, err)
+			}
+			to, err := value.ParseJSON(two[1])
+			if err != nil {
+				return nil, fmt.Errorf("%s[%d][1]: %w", field, i, err)
+			}
+			if _, dup := lookupPair(out, from); dup {
+				return nil, fmt.Errorf("%s[%d]: %v is mapped twice", field, i, from)
+			}
+			out = append(out, Pair{from, to})
+		}
+		return out, nil
+	}
+	m, err := value.ParseJSONDoc(trimmed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: want an object or an array of [from, to] pairs: %w", field, err)
+	}
+	out := make([]Pair, 0, len(m))
+	for k, x := range m {
+		out = append(out, Pair{k, x})
+	}
+	return out, nil
+}

@@ -1,0 +1,196 @@
+package migrate
+
+import (
+	"fmt"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/v"
+	"github.com/strata-db/strata/value"
+)
+
+// ChangeType changes a field's type through a new field (the seed's
+// priority "low"/"medium"/"high" → priorityLevel 1/2/3): the new field To
+// of Type holds Map[old value] (or Default for a value the map lacks);
+// with ReverseMap, a writer that sets only the new field has the old one
+// filled in too, so old readers keep working. Complete removes the old
+// field and makes the new one required.
+type ChangeType struct {
+	TableName  string
+	From, To   string
+	Type       v.Validator // the new field's type
+	Map        []Pair      // old value → new value
+	ReverseMap []Pair      // new value → old value (optional)
+	Default    any         // for old values the map lacks (nil: the map must be total)
+	HasDefault bool
+}
+
+// Pair maps one value to another.
+type Pair struct{ From, To any }
+
+func (op ChangeType) Kind() string     { return "change_type" }
+func (op ChangeType) Table() string    { return op.TableName }
+func (op ChangeType) Fields() []string { return []string{op.From, op.To} }
+
+func (op ChangeType) Check(s *schema.Schema) error {
+	if err := op.checkShape(); err != nil {
+		return err
+	}
+	where := fmt.Sprintf("change_type %s.%s→%s", op.TableName, op.From, op.To)
+	old, err := requireField(op.Kind(), s, op.TableName, op.From)
+	if err != nil {
+		return err
+	}
+	if t := tableOf(s, op.TableName); t != nil {
+		if _, exists := t.Fields[op.To]; exists {
+			return fmt.Errorf("%s: table %q already has a field %q", where, op.TableName, op.To)
+		}
+	}
+	if !op.HasDefault {
+		// Without a default the map must cover every value the old type
+		// allows, which is only decidable for a union of literals.
+		lits, finite := literals(required(old))
+		if !finite {
+			return fmt.Errorf("%s: the map is not total: field %q is %v, which allows values the map lacks; give a default", where, op.From, old)
+		}
+		for _, l := range lits {
+			if _, ok := lookupPair(op.Map, l); !ok {
+				return fmt.Errorf("%s: the map is not total: no entry for %v; add one or give a default", where, l)
+			}
+		}
+	}
+	return nil
+}
+
+// checkShape checks what does not depend on the deployed schema.
+func (op ChangeType) checkShape() error {
+	if err := checkNames(op.Kind(), op.TableName, op.From, op.To); err != nil {
+		return err
+	}
+	where := fmt.Sprintf("change_type %s.%s→%s", op.TableName, op.From, op.To)
+	if op.From == op.To {
+		return fmt.Errorf("%s: the new field must have a new name (change the type through a new field)", where)
+	}
+	if op.Type == nil {
+		return fmt.Errorf("%s: no type", where)
+	}
+	if err := v.Check(op.Type); err != nil {
+		return fmt.Errorf("%s: type: %w", where, err)
+	}
+	if len(op.Map) == 0 {
+		return fmt.Errorf("%s: no map", where)
+	}
+	for _, p := range op.Map {
+		if err := op.Type.Validate(p.To); err != nil {
+			return fmt.Errorf("%s: map value for %v does not match the type: %w", where, p.From, err)
+		}
+	}
+	if op.HasDefault {
+		if err := op.Type.Validate(op.Default); err != nil {
+			return fmt.Errorf("%s: default does not match the type: %w", where, err)
+		}
+	}
+	return nil
+}
+
+// literals returns the values of a literal or a union of literals.
+func literals(val v.Validator) ([]any, bool) {
+	switch t := val.(type) {
+	case *v.LiteralType:
+		return []any{t.Value}, true
+	case *v.UnionType:
+		var out []any
+		for _, m := range t.Members {
+			ls, ok := literals(m)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, ls...)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func lookupPair(pairs []Pair, x any) (any, bool) {
+	for _, p := range pairs {
+		if value.Equal(p.From, x) {
+			return p.To, true
+		}
+	}
+	return nil, false
+}
+
+func (op ChangeType) Expand(s *schema.Schema) error {
+	if t := editTable(s, op.TableName); t != nil {
+		t.Fields[op.To] = optional(op.Type)
+		if len(op.ReverseMap) == 0 {
+			// New writers cannot fill in the old field: it must become
+			// optional so their writes are accepted.
+			t.Fields[op.From] = optional(t.Fields[op.From])
+		}
+	}
+	return nil
+}
+
+func (op ChangeType) Contract(before, s *schema.Schema) error {
+	if t := editTable(s, op.TableName); t != nil {
+		delete(t.Fields, op.From)
+		t.Fields[op.To] = required(op.Type)
+	}
+	return nil
+}
+
+func (op ChangeType) convert(x any) (any, error) {
+	if y, ok := lookupPair(op.Map, x); ok {
+		return value.Clone(y), nil
+	}
+	if op.HasDefault {
+		return value.Clone(op.Default), nil
+	}
+	return nil, fmt.Errorf("change_type %s: no mapping for %s value %v", op.From, value.TypeName(x), x)
+}
+
+func (op ChangeType) Transform(old, doc strata.Doc) (strata.Doc, error) {
+	from, hasFrom := doc[op.From]
+	to, hasTo := doc[op.To]
+	oldFrom, hadFrom := old[op.From]
+	oldTo, hadTo := old[op.To]
+	fromChanged := hasFrom && (old == nil || !hadFrom || !value.Equal(from, oldFrom))
+	toChanged := hasTo && (old == nil || !hadTo || !value.Equal(to, oldTo))
+	switch {
+	case hasFrom && (!hasTo || fromChanged && !toChanged):
+		// A document without the new field (a backfill visit, an old
+		// writer's insert), or an old writer changed the old field.
+		y, err := op.convert(from)
+		if err != nil {
+			return nil, err
+		}
+		if hasTo && value.Equal(y, to) {
+			return doc, nil
+		}
+		doc = clone(doc)
+		doc[op.To] = y
+	case hasTo && (!hasFrom || toChanged && !fromChanged) && len(op.ReverseMap) > 0:
+		// A new writer set the new field: keep the old one in step.
+		if x, ok := lookupPair(op.ReverseMap, to); ok && !(hasFrom && value.Equal(x, from)) {
+			doc = clone(doc)
+			doc[op.From] = value.Clone(x)
+		}
+	}
+	return doc, nil
+}
+
+func (op ChangeType) Cleanup(doc strata.Doc) strata.Patch {
+	if _, ok := doc[op.From]; !ok {
+		return nil
+	}
+	return strata.Patch{op.From: strata.Unset}
+}
+
+func (op ChangeType) Revert(doc strata.Doc) strata.Patch {
+	if _, ok := doc[op.To]; !ok {
+		return nil
+	}
+	return strata.Patch{op.To: strata.Unset}
+}

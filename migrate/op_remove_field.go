@@ -1,0 +1,54 @@
+package migrate
+
+import (
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/schema"
+)
+
+// RemoveField removes a deprecated field (the seed's legacyField): Expand
+// makes it optional so new code may stop writing it; Complete removes it
+// from every document (the seed's replace without the field), then from
+// the schema. Until Complete the data is kept, so Rollback loses nothing.
+type RemoveField struct {
+	TableName string `json:"table"`
+	Field     string `json:"field"`
+}
+
+func (op RemoveField) Kind() string     { return "remove_field" }
+func (op RemoveField) Table() string    { return op.TableName }
+func (op RemoveField) Fields() []string { return []string{op.Field} }
+
+func (op RemoveField) Check(s *schema.Schema) error {
+	if err := checkNames(op.Kind(), op.TableName, op.Field); err != nil {
+		return err
+	}
+	_, err := requireField(op.Kind(), s, op.TableName, op.Field)
+	return err
+}
+
+func (op RemoveField) Expand(s *schema.Schema) error {
+	if t := editTable(s, op.TableName); t != nil {
+		if val, ok := t.Fields[op.Field]; ok {
+			t.Fields[op.Field] = optional(val)
+		}
+	}
+	return nil
+}
+
+func (op RemoveField) Contract(before, s *schema.Schema) error {
+	if t := editTable(s, op.TableName); t != nil {
+		delete(t.Fields, op.Field)
+	}
+	return nil
+}
+
+func (op RemoveField) Transform(old, doc strata.Doc) (strata.Doc, error) { return doc, nil }
+
+func (op RemoveField) Cleanup(doc strata.Doc) strata.Patch {
+	if _, ok := doc[op.Field]; !ok {
+		return nil
+	}
+	return strata.Patch{op.Field: strata.Unset}
+}
+
+func (op RemoveField) Revert(strata.Doc) strata.Patch { return nil }
