@@ -1,11 +1,10 @@
-package migrate
+package op
 
 import (
 	"fmt"
 	"maps"
 	"slices"
 
-	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
@@ -45,14 +44,24 @@ type Operation interface {
 	// visit); it tells which representation the writer changed. Transform
 	// must be idempotent: Transform(old, Transform(old, d)) equals
 	// Transform(old, d).
-	Transform(old, doc strata.Doc) (strata.Doc, error)
+	Transform(old, doc Doc) (Doc, error)
 	// Cleanup returns the patch that removes from doc what Contract drops
 	// (nil if nothing).
-	Cleanup(doc strata.Doc) strata.Patch
+	Cleanup(doc Doc) Patch
 	// Revert returns the patch that removes from doc what Transform added
 	// (nil if nothing), for rollback.
-	Revert(doc strata.Doc) strata.Patch
+	Revert(doc Doc) Patch
 }
+
+// Doc is a document as operations see it: field names to values of
+// strata's data model (a strata.Doc converts to it).
+type Doc = map[string]any
+
+// Patch is a shallow update; a field set to Unset is removed.
+type Patch = map[string]any
+
+// Unset, as a value in a Patch, removes the field.
+var Unset = value.Undef
 
 // tableOf returns a table of s for reading, or nil when s has no schema
 // for it (then the operation works on untyped documents).
@@ -134,8 +143,8 @@ func requireField(kind string, s *schema.Schema, table, field string) (v.Validat
 	return val, nil
 }
 
-func clone(d strata.Doc) strata.Doc {
-	out := make(strata.Doc, len(d)+1)
+func clone(d Doc) Doc {
+	out := make(Doc, len(d)+1)
 	for k, x := range d {
 		out[k] = x
 	}

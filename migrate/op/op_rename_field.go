@@ -1,9 +1,8 @@
-package migrate
+package op
 
 import (
 	"fmt"
 
-	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/value"
 )
@@ -67,7 +66,7 @@ func (op RenameField) Contract(before, s *schema.Schema) error {
 	return nil
 }
 
-func (op RenameField) Transform(old, doc strata.Doc) (strata.Doc, error) {
+func (op RenameField) Transform(old, doc Doc) (Doc, error) {
 	from, hasFrom := doc[op.From]
 	to, hasTo := doc[op.To]
 	switch {
@@ -93,22 +92,22 @@ func (op RenameField) Transform(old, doc strata.Doc) (strata.Doc, error) {
 	return doc, nil
 }
 
-func (op RenameField) Cleanup(doc strata.Doc) strata.Patch {
+func (op RenameField) Cleanup(doc Doc) Patch {
 	if _, ok := doc[op.From]; !ok {
 		return nil
 	}
-	p := strata.Patch{op.From: strata.Unset}
+	p := Patch{op.From: Unset}
 	if _, ok := doc[op.To]; !ok {
 		p[op.To] = doc[op.From]
 	}
 	return p
 }
 
-func (op RenameField) Revert(doc strata.Doc) strata.Patch {
+func (op RenameField) Revert(doc Doc) Patch {
 	if _, ok := doc[op.To]; !ok {
 		return nil
 	}
-	p := strata.Patch{op.To: strata.Unset}
+	p := Patch{op.To: Unset}
 	if _, ok := doc[op.From]; !ok {
 		p[op.From] = doc[op.To]
 	}

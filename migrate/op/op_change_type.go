@@ -1,9 +1,8 @@
-package migrate
+package op
 
 import (
 	"fmt"
 
-	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
@@ -151,7 +150,7 @@ func (op ChangeType) convert(x any) (any, error) {
 	return nil, fmt.Errorf("change_type %s: no mapping for %s value %v", op.From, value.TypeName(x), x)
 }
 
-func (op ChangeType) Transform(old, doc strata.Doc) (strata.Doc, error) {
+func (op ChangeType) Transform(old, doc Doc) (Doc, error) {
 	from, hasFrom := doc[op.From]
 	to, hasTo := doc[op.To]
 	oldFrom, hadFrom := old[op.From]
@@ -181,16 +180,16 @@ func (op ChangeType) Transform(old, doc strata.Doc) (strata.Doc, error) {
 	return doc, nil
 }
 
-func (op ChangeType) Cleanup(doc strata.Doc) strata.Patch {
+func (op ChangeType) Cleanup(doc Doc) Patch {
 	if _, ok := doc[op.From]; !ok {
 		return nil
 	}
-	return strata.Patch{op.From: strata.Unset}
+	return Patch{op.From: Unset}
 }
 
-func (op ChangeType) Revert(doc strata.Doc) strata.Patch {
+func (op ChangeType) Revert(doc Doc) Patch {
 	if _, ok := doc[op.To]; !ok {
 		return nil
 	}
-	return strata.Patch{op.To: strata.Unset}
+	return Patch{op.To: Unset}
 }

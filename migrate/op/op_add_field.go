@@ -1,9 +1,8 @@
-package migrate
+package op
 
 import (
 	"fmt"
 
-	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
@@ -19,7 +18,7 @@ type AddField struct {
 	Default   any         // value for documents that lack the field
 	// Derive, if set, computes the value from the document instead of
 	// Default (Go migrations only).
-	Derive func(doc strata.Doc) (any, error)
+	Derive func(doc Doc) (any, error)
 }
 
 func (op AddField) Kind() string     { return "add_field" }
@@ -69,7 +68,7 @@ func (op AddField) Contract(before, s *schema.Schema) error {
 	return nil
 }
 
-func (op AddField) Transform(old, doc strata.Doc) (strata.Doc, error) {
+func (op AddField) Transform(old, doc Doc) (Doc, error) {
 	if _, ok := doc[op.Field]; ok {
 		return doc, nil
 	}
@@ -85,11 +84,11 @@ func (op AddField) Transform(old, doc strata.Doc) (strata.Doc, error) {
 	return doc, nil
 }
 
-func (op AddField) Cleanup(strata.Doc) strata.Patch { return nil }
+func (op AddField) Cleanup(Doc) Patch { return nil }
 
-func (op AddField) Revert(doc strata.Doc) strata.Patch {
+func (op AddField) Revert(doc Doc) Patch {
 	if _, ok := doc[op.Field]; !ok {
 		return nil
 	}
-	return strata.Patch{op.Field: strata.Unset}
+	return Patch{op.Field: Unset}
 }

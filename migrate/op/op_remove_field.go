@@ -1,7 +1,6 @@
-package migrate
+package op
 
 import (
-	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/schema"
 )
 
@@ -42,13 +41,13 @@ func (op RemoveField) Contract(before, s *schema.Schema) error {
 	return nil
 }
 
-func (op RemoveField) Transform(old, doc strata.Doc) (strata.Doc, error) { return doc, nil }
+func (op RemoveField) Transform(old, doc Doc) (Doc, error) { return doc, nil }
 
-func (op RemoveField) Cleanup(doc strata.Doc) strata.Patch {
+func (op RemoveField) Cleanup(doc Doc) Patch {
 	if _, ok := doc[op.Field]; !ok {
 		return nil
 	}
-	return strata.Patch{op.Field: strata.Unset}
+	return Patch{op.Field: Unset}
 }
 
-func (op RemoveField) Revert(strata.Doc) strata.Patch { return nil }
+func (op RemoveField) Revert(Doc) Patch { return nil }

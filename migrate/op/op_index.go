@@ -1,10 +1,9 @@
-package migrate
+package op
 
 import (
 	"fmt"
 	"slices"
 
-	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/schema"
 )
 
@@ -51,9 +50,9 @@ func (op AddIndex) Expand(s *schema.Schema) error {
 
 func (op AddIndex) Contract(before, s *schema.Schema) error { return nil }
 
-func (op AddIndex) Transform(old, doc strata.Doc) (strata.Doc, error) { return doc, nil }
-func (op AddIndex) Cleanup(strata.Doc) strata.Patch                   { return nil }
-func (op AddIndex) Revert(strata.Doc) strata.Patch                    { return nil }
+func (op AddIndex) Transform(old, doc Doc) (Doc, error) { return doc, nil }
+func (op AddIndex) Cleanup(Doc) Patch                   { return nil }
+func (op AddIndex) Revert(Doc) Patch                    { return nil }
 
 // DropIndex removes an index once no query uses it: it stays until
 // Complete, so Rollback is free.
@@ -89,6 +88,6 @@ func (op DropIndex) Contract(before, s *schema.Schema) error {
 	return nil
 }
 
-func (op DropIndex) Transform(old, doc strata.Doc) (strata.Doc, error) { return doc, nil }
-func (op DropIndex) Cleanup(strata.Doc) strata.Patch                   { return nil }
-func (op DropIndex) Revert(strata.Doc) strata.Patch                    { return nil }
+func (op DropIndex) Transform(old, doc Doc) (Doc, error) { return doc, nil }
+func (op DropIndex) Cleanup(Doc) Patch                   { return nil }
+func (op DropIndex) Revert(Doc) Patch                    { return nil }

@@ -1,14 +1,14 @@
-package migrate_test
+package op_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/strata-db/strata/migrate"
+	"github.com/strata-db/strata/migrate/op"
 )
 
 func TestParseFile(t *testing.T) {
-	f, err := migrate.ParseFile([]byte(`{"name": "003_rename_user_name",
+	f, err := op.ParseFile([]byte(`{"name": "003_rename_user_name",
 	 "operations": [
 	   {"rename_field": {"table": "users", "from": "userName", "to": "displayName"}},
 	   {"add_field": {"table": "users", "field": "avatarUrl", "type": "string", "default": ""}},
@@ -30,7 +30,7 @@ func TestParseFile(t *testing.T) {
 			t.Errorf("operation %d: %s, want %s", i, f.Operations[i].Kind(), k)
 		}
 	}
-	ct := f.Operations[3].(migrate.ChangeType)
+	ct := f.Operations[3].(op.ChangeType)
 	if len(ct.Map) != 3 || len(ct.ReverseMap) != 3 {
 		t.Errorf("change_type maps: %+v", ct)
 	}
@@ -56,7 +56,7 @@ func TestParseFileErrors(t *testing.T) {
 		{`{"name": "x", "operations": [{"drop_index": {"table": "_sys", "name": "by_a"}}]}`, "invalid table"},
 	}
 	for _, c := range cases {
-		_, err := migrate.ParseFile([]byte(c.in))
+		_, err := op.ParseFile([]byte(c.in))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s:\n got %v\nwant %q", c.in, err, c.want)
 		}
@@ -68,7 +68,7 @@ func FuzzParseFile(f *testing.F) {
 	f.Add(`{"name": "b", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "map": [["x", 1]], "default": 0}}]}`)
 	f.Add(`{"name": "c", "operations": [{"add_field": {"table": "t", "field": "f", "type": {"optional": "string"}, "default": null}}]}`)
 	f.Fuzz(func(t *testing.T, in string) {
-		file, err := migrate.ParseFile([]byte(in))
+		file, err := op.ParseFile([]byte(in))
 		if err != nil {
 			return
 		}
