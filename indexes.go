@@ -1,9 +1,14 @@
 package strata
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/value"
 )
 
@@ -11,8 +16,10 @@ import (
 // _creationTime order.
 var creationTimeIndex = schema.Index{Name: indexByCreationTime}
 
-// indexes returns the physical indexes of table: by_creation_time first,
-// then the schema's indexes.
+// indexes returns the physical indexes of table that writes maintain:
+// by_creation_time first, then the active schema's indexes, ready or
+// still backfilling (a staged index is in the active schema from the
+// transaction that staged it on).
 func (tx *Tx) indexes(table string) []schema.Index {
 	if tx.schema != nil {
 		if t := tx.schema.Tables[table]; t != nil && len(t.Indexes) > 0 {
@@ -66,4 +73,307 @@ func IndexKey(ix schema.Index, doc map[string]any) ([]byte, error) {
 		ix.Fields = nil
 	}
 	return indexKey(nil, ix, Doc(doc))
+}
+
+// Index build states, in the "state" field of _index_builds documents.
+const (
+	BuildBackfilling = "backfilling" // writes maintain the index; old documents are being indexed
+	BuildReady       = "ready"       // complete; queries may use it
+	BuildCanceled    = "canceled"    // the index left the schema before it was ready
+)
+
+// IndexBuild is the state of one online index build, as recorded in
+// _index_builds.
+type IndexBuild struct {
+	ID        ID
+	Table     string
+	Index     string
+	Fields    []string
+	State     string // BuildBackfilling, BuildReady or BuildCanceled
+	Processed int64  // existing documents indexed so far
+	Total     int64  // documents the table held when the build started
+}
+
+// ErrIndexNotReady is wrapped by the error of a query on an index that a
+// push added but that is still being built.
+var ErrIndexNotReady = errors.New("index not ready")
+
+// ErrIndexDropped is wrapped by the error of a query on an index that a
+// push removed from the schema.
+var ErrIndexDropped = errors.New("index dropped")
+
+// stageIndex registers a build of ix in _index_builds within tx, which
+// activates the schema holding ix. Its high-water mark is the newest
+// document of the table at that moment: documents written later are
+// indexed by their writes. An empty table's index is ready at once.
+func (tx *Tx) stageIndex(table string, ix schema.Index) (ID, error) {
+	ents, err := tx.st.Scan(storage.ScanRequest{Table: table, Index: indexByCreationTime, Reverse: true, Limit: 1, KeysOnly: true})
+	if err != nil {
+		return "", err
+	}
+	d := Doc{
+		"table":     table,
+		"index":     ix.Name,
+		"fields":    stringsValue(ix.Fields),
+		"state":     BuildBackfilling,
+		"processed": int64(0),
+		"startedAt": nowMillis(),
+		"updatedAt": nowMillis(),
+	}
+	if len(ents) == 0 {
+		d["state"] = BuildReady
+		d["readyAt"] = nowMillis()
+	} else {
+		d["hwm"] = append(bytes.Clone(ents[0].Key), 0) // exclusive end
+	}
+	return tx.appendSystemID(indexBuildsTable, d)
+}
+
+func buildFromDoc(d Doc) IndexBuild {
+	b := IndexBuild{ID: d.ID(), Table: d.String("table"), Index: d.String("index"), State: d.String("state")}
+	b.Processed, _ = d.Int("processed")
+	b.Total, _ = d.Int("total")
+	if list, ok := d["fields"].([]any); ok {
+		for _, x := range list {
+			if s, ok := x.(string); ok {
+				b.Fields = append(b.Fields, s)
+			}
+		}
+	}
+	return b
+}
+
+// IndexBuilds returns every index build recorded in _index_builds, oldest
+// first, as of one snapshot.
+func (db *DB) IndexBuilds(ctx context.Context) ([]IndexBuild, error) {
+	var out []IndexBuild
+	err := db.Query(ctx, func(tx *Tx) error {
+		return tx.scanAll(indexBuildsTable, func(d Doc) bool {
+			out = append(out, buildFromDoc(d))
+			return true
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("strata: index builds: %w", err)
+	}
+	return out, nil
+}
+
+// ResumeIndexBuilds runs every unfinished index build to completion, in
+// this goroutine, and returns when all are ready (or ctx ends: the builds
+// keep their progress and resume from it). It is safe to run from several
+// processes at once: each batch is a serializable transaction that reads
+// and advances the build's cursor, so no document is indexed twice by
+// design and a lost race is retried.
+func (db *DB) ResumeIndexBuilds(ctx context.Context) error {
+	_, err := db.finishBuilds(ctx, PushOptions{Wait: true})
+	return err
+}
+
+// finishBuilds resumes unfinished builds: in this goroutine with
+// opts.Wait, else in a background goroutine that stops when the DB is
+// closed. It returns the builds' states.
+func (db *DB) finishBuilds(ctx context.Context, opts PushOptions) ([]IndexBuild, error) {
+	all, err := db.IndexBuilds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var todo []IndexBuild
+	for _, b := range all {
+		if b.State == BuildBackfilling {
+			todo = append(todo, b)
+		}
+	}
+	if len(todo) == 0 {
+		return nil, nil
+	}
+	if !opts.Wait {
+		go func() {
+			for _, b := range todo {
+				if db.runBuild(context.Background(), b.ID, opts) != nil {
+					return // closed, or failing: a later push or ResumeIndexBuilds continues
+				}
+			}
+		}()
+		return todo, nil
+	}
+	for i, b := range todo {
+		if err := db.runBuild(ctx, b.ID, opts); err != nil {
+			return todo, fmt.Errorf("strata: build index %s.%s: %w", b.Table, b.Index, err)
+		}
+		todo[i].State = BuildReady
+	}
+	// Report the final counts.
+	all, err = db.IndexBuilds(ctx)
+	if err != nil {
+		return todo, err
+	}
+	for i := range todo {
+		for _, b := range all {
+			if b.ID == todo[i].ID {
+				todo[i] = b
+			}
+		}
+	}
+	return todo, nil
+}
+
+// runBuild indexes the existing documents of one build in batches, each a
+// transaction that reads the build's cursor, indexes the next documents
+// up to the high-water mark and advances the cursor, until the build is
+// ready (or canceled, when its index left the schema).
+func (db *DB) runBuild(ctx context.Context, id ID, opts PushOptions) error {
+	batch := opts.BatchSize
+	if batch <= 0 {
+		batch = 500
+	}
+	for {
+		var done bool
+		var prog Progress
+		err := db.Mutation(ctx, func(tx *Tx) error {
+			d, err := tx.get(indexBuildsTable, id)
+			if err != nil {
+				return err
+			}
+			if d == nil || d.String("state") != BuildBackfilling {
+				done = true
+				return nil
+			}
+			b := buildFromDoc(d)
+			next := make(Doc, len(d)+4)
+			for k, x := range d {
+				next[k] = x
+			}
+			next["updatedAt"] = nowMillis()
+			ix, ok := tx.schema.Tables[b.Table].IndexByName(b.Index)
+			if !ok || !slices.Equal(ix.Fields, b.Fields) {
+				next["state"] = BuildCanceled
+				done = true
+				return tx.write(indexBuildsTable, id, d, next)
+			}
+			if _, counted := d["total"]; !counted {
+				hwm, _ := d["hwm"].([]byte)
+				n, err := countRange(tx.st, b.Table, hwm)
+				if err != nil {
+					return err
+				}
+				next["total"] = n
+			}
+			start, _ := d["cursor"].([]byte)
+			hwm, _ := d["hwm"].([]byte)
+			ents, err := tx.st.Scan(storage.ScanRequest{Table: b.Table, Index: indexByCreationTime, Range: storage.Range{Start: start, End: hwm}, Limit: batch})
+			if err != nil {
+				return err
+			}
+			var key []byte
+			for _, e := range ents {
+				m, err := value.DecodeDoc(e.Body)
+				if err != nil {
+					return fmt.Errorf("corrupt record %s: %w", e.ID, err)
+				}
+				if key, err = indexKey(key[:0], ix, Doc(m)); err != nil {
+					return fmt.Errorf("document %s: %w", e.ID, err)
+				}
+				if err := tx.st.PutIndex(b.Table, ix.Name, key, e.ID); err != nil {
+					return err
+				}
+			}
+			next["processed"] = b.Processed + int64(len(ents))
+			if len(ents) < batch {
+				next["state"] = BuildReady
+				next["readyAt"] = nowMillis()
+				delete(next, "cursor")
+				done = true
+			} else {
+				next["cursor"] = append(bytes.Clone(ents[len(ents)-1].Key), 0)
+			}
+			total, _ := next["total"].(int64)
+			prog = Progress{Phase: "build", Table: b.Table, Index: b.Index, Done: next["processed"].(int64), Total: total}
+			return tx.write(indexBuildsTable, id, d, next)
+		})
+		if err != nil {
+			return err
+		}
+		if opts.Progress != nil && prog.Phase != "" {
+			opts.Progress(prog)
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// countRange counts the entries of table's by_creation_time below end.
+func countRange(t storage.Tx, table string, end []byte) (int64, error) {
+	var n int64
+	var start []byte
+	for {
+		ents, err := t.Scan(storage.ScanRequest{Table: table, Index: indexByCreationTime, Range: storage.Range{Start: start, End: end}, Limit: 8192, KeysOnly: true})
+		if err != nil {
+			return 0, err
+		}
+		n += int64(len(ents))
+		if len(ents) < 8192 {
+			return n, nil
+		}
+		start = append(bytes.Clone(ents[len(ents)-1].Key), 0)
+	}
+}
+
+// checkIndexReady returns an error wrapping ErrIndexNotReady if the index
+// was staged by the active push and its build is not finished in tx's
+// snapshot. Once seen ready, an index is not checked again under the same
+// schema.
+func (tx *Tx) checkIndexReady(table, index string) error {
+	st := tx.state
+	if st == nil || st.active != tx.schema {
+		if err := tx.loadSchema(); err != nil {
+			return err
+		}
+		st = tx.state
+	}
+	k := indexKeyName(table, index)
+	bid, staged := st.builds[k]
+	if !staged {
+		return nil
+	}
+	if _, ok := st.ready.Load(k); ok {
+		return nil
+	}
+	d, err := tx.get(indexBuildsTable, bid)
+	if err != nil {
+		return err
+	}
+	if d != nil && d.String("state") == BuildReady {
+		st.ready.Store(k, true)
+		return nil
+	}
+	b := buildFromDoc(d)
+	return &QueryError{Table: table, Index: index, Err: fmt.Errorf("%w: index %q of table %q is still being built (%s of %s existing documents indexed); wait for it (strata schema push --wait, DB.ResumeIndexBuilds)",
+		ErrIndexNotReady, index, table, formatCount(b.Processed), formatCount(b.Total))}
+}
+
+// scanAll calls fn for every document of table in _creationTime order
+// until fn returns false.
+func (tx *Tx) scanAll(table string, fn func(Doc) bool) error {
+	var start []byte
+	for {
+		ents, err := tx.st.Scan(storage.ScanRequest{Table: table, Index: indexByCreationTime, Range: storage.Range{Start: start}, Limit: 512})
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			m, err := value.DecodeDoc(e.Body)
+			if err != nil {
+				return fmt.Errorf("table %s: corrupt record %s: %w", table, e.ID, err)
+			}
+			if !fn(Doc(m)) {
+				return nil
+			}
+		}
+		if len(ents) < 512 {
+			return nil
+		}
+		start = append(bytes.Clone(ents[len(ents)-1].Key), 0)
+	}
 }

@@ -181,29 +181,35 @@ func (q *Query) resolve() (schema.Index, storage.Range, error) {
 	return ix, r, nil
 }
 
+// lookupIndex finds the query's user index in the active schema. An
+// index that is not there is an error wrapping ErrIndexDropped if a push
+// removed it, else ErrUnknownIndex; one that a push added but is still
+// being built is an error wrapping ErrIndexNotReady.
 func (q *Query) lookupIndex() (schema.Index, error) {
 	find := func(s *schema.Schema) (schema.Index, bool) {
-		if s == nil || s.Tables[q.table] == nil {
+		if s == nil {
 			return schema.Index{}, false
 		}
-		for _, ix := range s.Tables[q.table].Indexes {
-			if ix.Name == q.index {
-				return ix, true
-			}
+		return s.Tables[q.table].IndexByName(q.index)
+	}
+	ix, ok := find(q.tx.schema)
+	if !ok {
+		// The cached schema may predate a change made by another process.
+		if err := q.tx.loadSchema(); err != nil {
+			return schema.Index{}, err
 		}
-		return schema.Index{}, false
+		ix, ok = find(q.tx.schema)
 	}
-	if ix, ok := find(q.tx.schema); ok {
-		return ix, nil
+	if !ok {
+		if st := q.tx.state; st != nil && st.dropped[indexKeyName(q.table, q.index)] {
+			return schema.Index{}, &QueryError{Table: q.table, Index: q.index, Err: fmt.Errorf("%w: index %q of table %q was dropped from the schema", ErrIndexDropped, q.index, q.table)}
+		}
+		return schema.Index{}, &QueryError{Table: q.table, Index: q.index, Err: fmt.Errorf("%w: table %q has no index %q in the active schema", ErrUnknownIndex, q.table, q.index)}
 	}
-	// The cached schema may predate a change made by another process.
-	if err := q.tx.loadSchema(); err != nil {
+	if err := q.tx.checkIndexReady(q.table, q.index); err != nil {
 		return schema.Index{}, err
 	}
-	if ix, ok := find(q.tx.schema); ok {
-		return ix, nil
-	}
-	return schema.Index{}, &QueryError{Table: q.table, Index: q.index, Err: fmt.Errorf("%w: table %q has no index %q in the active schema", ErrUnknownIndex, q.table, q.index)}
+	return ix, nil
 }
 
 // run scans the query's index from the position after `after` (nil: from

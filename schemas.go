@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"time"
+	"sync"
 
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
@@ -29,192 +29,222 @@ func Table(name string, fields v.Object) *schema.Table {
 	return schema.Define(name, fields)
 }
 
-// SetSchema makes s the active schema in one transaction: every existing
-// document of every table in s is checked against it, indexes that s adds
-// or changes are built, and indexes it drops are removed. If any document
-// does not satisfy s, nothing changes and the error names it. Tables that
-// s does not mention keep their data and are no longer validated.
-//
-// SetSchema rebuilds indexes inside one transaction and blocks writers
-// while it runs; it suits small databases and tests.
+// SetSchema makes s the active schema: it is Push with Wait, so it returns
+// once every existing document has been checked, s is active and its new
+// indexes are ready. If any document does not satisfy s, nothing changes
+// (but the history in _schemas) and the error, a *PushRefusedError, names
+// them. Tables that s does not mention keep their data and are no longer
+// validated.
 func (db *DB) SetSchema(ctx context.Context, s *Schema) error {
-	if s == nil {
-		return fmt.Errorf("strata: set schema: nil schema")
+	_, err := db.Push(ctx, s, PushOptions{Wait: true})
+	return err
+}
+
+// System tables written by the schema lifecycle.
+const indexBuildsTable = "_index_builds"
+
+// Values of the "state" field of _schemas documents. The newest document
+// of _schemas (its head) says what is in force: an active document
+// carries the active schema; a pending one a push being checked (and the
+// id of the active document in "active"); any other state records how a
+// push ended, also with "active". A push refused by its check removes
+// its pending document: it leaves no trace.
+const (
+	stateActive     = "active"
+	statePending    = "pending"
+	stateFailed     = "failed"     // a write broke the pending schema
+	stateSuperseded = "superseded" // recorded on the pending document's push by a newer push
+)
+
+// schemaState is what the head of _schemas says, parsed once and cached
+// on the DB by the head's key. It is immutable but for ready.
+type schemaState struct {
+	head     []byte // by_creation_time key of the head; nil if _schemas is empty
+	headID   ID
+	active   *schema.Schema
+	activeID ID
+	pending  *pendingPush
+	builds   map[string]ID   // "table.index" -> _index_builds id, for indexes staged by the active push
+	dropped  map[string]bool // "table.index" dropped by a push and not added again
+	ready    sync.Map        // "table.index" -> true once a staged index was seen ready
+}
+
+// pendingPush is a schema registered by a push that is checking data.
+type pendingPush struct {
+	id     ID
+	schema *schema.Schema
+	check  map[string]bool // tables whose writes must satisfy schema
+}
+
+func indexKeyName(table, index string) string { return table + "." + index }
+
+// withoutPending returns a copy of st that no longer checks a pending push.
+func (st *schemaState) withoutPending() *schemaState {
+	return &schemaState{head: st.head, headID: st.headID, active: st.active, activeID: st.activeID,
+		builds: st.builds, dropped: st.dropped}
+}
+
+// headKey reads the key and id of the newest _schemas document.
+func headKey(t storage.Tx) ([]byte, ID, error) {
+	ents, err := t.Scan(storage.ScanRequest{Table: schemasTable, Index: indexByCreationTime, Reverse: true, Limit: 1, KeysOnly: true})
+	if err != nil || len(ents) == 0 {
+		return nil, "", err
 	}
-	if err := s.Check(); err != nil {
-		return fmt.Errorf("strata: set schema: %w", err)
-	}
-	text, err := s.MarshalJSON()
+	return ents[0].Key, ID(ents[0].ID), nil
+}
+
+// loadSchema makes tx use the schema state of its snapshot, parsing it
+// only when the head of _schemas differs from the DB's cached one. In a
+// write transaction the read of the head makes a concurrent schema change
+// conflict with the transaction.
+func (tx *Tx) loadSchema() error {
+	key, id, err := headKey(tx.st)
 	if err != nil {
-		return fmt.Errorf("strata: set schema: %w", err)
+		return fmt.Errorf("strata: load schema: %w", err)
 	}
-	err = db.Mutation(ctx, func(tx *Tx) error {
-		old := tx.schema
-		for name, t := range s.Tables {
-			if err := tx.checkTable(s, name); err != nil {
-				return err
+	db := tx.db
+	db.mu.RLock()
+	cur := db.state
+	db.mu.RUnlock()
+	if key == nil {
+		tx.schema, tx.state = nil, &schemaState{}
+		if tx.writable {
+			db.mu.Lock()
+			db.schema, db.schemaAt, db.state = nil, nil, tx.state
+			db.mu.Unlock()
+		}
+		return nil
+	}
+	if cur != nil && bytes.Equal(key, cur.head) {
+		tx.schema, tx.state = cur.active, cur
+		return nil
+	}
+	st, err := tx.readState(key, id, cur)
+	if err != nil {
+		return fmt.Errorf("strata: load schema %s: %w", id, err)
+	}
+	tx.schema, tx.state = st.active, st
+	// The head can move back (a refused push removes its pending
+	// document); a write transaction sees the newest state, so it always
+	// updates the cache, a read one only with a newer head.
+	db.mu.Lock()
+	if tx.writable || bytes.Compare(key, db.schemaAt) > 0 {
+		db.schema, db.schemaAt, db.state = st.active, key, st
+	}
+	db.mu.Unlock()
+	return nil
+}
+
+// readState parses the head document id (whose key is key), reusing the
+// parsed active schema of cur when it is the same document.
+func (tx *Tx) readState(key []byte, id ID, cur *schemaState) (*schemaState, error) {
+	doc, err := tx.get(schemasTable, id)
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("head document vanished")
+	}
+	st := &schemaState{head: key, headID: id}
+	activeDoc := doc
+	if doc.String("state") != stateActive {
+		aid, _ := doc["active"].(ID)
+		activeDoc = nil
+		if aid != "" && cur != nil && cur.activeID == aid {
+			st.active, st.activeID, st.builds, st.dropped = cur.active, aid, cur.builds, cur.dropped
+		} else if aid != "" {
+			if activeDoc, err = tx.get(schemasTable, aid); err != nil {
+				return nil, err
 			}
-			var oldIdx []schema.Index
-			if old != nil && old.Tables[name] != nil {
-				oldIdx = old.Tables[name].Indexes
-			}
-			if err := tx.rebuildIndexes(name, oldIdx, t.Indexes); err != nil {
-				return err
+			if activeDoc == nil {
+				return nil, fmt.Errorf("active schema document %s is missing", aid)
 			}
 		}
-		if old != nil {
-			for name, t := range old.Tables {
-				if s.Tables[name] != nil {
-					continue
-				}
-				for _, ix := range t.Indexes {
-					if err := tx.st.DropIndex(name, ix.Name); err != nil {
-						return err
+		if doc.String("state") == statePending {
+			p, err := schema.Parse([]byte(doc.String("schema")))
+			if err != nil {
+				return nil, fmt.Errorf("pending schema: %w", err)
+			}
+			st.pending = &pendingPush{id: id, schema: p, check: map[string]bool{}}
+			if list, ok := doc["check"].([]any); ok {
+				for _, x := range list {
+					if s, ok := x.(string); ok {
+						st.pending.check[s] = true
 					}
 				}
 			}
 		}
-		ct, err := tx.nextCreationTime(schemasTable)
+	}
+	if activeDoc != nil {
+		s, err := schema.Parse([]byte(activeDoc.String("schema")))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		id := value.NewID(schemasTable)
-		doc := Doc{
-			FieldID:           id,
-			FieldCreationTime: ct,
-			"schema":          string(text),
-			"state":           "active",
-			"activatedAt":     float64(time.Now().UnixMilli()),
-		}
-		return tx.write(schemasTable, id, nil, doc)
-	})
-	if err != nil {
-		return fmt.Errorf("strata: set schema: %w", err)
-	}
-	return db.refreshSchema(ctx)
-}
-
-// checkTable validates every document of table against s.
-func (tx *Tx) checkTable(s *Schema, table string) error {
-	var bad error
-	err := tx.scanAll(table, func(d Doc) bool {
-		if err := s.ValidateDocument(table, d.Fields()); err != nil {
-			bad = &WriteError{Op: "validate", Table: table, ID: d.ID(), Err: err}
-			return false
-		}
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	return bad
-}
-
-// rebuildIndexes drops the indexes of table that are in oldIdx but not
-// identical in newIdx, and builds those of newIdx that are new or changed.
-func (tx *Tx) rebuildIndexes(table string, oldIdx, newIdx []schema.Index) error {
-	same := func(a schema.Index, list []schema.Index) bool {
-		for _, b := range list {
-			if a.Name == b.Name && fmt.Sprint(a.Fields) == fmt.Sprint(b.Fields) {
-				return true
+		st.active, st.activeID = s, activeDoc.ID()
+		st.builds, st.dropped = map[string]ID{}, map[string]bool{}
+		if m, ok := activeDoc["builds"].(map[string]any); ok {
+			for k, x := range m {
+				if bid, ok := x.(ID); ok {
+					st.builds[k] = bid
+				}
 			}
 		}
-		return false
-	}
-	for _, ix := range oldIdx {
-		if !same(ix, newIdx) {
-			if err := tx.st.DropIndex(table, ix.Name); err != nil {
-				return err
+		if list, ok := activeDoc["dropped"].([]any); ok {
+			for _, x := range list {
+				if s, ok := x.(string); ok {
+					st.dropped[s] = true
+				}
 			}
 		}
 	}
-	var build []schema.Index
-	for _, ix := range newIdx {
-		if !same(ix, oldIdx) {
-			build = append(build, ix)
-		}
-	}
-	if len(build) == 0 {
+	return st, nil
+}
+
+// checkPending validates next, about to be written to table, against the
+// schema of a pending push. A document that breaks it does not refuse the
+// write: the push is marked failed, naming the document, in this same
+// transaction (so the mark exists exactly if the write commits), and the
+// push, which re-reads the head before activating, fails.
+func (tx *Tx) checkPending(table string, id ID, next Doc) error {
+	st := tx.state
+	if next == nil || st == nil || st.pending == nil || !st.pending.check[table] {
 		return nil
 	}
-	var werr error
-	err := tx.scanAll(table, func(d Doc) bool {
-		for _, ix := range build {
-			k, err := indexKey(nil, ix, d)
-			if err == nil {
-				err = tx.st.PutIndex(table, ix.Name, k, []byte(d.ID()))
-			}
-			if err != nil {
-				werr = err
-				return false
-			}
-		}
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	return werr
-}
-
-// scanAll calls fn for every document of table in _creationTime order
-// until fn returns false.
-func (tx *Tx) scanAll(table string, fn func(Doc) bool) error {
-	var start []byte
-	for {
-		ents, err := tx.st.Scan(storage.ScanRequest{Table: table, Index: indexByCreationTime, Range: storage.Range{Start: start}, Limit: 512})
-		if err != nil {
-			return err
-		}
-		for _, e := range ents {
-			m, err := value.DecodeDoc(e.Body)
-			if err != nil {
-				return fmt.Errorf("table %s: corrupt record %s: %w", table, e.ID, err)
-			}
-			if !fn(Doc(m)) {
-				return nil
-			}
-		}
-		if len(ents) < 512 {
-			return nil
-		}
-		start = append(bytes.Clone(ents[len(ents)-1].Key), 0)
-	}
-}
-
-// loadSchema makes tx use the schema that is active in its snapshot,
-// parsing it only when it differs from the DB's cached one.
-func (tx *Tx) loadSchema() error {
-	ents, err := tx.st.Scan(storage.ScanRequest{Table: schemasTable, Index: indexByCreationTime, Reverse: true, Limit: 1, KeysOnly: true})
-	if err != nil {
-		return fmt.Errorf("strata: load schema: %w", err)
-	}
-	if len(ents) == 0 {
-		tx.schema = nil
+	verr := st.pending.schema.ValidateDocument(table, next)
+	if verr == nil {
 		return nil
 	}
-	key := ents[0].Key
-	db := tx.db
-	db.mu.RLock()
-	cached, at := db.schema, db.schemaAt
-	db.mu.RUnlock()
-	if bytes.Equal(key, at) {
-		tx.schema = cached
-		return nil
+	tx.state = st.withoutPending()
+	rec := Doc{
+		"state":    stateFailed,
+		"push":     st.pending.id,
+		"error":    fmt.Sprintf("document %s of table %s written during the check does not satisfy the new schema: %v", id, table, verr),
+		"table":    table,
+		"document": id,
+		"endedAt":  nowMillis(),
 	}
-	doc, err := tx.get(schemasTable, ID(ents[0].ID))
-	if err != nil || doc == nil {
-		return fmt.Errorf("strata: load schema %s: %v", ents[0].ID, err)
+	if st.activeID != "" {
+		rec["active"] = st.activeID
 	}
-	s, err := schema.Parse([]byte(doc.String("schema")))
-	if err != nil {
-		return fmt.Errorf("strata: load schema %s: %w", ents[0].ID, err)
+	if err := tx.appendSystem(schemasTable, rec); err != nil {
+		return fmt.Errorf("record failed schema push: %w", err)
 	}
-	tx.schema = s
-	db.mu.Lock()
-	if bytes.Compare(key, db.schemaAt) > 0 {
-		db.schema, db.schemaAt = s, key
-	}
-	db.mu.Unlock()
 	return nil
+}
+
+// appendSystem inserts doc into a system table without validation.
+func (tx *Tx) appendSystem(table string, doc Doc) error {
+	_, err := tx.appendSystemID(table, doc)
+	return err
+}
+
+func (tx *Tx) appendSystemID(table string, doc Doc) (ID, error) {
+	ct, err := tx.nextCreationTime(table)
+	if err != nil {
+		return "", err
+	}
+	id := value.NewID(table)
+	doc[FieldID] = id
+	doc[FieldCreationTime] = ct
+	return id, tx.write(table, id, nil, doc)
 }

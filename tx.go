@@ -24,6 +24,7 @@ type Tx struct {
 	schema   *schema.Schema
 	lastCT   map[string]float64 // last _creationTime per table seen by this tx
 	ctEnd    map[string]float64 // end of the creation times reserved from a storage.Clock
+	state    *schemaState       // the schema lifecycle state tx.schema belongs to
 	onCommit []func()
 }
 
@@ -296,6 +297,9 @@ func (tx *Tx) validate(table string, fields Doc) error {
 // write replaces old by next (either may be nil) in table: the record and
 // every index entry whose key changed.
 func (tx *Tx) write(table string, id ID, old, next Doc) error {
+	if err := tx.checkPending(table, id, next); err != nil {
+		return err
+	}
 	idx := tx.indexes(table)
 	var oldKeys, newKeys [][]byte
 	var err error

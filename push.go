@@ -1,0 +1,690 @@
+package strata
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/storage"
+	"github.com/strata-db/strata/v"
+	"github.com/strata-db/strata/value"
+)
+
+// PushOptions tune DB.Push. The zero value checks the data, activates the
+// schema and returns while new indexes are still being built.
+type PushOptions struct {
+	// DryRun computes the diff and checks the existing data, reporting
+	// what the push would do or why it would be refused, and writes
+	// nothing.
+	DryRun bool
+	// Wait makes Push return only once every index the push added is
+	// ready. Without it Push returns when the schema is active; its new
+	// indexes are then staged (queries on them fail until ready) and are
+	// built in the background by this DB (see ResumeIndexBuilds).
+	Wait bool
+	// DropTables deletes the documents of tables the new schema removes.
+	// Without it such tables keep their data and are no longer validated.
+	DropTables bool
+	// Progress, if set, is called from the pushing goroutine after each
+	// batch of the data check and of each index build.
+	Progress func(Progress)
+	// Actor and Comment are recorded with the push in _schemas.
+	Actor, Comment string
+	// BatchSize is the number of documents per transaction of the data
+	// check and the index builds (default 1000 and 500).
+	BatchSize int
+}
+
+// Progress reports how far a push has got.
+type Progress struct {
+	Phase string // "check" (existing documents) or "build" (an index)
+	Table string
+	Index string // for "build"
+	Done  int64  // documents checked or indexed so far
+	Total int64  // documents to index, 0 if unknown
+}
+
+// PushResult describes what a push did (or, with DryRun, would do).
+type PushResult struct {
+	Diff      *schema.Diff
+	DryRun    bool
+	Unchanged bool // the schema was already active; nothing was written
+	// SchemaID is the _schemas document of the schema active after the
+	// push.
+	SchemaID ID
+	// Checked is the number of existing documents checked, per table.
+	Checked map[string]int64
+	// KeptTables are tables removed from the schema whose documents stay
+	// (and are no longer validated), with their document count.
+	KeptTables map[string]int64
+	// DroppedTables are tables removed with DropTables and the number of
+	// documents deleted with them (or that would be, with DryRun).
+	DroppedTables map[string]int64
+	// Builds are the index builds the push started or resumed, in the
+	// state they had when Push returned.
+	Builds []IndexBuild
+}
+
+// OffendingDoc is a document that does not satisfy a pushed schema.
+type OffendingDoc struct {
+	Table    string
+	ID       ID
+	Path     string // field path, "" for the document
+	Expected string
+	Found    string
+}
+
+func (o OffendingDoc) String() string {
+	s := o.Table + " " + string(o.ID) + ": " + o.Path + ": "
+	if o.Expected != "" {
+		return s + "expected " + o.Expected + ", found " + o.Found
+	}
+	return s + o.Found
+}
+
+// Violation groups the documents that break the new schema in the same
+// way, with the fix.
+type Violation struct {
+	Table   string
+	Field   string // top-level field
+	Problem string // "lack it", "still hold it", "hold another type"
+	Count   int64
+	Message string // "field avatarUrl is required but 1,234 documents lack it: keep it optional, ..."
+}
+
+// PushRefusedError is returned when a push is refused because documents
+// do not satisfy the new schema: existing ones found by the check, or one
+// written while the push was checking. Nothing changed but the history in
+// _schemas. Callers branch on it with errors.As.
+type PushRefusedError struct {
+	Count      int64          // offending documents found by the check
+	Violations []Violation    // grouped, with the fix for each
+	Samples    []OffendingDoc // the first few offending documents
+	// Document is set when a write that committed during the check broke
+	// the pending schema; Reason then says how.
+	Document ID
+	Table    string
+	Reason   string
+}
+
+func (e *PushRefusedError) Error() string {
+	var b strings.Builder
+	b.WriteString("strata: push schema: refused: ")
+	if e.Document != "" {
+		b.WriteString(e.Reason)
+		return b.String()
+	}
+	msgs := make([]string, len(e.Violations))
+	for i, vi := range e.Violations {
+		msgs[i] = vi.Message
+	}
+	b.WriteString(strings.Join(msgs, "; "))
+	if len(e.Samples) > 0 {
+		b.WriteString(" (first offending documents: ")
+		for i, s := range e.Samples {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(s.String())
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// ErrPushSuperseded is returned by a push whose pending schema was
+// replaced by a newer push before it could be activated.
+var ErrPushSuperseded = errors.New("strata: push schema: superseded by a newer push")
+
+const maxSamples = 5
+
+// Push makes s the active schema, safely and online:
+//
+//  1. It compares s with the active schema and classifies every change
+//     (schema.Compare). Tables whose validator merely widens are not
+//     checked.
+//  2. It registers s as pending in _schemas. From then on every write
+//     transaction also validates its writes against s; a write that
+//     breaks s is not refused, but marks the push failed in the same
+//     transaction, naming the document.
+//  3. It checks every existing document of the other tables in batches,
+//     each its own short read transaction, so writers are never blocked.
+//     Any document that does not satisfy s refuses the push with a
+//     *PushRefusedError (the count, the first few documents and the fix);
+//     nothing changes but the history.
+//  4. It activates s in one transaction that re-reads the head of
+//     _schemas: a concurrent violating write either committed before
+//     (and failed the push) or conflicts. Dropped indexes (and, with
+//     DropTables, removed tables) are deleted; each new index is
+//     registered in _index_builds as backfilling, so every write maintains
+//     it from then on.
+//  5. It builds new indexes from the existing documents in batches
+//     (keyset over by_creation_time up to the last document that existed
+//     at activation), recording the cursor in each batch's transaction, so
+//     a build resumes where it stopped. With Wait it returns when all are
+//     ready; otherwise they are built in the background.
+//
+// Push is idempotent: pushing the active schema again writes nothing (it
+// resumes unfinished index builds). When pushes race, the newest
+// registration wins and the others fail with ErrPushSuperseded.
+func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResult, error) {
+	if s == nil {
+		return nil, errors.New("strata: push schema: nil schema")
+	}
+	if err := s.Check(); err != nil {
+		return nil, fmt.Errorf("strata: push schema: %w", err)
+	}
+	text, err := s.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("strata: push schema: %w", err)
+	}
+	// The base: the state the diff is computed against.
+	var base *schemaState
+	res := &PushResult{DryRun: opts.DryRun, Checked: map[string]int64{}, KeptTables: map[string]int64{}, DroppedTables: map[string]int64{}}
+	err = db.Query(ctx, func(tx *Tx) error {
+		if err := tx.loadSchema(); err != nil {
+			return err
+		}
+		base = tx.state
+		for name := range tablesOf(base.active) {
+			if s.Tables[name] != nil {
+				continue
+			}
+			n, err := countDocs(tx.st, name)
+			if err != nil {
+				return err
+			}
+			if opts.DropTables {
+				res.DroppedTables[name] = n
+			} else {
+				res.KeptTables[name] = n
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("strata: push schema: %w", err)
+	}
+	diff := schema.Compare(base.active, s)
+	res.Diff = diff
+	for name, n := range res.DroppedTables {
+		for i, c := range diff.Changes {
+			if c.Kind == schema.RemoveTable && c.Table == name {
+				diff.Changes[i].Class = schema.Destructive
+				diff.Changes[i].Summary = fmt.Sprintf("drop table %s and its %s documents", name, formatCount(n))
+				diff.Changes[i].Fix = "export the table first if its data may be needed (strata export " + name + ")"
+			}
+		}
+	}
+	if diff.Empty() {
+		res.Unchanged, res.SchemaID = true, base.activeID
+		if opts.DryRun {
+			return res, nil
+		}
+		res.Builds, err = db.finishBuilds(ctx, opts)
+		return res, err
+	}
+	if opts.DryRun {
+		if rerr := db.checkData(ctx, nil, s, diff, opts, res); rerr != nil {
+			return res, rerr
+		}
+		return res, nil
+	}
+
+	expect := base.head
+	var pending *pendingPush
+	if len(diff.Check) > 0 {
+		pending = &pendingPush{schema: s, check: map[string]bool{}}
+		for _, t := range diff.Check {
+			pending.check[t] = true
+		}
+		doc := Doc{
+			"state":     statePending,
+			"schema":    string(text),
+			"changes":   changesValue(diff.Changes),
+			"check":     stringsValue(diff.Check),
+			"actor":     opts.Actor,
+			"comment":   opts.Comment,
+			"startedAt": nowMillis(),
+		}
+		if base.activeID != "" {
+			doc["active"] = base.activeID
+		}
+		err := db.Mutation(ctx, func(tx *Tx) error {
+			if tx.state.activeID != base.activeID {
+				return errors.New("the active schema changed while the push was starting; push again")
+			}
+			if prev := tx.state.pending; prev != nil {
+				// A push that was pending is superseded: record it first, so
+				// the new pending document is the head.
+				if err := tx.appendSystem(schemasTable, maps(Doc{"state": stateSuperseded, "push": prev.id,
+					"endedAt": nowMillis(), "active": doc["active"]})); err != nil {
+					return err
+				}
+			}
+			id, err := tx.appendSystemID(schemasTable, maps(doc))
+			pending.id = id
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("strata: push schema: register pending schema: %w", err)
+		}
+		if err := db.checkData(ctx, pending, s, diff, opts, res); err != nil {
+			db.endPending(pending, err)
+			return res, err
+		}
+	}
+	id, err := db.activate(ctx, pending, expect, s, text, diff, opts, res)
+	if err != nil {
+		if pending != nil {
+			db.endPending(pending, err)
+		}
+		return res, err
+	}
+	res.SchemaID = id
+	if err := db.refreshSchema(ctx); err != nil {
+		return res, fmt.Errorf("strata: push schema: %w", err)
+	}
+	res.Builds, err = db.finishBuilds(ctx, opts)
+	return res, err
+}
+
+// maps returns a shallow copy of d, so a retried transaction starts from
+// the same document.
+func maps(d Doc) Doc {
+	out := make(Doc, len(d)+2)
+	for k, x := range d {
+		if x != nil {
+			out[k] = x
+		}
+	}
+	return out
+}
+
+func tablesOf(s *schema.Schema) map[string]*schema.Table {
+	if s == nil {
+		return nil
+	}
+	return s.Tables
+}
+
+func nowMillis() float64 { return float64(time.Now().UnixMilli()) }
+
+func changesValue(cs []schema.Change) []any {
+	out := make([]any, len(cs))
+	for i, c := range cs {
+		m := map[string]any{"kind": string(c.Kind), "class": c.Class.String(), "table": c.Table, "summary": c.Summary}
+		for k, x := range map[string]string{"field": c.Field, "index": c.Index, "old": c.Old, "new": c.New, "fix": c.Fix} {
+			if x != "" {
+				m[k] = x
+			}
+		}
+		out[i] = m
+	}
+	return out
+}
+
+func stringsValue(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// countDocs counts the documents of table in t's snapshot.
+func countDocs(t storage.Tx, table string) (int64, error) {
+	var n int64
+	var start []byte
+	for {
+		ents, err := t.Scan(storage.ScanRequest{Table: table, Index: indexByCreationTime, Range: storage.Range{Start: start}, Limit: 4096, KeysOnly: true})
+		if err != nil {
+			return 0, err
+		}
+		n += int64(len(ents))
+		if len(ents) < 4096 {
+			return n, nil
+		}
+		start = append(bytes.Clone(ents[len(ents)-1].Key), 0)
+	}
+}
+
+// endPending removes the pending document of a push that was refused by
+// the check or gave up, so that a refused push leaves the database as it
+// was; a push failed by a write keeps the record that write made.
+func (db *DB) endPending(p *pendingPush, cause error) {
+	var refused *PushRefusedError
+	if errors.As(cause, &refused) && refused.Document != "" || errors.Is(cause, ErrPushSuperseded) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = db.Mutation(ctx, func(tx *Tx) error {
+		if tx.state.headID != p.id {
+			return nil
+		}
+		old, err := tx.get(schemasTable, p.id)
+		if err != nil || old == nil {
+			return err
+		}
+		return tx.write(schemasTable, p.id, old, nil)
+	})
+}
+
+// pushEnded returns the error for a pending push that is no longer the
+// head of _schemas, reading what the head says.
+func pushEnded(tx *Tx, p *pendingPush) error {
+	_, id, err := headKey(tx.st)
+	if err != nil {
+		return err
+	}
+	head, err := tx.get(schemasTable, id)
+	if err != nil {
+		return err
+	}
+	if head != nil && head.String("state") == stateFailed {
+		if pid, _ := head["push"].(ID); pid == p.id {
+			doc, _ := head["document"].(ID)
+			return &PushRefusedError{Document: doc, Table: head.String("table"), Reason: head.String("error")}
+		}
+	}
+	return ErrPushSuperseded
+}
+
+// stillPending reports (as an error) whether p has stopped being the head
+// of _schemas in t's snapshot.
+func stillPending(tx *Tx, p *pendingPush) error {
+	_, id, err := headKey(tx.st)
+	if err != nil {
+		return err
+	}
+	if id != p.id {
+		return pushEnded(tx, p)
+	}
+	return nil
+}
+
+// checkData checks the existing documents of diff.Check against s, in
+// batches of read transactions. With p it stops as soon as p is no longer
+// pending.
+func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *schema.Diff, opts PushOptions, res *PushResult) error {
+	batch := opts.BatchSize
+	if batch <= 0 {
+		batch = 1000
+	}
+	rep := &checkReport{diff: diff, groups: map[[3]string]*Violation{}}
+	for _, table := range diff.Check {
+		t := s.Tables[table]
+		var start []byte
+		var done int64
+		for {
+			var ents []storage.Entry
+			err := db.Query(ctx, func(tx *Tx) error {
+				if p != nil {
+					if err := stillPending(tx, p); err != nil {
+						return err
+					}
+				}
+				var err error
+				ents, err = tx.st.Scan(storage.ScanRequest{Table: table, Index: indexByCreationTime, Range: storage.Range{Start: start}, Limit: batch})
+				if err != nil {
+					return err
+				}
+				for _, e := range ents {
+					m, err := value.DecodeDoc(e.Body)
+					if err != nil {
+						return fmt.Errorf("table %q: corrupt record %s: %w", table, e.ID, err)
+					}
+					if verr := t.ValidateDocument(m); verr != nil {
+						rep.add(table, t, Doc(m), verr)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				var refused *PushRefusedError
+				if errors.As(err, &refused) || errors.Is(err, ErrPushSuperseded) {
+					return err
+				}
+				return fmt.Errorf("strata: push schema: check table %q: %w", table, err)
+			}
+			done += int64(len(ents))
+			res.Checked[table] = done
+			if opts.Progress != nil {
+				opts.Progress(Progress{Phase: "check", Table: table, Done: done})
+			}
+			if len(ents) < batch {
+				break
+			}
+			start = append(bytes.Clone(ents[len(ents)-1].Key), 0)
+		}
+	}
+	return rep.err()
+}
+
+// checkReport collects the documents that fail the data check.
+type checkReport struct {
+	diff    *schema.Diff
+	count   int64
+	samples []OffendingDoc
+	groups  map[[3]string]*Violation
+	order   [][3]string
+}
+
+func (r *checkReport) add(table string, t *schema.Table, d Doc, verr error) {
+	r.count++
+	if len(r.samples) < maxSamples {
+		o := OffendingDoc{Table: table, ID: d.ID(), Found: verr.Error()}
+		var ve *v.Error
+		if errors.As(verr, &ve) {
+			o.Path, o.Expected, o.Found = ve.Path, ve.Expected, ve.Found
+			if ve.Expected == "" {
+				o.Found = ve.Reason
+			}
+		}
+		r.samples = append(r.samples, o)
+	}
+	// Every problem of the document, per top-level field.
+	for f, fv := range t.Fields {
+		x, present := d[f]
+		if present {
+			if _, undef := x.(value.UndefinedValue); undef {
+				present = false
+			}
+		}
+		opt, isOpt := fv.(*v.OptionalType)
+		switch {
+		case !present && !isOpt:
+			r.group(table, f, "lack it", "")
+		case present:
+			elem := fv
+			if isOpt {
+				elem = opt.Elem
+			}
+			if err := elem.Validate(x); err != nil {
+				r.group(table, f, "hold another type", elem.String())
+			}
+		}
+	}
+	for k := range d {
+		if _, ok := t.Fields[k]; !ok && k != FieldID && k != FieldCreationTime {
+			if _, undef := d[k].(value.UndefinedValue); !undef {
+				r.group(table, k, "still hold it", "")
+			}
+		}
+	}
+}
+
+func (r *checkReport) group(table, field, problem, expected string) {
+	k := [3]string{table, field, problem}
+	g := r.groups[k]
+	if g == nil {
+		g = &Violation{Table: table, Field: field, Problem: problem, Message: expected}
+		r.groups[k] = g
+		r.order = append(r.order, k)
+	}
+	g.Count++
+}
+
+func (r *checkReport) err() error {
+	if r.count == 0 {
+		return nil
+	}
+	e := &PushRefusedError{Count: r.count, Samples: r.samples}
+	slices.SortFunc(r.order, func(a, b [3]string) int {
+		return strings.Compare(a[0]+"\x00"+a[1]+"\x00"+a[2], b[0]+"\x00"+b[1]+"\x00"+b[2])
+	})
+	for _, k := range r.order {
+		g := *r.groups[k]
+		docs := formatCount(g.Count) + " documents"
+		if g.Count == 1 {
+			docs = "1 document"
+		}
+		prefix := "table " + g.Table + ": field " + g.Field
+		switch g.Problem {
+		case "lack it":
+			g.Message = prefix + " is required but " + docs + " lack it"
+		case "still hold it":
+			g.Message = prefix + " is not in the new schema but " + docs + " still hold it"
+		default:
+			g.Message = prefix + " must be " + g.Message + " but " + docs + " hold another type"
+		}
+		if fix := r.fix(g.Table, g.Field); fix != "" {
+			g.Message += ": " + fix
+		}
+		e.Violations = append(e.Violations, g)
+	}
+	return e
+}
+
+// fix returns the safe sequence for the change of the diff that touches
+// table.field.
+func (r *checkReport) fix(table, field string) string {
+	for _, c := range r.diff.Changes {
+		if c.Table == table && c.Field == field && c.Fix != "" {
+			return c.Fix
+		}
+	}
+	for _, c := range r.diff.Changes {
+		if c.Table == table && c.Kind == schema.AddTable {
+			return "fix or remove these documents (table " + table + " held data before it had a schema), then push again"
+		}
+	}
+	return ""
+}
+
+// formatCount writes n with thousands separators: 1,234.
+func formatCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if n < 0 {
+		return s
+	}
+	var b []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+// activate makes s active in one transaction, if the head of _schemas is
+// still the pending document p (or, without p, still expect).
+func (db *DB) activate(ctx context.Context, p *pendingPush, expect []byte, s *Schema, text []byte, diff *schema.Diff, opts PushOptions, res *PushResult) (ID, error) {
+	var id ID
+	err := db.Mutation(ctx, func(tx *Tx) error {
+		st := tx.state
+		if p != nil {
+			if st.headID != p.id {
+				return pushEnded(tx, p)
+			}
+		} else if !bytes.Equal(st.head, expect) {
+			return errors.New("the schema changed while the push was running; push again")
+		}
+		old := st.active
+		dropped := map[string]bool{}
+		for k := range st.dropped {
+			dropped[k] = true
+		}
+		// Indexes that leave the schema or change are deleted.
+		for name, ot := range tablesOf(old) {
+			nt := s.Tables[name]
+			if nt == nil && opts.DropTables {
+				if err := tx.st.DropTable(name); err != nil {
+					return fmt.Errorf("table %q: drop: %w", name, err)
+				}
+			}
+			for _, ix := range ot.Indexes {
+				nix, ok := nt.IndexByName(ix.Name)
+				if ok && slices.Equal(nix.Fields, ix.Fields) {
+					continue
+				}
+				if err := tx.st.DropIndex(name, ix.Name); err != nil {
+					return fmt.Errorf("table %q: drop index %q: %w", name, ix.Name, err)
+				}
+				if !ok {
+					dropped[indexKeyName(name, ix.Name)] = true
+				}
+			}
+		}
+		// New and changed indexes are staged.
+		builds := map[string]any{}
+		for name, nt := range s.Tables {
+			ot := tablesOf(old)[name]
+			for _, ix := range nt.Indexes {
+				delete(dropped, indexKeyName(name, ix.Name))
+				oix, ok := ot.IndexByName(ix.Name)
+				if ok && slices.Equal(oix.Fields, ix.Fields) {
+					if bid, staged := st.builds[indexKeyName(name, ix.Name)]; staged {
+						builds[indexKeyName(name, ix.Name)] = bid // still building
+					}
+					continue
+				}
+				bid, err := tx.stageIndex(name, ix)
+				if err != nil {
+					return fmt.Errorf("table %q: index %q: %w", name, ix.Name, err)
+				}
+				builds[indexKeyName(name, ix.Name)] = bid
+			}
+		}
+		droppedList := make([]string, 0, len(dropped))
+		for k := range dropped {
+			droppedList = append(droppedList, k)
+		}
+		slices.Sort(droppedList)
+		doc := Doc{
+			"state":       stateActive,
+			"schema":      string(text),
+			"changes":     changesValue(diff.Changes),
+			"actor":       opts.Actor,
+			"comment":     opts.Comment,
+			"activatedAt": nowMillis(),
+			"builds":      builds,
+			"dropped":     stringsValue(droppedList),
+		}
+		if p != nil {
+			doc["push"] = p.id
+		}
+		if st.activeID != "" {
+			doc["previous"] = st.activeID
+		}
+		var err error
+		id, err = tx.appendSystemID(schemasTable, doc)
+		return err
+	})
+	if err != nil {
+		var refused *PushRefusedError
+		if errors.As(err, &refused) || errors.Is(err, ErrPushSuperseded) {
+			return "", err
+		}
+		return "", fmt.Errorf("strata: push schema: activate: %w", err)
+	}
+	return id, nil
+}
