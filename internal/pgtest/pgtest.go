@@ -182,6 +182,14 @@ func AdminURL(tb testing.TB) string {
 	return adminURL
 }
 
+// PackageURL returns the URL of the package's database itself (no schema
+// of its own), for fixtures shared by several tests or benchmarks; it is
+// dropped with the database when the tests end.
+func PackageURL(tb testing.TB) string {
+	tb.Helper()
+	return server(tb)
+}
+
 // URL returns a postgres:// URL of a fresh, empty schema (it is the first
 // entry of search_path) in the package's database. The schema is dropped
 // when tb ends. With no server available it skips tb, or fails it when

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -64,7 +65,8 @@ const (
 )
 
 // scanSQL[reverse][bounded][keysOnly] is the statement of a Scan: one
-// statement joining the entries with their documents, with a limit.
+// statement joining the entries with their documents (limitClause adds
+// the limit).
 var scanSQL = func() (out [2][2][2]string) {
 	for r := range 2 {
 		for bd := range 2 {
@@ -75,16 +77,14 @@ var scanSQL = func() (out [2][2][2]string) {
 					q = `SELECT i.key, i.id FROM strata_index i`
 				}
 				q += ` WHERE i.tbl = $1 AND i.idx = $2 AND i.key >= $3`
-				n := 4
 				if bd == 1 {
 					q += ` AND i.key < $4`
-					n = 5
 				}
 				q += ` ORDER BY i.key`
 				if r == 1 {
 					q += ` DESC`
 				}
-				out[r][bd][k] = q + fmt.Sprintf(` LIMIT $%d`, n)
+				out[r][bd][k] = q
 			}
 		}
 	}
@@ -400,23 +400,18 @@ func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
 	if bounded && bytes.Compare(start, end) >= 0 {
 		return nil, nil
 	}
-	limit := int64(req.Limit)
-	if limit == 0 {
-		limit = math.MaxInt64
-	}
-	args := make([]any, 0, 5)
+	args := make([]any, 0, 4)
 	args = append(args, req.Table, req.Index, start)
 	if bounded {
 		args = append(args, end)
 	}
-	args = append(args, limit)
 	var out []storage.Entry
 	if req.Limit > 0 {
 		out = make([]storage.Entry, 0, min(req.Limit, 256))
 	}
-	q := scanSQL[b2i(req.Reverse)][b2i(bounded)][b2i(req.KeysOnly)]
+	q := scanSQL[b2i(req.Reverse)][b2i(bounded)][b2i(req.KeysOnly)] + limitClause(req.Limit)
 	err := t.query("scan", q, args, func(rows pgx.Rows) error {
-		for rows.Next() {
+		for rows.Next() && (req.Limit == 0 || len(out) < req.Limit) {
 			var e storage.Entry
 			var found bool
 			var err error
@@ -442,6 +437,23 @@ func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// limitClause is the LIMIT of a statement returning at most limit rows (0:
+// no limit), rounded up to a power of two and written as a literal: the
+// planner then knows the statement wants few rows, and PostgreSQL can
+// keep one cached plan per rounded limit instead of planning a
+// parameterized LIMIT anew at every execution (or caching a generic plan
+// that joins whole tables). Callers stop reading at limit.
+func limitClause(limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	n := 1
+	for n < limit && n < 1<<30 {
+		n <<= 1
+	}
+	return " LIMIT " + strconv.Itoa(max(n, limit))
 }
 
 func b2i(b bool) int {
@@ -496,19 +508,15 @@ func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.
 	if r.End != nil && bytes.Compare(start, r.End) >= 0 {
 		return nil, nil
 	}
-	lim := int64(limit)
-	if lim == 0 {
-		lim = math.MaxInt64
-	}
-	q := `SELECT id, body FROM strata_documents WHERE tbl = $1 AND id >= $2 ORDER BY id LIMIT $3`
-	args := []any{table, start, lim}
+	q := `SELECT id, body FROM strata_documents WHERE tbl = $1 AND id >= $2 ORDER BY id`
+	args := []any{table, start}
 	if r.End != nil {
-		q = `SELECT id, body FROM strata_documents WHERE tbl = $1 AND id >= $2 AND id < $4 ORDER BY id LIMIT $3`
+		q = `SELECT id, body FROM strata_documents WHERE tbl = $1 AND id >= $2 AND id < $3 ORDER BY id`
 		args = append(args, r.End)
 	}
 	var out []storage.Entry
-	err := t.query("scan documents", q, args, func(rows pgx.Rows) error {
-		for rows.Next() {
+	err := t.query("scan documents", q+limitClause(limit), args, func(rows pgx.Rows) error {
+		for rows.Next() && (limit == 0 || len(out) < limit) {
 			var e storage.Entry
 			if err := rows.Scan(&e.ID, &e.Body); err != nil {
 				return err
