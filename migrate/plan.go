@@ -1,0 +1,203 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/v"
+)
+
+// Plan is the safe route from a deployed schema to a new one: first the
+// push (additive, safe), then the migration file's operations.
+type Plan struct {
+	// File holds the declarative operations to run with Start and
+	// Complete (nil if none are needed).
+	File *op.File
+	// Push lists the changes a plain schema push makes safely (new tables,
+	// optional fields, widened types), before or after the migration.
+	Push []schema.Change
+	// NeedsInput lists what the planner cannot decide (a default for a new
+	// required field, a map for a type change, ...), each with what to do.
+	NeedsInput []string
+}
+
+// ErrPlanIncomplete is wrapped by PlanMigration's error when some change
+// needs information only a person has; Plan.NeedsInput says which.
+var ErrPlanIncomplete = errors.New("the plan needs input")
+
+// PlanMigration compares the deployed schema with target and returns the
+// migration that gets there safely: renames (a removed field and an added
+// one of the same type), removed fields, and index changes become
+// declarative operations in a file named name; safe changes are left to a
+// plain push. It refuses — with ErrPlanIncomplete and the reasons in
+// NeedsInput — a change it cannot carry out without documents the target
+// would reject (a new required field without a default, a type change
+// without a map, an optional field made required without a backfill).
+// The returned plan is verified: its operations, applied to deployed and
+// followed by the push, yield target.
+func PlanMigration(name string, deployed, target *schema.Schema) (*Plan, error) {
+	d := schema.Compare(deployed, target)
+	p := &Plan{}
+	var ops []op.Operation
+	byTable := map[string][]schema.Change{}
+	var tables []string
+	for _, ch := range d.Changes {
+		if _, seen := byTable[ch.Table]; !seen {
+			tables = append(tables, ch.Table)
+		}
+		byTable[ch.Table] = append(byTable[ch.Table], ch)
+	}
+	for _, table := range tables {
+		var removed, added []schema.Change
+		for _, ch := range byTable[table] {
+			switch ch.Kind {
+			case schema.AddTable, schema.RemoveTable, schema.MakeOptional, schema.WidenField:
+				p.Push = append(p.Push, ch)
+			case schema.AddField:
+				added = append(added, ch)
+			case schema.RemoveField:
+				removed = append(removed, ch)
+			case schema.MakeRequired:
+				p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("%s.%s becomes required: backfill it (an add_field cannot, the field exists) with a custom migration, then push", table, ch.Field))
+			case schema.ChangeField:
+				p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("%s.%s changes type in place: use change_type to a new field with a map, then rename if you must keep the name", table, ch.Field))
+			case schema.AddIndex:
+				if deployed != nil && deployed.Tables[table] != nil {
+					ix, _ := target.Tables[table].IndexByName(ch.Index)
+					ops = append(ops, op.AddIndex{TableName: table, Name: ix.Name, On: ix.Fields})
+				} else {
+					p.Push = append(p.Push, ch) // built with its new table
+				}
+			case schema.DropIndex:
+				ops = append(ops, op.DropIndex{TableName: table, Name: ch.Index})
+			case schema.ChangeIndex:
+				p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("index %s.%s changes fields: add_index under a new name, switch queries to it, then drop_index the old one", table, ch.Index))
+			}
+		}
+		fieldOps, push, needs := planFields(table, deployed, target, removed, added)
+		ops = append(ops, fieldOps...)
+		p.Push = append(p.Push, push...)
+		p.NeedsInput = append(p.NeedsInput, needs...)
+	}
+	if len(ops) > 0 {
+		p.File = &op.File{Name: name, Operations: ops}
+	}
+	if len(p.NeedsInput) > 0 {
+		return p, fmt.Errorf("migrate: plan: %w: %d change(s)", ErrPlanIncomplete, len(p.NeedsInput))
+	}
+	if err := verifyPlan(p, deployed, target); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// planFields pairs removed and added fields of one table: a removed field
+// and an added one of the same type are a rename.
+func planFields(table string, deployed, target *schema.Schema, removed, added []schema.Change) (ops []op.Operation, push []schema.Change, needs []string) {
+	if len(removed) == 0 && len(added) == 0 {
+		return nil, nil, nil
+	}
+	oldF := deployed.Tables[table].Fields
+	newF := target.Tables[table].Fields
+	used := map[string]bool{}
+	for _, r := range removed {
+		var match []string
+		for _, a := range added {
+			if !used[a.Field] && v.Equal(unwrap(oldF[r.Field]), unwrap(newF[a.Field])) {
+				match = append(match, a.Field)
+			}
+		}
+		switch len(match) {
+		case 1:
+			used[match[0]] = true
+			ops = append(ops, op.RenameField{TableName: table, From: r.Field, To: match[0]})
+			continue
+		case 0:
+		default:
+			needs = append(needs, fmt.Sprintf("%s.%s is removed and %v are added with its type: say which is its new name with rename_field", table, r.Field, match))
+			continue
+		}
+		// An added field of another type: a type change needs a map.
+		var other []string
+		for _, a := range added {
+			if !used[a.Field] {
+				other = append(other, a.Field)
+			}
+		}
+		if len(other) == 1 && !isOpt(newF[other[0]]) {
+			used[other[0]] = true
+			needs = append(needs, fmt.Sprintf("%s.%s (%v) is replaced by %s (%v): write a change_type operation with a map from old to new values (and a default if the map is not total)",
+				table, r.Field, oldF[r.Field], other[0], newF[other[0]]))
+			continue
+		}
+		ops = append(ops, op.RemoveField{TableName: table, Field: r.Field})
+	}
+	for _, a := range added {
+		if used[a.Field] {
+			continue
+		}
+		if isOpt(newF[a.Field]) {
+			push = append(push, a)
+			continue
+		}
+		needs = append(needs, fmt.Sprintf("%s.%s is a new required field: write add_field with a default (or a Go migration that derives it)", table, a.Field))
+	}
+	return ops, push, needs
+}
+
+func unwrap(x v.Validator) v.Validator {
+	if o, ok := x.(*v.OptionalType); ok {
+		return o.Elem
+	}
+	return x
+}
+
+func isOpt(x v.Validator) bool {
+	_, ok := x.(*v.OptionalType)
+	return ok
+}
+
+// verifyPlan applies the plan's push, then its operations, to deployed
+// and checks that the result is target.
+func verifyPlan(p *Plan, deployed, target *schema.Schema) error {
+	s := op.CopySchema(deployed)
+	if s == nil {
+		s = &schema.Schema{Tables: map[string]*schema.Table{}}
+	}
+	for _, ch := range p.Push {
+		switch ch.Kind {
+		case schema.AddTable:
+			s.Tables[ch.Table] = target.Tables[ch.Table]
+		case schema.RemoveTable:
+			delete(s.Tables, ch.Table)
+		case schema.AddField, schema.WidenField, schema.MakeOptional:
+			t := s.Tables[ch.Table]
+			cp := &schema.Table{Name: t.Name, Fields: v.Object{}, Indexes: t.Indexes}
+			for k, x := range t.Fields {
+				cp.Fields[k] = x
+			}
+			cp.Fields[ch.Field] = target.Tables[ch.Table].Fields[ch.Field]
+			s.Tables[ch.Table] = cp
+		}
+	}
+	if p.File != nil {
+		for _, o := range p.File.Operations {
+			if err := o.Check(s); err != nil {
+				return fmt.Errorf("migrate: plan: %w", err)
+			}
+			before := op.CopySchema(s)
+			if err := o.Expand(s); err != nil {
+				return err
+			}
+			if err := o.Contract(before, s); err != nil {
+				return err
+			}
+		}
+	}
+	if rest := schema.Compare(s, target); !rest.Empty() {
+		return fmt.Errorf("migrate: plan: after the planned push and operations %q remains; refusing a plan that would leave documents the new schema rejects", rest.Changes[0].Summary)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package migrate_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/migrate"
+	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/v"
+)
+
+func mustSchema(t *testing.T, tables ...*schema.Table) *schema.Schema {
+	t.Helper()
+	s, err := strata.NewSchema(tables...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestPlanSeedRename: the seed's rename step 4 as a target schema plans
+// to rename_field users.userName → displayName.
+func TestPlanSeedRename(t *testing.T) {
+	deployed := mustSchema(t, strata.Table("users", v.Object{"userName": v.String(), "email": v.String()}).Index("by_email", "email"))
+	target := mustSchema(t, strata.Table("users", v.Object{"displayName": v.String(), "email": v.String()}).Index("by_email", "email"))
+	p, err := migrate.PlanMigration("003_rename_user_name", deployed, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.File == nil || len(p.File.Operations) != 1 {
+		t.Fatalf("plan: %+v", p)
+	}
+	if got, ok := p.File.Operations[0].(op.RenameField); !ok || got.From != "userName" || got.To != "displayName" || got.TableName != "users" {
+		t.Errorf("operation: %#v", p.File.Operations[0])
+	}
+}
+
+func TestPlanMixed(t *testing.T) {
+	deployed := mustSchema(t,
+		strata.Table("posts", v.Object{"title": v.String(), "legacyField": v.Optional(v.String()), "status": v.String()}).Index("by_status", "status"),
+	)
+	target := mustSchema(t,
+		strata.Table("posts", v.Object{"title": v.String(), "status": v.String(), "publishedAt": v.Optional(v.Number())}).
+			Index("by_status_and_published", "status", "publishedAt"),
+		strata.Table("tags", v.Object{"name": v.String()}),
+	)
+	p, err := migrate.PlanMigration("004", deployed, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, o := range p.File.Operations {
+		kinds = append(kinds, o.Kind())
+	}
+	slices.Sort(kinds)
+	want := "add_index drop_index remove_field"
+	if strings.Join(kinds, " ") != want {
+		t.Errorf("operations %v, want %s", kinds, want)
+	}
+	if len(p.Push) != 2 { // add table tags, add optional publishedAt
+		t.Errorf("push: %v", p.Push)
+	}
+}
+
+func TestPlanNeedsInput(t *testing.T) {
+	deployed := mustSchema(t, strata.Table("tasks", v.Object{
+		"title":    v.String(),
+		"priority": v.String(),
+		"done":     v.Optional(v.Boolean()),
+	}))
+	cases := []struct {
+		name   string
+		target *schema.Schema
+		want   string
+	}{
+		{"seed type change", mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "priorityLevel": v.Number(), "done": v.Optional(v.Boolean())})), "change_type"},
+		{"new required field", mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "priority": v.String(), "done": v.Optional(v.Boolean()), "owner": v.String()})), "add_field with a default"},
+		{"make required", mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "priority": v.String(), "done": v.Boolean()})), "backfill"},
+		{"narrow in place", mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "priority": v.Literal("high"), "done": v.Optional(v.Boolean())})), "change_type"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := migrate.PlanMigration("x", deployed, c.target)
+			if !errors.Is(err, migrate.ErrPlanIncomplete) || len(p.NeedsInput) == 0 || !strings.Contains(strings.Join(p.NeedsInput, "\n"), c.want) {
+				t.Errorf("got %v, %v; want NeedsInput mentioning %q", err, p.NeedsInput, c.want)
+			}
+		})
+	}
+}
