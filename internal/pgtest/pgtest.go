@@ -191,7 +191,8 @@ func PackageURL(tb testing.TB) string {
 }
 
 // URL returns a postgres:// URL of a fresh, empty schema (it is the first
-// entry of search_path) in the package's database. The schema is dropped
+// entry of search_path) in the package's database, with
+// synchronous_commit=off. The schema is dropped
 // when tb ends. With no server available it skips tb, or fails it when
 // STRATA_REQUIRE_POSTGRES=1.
 func URL(tb testing.TB) string {
@@ -216,7 +217,10 @@ func URL(tb testing.TB) string {
 			_ = c.Close(ctx)
 		}
 	})
-	return WithParam(base, "search_path", schema)
+	// Commits need not wait for the disk in tests: a crash of the test
+	// server loses nothing anyone needs, and the suite runs several times
+	// faster on a server with fsync on.
+	return WithParam(WithParam(base, "search_path", schema), "synchronous_commit", "off")
 }
 
 // WithDatabase returns u with its database replaced by name.

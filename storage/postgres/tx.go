@@ -123,6 +123,25 @@ type tx struct {
 	pending []op
 	written map[docKey][]byte // this transaction's documents; nil value: deleted
 	dropped map[string]bool   // tables this transaction dropped
+	// seen caches documents a write transaction read (Get, Scan): its
+	// snapshot does not change, so reading one again needs no round trip
+	// (the read-modify-write pattern: scan a page, then patch each).
+	seen map[docKey][]byte
+}
+
+// maxSeen bounds the read cache of a write transaction.
+const maxSeen = 4096
+
+// remember caches a document read by a write transaction; body is owned
+// by the cache.
+func (t *tx) remember(table string, id, body []byte) {
+	if !t.writable || len(t.seen) >= maxSeen {
+		return
+	}
+	if t.seen == nil {
+		t.seen = make(map[docKey][]byte)
+	}
+	t.seen[docKey{table, string(id)}] = body
 }
 
 var (
@@ -277,6 +296,9 @@ func (t *tx) Get(table string, id []byte) ([]byte, error) {
 	if t.dropped[table] {
 		return nil, storage.ErrNotFound
 	}
+	if body, ok := t.seen[docKey{table, string(id)}]; ok {
+		return bytes.Clone(body), nil
+	}
 	var body []byte
 	found := false
 	err := t.query("get", sqlGet, []any{table, nz(id)}, func(rows pgx.Rows) error {
@@ -294,7 +316,9 @@ func (t *tx) Get(table string, id []byte) ([]byte, error) {
 	if !found {
 		return nil, storage.ErrNotFound
 	}
-	return nz(body), nil
+	body = nz(body)
+	t.remember(table, id, bytes.Clone(body))
+	return body, nil
 }
 
 // write buffers one write statement.
@@ -426,6 +450,9 @@ func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
 			e.Key, e.ID = nz(e.Key), nz(e.ID)
 			if found {
 				e.Body = nz(e.Body)
+				if t.writable {
+					t.remember(req.Table, e.ID, bytes.Clone(e.Body))
+				}
 			} else {
 				e.Body = nil
 			}
