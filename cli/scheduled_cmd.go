@@ -165,12 +165,22 @@ once. --until-idle exits once no job is pending.`,
 			if err != nil {
 				return err
 			}
+			stop := func() error {
+				err := w.Stop(context.WithoutCancel(ctx))
+				ok, failed := w.Stats()
+				if a.json {
+					fmt.Fprintf(a.stdout, "{\"succeeded\":%d,\"failed\":%d}\n", ok, failed)
+				} else {
+					fmt.Fprintf(a.stdout, "ran %d job(s): %d succeeded, %d failed\n", ok+failed, ok, failed)
+				}
+				return err
+			}
 			tick := time.NewTicker(20 * time.Millisecond)
 			defer tick.Stop()
 			for {
 				select {
 				case <-ctx.Done():
-					return w.Stop(context.WithoutCancel(ctx))
+					return stop()
 				case <-tick.C:
 				}
 				if !untilIdle || w.Outstanding() > 0 {
@@ -178,11 +188,11 @@ once. --until-idle exits once no job is pending.`,
 				}
 				pending, err := functions.ListJobs(ctx, db, functions.StatePending)
 				if err != nil {
-					w.Stop(context.WithoutCancel(ctx))
+					stop()
 					return err
 				}
 				if len(pending) == 0 {
-					return w.Stop(ctx)
+					return stop()
 				}
 				w.Wake()
 			}

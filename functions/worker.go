@@ -119,6 +119,8 @@ type Worker struct {
 	scanCT  float64     // newest _creationTime read by a scan (dispatcher only)
 	scanNow atomic.Bool // Wake asked for a scan
 
+	succeeded, failed atomic.Int64
+
 	wake      chan struct{}
 	quit      chan struct{}
 	done      chan struct{}
@@ -202,6 +204,12 @@ func (w *Worker) Outstanding() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.known)
+}
+
+// Stats reports how many jobs this worker has brought to success and to
+// failed since it started.
+func (w *Worker) Stats() (succeeded, failed int64) {
+	return w.succeeded.Load(), w.failed.Load()
 }
 
 // notify tells every worker of the App about a job committed in this
@@ -324,13 +332,37 @@ var errSkip = errors.New("skip")
 
 // execute runs one job and reports whether it must be retried later.
 func (w *Worker) execute(ctx context.Context, e *entry) (retry bool) {
+	// A cheap look in a snapshot first: when several workers go for the
+	// same job, the losers usually see it done here without taking the
+	// write lock (which SQLite processes share through sleeps). The
+	// transaction below checks again.
+	var still bool
+	err := w.db.Query(ctx, func(tx *strata.Tx) error {
+		j, err := GetJob(tx, e.id)
+		still = err == nil && j.State == StatePending
+		if errors.Is(err, ErrNoJob) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		if transient(ctx, err) {
+			return true
+		}
+		w.log.Warn("functions: job will be retried", "job", e.id, "err", err)
+		return true
+	}
+	if !still {
+		return false
+	}
 	var (
 		handlerErr error
 		query      *Function
 		job        Job
+		outcome    State
 	)
-	err := w.db.Mutation(ctx, func(tx *strata.Tx) error {
-		handlerErr, query = nil, nil
+	err = w.db.Mutation(ctx, func(tx *strata.Tx) error {
+		handlerErr, query, outcome = nil, nil, StateFailed
 		j, err := GetJob(tx, e.id)
 		if errors.Is(err, ErrNoJob) {
 			return errSkip // deleted, or a job of another database
@@ -359,10 +391,16 @@ func (w *Worker) execute(ctx context.Context, e *entry) (retry bool) {
 			handlerErr = err
 			return err
 		}
+		outcome = StateSuccess
 		return finish(tx, e, StateSuccess, r, "")
 	})
 	switch {
 	case err == nil:
+		if outcome == StateFailed {
+			w.failed.Add(1)
+		} else {
+			w.succeeded.Add(1)
+		}
 		return false
 	case errors.Is(err, errSkip):
 		if query != nil {
@@ -398,7 +436,9 @@ func (w *Worker) executeQuery(ctx context.Context, e *entry, f *Function, job Jo
 		}
 		return w.fail(ctx, e, qerr.Error())
 	}
+	recorded := false
 	err = w.db.Mutation(ctx, func(tx *strata.Tx) error {
+		recorded = false
 		j, err := GetJob(tx, e.id)
 		if errors.Is(err, ErrNoJob) {
 			return nil
@@ -406,8 +446,12 @@ func (w *Worker) executeQuery(ctx context.Context, e *entry, f *Function, job Jo
 		if err != nil || j.State != StatePending {
 			return err
 		}
+		recorded = true
 		return finish(tx, e, StateSuccess, result, "")
 	})
+	if err == nil && recorded {
+		w.succeeded.Add(1)
+	}
 	return err != nil
 }
 
@@ -424,7 +468,9 @@ func (a *App) invokeRecover(tx *strata.Tx, f *Function, args strata.Doc) (r any,
 
 // fail records that the job failed, if it is still pending.
 func (w *Worker) fail(ctx context.Context, e *entry, msg string) (retry bool) {
+	recorded := false
 	err := w.db.Mutation(ctx, func(tx *strata.Tx) error {
+		recorded = false
 		j, err := GetJob(tx, e.id)
 		if errors.Is(err, ErrNoJob) {
 			return nil
@@ -432,11 +478,15 @@ func (w *Worker) fail(ctx context.Context, e *entry, msg string) (retry bool) {
 		if err != nil || j.State != StatePending {
 			return err
 		}
+		recorded = true
 		return finish(tx, e, StateFailed, nil, msg)
 	})
 	if err != nil {
 		w.log.Warn("functions: recording a job failure; will retry the job", "job", e.id, "err", err)
 		return true
+	}
+	if recorded {
+		w.failed.Add(1)
 	}
 	return false
 }
