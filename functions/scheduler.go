@@ -57,6 +57,10 @@ var ErrNotPending = errors.New("job is not pending")
 // ErrNoJob is wrapped by the error for an id that names no scheduled job.
 var ErrNoJob = errors.New("no such scheduled job")
 
+// ErrMalformedJob is wrapped by the error for a document of Table that is
+// not a job (it lacks a name or a state). Workers skip such documents.
+var ErrMalformedJob = errors.New("malformed job document")
+
 // Scheduler schedules function calls inside one transaction. Obtain one
 // from Ctx.Scheduler in a handler, or App.Scheduler for a transaction of
 // your own.
@@ -189,7 +193,7 @@ func ParseJob(d strata.Doc) (Job, error) {
 		Error: d.String(FieldError),
 	}
 	if j.ID == "" || j.Name == "" || j.State == "" {
-		return Job{}, fmt.Errorf("functions: malformed job document %s", j.ID)
+		return Job{}, fmt.Errorf("functions: %w %s", ErrMalformedJob, j.ID)
 	}
 	j.CreationTime = msToTime(d.CreationTime())
 	if f, ok := d.Float(FieldScheduledTime); ok {

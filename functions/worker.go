@@ -345,10 +345,11 @@ func (w *Worker) execute(ctx context.Context, e *entry) (retry bool) {
 		}
 		return err
 	})
+	if errors.Is(err, ErrMalformedJob) {
+		w.log.Error("functions: skipping job", "job", e.id, "err", err)
+		return false
+	}
 	if err != nil {
-		if transient(ctx, err) {
-			return true
-		}
 		w.log.Warn("functions: job will be retried", "job", e.id, "err", err)
 		return true
 	}
@@ -509,9 +510,12 @@ func finish(tx *strata.Tx, e *entry, s State, result any, msg string) error {
 	return nil
 }
 
+// transient reports whether a job that failed with err may succeed if
+// retried: the worker is stopping, the transaction kept losing
+// serialization races, or the database is closed. A handler's own errors,
+// context errors from its own deadlines included, are not transient.
 func transient(ctx context.Context, err error) bool {
-	return ctx.Err() != nil || errors.Is(err, strata.ErrConflict) || errors.Is(err, strata.ErrClosed) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return ctx.Err() != nil || errors.Is(err, strata.ErrConflict) || errors.Is(err, strata.ErrClosed)
 }
 
 // scanNew reads the jobs created since the last scan (less ScanOverlap)
