@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/strata-db/strata/schema"
@@ -31,6 +32,8 @@ type DB struct {
 	closed   bool
 
 	maxRetries int
+
+	transforms atomic.Pointer[transformSet] // write transforms by table; see AddWriteTransform
 }
 
 // Open opens the database at url, creating it if it does not exist:

@@ -136,8 +136,12 @@ func (tx *Tx) insert(table string, fields Doc, id ID, ct float64) (ID, error) {
 	if err := value.Check(map[string]any(fields)); err != nil {
 		return "", &WriteError{Op: op, Table: table, Err: err}
 	}
-	if err := tx.validate(table, fields); err != nil {
-		return "", &WriteError{Op: op, Table: table, Err: err}
+	if tx.db.transforms.Load() == nil {
+		// Without transforms the document is final: refuse it before
+		// taking an id and a creation time.
+		if err := tx.validate(table, fields); err != nil {
+			return "", &WriteError{Op: op, Table: table, Err: err}
+		}
 	}
 	if id == "" {
 		id = value.NewID(table)
@@ -156,6 +160,18 @@ func (tx *Tx) insert(table string, fields Doc, id ID, ct float64) (ID, error) {
 	}
 	doc[FieldID] = id
 	doc[FieldCreationTime] = ct
+	if tx.db.transforms.Load() != nil {
+		var err error
+		if doc, err = tx.transform(table, nil, doc); err != nil {
+			return "", &WriteError{Op: op, Table: table, ID: id, Err: err}
+		}
+		if err := value.Check(map[string]any(doc)); err != nil {
+			return "", &WriteError{Op: op, Table: table, ID: id, Err: err}
+		}
+		if err := tx.validate(table, doc); err != nil {
+			return "", &WriteError{Op: op, Table: table, ID: id, Err: err}
+		}
+	}
 	if err := tx.write(table, id, nil, doc); err != nil {
 		return "", &WriteError{Op: op, Table: table, ID: id, Err: err}
 	}
@@ -234,6 +250,9 @@ func (tx *Tx) update(op string, id ID, system bool, change func(old Doc) (Doc, e
 	}
 	next, err := change(old)
 	if err != nil {
+		return &WriteError{Op: op, Table: table, ID: id, Err: err}
+	}
+	if next, err = tx.transform(table, old, next); err != nil {
 		return &WriteError{Op: op, Table: table, ID: id, Err: err}
 	}
 	if err := value.Check(map[string]any(next)); err != nil {
