@@ -43,6 +43,17 @@ type Migration struct {
 	MaxBatchSize int
 	// RateLimit caps documents visited per second (0: no limit).
 	RateLimit float64
+
+	// TransformWrites installs MigrateOne as a write transform on the
+	// table in this process while Run runs, so documents the application
+	// writes during the backfill arrive migrated, and stops the scan at
+	// the high-water mark taken when the migration first started (later
+	// documents were transformed on write), so the run ends under any
+	// insert rate. MigrateOne must then be idempotent (return nil for a
+	// document it already migrated), and every process that writes the
+	// table must run the migration's definition; declarative migrations
+	// (package migrate/op) need neither.
+	TransformWrites bool
 }
 
 func (mig *Migration) check() error {
@@ -54,6 +65,9 @@ func (mig *Migration) check() error {
 	}
 	if (mig.MigrateOne == nil) == (mig.MigrateBatch == nil) {
 		return fmt.Errorf("migration %q: set exactly one of MigrateOne and MigrateBatch", mig.Name)
+	}
+	if mig.TransformWrites && (mig.MigrateOne == nil || mig.Index != "") {
+		return fmt.Errorf("migration %q: TransformWrites needs MigrateOne and no Index", mig.Name)
 	}
 	if mig.Index == "" && len(mig.Range) > 0 {
 		return fmt.Errorf("migration %q: Range needs Index", mig.Name)

@@ -385,3 +385,57 @@ func contextAfterBatches(n int) (context.Context, func(migrate.Progress)) {
 		}
 	}
 }
+
+// TestTransformWritesDuringBackfill: with TransformWrites, documents
+// inserted and updated by the application while the backfill runs arrive
+// migrated, the scan stops at the high-water mark, and at the end every
+// document is migrated exactly once.
+func TestTransformWritesDuringBackfill(t *testing.T) {
+	db := usersDB(t, 500)
+	mark := func(d strata.Doc) (strata.Patch, error) {
+		if d.Has("migrated") {
+			return nil, nil
+		}
+		n, _ := d.Int("visits")
+		return strata.Patch{"migrated": true, "visits": n + 1}, nil
+	}
+	inserted := 0
+	m := migrate.New(db, migrate.Options{OnProgress: func(p migrate.Progress) {
+		// The application keeps writing between batches: new documents
+		// (old code: no "migrated") and updates of unmigrated ones.
+		err := db.Mutation(ctx, func(tx *strata.Tx) error {
+			for k := 0; k < 30; k++ {
+				if _, err := tx.Insert("users", strata.Doc{"name": "late", "visits": int64(0)}); err != nil {
+					return err
+				}
+				inserted++
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}})
+	m.Define(migrate.Migration{Name: "mark", Table: "users", BatchSize: 50, TargetBatchDuration: -1, MigrateOne: mark, TransformWrites: true})
+	st, err := m.Run(ctx, "mark")
+	if err != nil || st.State != migrate.Completed {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if st.Processed != 500 {
+		t.Errorf("processed %d: the scan did not stop at the high-water mark (500)", st.Processed)
+	}
+	got := countVisits(t, db)
+	if got[1] != 500+inserted || len(got) != 1 {
+		t.Errorf("visits %v, want every one of %d documents migrated once", got, 500+inserted)
+	}
+	// After the run the transform is gone.
+	if err := db.Mutation(ctx, func(tx *strata.Tx) error {
+		_, err := tx.Insert("users", strata.Doc{"name": "after", "visits": int64(0)})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := countVisits(t, db); got[0] != 1 {
+		t.Errorf("transform still installed after the run: %v", got)
+	}
+}

@@ -52,7 +52,16 @@ func (m *Migrator) Run(ctx context.Context, name string) (Status, error) {
 	if err != nil || st.State == Completed {
 		return st, err
 	}
-	r := &runner{m: m, mig: mig, id: st.ID, size: mig.BatchSize, start: time.Now(), startProcessed: st.Processed}
+	if mig.TransformWrites {
+		defer m.db.AddWriteTransform(mig.Table, func(old, next strata.Doc) (strata.Doc, error) {
+			p, err := callOne(mig.MigrateOne, next)
+			if err != nil || len(p) == 0 {
+				return next, err
+			}
+			return applyPatch(next, p), nil
+		})()
+	}
+	r := &runner{m: m, mig: mig, id: st.ID, size: mig.BatchSize, start: time.Now(), startProcessed: st.Processed, highWater: st.HighWater}
 	if r.size <= 0 {
 		r.size = 100
 	}
@@ -211,6 +220,7 @@ type runner struct {
 	size           int
 	start          time.Time
 	startProcessed int64
+	highWater      float64
 	processed      int64 // in this run
 	lastBatch      time.Duration
 	lastCount      int
@@ -241,6 +251,8 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 		q := tx.Table(mig.Table)
 		if mig.Index != "" {
 			q = q.WithIndex(mig.Index, mig.Range...)
+		} else if mig.TransformWrites {
+			q = q.WithIndex("by_creation_time", strata.Lte(strata.FieldCreationTime, r.highWater))
 		}
 		page, err := q.Paginate(r.size, cur.Cursor)
 		if err != nil {
