@@ -1,6 +1,7 @@
 package migrate_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -54,5 +55,45 @@ func TestDeadRunnerIsReplaced(t *testing.T) {
 	}
 	if got := countVisits(t, db); got[1] != 200 {
 		t.Errorf("visits after takeover: %v", got)
+	}
+}
+
+// TestServeResumes: a migration paused by an operator and resumed with
+// Resume (as `strata migrate resume` does) is finished by a serving
+// Migrator in another "process".
+func TestServeResumes(t *testing.T) {
+	db := usersDB(t, 150)
+	def := migrate.Migration{Name: "count", Table: "users", BatchSize: 50, TargetBatchDuration: -1, MigrateOne: increment}
+	cctx, stop := contextAfterBatches(1)
+	m1 := migrate.New(db, migrate.Options{OnProgress: stop})
+	m1.Define(def)
+	if st, _ := m1.Run(cctx, "count"); st.State != migrate.Paused {
+		t.Fatalf("state %s", st.State)
+	}
+	server := migrate.New(db)
+	server.Define(def)
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- server.Serve(sctx, 10*time.Millisecond) }()
+	if _, err := migrate.Resume(ctx, db, "count"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; {
+		if time.Now().After(deadline) {
+			t.Fatal("the serving Migrator did not finish the resumed migration")
+		}
+		st, err := migrate.StatusOf(ctx, db, "count")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.State == migrate.Completed {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if got := countVisits(t, db); got[1] != 150 {
+		t.Errorf("visits %v", got)
 	}
 }

@@ -217,3 +217,8 @@ func (m *Migrator) Cancel(ctx context.Context, name string) (Status, error) {
 
 // Reset is Reset on the Migrator's database.
 func (m *Migrator) Reset(ctx context.Context, name string) error { return Reset(ctx, m.db, name) }
+
+// Resume is Resume on the Migrator's database.
+func (m *Migrator) Resume(ctx context.Context, name string) (Status, error) {
+	return Resume(ctx, m.db, name)
+}
