@@ -265,13 +265,14 @@ func (db *DB) runBuild(ctx context.Context, id ID, opts PushOptions) error {
 			if err != nil {
 				return err
 			}
-			var key []byte
 			for _, e := range ents {
 				m, err := value.DecodeDoc(e.Body)
 				if err != nil {
 					return fmt.Errorf("corrupt record %s: %w", e.ID, err)
 				}
-				if key, err = indexKey(key[:0], ix, Doc(m)); err != nil {
+				// A fresh key each time: the transaction may retain it.
+				key, err := indexKey(nil, ix, Doc(m))
+				if err != nil {
 					return fmt.Errorf("document %s: %w", e.ID, err)
 				}
 				if err := tx.st.PutIndex(b.Table, ix.Name, key, e.ID); err != nil {

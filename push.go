@@ -216,6 +216,10 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 	for name, n := range res.DroppedTables {
 		for i, c := range diff.Changes {
 			if c.Kind == schema.RemoveTable && c.Table == name {
+				diff.Changes[i].Summary = "drop table " + name + " (it is empty)"
+				if n == 0 {
+					continue
+				}
 				diff.Changes[i].Class = schema.Destructive
 				diff.Changes[i].Summary = fmt.Sprintf("drop table %s and its %s documents", name, formatCount(n))
 				diff.Changes[i].Fix = "export the table first if its data may be needed (strata export " + name + ")"

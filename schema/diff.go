@@ -176,14 +176,16 @@ const (
 
 func diffFields(table string, o, n v.Object) []Change {
 	var out []Change
-	var added, removed []string
+	var removed, required []string // removed fields; fields added as or made required
 	for _, f := range unionKeys(o, n) {
 		ov, nv := o[f], n[f]
 		ch := Change{Table: table, Field: f}
 		switch {
 		case ov == nil:
 			ch.New = nv.String()
-			added = append(added, f)
+			if !isOptional(nv) {
+				required = append(required, f)
+			}
 			if isOptional(nv) {
 				ch.Kind, ch.Class, ch.Summary = AddField, Safe, "add optional field "+f+" ("+ch.New+")"
 			} else {
@@ -201,6 +203,7 @@ func diffFields(table string, o, n v.Object) []Change {
 			widens := Accepts(ne, oe)
 			switch {
 			case isOptional(ov) && !isOptional(nv):
+				required = append(required, f)
 				ch.Kind, ch.Class, ch.Fix = MakeRequired, NeedsData, fixMakeRequired
 				ch.Summary = "field " + f + " becomes required"
 				if !widens {
@@ -225,11 +228,11 @@ func diffFields(table string, o, n v.Object) []Change {
 		}
 		out = append(out, ch)
 	}
-	// A removed field and an added required one look like the seed's
+	// A removed field and a newly required one look like the seed's
 	// rename or type change done in one step: say so.
-	if len(removed) == 1 && len(added) == 1 && !isOptional(n[added[0]]) {
-		from, to := removed[0], added[0]
-		hint := "this looks like renaming or retyping " + from + " as " + to + " in one step: add " + to +
+	if len(removed) == 1 && len(required) == 1 {
+		from, to := removed[0], required[0]
+		hint := "this looks like renaming or retyping " + from + " as " + to + " in one step: keep (or add) " + to +
 			" as optional, backfill it from " + from + " with a migration, switch the code to " + to +
 			", make it required, then remove " + from
 		for i := range out {

@@ -154,7 +154,7 @@ func TestCompareRenameHint(t *testing.T) {
 		t.Fatalf("%v", d.Changes)
 	}
 	for _, c := range d.Changes {
-		if !strings.Contains(c.Fix, "add priorityLevel as optional, backfill it from priority") {
+		if !strings.Contains(c.Fix, "keep (or add) priorityLevel as optional, backfill it from priority") {
 			t.Errorf("%s: fix %q", c.Summary, c.Fix)
 		}
 	}
