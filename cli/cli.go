@@ -90,6 +90,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.copyCommand(),
 		a.demoCommand(),
 		a.runCommand(), a.scheduledCommand(),
+		a.migrateCommand(),
 	)
 	return root
 }

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/migrate"
+)
+
+func (a *app) migrateCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "watch and steer tracked migrations",
+		Long: `Tracked migrations live in the system table _migrations. These commands
+read and steer them from any process; the migrations themselves run in the
+application (a Go migrate.Migrator), which resumes any migration marked
+running whose runner is gone.`,
+	}
+	var watch bool
+	status := &cobra.Command{
+		Use:   "status [NAME...]",
+		Short: "print the state and progress of migrations",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for {
+				all, err := migrationStatuses(cmd, db, args)
+				if err != nil {
+					return err
+				}
+				if err := a.printStatuses(all); err != nil {
+					return err
+				}
+				if !watch || !anyActive(all) {
+					return nil
+				}
+				select {
+				case <-cmd.Context().Done():
+					return cmd.Context().Err()
+				case <-time.After(time.Second):
+				}
+			}
+		},
+	}
+	status.Flags().BoolVar(&watch, "watch", false, "print again every second until no migration is running")
+	cmd.AddCommand(status)
+	steer := func(use, short string, fn func(cmd *cobra.Command, db *strata.DB, name string) (migrate.Status, error)) *cobra.Command {
+		return &cobra.Command{
+			Use:   use + " NAME",
+			Short: short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				db, err := a.open(cmd.Context())
+				if err != nil {
+					return err
+				}
+				st, err := fn(cmd, db, args[0])
+				if err != nil {
+					return err
+				}
+				return a.printStatuses([]migrate.Status{st})
+			},
+		}
+	}
+	cmd.AddCommand(
+		steer("pause", "stop a running migration after its current batch", func(cmd *cobra.Command, db *strata.DB, name string) (migrate.Status, error) {
+			return migrate.Pause(cmd.Context(), db, name)
+		}),
+		steer("resume", "mark a paused, failed or canceled migration running; a live engine continues it from its cursor", func(cmd *cobra.Command, db *strata.DB, name string) (migrate.Status, error) {
+			return migrate.Resume(cmd.Context(), db, name)
+		}),
+		steer("cancel", "stop a migration that has not completed", func(cmd *cobra.Command, db *strata.DB, name string) (migrate.Status, error) {
+			return migrate.Cancel(cmd.Context(), db, name)
+		}),
+		steer("reset", "forget a migration's progress so that it starts over", func(cmd *cobra.Command, db *strata.DB, name string) (migrate.Status, error) {
+			if err := migrate.Reset(cmd.Context(), db, name); err != nil {
+				return migrate.Status{}, err
+			}
+			return migrate.Status{Name: name, Message: "reset: the next run starts from the first document"}, nil
+		}),
+	)
+	return cmd
+}
+
+func migrationStatuses(cmd *cobra.Command, db *strata.DB, names []string) ([]migrate.Status, error) {
+	if len(names) == 0 {
+		return migrate.List(cmd.Context(), db)
+	}
+	var out []migrate.Status
+	for _, n := range names {
+		st, err := migrate.StatusOf(cmd.Context(), db, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func anyActive(all []migrate.Status) bool {
+	for _, st := range all {
+		if st.State == migrate.Running || st.State == migrate.Completing || st.State == migrate.Pending {
+			return true
+		}
+	}
+	return false
+}
+
+// statusJSON is the --json form: DESIGN.md asks for at least name, table,
+// state, processed, total and error.
+type statusJSON struct {
+	Name        string  `json:"name"`
+	Table       string  `json:"table"`
+	Kind        string  `json:"kind"`
+	State       string  `json:"state"`
+	Processed   int64   `json:"processed"`
+	Changed     int64   `json:"changed"`
+	Total       int64   `json:"total"`
+	Batches     int64   `json:"batches"`
+	Error       string  `json:"error"`
+	ErrorDocID  string  `json:"errorDocId,omitempty"`
+	StartedAt   string  `json:"startedAt,omitempty"`
+	UpdatedAt   string  `json:"updatedAt,omitempty"`
+	CompletedAt string  `json:"completedAt,omitempty"`
+	Percent     float64 `json:"percent"`
+	Message     string  `json:"message,omitempty"`
+}
+
+func rfc(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func (a *app) printStatuses(all []migrate.Status) error {
+	if a.json {
+		out := make([]statusJSON, 0, len(all))
+		for _, st := range all {
+			out = append(out, statusJSON{
+				Name: st.Name, Table: st.Table, Kind: st.Kind, State: string(st.State),
+				Processed: st.Processed, Changed: st.Changed, Total: st.Total, Batches: st.Batches,
+				Error: st.Error, ErrorDocID: st.ErrorDocID, StartedAt: rfc(st.StartedAt), UpdatedAt: rfc(st.UpdatedAt),
+				CompletedAt: rfc(st.CompletedAt), Percent: percent(st), Message: st.Message,
+			})
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(a.stdout, "%s\n", b)
+		return err
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(a.stdout, "no migrations")
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTABLE\tSTATE\tPROGRESS\tUPDATED\tERROR")
+	for _, st := range all {
+		prog := fmt.Sprintf("%d/%d (%.0f%%)", st.Processed, st.Total, percent(st))
+		errText := st.Error
+		if st.ErrorDocID != "" {
+			errText += " [document " + st.ErrorDocID + "]"
+		}
+		if st.Message != "" && errText == "" {
+			errText = st.Message
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, st.Table, st.State, prog, ago(st.UpdatedAt), strings.ReplaceAll(errText, "\t", " "))
+	}
+	return tw.Flush()
+}
+
+func percent(st migrate.Status) float64 {
+	if st.Total <= 0 {
+		if st.State == migrate.Completed {
+			return 100
+		}
+		return 0
+	}
+	return min(100, 100*float64(st.Processed)/float64(st.Total))
+}
+
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return time.Since(t).Round(time.Second).String() + " ago"
+}
