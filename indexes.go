@@ -85,13 +85,13 @@ const (
 // IndexBuild is the state of one online index build, as recorded in
 // _index_builds.
 type IndexBuild struct {
-	ID        ID
-	Table     string
-	Index     string
-	Fields    []string
-	State     string // BuildBackfilling, BuildReady or BuildCanceled
-	Processed int64  // existing documents indexed so far
-	Total     int64  // documents the table held when the build started
+	ID        ID       `json:"id"`
+	Table     string   `json:"table"`
+	Index     string   `json:"index"`
+	Fields    []string `json:"fields"`
+	State     string   `json:"state"`     // BuildBackfilling, BuildReady or BuildCanceled
+	Processed int64    `json:"processed"` // existing documents indexed so far
+	Total     int64    `json:"total"`     // documents the table held when the build started
 }
 
 // ErrIndexNotReady is wrapped by the error of a query on an index that a

@@ -73,11 +73,11 @@ type PushResult struct {
 
 // OffendingDoc is a document that does not satisfy a pushed schema.
 type OffendingDoc struct {
-	Table    string
-	ID       ID
-	Path     string // field path, "" for the document
-	Expected string
-	Found    string
+	Table    string `json:"table"`
+	ID       ID     `json:"id"`
+	Path     string `json:"path"` // field path, "" for the document
+	Expected string `json:"expected,omitempty"`
+	Found    string `json:"found"`
 }
 
 func (o OffendingDoc) String() string {
@@ -91,11 +91,11 @@ func (o OffendingDoc) String() string {
 // Violation groups the documents that break the new schema in the same
 // way, with the fix.
 type Violation struct {
-	Table   string
-	Field   string // top-level field
-	Problem string // "lack it", "still hold it", "hold another type"
-	Count   int64
-	Message string // "field avatarUrl is required but 1,234 documents lack it: keep it optional, ..."
+	Table   string `json:"table"`
+	Field   string `json:"field"`   // top-level field
+	Problem string `json:"problem"` // "lack it", "still hold it", "hold another type"
+	Count   int64  `json:"count"`
+	Message string `json:"message"` // "field avatarUrl is required but 1,234 documents lack it: keep it optional, ..."
 }
 
 // PushRefusedError is returned when a push is refused because documents
@@ -546,18 +546,18 @@ func (r *checkReport) err() error {
 	})
 	for _, k := range r.order {
 		g := *r.groups[k]
-		docs := formatCount(g.Count) + " documents"
+		docs, s := formatCount(g.Count)+" documents", ""
 		if g.Count == 1 {
-			docs = "1 document"
+			docs, s = "1 document", "s"
 		}
 		prefix := "table " + g.Table + ": field " + g.Field
 		switch g.Problem {
 		case "lack it":
-			g.Message = prefix + " is required but " + docs + " lack it"
+			g.Message = prefix + " is required but " + docs + " lack" + s + " it"
 		case "still hold it":
-			g.Message = prefix + " is not in the new schema but " + docs + " still hold it"
+			g.Message = prefix + " is not in the new schema but " + docs + " still hold" + s + " it"
 		default:
-			g.Message = prefix + " must be " + g.Message + " but " + docs + " hold another type"
+			g.Message = prefix + " must be " + g.Message + " but " + docs + " hold" + s + " another type"
 		}
 		if fix := r.fix(g.Table, g.Field); fix != "" {
 			g.Message += ": " + fix

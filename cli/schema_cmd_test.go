@@ -1,0 +1,127 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const (
+	avatarOptional = `{"tables":{"users":{"fields":{"name":"string","avatarUrl":{"optional":"string"}}}}}`
+	avatarRequired = `{"tables":{"users":{"fields":{"name":"string","avatarUrl":"string"},"indexes":{"by_name":["name"]}}}}`
+)
+
+func TestSchemaDiffPush(t *testing.T) {
+	e := newEnv(t)
+	e.ok("schema", "push", e.file("v1.json", avatarOptional))
+	e.ok("import", "users", e.file("u.jsonl", "{\"name\":\"ada\"}\n{\"name\":\"grace\",\"avatarUrl\":\"g.png\"}\n"))
+	v2 := e.file("v2.json", avatarRequired)
+
+	out := e.ok("schema", "diff", v2)
+	for _, want := range []string{
+		"[needs data] field avatarUrl becomes required",
+		"instead: keep it optional, backfill it with a migration, then make it required",
+		"[safe] add index by_name",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q:\n%s", want, out)
+		}
+	}
+	var d struct {
+		Class   string `json:"class"`
+		Changes []struct {
+			Kind, Class, Summary, Fix string
+		} `json:"changes"`
+		Check []string `json:"check"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("schema", "diff", v2, "--json")), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Class != "needs_data" || len(d.Changes) != 2 || len(d.Check) != 1 || d.Changes[0].Kind != "make_required" {
+		t.Errorf("diff --json = %+v", d)
+	}
+
+	// Refused: the count and the fix, one line on stderr, nothing changes.
+	before := e.ok("schema", "show", "--json")
+	_, errOut, err := e.run("schema", "push", v2)
+	if err == nil || !strings.HasPrefix(errOut, "strata: ") || strings.Count(errOut, "\n") != 1 ||
+		!strings.Contains(errOut, "field avatarUrl is required but 1 document lacks it") || !strings.Contains(errOut, "backfill it with a migration") {
+		t.Errorf("push refused: %v\n%s", err, errOut)
+	}
+	out, _, err = e.run("schema", "push", v2, "--json")
+	var refused struct {
+		Refused bool  `json:"refused"`
+		Count   int64 `json:"offending_documents"`
+		Samples []struct{ ID, Path string }
+	}
+	if err == nil || json.Unmarshal([]byte(out), &refused) != nil || !refused.Refused || refused.Count != 1 || len(refused.Samples) != 1 || refused.Samples[0].Path != "avatarUrl" {
+		t.Errorf("push --json refused: %v %s", err, out)
+	}
+	if after := e.ok("schema", "show", "--json"); after != before {
+		t.Errorf("a refused push changed the schema:\n%s", after)
+	}
+	if _, errOut, err := e.run("schema", "push", v2, "--dry-run"); err == nil || !strings.Contains(errOut, "refused") {
+		t.Errorf("dry run: %v %s", err, errOut)
+	}
+
+	// Fix the data, then push and wait for the index.
+	e2 := newEnv(t)
+	e2.ok("schema", "push", e2.file("v1.json", avatarOptional))
+	e2.ok("import", "users", e2.file("u.jsonl", "{\"name\":\"ada\",\"avatarUrl\":\"a.png\"}\n"))
+	out = e2.ok("schema", "push", e2.file("v2.json", avatarRequired), "--wait", "--comment", "avatars")
+	for _, want := range []string{"checked users: 1 documents conform", "index users.by_name: ready", "schema pushed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("push lacks %q:\n%s", want, out)
+		}
+	}
+	if out := e2.ok("data", "users", "--index", "by_name", "--eq", "name=ada", "--json"); !strings.Contains(out, "a.png") {
+		t.Errorf("query through the new index: %s", out)
+	}
+	if out := e2.ok("schema", "push", e2.file("v2b.json", avatarRequired)); !strings.Contains(out, "no changes") {
+		t.Errorf("second push: %s", out)
+	}
+}
+
+// TestSchemaPushBadFiles: every bad schema file is one clear error line
+// and changes nothing.
+func TestSchemaPushBadFiles(t *testing.T) {
+	e := newEnv(t)
+	e.ok("schema", "push", e.file("v1.json", avatarOptional))
+	many := `{"tables":{"t":{"fields":{"a":"string"},"indexes":{`
+	for i := range 33 {
+		if i > 0 {
+			many += ","
+		}
+		many += `"by_` + string(rune('a'+i%26)) + string(rune('a'+i/26)) + `":["a"]`
+	}
+	many += `}}}}`
+	cases := []struct{ name, file, want string }{
+		{"not JSON", `{tables:`, "bad.json"},
+		{"empty", ``, "bad.json"},
+		{"unknown id table", `{"tables":{"posts":{"fields":{"authorId":{"id":"people"}}}}}`, `references table "people"`},
+		{"index unknown field", `{"tables":{"users":{"fields":{"name":"string"},"indexes":{"by_email":["email"]}}}}`, `field "email" not in the document validator`},
+		{"repeated table", `{"tables":{"users":{"fields":{}},"users":{"fields":{}}}}`, "users"},
+		{"repeated field", `{"tables":{"users":{"fields":{"a":"string","a":"string"}}}}`, "a"},
+		{"repeated index field", `{"tables":{"users":{"fields":{"a":"string"},"indexes":{"by_a":["a","a"]}}}}`, "appears twice"},
+		{"too many indexes", many, "more than the limit of 32"},
+		{"long table name", `{"tables":{"` + strings.Repeat("t", 65) + `":{"fields":{}}}}`, "longer than 64"},
+		{"unknown type", `{"tables":{"users":{"fields":{"a":"strin"}}}}`, "strin"},
+		{"system field", `{"tables":{"users":{"fields":{"_id":"string"}}}}`, "_id"},
+	}
+	before := e.ok("schema", "show", "--json")
+	for _, c := range cases {
+		for _, cmd := range []string{"push", "diff"} {
+			_, errOut, err := e.run("schema", cmd, e.file("bad.json", c.file))
+			if err == nil {
+				t.Errorf("%s %s: no error", cmd, c.name)
+				continue
+			}
+			if !strings.HasPrefix(errOut, "strata: ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, c.want) {
+				t.Errorf("%s %s: stderr %q, want one line naming %q", cmd, c.name, errOut, c.want)
+			}
+		}
+	}
+	if after := e.ok("schema", "show", "--json"); after != before {
+		t.Errorf("bad files changed the schema")
+	}
+}
