@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/dbcheck"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
@@ -460,6 +461,10 @@ func TestIndexBuildResumes(t *testing.T) {
 	builds, _ := db.IndexBuilds(ctx)
 	if len(builds) != 1 || builds[0].State != strata.BuildBackfilling || builds[0].Processed != 300 {
 		t.Fatalf("after the interruption: %+v", builds)
+	}
+	// A partial index is consistent: every entry it has is right.
+	if err := dbcheck.Check(ctx, db); err != nil {
+		t.Errorf("consistency of a half-built index: %v", err)
 	}
 	// The schema is active; the index is staged.
 	err = db.Query(ctx, func(tx *strata.Tx) error { _, err := tx.Table("items").WithIndex("by_n").First(); return err })
