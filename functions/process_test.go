@@ -115,7 +115,7 @@ func testTwoProcessesRunEachJobOnce(t *testing.T, b backend) {
 		}
 		t.Logf("process %d: %s", i, strings.TrimSpace(outs[i].String()))
 	}
-	jobs := waitJobs(t, db, 10*time.Second)
+	jobs := waitJobs(t, db, 60*time.Second)
 	for _, j := range jobs {
 		if j.State != functions.StateSuccess {
 			t.Fatalf("job %+v", j)
@@ -182,7 +182,7 @@ func testKill9ExactlyOnce(t *testing.T, b backend) {
 	if out, err := cmd.Output(); err != nil {
 		t.Fatalf("final run: %v\n%s%s", err, out, cmd.Stderr)
 	}
-	jobs := waitJobs(t, db, 10*time.Second)
+	jobs := waitJobs(t, db, 60*time.Second)
 	if len(jobs) != n {
 		t.Fatalf("%d jobs, want %d", len(jobs), n)
 	}

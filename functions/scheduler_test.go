@@ -110,7 +110,7 @@ func testSchedulerRunsJobsOnce(t *testing.T, b backend) {
 		}
 		return nil
 	})
-	jobs := waitJobs(t, db, 30*time.Second)
+	jobs := waitJobs(t, db, 60*time.Second)
 	if len(jobs) != n {
 		t.Fatalf("%d jobs, want %d", len(jobs), n)
 	}
@@ -206,7 +206,7 @@ func testFailedJobRollsBackAndRecordsError(t *testing.T, b backend) {
 		id, err = app.Scheduler(tx).RunAfter(0, "log:fail", nil)
 		return err
 	})
-	waitJobs(t, db, 10*time.Second)
+	waitJobs(t, db, 60*time.Second)
 	j := jobByID(t, db, id)
 	if j.State != functions.StateFailed || !strings.Contains(j.Error, "deliberate failure") || j.Attempts != 1 || j.CompletedTime.IsZero() {
 		t.Errorf("job = %+v", j)
@@ -230,7 +230,7 @@ func testScheduledFunctionGone(t *testing.T, b backend) {
 		return err
 	})
 	startWorker(t, functions.NewApp(), db, functions.WorkerOptions{}) // a new version without counter:inc
-	waitJobs(t, db, 10*time.Second)
+	waitJobs(t, db, 60*time.Second)
 	j := jobByID(t, db, job)
 	if j.State != functions.StateFailed || !strings.Contains(j.Error, `unknown function "counter:inc"`) || j.Attempts != 1 {
 		t.Errorf("job = %+v", j)
@@ -258,7 +258,7 @@ func testScheduledArgsNoLongerValid(t *testing.T, b backend) {
 		Handler: func(*functions.Ctx, strata.Doc) (any, error) { return nil, nil },
 	})
 	startWorker(t, app, db, functions.WorkerOptions{})
-	waitJobs(t, db, 10*time.Second)
+	waitJobs(t, db, 60*time.Second)
 	j := jobByID(t, db, job)
 	if j.State != functions.StateFailed || !strings.Contains(j.Error, "seq: expected string, found int64") {
 		t.Errorf("job = %+v", j)
@@ -280,7 +280,7 @@ func testCancel(t *testing.T, b backend) {
 		return err
 	})
 	mutate(t, db, func(tx *strata.Tx) error { return app.Scheduler(tx).Cancel(later) })
-	waitJobs(t, db, 10*time.Second)
+	waitJobs(t, db, 60*time.Second)
 	if j := jobByID(t, db, later); j.State != functions.StateCanceled || j.CompletedTime.IsZero() {
 		t.Errorf("canceled job = %+v", j)
 	}
@@ -325,7 +325,7 @@ func testJobsSurviveRestart(t *testing.T, b backend) {
 	}
 	defer db2.Close()
 	w := startWorker(t, app, db2, functions.WorkerOptions{})
-	waitJobs(t, db2, 10*time.Second)
+	waitJobs(t, db2, 60*time.Second)
 	if err := w.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func testScheduledTimeOrder(t *testing.T, b backend) {
 		return nil
 	})
 	startWorker(t, app, db, functions.WorkerOptions{Concurrency: 1})
-	waitJobs(t, db, 10*time.Second)
+	waitJobs(t, db, 60*time.Second)
 	seqs := logSeqs(t, db)
 	for i, s := range seqs {
 		if s != int64(i) {
@@ -374,7 +374,7 @@ func testScheduledQuery(t *testing.T, b backend) {
 		id, err = app.Scheduler(tx).RunAfter(0, "log:count", nil)
 		return err
 	})
-	waitJobs(t, db, 10*time.Second)
+	waitJobs(t, db, 60*time.Second)
 	if j := jobByID(t, db, id); j.State != functions.StateSuccess || j.Result != int64(1) {
 		t.Errorf("job = %+v", j)
 	}
@@ -395,7 +395,7 @@ func testRetentionCleanup(t *testing.T, b backend) {
 		return err
 	})
 	w := startWorker(t, app, db, functions.WorkerOptions{})
-	waitPending(t, db, 1, 10*time.Second)
+	waitPending(t, db, 1, 60*time.Second)
 	if err := w.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +416,7 @@ func testRetentionCleanup(t *testing.T, b backend) {
 		return err
 	})
 	startWorker(t, app, db, functions.WorkerOptions{Retention: time.Nanosecond, SweepInterval: 5 * time.Millisecond})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		jobs, _ := functions.ListJobs(context.Background(), db)
 		if len(jobs) == 1 && jobs[0].State == functions.StatePending {
@@ -523,14 +523,14 @@ func testChainedJobsFromHandlers(t *testing.T, b backend) {
 	if _, err := app.Call(context.Background(), db, "chain:step", map[string]any{"left": int64(20)}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for len(logSeqs(t, db)) < 21 {
 		if time.Now().After(deadline) {
 			t.Fatalf("chain stopped at %v", logSeqs(t, db))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	waitJobs(t, db, 10*time.Second)
+	waitJobs(t, db, 60*time.Second)
 }
 
 // TestPanickingJobFails: a handler that panics fails its job; the worker
@@ -557,7 +557,7 @@ func testPanickingJobFails(t *testing.T, b backend) {
 		good, err = app.Scheduler(tx).RunAfter(0, "log:append", map[string]any{"seq": int64(1)})
 		return err
 	})
-	waitJobs(t, db, 10*time.Second)
+	waitJobs(t, db, 60*time.Second)
 	if j := jobByID(t, db, bad); j.State != functions.StateFailed || !strings.Contains(j.Error, "panic: kaboom") {
 		t.Errorf("panicking job = %+v", j)
 	}
@@ -583,14 +583,14 @@ func testWakeOnCommitWithoutPolling(t *testing.T, b backend) {
 		_, err := app.Scheduler(tx).RunAfter(0, "log:append", map[string]any{"seq": int64(1)})
 		return err
 	})
-	waitJobs(t, db, 20*time.Second)
+	waitJobs(t, db, 60*time.Second)
 	other := counterApp() // no worker: like a job scheduled by another process
 	mutate(t, db, func(tx *strata.Tx) error {
 		_, err := other.Scheduler(tx).RunAfter(0, "log:append", map[string]any{"seq": int64(2)})
 		return err
 	})
 	w.Wake()
-	waitJobs(t, db, 20*time.Second)
+	waitJobs(t, db, 60*time.Second)
 	if seqs := logSeqs(t, db); len(seqs) != 2 {
 		t.Errorf("log = %v", seqs)
 	}

@@ -222,7 +222,7 @@ func (a *App) notify(id strata.ID, at float64) {
 	}
 	a.mu.RUnlock()
 	for _, w := range ws {
-		w.add(id, at)
+		w.add(id, at, true)
 		w.signal()
 	}
 }
@@ -234,8 +234,10 @@ func (w *Worker) signal() {
 	}
 }
 
-// add queues a pending job unless it is already known.
-func (w *Worker) add(id strata.ID, at float64) {
+// add queues a pending job unless it is already known. local says the job
+// was committed in this process (and other processes are unlikely to race
+// for it yet).
+func (w *Worker) add(id strata.ID, at float64, local bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopping || w.known[id] {
@@ -243,7 +245,7 @@ func (w *Worker) add(id strata.ID, at float64) {
 	}
 	w.known[id] = true
 	w.seq++
-	heap.Push(&w.queue, &entry{id: id, at: at, seq: w.seq})
+	heap.Push(&w.queue, &entry{id: id, at: at, seq: w.seq, local: local})
 }
 
 func (w *Worker) loop() {
@@ -335,16 +337,14 @@ func (w *Worker) execute(ctx context.Context, e *entry) (retry bool) {
 	// A cheap look in a snapshot first: when several workers go for the
 	// same job, the losers usually see it done here without taking the
 	// write lock (which SQLite processes share through sleeps). The
-	// transaction below checks again.
-	var still bool
-	err := w.db.Query(ctx, func(tx *strata.Tx) error {
-		j, err := GetJob(tx, e.id)
-		still = err == nil && j.State == StatePending
-		if errors.Is(err, ErrNoJob) {
-			return nil
-		}
-		return err
-	})
+	// transaction below checks again. A job committed in this process a
+	// moment ago skips the look: other processes find it only at their
+	// next poll.
+	still := e.local && e.tries == 0
+	var err error
+	if !still {
+		err = w.precheck(ctx, e, &still)
+	}
 	if errors.Is(err, ErrMalformedJob) {
 		w.log.Error("functions: skipping job", "job", e.id, "err", err)
 		return false
@@ -356,13 +356,31 @@ func (w *Worker) execute(ctx context.Context, e *entry) (retry bool) {
 	if !still {
 		return false
 	}
+	return w.run(ctx, e)
+}
+
+// precheck reads in a snapshot whether the job is still pending.
+func (w *Worker) precheck(ctx context.Context, e *entry, still *bool) error {
+	return w.db.Query(ctx, func(tx *strata.Tx) error {
+		j, err := GetJob(tx, e.id)
+		*still = err == nil && j.State == StatePending
+		if errors.Is(err, ErrNoJob) {
+			return nil
+		}
+		return err
+	})
+}
+
+// run runs the job in its transaction and reports whether it must be
+// retried later.
+func (w *Worker) run(ctx context.Context, e *entry) (retry bool) {
 	var (
 		handlerErr error
 		query      *Function
 		job        Job
 		outcome    State
 	)
-	err = w.db.Mutation(ctx, func(tx *strata.Tx) error {
+	err := w.db.Mutation(ctx, func(tx *strata.Tx) error {
 		handlerErr, query, outcome = nil, nil, StateFailed
 		j, err := GetJob(tx, e.id)
 		if errors.Is(err, ErrNoJob) {
@@ -555,7 +573,7 @@ func (w *Worker) scanNew(ctx context.Context) error {
 	}
 	w.scanCT = newest
 	for _, j := range jobs {
-		w.add(j.id, j.at)
+		w.add(j.id, j.at, false)
 	}
 	return nil
 }
@@ -586,7 +604,7 @@ func (w *Worker) sweep(ctx context.Context) error {
 			s := State(d.String(FieldState))
 			if s == StatePending {
 				at, _ := d.Float(FieldScheduledTime)
-				w.add(d.ID(), at)
+				w.add(d.ID(), at, false)
 				continue
 			}
 			if done, ok := d.Float(FieldCompletedTime); ok && s.Final() && done < cutoff {
@@ -666,6 +684,7 @@ type entry struct {
 	at    float64 // scheduled time, ms
 	seq   uint64  // tie-break: order learned
 	tries int     // transient failures so far
+	local bool    // committed in this process (OnCommit hint)
 }
 
 // jobQueue is a min-heap of entries by (at, seq).
