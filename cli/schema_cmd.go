@@ -261,7 +261,7 @@ func printPush(w io.Writer, res *strata.PushResult) {
 		case strata.BuildReady:
 			fmt.Fprintf(w, "index %s.%s: ready (%d documents indexed)\n", b.Table, b.Index, b.Processed)
 		default:
-			fmt.Fprintf(w, "index %s.%s: %s (%d of %d documents): queries on it fail until it is ready; finish it with --wait\n", b.Table, b.Index, b.State, b.Processed, b.Total)
+			fmt.Fprintf(w, "index %s.%s: staged, %s (%d documents indexed so far): queries on it fail until it is ready; push again with --wait to finish it\n", b.Table, b.Index, b.State, b.Processed)
 		}
 	}
 	switch {

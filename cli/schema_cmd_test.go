@@ -125,3 +125,19 @@ func TestSchemaPushBadFiles(t *testing.T) {
 		t.Errorf("bad files changed the schema")
 	}
 }
+
+// TestSchemaPushStagedIndex: without --wait a new index is staged; a
+// second push with --wait finishes it.
+func TestSchemaPushStagedIndex(t *testing.T) {
+	e := newEnv(t)
+	e.ok("schema", "push", e.file("v1.json", avatarOptional))
+	e.ok("import", "users", e.file("u.jsonl", "{\"name\":\"ada\",\"avatarUrl\":\"a.png\"}\n{\"name\":\"bob\",\"avatarUrl\":\"b.png\"}\n"))
+	v2 := e.file("v2.json", avatarRequired)
+	if out := e.ok("schema", "push", v2); !strings.Contains(out, "index users.by_name: staged") {
+		t.Errorf("push without --wait:\n%s", out)
+	}
+	e.ok("schema", "push", v2, "--wait")
+	if out := e.ok("data", "users", "--index", "by_name", "--eq", "name=bob", "--json"); !strings.Contains(out, "b.png") {
+		t.Errorf("query through the finished index: %s", out)
+	}
+}
