@@ -13,6 +13,7 @@ import (
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/dbcheck"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
 )
@@ -494,6 +495,15 @@ func TestQueryIndexErrors(t *testing.T) {
 	q := func(index string) error {
 		return db.Query(ctx, func(tx *strata.Tx) error { _, err := tx.Table("t").WithIndex(index).First(); return err })
 	}
+	// Its entries are gone.
+	btx, err := db.Backend().Begin(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ents, err := btx.Scan(storage.ScanRequest{Table: "t", Index: "by_a"}); err != nil || len(ents) != 0 {
+		t.Errorf("dropped index still has %d entries (%v)", len(ents), err)
+	}
+	btx.Rollback()
 	if err := q("by_a"); !errors.Is(err, strata.ErrIndexDropped) || !strings.Contains(err.Error(), `index "by_a" of table "t" was dropped`) {
 		t.Errorf("dropped: %v", err)
 	}
