@@ -35,6 +35,17 @@ func eachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
 	}
 }
 
+// eachBackendParallel is eachBackend with the subtests run in parallel,
+// for the long multi-process tests.
+func eachBackendParallel(t *testing.T, fn func(t *testing.T, b backend)) {
+	for _, b := range []backend{sqliteBackend, postgresBackend} {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			fn(t, b)
+		})
+	}
+}
+
 // dbURL returns the URL of a fresh, empty database on b.
 func dbURL(t testing.TB, b backend) string {
 	t.Helper()

@@ -65,7 +65,7 @@ func helperCmd(t testing.TB, url string, args ...string) *exec.Cmd {
 // of jobs exactly. Jobs spread over a few counters so that concurrent jobs
 // rarely conflict on their writes: the races left are the two processes
 // claiming the same job, which is what the test is about.
-func TestTwoProcessesRunEachJobOnce(t *testing.T) { eachBackend(t, testTwoProcessesRunEachJobOnce) }
+func TestTwoProcessesRunEachJobOnce(t *testing.T) { eachBackendParallel(t, testTwoProcessesRunEachJobOnce) }
 
 func testTwoProcessesRunEachJobOnce(t *testing.T, b backend) {
 	if testing.Short() {
@@ -137,7 +137,7 @@ func testTwoProcessesRunEachJobOnce(t *testing.T, b backend) {
 // TestKill9ExactlyOnce kills a process running scheduled mutations at
 // random moments, restarts it, and checks that every job completed exactly
 // once: each job increments its own counter, which must end at 1.
-func TestKill9ExactlyOnce(t *testing.T) { eachBackend(t, testKill9ExactlyOnce) }
+func TestKill9ExactlyOnce(t *testing.T) { eachBackendParallel(t, testKill9ExactlyOnce) }
 
 func testKill9ExactlyOnce(t *testing.T, b backend) {
 	if testing.Short() {
@@ -163,11 +163,16 @@ func testKill9ExactlyOnce(t *testing.T, b backend) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	kills := 0
 	for range 6 {
+		before := countState(t, db, functions.StateSuccess)
 		cmd := helperCmd(t, url, "scheduled", "work", "--concurrency", "4", "--poll", "50ms")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond)
+		// Kill it once it is running jobs, at a random moment.
+		for deadline := time.Now().Add(30 * time.Second); countState(t, db, functions.StateSuccess) == before && time.Now().Before(deadline); {
+			time.Sleep(2 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err == nil {
 			kills++
 		}
@@ -206,4 +211,13 @@ func testKill9ExactlyOnce(t *testing.T, b backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func countState(t testing.TB, db *strata.DB, s functions.State) int {
+	t.Helper()
+	jobs, err := functions.ListJobs(context.Background(), db, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(jobs)
 }
