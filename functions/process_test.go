@@ -65,7 +65,9 @@ func helperCmd(t testing.TB, url string, args ...string) *exec.Cmd {
 // of jobs exactly. Jobs spread over a few counters so that concurrent jobs
 // rarely conflict on their writes: the races left are the two processes
 // claiming the same job, which is what the test is about.
-func TestTwoProcessesRunEachJobOnce(t *testing.T) { eachBackendParallel(t, testTwoProcessesRunEachJobOnce) }
+func TestTwoProcessesRunEachJobOnce(t *testing.T) {
+	eachBackendParallel(t, testTwoProcessesRunEachJobOnce)
+}
 
 func testTwoProcessesRunEachJobOnce(t *testing.T, b backend) {
 	if testing.Short() {
