@@ -83,13 +83,13 @@ func TestSessionTerminatedMidTransaction(t *testing.T) {
 		}
 		admin := rawConn(t, pgtest.AdminURL(t))
 		var n int
-		err = admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		err = admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity
 			WHERE application_name = 'strata-terminate-test' AND state LIKE 'idle in transaction%'`).Scan(&n)
 		if err != nil || n != 1 {
 			t.Fatalf("terminated %d sessions, want 1: %v", n, err)
 		}
-		time.Sleep(50 * time.Millisecond)
-		err = tx.Commit()
+		err = tx.Commit() // the session is gone: pg_terminate_backend waited for it
+
 		if err == nil {
 			t.Fatal("Commit after the session was terminated: no error")
 		}
