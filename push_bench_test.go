@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/schema"
@@ -132,6 +133,91 @@ func rawScanDecode(be storage.Backend, table string, page int) (int, error) {
 	}
 }
 
+// BenchmarkPushPaired alternates each strata run with its raw
+// counterpart and reports raw/strata time ratios, so that both sides of
+// a ratio see the same machine (disk sync times vary a lot on shared
+// machines).
+func BenchmarkPushPaired(b *testing.B) {
+	db := pushFixture(b)
+	fields := pushFields()
+	fields["active"] = v.Boolean()
+	required, _ := strata.NewSchema(strata.Table("users", fields))
+	plain, _ := strata.NewSchema(strata.Table("users", pushFields()))
+	indexed, _ := strata.NewSchema(strata.Table("users", pushFields()).Index("by_email", "email"))
+	entries := precomputedEntries(b, db)
+	var checkS, checkR, buildS, buildR time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := db.Push(ctx, required, strata.PushOptions{DryRun: true}); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := rawScanDecode(db.Backend(), "users", 1000); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		checkS, checkR = checkS+t1.Sub(t0), checkR+t2.Sub(t1)
+		if _, err := db.Push(ctx, plain, strata.PushOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		t0 = time.Now()
+		if _, err := db.Push(ctx, indexed, strata.PushOptions{Wait: true}); err != nil {
+			b.Fatal(err)
+		}
+		t1 = time.Now()
+		if err := rawPutEntries(db.Backend(), entries); err != nil {
+			b.Fatal(err)
+		}
+		t2 = time.Now()
+		buildS, buildR = buildS+t1.Sub(t0), buildR+t2.Sub(t1)
+		if err := rawDropIndex(db.Backend(), "users", "raw_by_email"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(checkR)/float64(checkS), "check-raw/strata")
+	b.ReportMetric(float64(buildR)/float64(buildS), "build-raw/strata")
+	b.ReportMetric(checkS.Seconds()/float64(b.N), "check-s/op")
+	b.ReportMetric(buildS.Seconds()/float64(b.N), "build-s/op")
+}
+
+type rawEntry struct{ key, id []byte }
+
+func precomputedEntries(b *testing.B, db *strata.DB) []rawEntry {
+	var entries []rawEntry
+	err := db.Query(ctx, func(tx *strata.Tx) error {
+		return tx.Table("users").Each(func(d strata.Doc) error {
+			k, err := strata.IndexKey(schema.Index{Name: "by_email", Fields: []string{"email"}}, d)
+			entries = append(entries, rawEntry{k, []byte(d.ID())})
+			return err
+		})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return entries
+}
+
+// rawPutEntries writes entries to the index raw_by_email in transactions
+// of 500, as the build's batches.
+func rawPutEntries(be storage.Backend, entries []rawEntry) error {
+	for lo := 0; lo < len(entries); lo += 500 {
+		tx, err := be.Begin(ctx, true)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries[lo:min(lo+500, len(entries))] {
+			if err := tx.PutIndex("users", "raw_by_email", e.key, e.id); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func BenchmarkIndexBuild(b *testing.B) {
 	db := pushFixture(b)
 	plain, _ := strata.NewSchema(strata.Table("users", pushFields()))
@@ -153,43 +239,19 @@ func BenchmarkIndexBuild(b *testing.B) {
 		}
 	})
 	b.Run("raw", func(b *testing.B) {
-		// The same entries, computed up front.
-		type entry struct{ key, id []byte }
-		var entries []entry
-		err := db.Query(ctx, func(tx *strata.Tx) error {
-			return tx.Table("users").Each(func(d strata.Doc) error {
-				k, err := strata.IndexKey(schema.Index{Name: "by_email", Fields: []string{"email"}}, d)
-				entries = append(entries, entry{k, []byte(d.ID())})
-				return err
-			})
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		be := db.Backend()
+		entries := precomputedEntries(b, db) // the same entries, computed up front
 		for b.Loop() {
 			b.StopTimer()
-			if err := rawDropIndex(be, "users", "raw_by_email"); err != nil {
+			if err := rawDropIndex(db.Backend(), "users", "raw_by_email"); err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()
-			for lo := 0; lo < len(entries); lo += 500 {
-				tx, err := be.Begin(ctx, true)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, e := range entries[lo:min(lo+500, len(entries))] {
-					if err := tx.PutIndex("users", "raw_by_email", e.key, e.id); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := tx.Commit(); err != nil {
-					b.Fatal(err)
-				}
+			if err := rawPutEntries(db.Backend(), entries); err != nil {
+				b.Fatal(err)
 			}
 		}
 		b.StopTimer()
-		if err := rawDropIndex(be, "users", "raw_by_email"); err != nil {
+		if err := rawDropIndex(db.Backend(), "users", "raw_by_email"); err != nil {
 			b.Fatal(err)
 		}
 	})
