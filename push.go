@@ -80,6 +80,7 @@ type OffendingDoc struct {
 	Found    string `json:"found"`
 }
 
+// String returns "table id: path: expected E, found F".
 func (o OffendingDoc) String() string {
 	s := o.Table + " " + string(o.ID) + ": " + o.Path + ": "
 	if o.Expected != "" {
@@ -113,6 +114,9 @@ type PushRefusedError struct {
 	Reason   string
 }
 
+// Error returns one line: every violation with its fix, then the first
+// offending documents; or, for a concurrent write, which document broke
+// the pending schema and how.
 func (e *PushRefusedError) Error() string {
 	var b strings.Builder
 	b.WriteString("strata: push schema: refused: ")
