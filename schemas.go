@@ -216,9 +216,10 @@ func (tx *Tx) checkPending(table string, id ID, next Doc) error {
 	}
 	tx.state = st.withoutPending()
 	rec := Doc{
-		"state":    stateFailed,
-		"push":     st.pending.id,
-		"error":    fmt.Sprintf("document %s of table %s written during the check does not satisfy the new schema: %v", id, table, verr),
+		"state": stateFailed,
+		"push":  st.pending.id,
+		"error": fmt.Sprintf("document %s of table %s written during the check does not satisfy the new schema: %v: "+
+			"deploy code that writes only documents the new schema accepts, migrate the documents written since, then push again", id, table, verr),
 		"table":    table,
 		"document": id,
 		"endedAt":  nowMillis(),
