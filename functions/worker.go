@@ -120,6 +120,7 @@ type Worker struct {
 	scanNow atomic.Bool // Wake asked for a scan
 
 	succeeded, failed atomic.Int64
+	lastRace          atomic.Int64 // unix ns when a job was found already run
 
 	wake      chan struct{}
 	quit      chan struct{}
@@ -328,19 +329,23 @@ func (w *Worker) runJob(e *entry) {
 	w.signal()
 }
 
+// raceMemory is how long after finding a job already run by another
+// worker this worker checks jobs in a snapshot before claiming them.
+const raceMemory = 10 * time.Second
+
 // errSkip ends a job transaction without writing: the job is gone, no
 // longer pending, or a query (run separately).
 var errSkip = errors.New("skip")
 
 // execute runs one job and reports whether it must be retried later.
 func (w *Worker) execute(ctx context.Context, e *entry) (retry bool) {
-	// A cheap look in a snapshot first: when several workers go for the
-	// same job, the losers usually see it done here without taking the
-	// write lock (which SQLite processes share through sleeps). The
-	// transaction below checks again. A job committed in this process a
-	// moment ago skips the look: other processes find it only at their
-	// next poll.
-	still := e.local && e.tries == 0
+	// When other workers have lately been running the jobs this one
+	// queued, look in a snapshot first: the losers of a race for a job
+	// usually see it done here without taking the write lock (which
+	// SQLite processes share through sleeps). The transaction below checks
+	// again. A job committed in this process a moment ago skips the look:
+	// other processes find it only at their next poll.
+	still := e.local && e.tries == 0 || time.Since(time.Unix(0, w.lastRace.Load())) > raceMemory
 	var err error
 	if !still {
 		err = w.precheck(ctx, e, &still)
@@ -425,6 +430,7 @@ func (w *Worker) run(ctx context.Context, e *entry) (retry bool) {
 		if query != nil {
 			return w.executeQuery(ctx, e, query, job)
 		}
+		w.lastRace.Store(time.Now().UnixNano())
 		return false
 	case transient(ctx, err):
 		w.log.Warn("functions: job will be retried", "job", e.id, "err", err)
