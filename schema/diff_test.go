@@ -6,6 +6,7 @@ import (
 
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/v"
+	"github.com/strata-db/strata/value"
 )
 
 func TestAccepts(t *testing.T) {
@@ -156,6 +157,43 @@ func TestCompareRenameHint(t *testing.T) {
 	for _, c := range d.Changes {
 		if !strings.Contains(c.Fix, "keep (or add) priorityLevel as optional, backfill it from priority") {
 			t.Errorf("%s: fix %q", c.Summary, c.Fix)
+		}
+	}
+}
+
+// TestAcceptsIsSound checks Accepts against Validate: whenever
+// Accepts(a, b), every sample value b accepts, a accepts too.
+func TestAcceptsIsSound(t *testing.T) {
+	id := string(value.NewID("users"))
+	vals := []v.Validator{
+		v.String(), v.Number(), v.Int64(), v.Boolean(), v.Null(), v.Bytes(), v.Any(),
+		v.Literal("a"), v.Literal("b"), v.Literal(1.0), v.Literal(int64(1)), v.Literal(true),
+		v.ID("users"), v.ID("posts"),
+		v.Array(v.String()), v.Array(v.Any()), v.Array(v.Union(v.String(), v.Null())),
+		v.Object{"a": v.String()}, v.Object{"a": v.Optional(v.String())}, v.Object{"a": v.String(), "b": v.Optional(v.Int64())},
+		v.Object{}, v.Record(v.String(), v.String()), v.Record(v.String(), v.Any()),
+		v.Union(v.String(), v.Null()), v.Union(v.Literal("a"), v.Literal("b")), v.Union(v.Int64(), v.Number()),
+		v.Union(v.Object{"a": v.String()}, v.Null()),
+	}
+	samples := []any{
+		"a", "b", "", id, 1.0, 2.5, int64(1), int64(2), true, false, nil, []byte("x"),
+		[]any{}, []any{"a"}, []any{"a", nil}, []any{1.0},
+		map[string]any{}, map[string]any{"a": "x"}, map[string]any{"a": "x", "b": int64(3)}, map[string]any{"b": int64(3)},
+		map[string]any{"a": 1.0}, map[string]any{"c": "x"},
+	}
+	for _, a := range vals {
+		for _, b := range vals {
+			if !schema.Accepts(a, b) {
+				continue
+			}
+			for _, x := range samples {
+				if b.Validate(x) == nil && a.Validate(x) != nil {
+					t.Errorf("Accepts(%v, %v) but %v accepts %#v and %v does not", a, b, b, x, a)
+				}
+			}
+		}
+		if !schema.Accepts(a, a) {
+			t.Errorf("Accepts(%v, %v) = false", a, a)
 		}
 	}
 }
