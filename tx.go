@@ -484,3 +484,54 @@ func (tx *Tx) Tables() ([]string, error) {
 	}
 	return t, nil
 }
+
+// GetMany returns the documents with the given ids, in order, with nil for
+// each that does not exist. All ids must belong to one table. On
+// PostgreSQL it reads them in one round trip, and a later Get, Patch or
+// Replace of one of them in the same transaction needs no further read:
+// prefetch with GetMany before updating many documents by id.
+func (tx *Tx) GetMany(ids []ID) ([]Doc, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	table, err := ids[0].Table()
+	if err != nil {
+		return nil, fmt.Errorf("strata: get many: %w", err)
+	}
+	raw := make([][]byte, len(ids))
+	for i, id := range ids {
+		t, err := id.Table()
+		if err != nil {
+			return nil, fmt.Errorf("strata: get many: %w", err)
+		}
+		if t != table {
+			return nil, fmt.Errorf("strata: get many: ids of tables %q and %q: all must belong to one table", table, t)
+		}
+		raw[i] = []byte(id)
+	}
+	out := make([]Doc, len(ids))
+	bg, ok := tx.st.(storage.BatchGetter)
+	if !ok {
+		for i, id := range ids {
+			if out[i], err = tx.get(table, id); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	bodies, err := bg.GetMany(table, raw)
+	if err != nil {
+		return nil, fmt.Errorf("strata: get many: %w", err)
+	}
+	for i, b := range bodies {
+		if b == nil {
+			continue
+		}
+		m, err := value.DecodeDoc(b)
+		if err != nil {
+			return nil, fmt.Errorf("strata: get %s: corrupt record: %w", ids[i], err)
+		}
+		out[i] = Doc(m)
+	}
+	return out, nil
+}

@@ -159,6 +159,16 @@ type Enumerator interface {
 	ScanDocuments(table string, r Range, limit int) ([]Entry, error)
 }
 
+// BatchGetter is an optional interface of a Tx that reads many documents
+// of one table in one round trip. The root package uses it for
+// Tx.GetMany; a backend without it is read one Get at a time.
+type BatchGetter interface {
+	// GetMany returns the records of the documents ids of table, in the
+	// order of ids, nil for a missing one. It sees the transaction's own
+	// writes, like Get.
+	GetMany(table string, ids [][]byte) ([][]byte, error)
+}
+
 var (
 	driversMu sync.RWMutex
 	drivers   = map[string]Driver{}

@@ -31,8 +31,9 @@ const (
 const (
 	sqlBeginRW = "BEGIN ISOLATION LEVEL SERIALIZABLE"
 
-	sqlGet = `SELECT body FROM strata_documents WHERE tbl = $1 AND id = $2`
-	sqlPut = `INSERT INTO strata_documents (tbl, id, body) VALUES ($1, $2, $3)
+	sqlGet     = `SELECT body FROM strata_documents WHERE tbl = $1 AND id = $2`
+	sqlGetMany = `SELECT id, body FROM strata_documents WHERE tbl = $1 AND id = ANY($2)`
+	sqlPut     = `INSERT INTO strata_documents (tbl, id, body) VALUES ($1, $2, $3)
 		ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body`
 	sqlDelete   = `DELETE FROM strata_documents WHERE tbl = $1 AND id = $2`
 	sqlPutIndex = `INSERT INTO strata_index (tbl, idx, key, id) VALUES ($1, $2, $3, $4)
@@ -145,9 +146,10 @@ func (t *tx) remember(table string, id, body []byte) {
 }
 
 var (
-	_ storage.Tx         = (*tx)(nil)
-	_ storage.Clock      = (*tx)(nil)
-	_ storage.Enumerator = (*tx)(nil)
+	_ storage.Tx          = (*tx)(nil)
+	_ storage.Clock       = (*tx)(nil)
+	_ storage.Enumerator  = (*tx)(nil)
+	_ storage.BatchGetter = (*tx)(nil)
 )
 
 // nz returns b, or an empty non-nil slice where nil would bind as NULL.
@@ -319,6 +321,62 @@ func (t *tx) Get(table string, id []byte) ([]byte, error) {
 	body = nz(body)
 	t.remember(table, id, bytes.Clone(body))
 	return body, nil
+}
+
+// GetMany reads every document the transaction has not written or read
+// already in one statement, and remembers them like Get.
+func (t *tx) GetMany(table string, ids [][]byte) ([][]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(ids))
+	var missing [][]byte
+	for i, id := range ids {
+		k := docKey{table, string(id)}
+		if body, ok := t.written[k]; ok {
+			if body != nil {
+				out[i] = bytes.Clone(body)
+			}
+			continue
+		}
+		if t.dropped[table] {
+			continue
+		}
+		if body, ok := t.seen[k]; ok {
+			out[i] = bytes.Clone(body)
+			continue
+		}
+		missing = append(missing, nz(id))
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	found := make(map[string][]byte, len(missing))
+	err := t.query("get many", sqlGetMany, []any{table, missing}, func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id, body []byte
+			if err := rows.Scan(&id, &body); err != nil {
+				return err
+			}
+			found[string(id)] = nz(body)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		if out[i] != nil {
+			continue
+		}
+		if body, ok := found[string(id)]; ok {
+			out[i] = body
+			t.remember(table, id, bytes.Clone(body))
+		}
+	}
+	return out, nil
 }
 
 // write buffers one write statement.
