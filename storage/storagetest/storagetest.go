@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t testing.TB) storage.Backend) {
 		{"WriteSkew", testWriteSkew},
 		{"ConcurrentReadersAndWriters", testConcurrentReadersWriters},
 		{"Enumerator", testEnumerate},
+		{"GetMany", testGetMany},
 		{"Model", testModel},
 	}
 	for _, tc := range tests {
