@@ -197,3 +197,37 @@ func TestAcceptsIsSound(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCompare diffs two parsed schemas: Compare never panics, a schema
+// compared with itself has no changes, and a table whose new validator
+// accepts the old one is not checked.
+func FuzzCompare(f *testing.F) {
+	f.Add(`{"tables":{"users":{"fields":{"name":"string","a":{"optional":"string"}},"indexes":{"by_name":["name"]}}}}`,
+		`{"tables":{"users":{"fields":{"name":"string","a":"string","s":{"union":[{"literal":"x"},"null"]}}}}}`)
+	f.Add(`{"tables":{"t":{"fields":{"x":{"array":{"record":["string","any"]}}}}}}`, `{"tables":{}}`)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		sa, err := schema.Parse([]byte(a))
+		if err != nil {
+			return
+		}
+		sb, err := schema.Parse([]byte(b))
+		if err != nil {
+			return
+		}
+		if d := schema.Compare(sa, sa); !d.Empty() || len(d.Check) != 0 {
+			t.Fatalf("self diff: %+v", d)
+		}
+		d := schema.Compare(sa, sb)
+		_ = d.Class()
+		for _, name := range d.Check {
+			if ta, tb := sa.Tables[name], sb.Tables[name]; ta != nil && schema.Accepts(tb.Fields, ta.Fields) {
+				t.Fatalf("table %s checked although it widens", name)
+			}
+		}
+		for _, c := range d.Changes {
+			if c.Class != schema.Safe && c.Fix == "" && c.Kind != schema.RemoveTable {
+				t.Fatalf("change without a fix: %+v", c)
+			}
+		}
+	})
+}
