@@ -1,6 +1,9 @@
 package strata_test
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -86,5 +89,23 @@ func TestQuerySeesOneSnapshot(t *testing.T) {
 	close(written)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConflictRetriesAreBounded: a mutation that keeps losing
+// serialization races is retried a bounded number of times and then fails
+// with an error that says so (and still wraps ErrConflict).
+func TestConflictRetriesAreBounded(t *testing.T) {
+	db := openDB(t)
+	attempts := 0
+	err := db.Mutation(ctx, func(tx *strata.Tx) error {
+		attempts++
+		return fmt.Errorf("simulated: %w", strata.ErrConflict)
+	})
+	if !errors.Is(err, strata.ErrConflict) || !strings.Contains(err.Error(), "conflicting attempts") {
+		t.Fatalf("got %v", err)
+	}
+	if attempts < 2 || attempts > 100 {
+		t.Errorf("%d attempts, want a few retries and a bound", attempts)
 	}
 }
