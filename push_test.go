@@ -581,3 +581,27 @@ func TestPushSupersedes(t *testing.T) {
 		t.Errorf("active avatarUrl = %v", f)
 	}
 }
+
+// TestPushOnPostgres runs the push tests written against openDB on
+// PostgreSQL (they run on SQLite under their own names).
+func TestPushOnPostgres(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T)
+	}{
+		{"SeedPitfalls", TestPushSeedPitfalls},
+		{"WideningSkipsCheck", TestPushWideningSkipsCheck},
+		{"IndexBuildResumes", TestIndexBuildResumes},
+		{"QueryIndexErrors", TestQueryIndexErrors},
+		{"RemovedTables", TestPushRemovedTables},
+		{"Supersedes", TestPushSupersedes},
+	}
+	eachBackend(t, func(t *testing.T, open func(testing.TB) *strata.DB) {
+		if !strings.HasSuffix(t.Name(), "/postgres") {
+			t.Skip("runs on SQLite under its own name")
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, tc.fn)
+		}
+	})
+}
