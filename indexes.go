@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
@@ -162,9 +163,11 @@ func (db *DB) IndexBuilds(ctx context.Context) ([]IndexBuild, error) {
 // ResumeIndexBuilds runs every unfinished index build to completion, in
 // this goroutine, and returns when all are ready (or ctx ends: the builds
 // keep their progress and resume from it). It is safe to run from several
-// processes at once: each batch is a serializable transaction that reads
-// and advances the build's cursor, so no document is indexed twice by
-// design and a lost race is retried.
+// goroutines or processes at once: one runner holds a build at a time (a
+// lease in its _index_builds document, renewed by every batch, expiring
+// 10 s after the last one if its runner died), the others wait for it to
+// be ready; each batch is a serializable transaction that reads and
+// advances the build's cursor.
 func (db *DB) ResumeIndexBuilds(ctx context.Context) error {
 	_, err := db.finishBuilds(ctx, PushOptions{Wait: true})
 	return err
@@ -227,10 +230,16 @@ func (db *DB) runBuild(ctx context.Context, id ID, opts PushOptions) error {
 	if batch <= 0 {
 		batch = 500
 	}
+	// A lease in the build's document keeps other runners (in this or
+	// other processes) from repeating the work; they wait, and take over
+	// when it expires.
+	owner := string(value.NewID(indexBuildsTable))
+	defer db.releaseBuild(id, owner)
 	for {
-		var done bool
+		var done, held bool
 		var prog Progress
 		err := db.Mutation(ctx, func(tx *Tx) error {
+			done, held = false, false
 			d, err := tx.get(indexBuildsTable, id)
 			if err != nil {
 				return err
@@ -239,12 +248,18 @@ func (db *DB) runBuild(ctx context.Context, id ID, opts PushOptions) error {
 				done = true
 				return nil
 			}
+			now := nowMillis()
+			if until, _ := d.Float("leaseUntil"); d.String("leaseOwner") != owner && until > now {
+				held = true
+				return nil
+			}
 			b := buildFromDoc(d)
 			next := make(Doc, len(d)+4)
 			for k, x := range d {
 				next[k] = x
 			}
-			next["updatedAt"] = nowMillis()
+			next["updatedAt"] = now
+			next["leaseOwner"], next["leaseUntil"] = owner, now+float64(buildLease.Milliseconds())
 			ix, ok := tx.schema.Tables[b.Table].IndexByName(b.Index)
 			if !ok || !slices.Equal(ix.Fields, b.Fields) {
 				next["state"] = BuildCanceled
@@ -284,6 +299,8 @@ func (db *DB) runBuild(ctx context.Context, id ID, opts PushOptions) error {
 				next["state"] = BuildReady
 				next["readyAt"] = nowMillis()
 				delete(next, "cursor")
+				delete(next, "leaseOwner")
+				delete(next, "leaseUntil")
 				done = true
 			} else {
 				next["cursor"] = append(bytes.Clone(ents[len(ents)-1].Key), 0)
@@ -301,7 +318,41 @@ func (db *DB) runBuild(ctx context.Context, id ID, opts PushOptions) error {
 		if done {
 			return nil
 		}
+		if held {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(buildPoll):
+			}
+		}
 	}
+}
+
+// buildLease is how long a build runner holds a build after its last
+// batch; buildPoll how often a waiting runner looks again.
+var (
+	buildLease = 10 * time.Second
+	buildPoll  = 50 * time.Millisecond
+)
+
+// releaseBuild gives up owner's lease on build id, so that a runner
+// stopped by its context lets another continue at once.
+func (db *DB) releaseBuild(id ID, owner string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = db.Mutation(ctx, func(tx *Tx) error {
+		d, err := tx.get(indexBuildsTable, id)
+		if err != nil || d == nil || d.String("leaseOwner") != owner {
+			return err
+		}
+		next := make(Doc, len(d))
+		for k, x := range d {
+			next[k] = x
+		}
+		delete(next, "leaseOwner")
+		delete(next, "leaseUntil")
+		return tx.write(indexBuildsTable, id, d, next)
+	})
 }
 
 // countRange counts the entries of table's by_creation_time below end.
