@@ -39,6 +39,11 @@ type PushOptions struct {
 	// BatchSize is the number of documents per transaction of the data
 	// check and the index builds (default 1000 and 500).
 	BatchSize int
+
+	// migrations, when set (by package migrate through internal/system),
+	// replaces the declarative migrations whose transforms every write
+	// applies; otherwise the active set carries over.
+	migrations *[]string
 }
 
 // Progress reports how far a push has got.
@@ -230,7 +235,7 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 			}
 		}
 	}
-	if diff.Empty() {
+	if diff.Empty() && (opts.migrations == nil || slices.Equal(*opts.migrations, base.migrations)) {
 		res.Unchanged, res.SchemaID = true, base.activeID
 		if opts.DryRun {
 			return res, nil
@@ -676,6 +681,13 @@ func (db *DB) activate(ctx context.Context, p *pendingPush, expect []byte, s *Sc
 			"activatedAt": nowMillis(),
 			"builds":      builds,
 			"dropped":     stringsValue(droppedList),
+		}
+		migs := st.migrations
+		if opts.migrations != nil {
+			migs = *opts.migrations
+		}
+		if len(migs) > 0 {
+			doc["migrations"] = stringsValue(migs)
 		}
 		if p != nil {
 			doc["push"] = p.id

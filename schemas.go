@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/v"
@@ -67,6 +68,12 @@ type schemaState struct {
 	builds   map[string]ID   // "table.index" -> _index_builds id, for indexes staged by the active push
 	dropped  map[string]bool // "table.index" dropped by a push and not added again
 	ready    sync.Map        // "table.index" -> true once a staged index was seen ready
+
+	// migrations are the declarative migration files whose transforms
+	// every write applies while they are active (set by package migrate);
+	// ops holds their operations by table, in order.
+	migrations []string
+	ops        map[string][]op.Operation
 }
 
 // pendingPush is a schema registered by a push that is checking data.
@@ -152,6 +159,7 @@ func (tx *Tx) readState(key []byte, id ID, cur *schemaState) (*schemaState, erro
 		activeDoc = nil
 		if aid != "" && cur != nil && cur.activeID == aid {
 			st.active, st.activeID, st.builds, st.dropped = cur.active, aid, cur.builds, cur.dropped
+			st.migrations, st.ops = cur.migrations, cur.ops
 		} else if aid != "" {
 			if activeDoc, err = tx.get(schemasTable, aid); err != nil {
 				return nil, err
@@ -195,6 +203,9 @@ func (tx *Tx) readState(key []byte, id ID, cur *schemaState) (*schemaState, erro
 					st.dropped[s] = true
 				}
 			}
+		}
+		if err := st.loadMigrations(activeDoc["migrations"]); err != nil {
+			return nil, err
 		}
 	}
 	return st, nil

@@ -62,6 +62,10 @@ func (db *DB) editTransforms(edit func(transformSet)) {
 
 // transform runs the write transforms of table over next.
 func (tx *Tx) transform(table string, old, next Doc) (Doc, error) {
+	next, err := tx.applyOps(table, old, next)
+	if err != nil {
+		return nil, fmt.Errorf("write transform: %w", err)
+	}
 	set := tx.db.transforms.Load()
 	if set == nil {
 		return next, nil

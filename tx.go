@@ -136,7 +136,7 @@ func (tx *Tx) insert(table string, fields Doc, id ID, ct float64) (ID, error) {
 	if err := value.Check(map[string]any(fields)); err != nil {
 		return "", &WriteError{Op: op, Table: table, Err: err}
 	}
-	if tx.db.transforms.Load() == nil {
+	if !tx.hasTransforms(table) {
 		// Without transforms the document is final: refuse it before
 		// taking an id and a creation time.
 		if err := tx.validate(table, fields); err != nil {
@@ -160,7 +160,7 @@ func (tx *Tx) insert(table string, fields Doc, id ID, ct float64) (ID, error) {
 	}
 	doc[FieldID] = id
 	doc[FieldCreationTime] = ct
-	if tx.db.transforms.Load() != nil {
+	if tx.hasTransforms(table) {
 		var err error
 		if doc, err = tx.transform(table, nil, doc); err != nil {
 			return "", &WriteError{Op: op, Table: table, ID: id, Err: err}

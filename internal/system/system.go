@@ -8,7 +8,12 @@
 // tables have no schema) but must be valid values.
 package system
 
-import "github.com/strata-db/strata/value"
+import (
+	"context"
+
+	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/value"
+)
 
 var (
 	// Insert adds doc to the system table and returns its id.
@@ -21,4 +26,14 @@ var (
 	Replace func(tx any, id value.ID, doc map[string]any) error
 	// Delete removes the system document id.
 	Delete func(tx any, id value.ID) error
+)
+
+var (
+	// Push pushes s (db is a *strata.DB) and records migrations — the
+	// declarative migration files whose transforms every write applies —
+	// with it, replacing the active set, in the same transaction.
+	Push func(ctx context.Context, db any, s *schema.Schema, migrations []string, wait bool) error
+	// ActiveMigrations returns the migration files recorded with the
+	// active schema.
+	ActiveMigrations func(ctx context.Context, db any) ([]string, error)
 )

@@ -1,0 +1,88 @@
+package strata
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema"
+)
+
+// loadMigrations parses the declarative migrations recorded with the
+// active schema (a list of migration files) into operations by table.
+func (st *schemaState) loadMigrations(x any) error {
+	list, _ := x.([]any)
+	if len(list) == 0 {
+		return nil
+	}
+	st.ops = map[string][]op.Operation{}
+	for _, item := range list {
+		text, ok := item.(string)
+		if !ok {
+			return fmt.Errorf("active migrations: not a migration file: %v", item)
+		}
+		f, err := op.ParseFile([]byte(text))
+		if err != nil {
+			return fmt.Errorf("active migrations: %w", err)
+		}
+		st.migrations = append(st.migrations, text)
+		for _, o := range f.Operations {
+			st.ops[o.Table()] = append(st.ops[o.Table()], o)
+		}
+	}
+	return nil
+}
+
+// applyOps runs the Transform of every active declarative operation on
+// table over next.
+func (tx *Tx) applyOps(table string, old, next Doc) (Doc, error) {
+	if tx.state == nil {
+		return next, nil
+	}
+	for _, o := range tx.state.ops[table] {
+		out, err := o.Transform(old, next)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", o.Kind(), err)
+		}
+		next = Doc(out)
+	}
+	return next, nil
+}
+
+func (tx *Tx) hasTransforms(table string) bool {
+	if tx.state != nil && len(tx.state.ops[table]) > 0 {
+		return true
+	}
+	set := tx.db.transforms.Load()
+	return set != nil && len((*set)[table]) > 0
+}
+
+func init() {
+	system.Push = func(ctx context.Context, d any, s *schema.Schema, migrations []string, wait bool) error {
+		db, ok := d.(*DB)
+		if !ok {
+			return fmt.Errorf("strata: system push: not a *strata.DB: %T", d)
+		}
+		migs := append([]string{}, migrations...)
+		_, err := db.Push(ctx, s, PushOptions{Wait: wait, migrations: &migs})
+		return err
+	}
+	system.ActiveMigrations = func(ctx context.Context, d any) ([]string, error) {
+		db, ok := d.(*DB)
+		if !ok {
+			return nil, fmt.Errorf("strata: active migrations: not a *strata.DB: %T", d)
+		}
+		var out []string
+		err := db.Query(ctx, func(tx *Tx) error {
+			if err := tx.loadSchema(); err != nil {
+				return err
+			}
+			if tx.state != nil {
+				out = append(out, tx.state.migrations...)
+			}
+			return nil
+		})
+		return out, err
+	}
+}
