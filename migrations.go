@@ -10,28 +10,36 @@ import (
 )
 
 // loadMigrations parses the declarative migrations recorded with the
-// active schema (a list of migration files) into operations by table.
+// active schema (op.EncodeActive entries) into operations by table; an
+// expanding migration's writes go through Transform, a completing one's
+// through Finalize.
 func (st *schemaState) loadMigrations(x any) error {
 	list, _ := x.([]any)
 	if len(list) == 0 {
 		return nil
 	}
-	st.ops = map[string][]op.Operation{}
+	st.ops = map[string][]activeOp{}
 	for _, item := range list {
 		text, ok := item.(string)
 		if !ok {
-			return fmt.Errorf("active migrations: not a migration file: %v", item)
+			return fmt.Errorf("active migrations: not a migration: %v", item)
 		}
-		f, err := op.ParseFile([]byte(text))
+		phase, f, err := op.DecodeActive(text)
 		if err != nil {
-			return fmt.Errorf("active migrations: %w", err)
+			return err
 		}
 		st.migrations = append(st.migrations, text)
 		for _, o := range f.Operations {
-			st.ops[o.Table()] = append(st.ops[o.Table()], o)
+			st.ops[o.Table()] = append(st.ops[o.Table()], activeOp{o, phase == op.PhaseContract})
 		}
 	}
 	return nil
+}
+
+// activeOp is an operation of an active migration and its phase.
+type activeOp struct {
+	op.Operation
+	final bool
 }
 
 // applyOps runs the Transform of every active declarative operation on
@@ -41,7 +49,11 @@ func (tx *Tx) applyOps(table string, old, next Doc) (Doc, error) {
 		return next, nil
 	}
 	for _, o := range tx.state.ops[table] {
-		out, err := o.Transform(old, next)
+		transform := o.Transform
+		if o.final {
+			transform = o.Finalize
+		}
+		out, err := transform(old, next)
 		if err != nil {
 			return nil, fmt.Errorf("migration %s: %w", o.Kind(), err)
 		}

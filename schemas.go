@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/v"
@@ -73,7 +72,7 @@ type schemaState struct {
 	// every write applies while they are active (set by package migrate);
 	// ops holds their operations by table, in order.
 	migrations []string
-	ops        map[string][]op.Operation
+	ops        map[string][]activeOp
 }
 
 // pendingPush is a schema registered by a push that is checking data.

@@ -230,3 +230,39 @@ func parsePairs(field string, raw json.RawMessage) ([]Pair, error) {
 	}
 	return out, nil
 }
+
+// Phases of an active migration, recorded with the schema: while it is
+// expanding (started, backfilling, ready) writes pass through Transform;
+// while it completes, through Finalize.
+const (
+	PhaseExpand   = "expand"
+	PhaseContract = "contract"
+)
+
+// Active is one entry of the active set recorded with the schema.
+type Active struct {
+	Phase string          `json:"phase"`
+	File  json.RawMessage `json:"file"`
+}
+
+// EncodeActive returns the stored form of an active migration.
+func EncodeActive(phase string, file []byte) (string, error) {
+	if phase != PhaseExpand && phase != PhaseContract {
+		return "", fmt.Errorf("migration phase %q", phase)
+	}
+	b, err := json.Marshal(Active{Phase: phase, File: json.RawMessage(file)})
+	return string(b), err
+}
+
+// DecodeActive parses an entry written by EncodeActive.
+func DecodeActive(s string) (phase string, f *File, err error) {
+	var a Active
+	if err := strictDecode([]byte(s), &a); err != nil {
+		return "", nil, fmt.Errorf("active migration: %w", err)
+	}
+	if a.Phase != PhaseExpand && a.Phase != PhaseContract {
+		return "", nil, fmt.Errorf("active migration: unknown phase %q", a.Phase)
+	}
+	f, err = ParseFile(a.File)
+	return a.Phase, f, err
+}

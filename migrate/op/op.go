@@ -45,6 +45,11 @@ type Operation interface {
 	// must be idempotent: Transform(old, Transform(old, d)) equals
 	// Transform(old, d).
 	Transform(old, doc Doc) (Doc, error)
+	// Finalize returns doc in the final shape: what Transform would make
+	// of it, without the old representation. While a migration completes,
+	// every write passes through Finalize, so no document regains what the
+	// contract removes; old is as for Transform.
+	Finalize(old, doc Doc) (Doc, error)
 	// Cleanup returns the patch that removes from doc what Contract drops
 	// (nil if nothing).
 	Cleanup(doc Doc) Patch

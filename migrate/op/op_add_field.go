@@ -84,6 +84,8 @@ func (op AddField) Transform(old, doc Doc) (Doc, error) {
 	return doc, nil
 }
 
+func (op AddField) Finalize(old, doc Doc) (Doc, error) { return op.Transform(old, doc) }
+
 func (op AddField) Cleanup(Doc) Patch { return nil }
 
 func (op AddField) Revert(doc Doc) Patch {

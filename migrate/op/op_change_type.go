@@ -180,6 +180,18 @@ func (op ChangeType) Transform(old, doc Doc) (Doc, error) {
 	return doc, nil
 }
 
+func (op ChangeType) Finalize(old, doc Doc) (Doc, error) {
+	doc, err := op.Transform(old, doc)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := doc[op.From]; ok {
+		doc = clone(doc)
+		delete(doc, op.From)
+	}
+	return doc, nil
+}
+
 func (op ChangeType) Cleanup(doc Doc) Patch {
 	if _, ok := doc[op.From]; !ok {
 		return nil

@@ -91,3 +91,6 @@ func (op DropIndex) Contract(before, s *schema.Schema) error {
 func (op DropIndex) Transform(old, doc Doc) (Doc, error) { return doc, nil }
 func (op DropIndex) Cleanup(Doc) Patch                   { return nil }
 func (op DropIndex) Revert(Doc) Patch                    { return nil }
+
+func (op AddIndex) Finalize(old, doc Doc) (Doc, error)  { return doc, nil }
+func (op DropIndex) Finalize(old, doc Doc) (Doc, error) { return doc, nil }

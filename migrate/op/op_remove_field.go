@@ -43,6 +43,15 @@ func (op RemoveField) Contract(before, s *schema.Schema) error {
 
 func (op RemoveField) Transform(old, doc Doc) (Doc, error) { return doc, nil }
 
+func (op RemoveField) Finalize(old, doc Doc) (Doc, error) {
+	if _, ok := doc[op.Field]; !ok {
+		return doc, nil
+	}
+	doc = clone(doc)
+	delete(doc, op.Field)
+	return doc, nil
+}
+
 func (op RemoveField) Cleanup(doc Doc) Patch {
 	if _, ok := doc[op.Field]; !ok {
 		return nil

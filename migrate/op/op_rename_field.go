@@ -92,6 +92,18 @@ func (op RenameField) Transform(old, doc Doc) (Doc, error) {
 	return doc, nil
 }
 
+func (op RenameField) Finalize(old, doc Doc) (Doc, error) {
+	doc, err := op.Transform(old, doc)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := doc[op.From]; ok {
+		doc = clone(doc)
+		delete(doc, op.From)
+	}
+	return doc, nil
+}
+
 func (op RenameField) Cleanup(doc Doc) Patch {
 	if _, ok := doc[op.From]; !ok {
 		return nil
