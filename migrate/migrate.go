@@ -54,6 +54,11 @@ type Migration struct {
 	// table must run the migration's definition; declarative migrations
 	// (package migrate/op) need neither.
 	TransformWrites bool
+
+	// Set by the declarative engine: scan to the high-water mark, and the
+	// state a finished scan leaves (default Completed).
+	stopAtHighWater bool
+	doneState       State
 }
 
 func (mig *Migration) check() error {

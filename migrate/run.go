@@ -48,6 +48,11 @@ func (m *Migrator) Run(ctx context.Context, name string) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	return m.run(ctx, mig)
+}
+
+func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
+	name := mig.Name
 	st, err := m.claim(ctx, mig)
 	if err != nil || st.State == Completed {
 		return st, err
@@ -251,7 +256,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 		q := tx.Table(mig.Table)
 		if mig.Index != "" {
 			q = q.WithIndex(mig.Index, mig.Range...)
-		} else if mig.TransformWrites {
+		} else if mig.TransformWrites || mig.stopAtHighWater {
 			q = q.WithIndex("by_creation_time", strata.Lte(strata.FieldCreationTime, r.highWater))
 		}
 		page, err := q.Paginate(r.size, cur.Cursor)
@@ -290,6 +295,9 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 		}
 		if page.IsDone {
 			patch["state"] = string(Completed)
+			if mig.doneState != "" {
+				patch["state"] = string(mig.doneState)
+			}
 			patch["completedAt"] = timeMS(now)
 			patch["leaseOwner"] = strata.Unset
 			patch["leaseExpiresAt"] = strata.Unset

@@ -266,3 +266,84 @@ func DecodeActive(s string) (phase string, f *File, err error) {
 	f, err = ParseFile(a.File)
 	return a.Phase, f, err
 }
+
+// MarshalFile returns the JSON form of f (the migration file format), so a
+// migration built from Go values can be recorded and run in every process.
+// An AddField with Derive cannot be written down and is an error.
+func MarshalFile(f *File) ([]byte, error) {
+	if f == nil || !nameRE.MatchString(f.Name) || len(f.Operations) == 0 {
+		return nil, fmt.Errorf("migration file: a name and at least one operation are required")
+	}
+	ops := make([]map[string]any, 0, len(f.Operations))
+	for i, o := range f.Operations {
+		body, err := marshalOp(o)
+		if err != nil {
+			return nil, fmt.Errorf("migration file %s: operations[%d].%s: %w", f.Name, i, o.Kind(), err)
+		}
+		ops = append(ops, map[string]any{o.Kind(): body})
+	}
+	return json.Marshal(map[string]any{"name": f.Name, "operations": ops})
+}
+
+func rawValue(x any) (json.RawMessage, error) {
+	b, err := value.MarshalJSON(x)
+	return json.RawMessage(b), err
+}
+
+func rawPairs(ps []Pair) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, 0, len(ps))
+	for _, p := range ps {
+		from, err := rawValue(p.From)
+		if err != nil {
+			return nil, err
+		}
+		to, err := rawValue(p.To)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, json.RawMessage("["+string(from)+","+string(to)+"]"))
+	}
+	return out, nil
+}
+
+func marshalOp(o Operation) (any, error) {
+	switch t := o.(type) {
+	case AddField:
+		if t.Derive != nil {
+			return nil, fmt.Errorf("a derived value (Derive) cannot be written to a file; use Default")
+		}
+		typ, err := v.MarshalJSON(t.Type)
+		if err != nil {
+			return nil, err
+		}
+		def, err := rawValue(t.Default)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"table": t.TableName, "field": t.Field, "type": json.RawMessage(typ), "default": def}, nil
+	case ChangeType:
+		typ, err := v.MarshalJSON(t.Type)
+		if err != nil {
+			return nil, err
+		}
+		m, err := rawPairs(t.Map)
+		if err != nil {
+			return nil, err
+		}
+		body := map[string]any{"table": t.TableName, "from": t.From, "to": t.To, "type": json.RawMessage(typ), "map": m}
+		if len(t.ReverseMap) > 0 {
+			if body["reverse_map"], err = rawPairs(t.ReverseMap); err != nil {
+				return nil, err
+			}
+		}
+		if t.HasDefault {
+			if body["default"], err = rawValue(t.Default); err != nil {
+				return nil, err
+			}
+		}
+		return body, nil
+	case RemoveField, RenameField, AddIndex, DropIndex:
+		return t, nil
+	}
+	return nil, fmt.Errorf("unknown operation type %T", o)
+}

@@ -82,3 +82,32 @@ func FuzzParseFile(f *testing.F) {
 		}
 	})
 }
+
+func TestMarshalFileRoundTrip(t *testing.T) {
+	in := `{"name":"x","operations":[
+	  {"rename_field":{"table":"users","from":"userName","to":"displayName"}},
+	  {"add_field":{"table":"users","field":"n","type":"int64","default":{"$integer":"5"}}},
+	  {"remove_field":{"table":"posts","field":"legacyField"}},
+	  {"change_type":{"table":"tasks","from":"priority","to":"priorityLevel","type":"number","map":[["low",1],["high",3]],"reverse_map":[[1,"low"]],"default":2}},
+	  {"add_index":{"table":"posts","name":"by_a","fields":["a","b"]}},
+	  {"drop_index":{"table":"posts","name":"by_c"}}]}`
+	f, err := op.ParseFile([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := op.MarshalFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := op.ParseFile(b)
+	if err != nil {
+		t.Fatalf("re-parse %s: %v", b, err)
+	}
+	b2, _ := op.MarshalFile(g)
+	if string(b) != string(b2) {
+		t.Errorf("not stable:\n%s\n%s", b, b2)
+	}
+	if _, err := op.MarshalFile(&op.File{Name: "d", Operations: []op.Operation{op.AddField{TableName: "t", Field: "f", Derive: func(op.Doc) (any, error) { return nil, nil }}}}); err == nil {
+		t.Errorf("Derive marshaled")
+	}
+}

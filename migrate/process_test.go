@@ -1,0 +1,344 @@
+package migrate_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/dbcheck"
+	"github.com/strata-db/strata/internal/pgtest"
+	"github.com/strata-db/strata/migrate"
+)
+
+// The tests in this file drive real OS processes: the helper program
+// migrate/internal/migproc, built once per test run, runs the migration
+// "count_once" over the table "docs" (and, with --writers, writes to it).
+
+var (
+	migprocOnce sync.Once
+	migprocPath string
+	migprocErr  error
+	migprocOut  []byte
+)
+
+// migproc builds the helper binary once per test run and returns its path.
+func migproc(t testing.TB) string {
+	t.Helper()
+	migprocOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "migproc")
+		if err != nil {
+			migprocErr = err
+			return
+		}
+		migprocPath = filepath.Join(dir, "migproc")
+		cmd := exec.Command("go", "build", "-o", migprocPath, "github.com/strata-db/strata/migrate/internal/migproc")
+		migprocOut, migprocErr = cmd.CombinedOutput()
+	})
+	if migprocErr != nil {
+		t.Fatalf("build helper: %v\n%s", migprocErr, migprocOut)
+	}
+	return migprocPath
+}
+
+// procBackend names a backend of the multi-process tests.
+type procBackend string
+
+const (
+	procSQLite   procBackend = "sqlite"
+	procPostgres procBackend = "postgres"
+)
+
+// eachProcBackend runs fn as parallel subtests on SQLite and PostgreSQL
+// (skipped, loudly, when no PostgreSQL server is available).
+func eachProcBackend(t *testing.T, fn func(t *testing.T, b procBackend)) {
+	for _, b := range []procBackend{procSQLite, procPostgres} {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			fn(t, b)
+		})
+	}
+}
+
+// procDB opens a fresh, empty database on b and returns it with its URL,
+// for the helper processes to open too.
+func procDB(t testing.TB, b procBackend) (*strata.DB, string) {
+	t.Helper()
+	url := "sqlite:" + filepath.Join(t.TempDir(), "m.db") + "?synchronous=normal"
+	if b == procPostgres {
+		url = pgtest.URL(t)
+	}
+	db, err := strata.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := dbcheck.Check(ctx, db); err != nil {
+			t.Errorf("consistency: %v", err)
+		}
+		db.Close()
+	})
+	return db, url
+}
+
+// seedDocs inserts n documents {counter: 0, initial: true} into "docs".
+func seedDocs(t testing.TB, db *strata.DB, n int) {
+	t.Helper()
+	for lo := 0; lo < n; lo += 1000 {
+		err := db.Mutation(ctx, func(tx *strata.Tx) error {
+			for i := lo; i < min(lo+1000, n); i++ {
+				if _, err := tx.Insert("docs", strata.Doc{"counter": int64(0), "initial": true, "n": int64(i)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}
+}
+
+// helperProc is a running helper process whose stdout lines arrive on a
+// channel.
+type helperProc struct {
+	cmd    *exec.Cmd
+	lines  chan string
+	stderr *strings.Builder
+}
+
+func startHelper(t testing.TB, url string, args ...string) *helperProc {
+	t.Helper()
+	cmd := exec.Command(migproc(t), append([]string{"--db", url}, args...)...)
+	p := &helperProc{cmd: cmd, lines: make(chan string, 1024), stderr: &strings.Builder{}}
+	cmd.Stderr = p.stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start helper: %v", err)
+	}
+	go func() {
+		defer close(p.lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default: // progress lines nobody waits for
+			}
+		}
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	return p
+}
+
+// waitLine waits for a line starting with prefix; it returns "" if the
+// process ended (or d passed) first.
+func (p *helperProc) waitLine(prefix string, d time.Duration) string {
+	timeout := time.After(d)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				return ""
+			}
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		case <-timeout:
+			return ""
+		}
+	}
+}
+
+// TestKill9Migration kills a process running a migration with concurrent
+// writers (in the same process) at random moments, at least ten times,
+// restarting it each time; the last process finishes the migration. Then
+// every document's counter is exactly 1, the document count equals the
+// seed plus inserts minus deletes, no write escaped the write transform,
+// and the tracking document's counts are exact: every document visited by
+// the scan was changed (processed == changed), and the documents visited
+// are the seeded ones still present plus the seeded ones deleted after the
+// scan migrated them.
+func TestKill9Migration(t *testing.T) { eachProcBackend(t, testKill9Migration) }
+
+func testKill9Migration(t *testing.T, b procBackend) {
+	n := 100_000
+	if testing.Short() || b == procPostgres {
+		n = 20_000
+	}
+	db, url := procDB(t, b)
+	seedDocs(t, db, n)
+	migproc(t)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	const wantKills = 10
+	kills := 0
+	for attempt := 0; kills < wantKills; attempt++ {
+		if attempt == 3*wantKills {
+			t.Fatalf("only %d kills in %d attempts", kills, attempt)
+		}
+		p := startHelper(t, url, "--writers", "2", "--lease", "2s")
+		// Kill it at a random moment once it is migrating (and writing).
+		if l := p.waitLine("progress", 60*time.Second); l == "" {
+			err := p.cmd.Wait()
+			t.Fatalf("helper ended before a batch: %v\n%s", err, p.stderr)
+		}
+		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		err := p.cmd.Wait()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
+			kills++
+		} else {
+			// It finished before the signal: start over would be
+			// pointless; the migration is done.
+			t.Logf("helper exited before the kill: %v\n%s", err, p.stderr)
+			break
+		}
+	}
+	st, err := migrate.StatusOf(ctx, db, "count_once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d kills; before the last run: %+v", kills, st)
+	if kills < wantKills {
+		t.Errorf("%d kills, want at least %d (the migration ran too fast to be killed)", kills, wantKills)
+	}
+	if st.State != migrate.Completed {
+		p := startHelper(t, url, "--writers", "2", "--lease", "2s")
+		line := p.waitLine("completed", 5*time.Minute)
+		if err := p.cmd.Wait(); err != nil || line == "" {
+			t.Fatalf("final run: %v %q\n%s", err, line, p.stderr)
+		}
+	}
+	if st, err = migrate.StatusOf(ctx, db, "count_once"); err != nil {
+		t.Fatal(err)
+	}
+	if st.State != migrate.Completed || st.Processed != st.Changed {
+		t.Errorf("tracking: state %s, processed %d, changed %d; want completed, processed == changed", st.State, st.Processed, st.Changed)
+	}
+	if st.Total != int64(n) {
+		t.Errorf("total %d, want %d (the seed)", st.Total, n)
+	}
+
+	var docs, initialLeft, inserts, deletes, deletedVisited, untransformed int64
+	counters := map[int64]int64{}
+	err = db.Query(ctx, func(tx *strata.Tx) error {
+		err := tx.Table("docs").Each(func(d strata.Doc) error {
+			docs++
+			c, _ := d.Int("counter")
+			if !d.Has("migrated") {
+				c = -1
+			}
+			counters[c]++
+			if ini, _ := d.Bool("initial"); ini {
+				initialLeft++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Table("log").Each(func(d strata.Doc) error {
+			switch d.String("op") {
+			case "insert":
+				inserts++
+				if tr, _ := d.Bool("transformed"); !tr {
+					untransformed++
+				}
+			case "delete":
+				deletes++
+				ini, _ := d.Bool("initial")
+				mig, _ := d.Bool("migrated")
+				if ini && mig {
+					deletedVisited++
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seed %d, inserts %d, deletes %d, documents %d; processed %d in %d batches", n, inserts, deletes, docs, st.Processed, st.Batches)
+	if counters[1] != docs || len(counters) != 1 {
+		t.Errorf("counters (value -> documents; -1 = not migrated): %v, want all %d at 1", counters, docs)
+	}
+	if want := int64(n) + inserts - deletes; docs != want {
+		t.Errorf("%d documents, want seed + inserts - deletes = %d", docs, want)
+	}
+	if untransformed != 0 {
+		t.Errorf("%d inserts were not transformed on write", untransformed)
+	}
+	if want := initialLeft + deletedVisited; st.Processed != want {
+		t.Errorf("processed %d, want seeded documents left (%d) + seeded documents deleted after their batch (%d) = %d",
+			st.Processed, initialLeft, deletedVisited, want)
+	}
+	if inserts == 0 || deletes == 0 {
+		t.Errorf("writers did nothing: %d inserts, %d deletes", inserts, deletes)
+	}
+}
+
+// TestTwoProcessesStartSameMigration starts the same migration in two
+// processes at the same moment: one runs it to the end, the other reports
+// that it is running elsewhere (exit code 3, "running-elsewhere").
+func TestTwoProcessesStartSameMigration(t *testing.T) {
+	eachProcBackend(t, testTwoProcessesStartSameMigration)
+}
+
+func testTwoProcessesStartSameMigration(t *testing.T, b procBackend) {
+	const n = 1000
+	db, url := procDB(t, b)
+	seedDocs(t, db, n)
+	migproc(t)
+	// The function takes 2 ms a document, so the run lasts about 2 s and
+	// the second claim comes while the first runner holds the lease.
+	at := strconv.FormatInt(time.Now().Add(time.Second).UnixMilli(), 10)
+	var procs []*helperProc
+	for range 2 {
+		procs = append(procs, startHelper(t, url, "--once", "--start-at", at, "--per-doc", "2ms", "--lease", "10s"))
+	}
+	var outcomes []string
+	for i, p := range procs {
+		var last string
+		for l := range p.lines {
+			if !strings.HasPrefix(l, "progress") {
+				last = l
+			}
+		}
+		err := p.cmd.Wait()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("process %d: %v", i, err)
+		}
+		outcomes = append(outcomes, fmt.Sprintf("exit %d: %s", code, last))
+		if code != 0 && code != 3 {
+			t.Errorf("process %d: exit %d\n%s", i, code, p.stderr)
+		}
+	}
+	want := map[string]bool{fmt.Sprintf("exit 0: completed %d %d", n, n): true, "exit 3: running-elsewhere": true}
+	if len(outcomes) != 2 || outcomes[0] == outcomes[1] || !want[outcomes[0]] || !want[outcomes[1]] {
+		t.Errorf("outcomes %q; want one %q and one %q", outcomes, fmt.Sprintf("exit 0: completed %d %d", n, n), "exit 3: running-elsewhere")
+	}
+	st, err := migrate.StatusOf(ctx, db, "count_once")
+	if err != nil || st.State != migrate.Completed || st.Processed != n || st.Changed != n {
+		t.Errorf("status %+v %v", st, err)
+	}
+}
