@@ -14,7 +14,8 @@
 // process is killed at.
 //
 // It prints "progress PROCESSED" after every batch and "completed
-// PROCESSED CHANGED" at the end, and exits 0. With --once, a migration
+// PROCESSED CHANGED" at the end ("already-completed" if it was), and exits
+// 0. With --once, a migration
 // running elsewhere prints "running-elsewhere" and exits 3; without it,
 // the process retries until the other runner's lease expires.
 package main
@@ -26,6 +27,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,9 +53,10 @@ func main() {
 		once    = flag.Bool("once", false, "do not wait for another runner's lease to expire")
 		startAt = flag.Int64("start-at", 0, "wall-clock time (unix ms) to call Run at")
 		perDoc  = flag.Duration("per-doc", 0, "time the migration function spends per document")
+		rate    = flag.Float64("rate", 0, "rate limit of the migration, documents per second")
 	)
 	flag.Parse()
-	code, err := run(*url, *lease, *writers, *once, *startAt, *perDoc)
+	code, err := run(*url, *lease, *writers, *once, *startAt, *perDoc, *rate)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "migproc: %v\n", err)
 	}
@@ -74,7 +77,7 @@ func migrateOne(perDoc time.Duration) func(strata.Doc) (strata.Patch, error) {
 	}
 }
 
-func run(url string, lease time.Duration, writers int, once bool, startAt int64, perDoc time.Duration) (int, error) {
+func run(url string, lease time.Duration, writers int, once bool, startAt int64, perDoc time.Duration, rate float64) (int, error) {
 	ctx := context.Background()
 	db, err := strata.Open(ctx, url)
 	if err != nil {
@@ -107,6 +110,7 @@ func run(url string, lease time.Duration, writers int, once bool, startAt int64,
 		Table:           Table,
 		TransformWrites: true,
 		MigrateOne:      migrateOne(perDoc),
+		RateLimit:       rate,
 	})
 	if err != nil {
 		return 1, err
@@ -130,6 +134,10 @@ func run(url string, lease time.Duration, writers int, once bool, startAt int64,
 		}
 		if werr := w.err(); werr != nil {
 			return 1, fmt.Errorf("writer: %w", werr)
+		}
+		if strings.HasPrefix(st.Message, "already completed") {
+			fmt.Println("already-completed")
+			return 0, nil
 		}
 		fmt.Printf("completed %d %d\n", st.Processed, st.Changed)
 		return 0, nil
