@@ -30,7 +30,7 @@ func (st *schemaState) loadMigrations(x any) error {
 		}
 		st.migrations = append(st.migrations, text)
 		for _, o := range f.Operations {
-			st.ops[o.Table()] = append(st.ops[o.Table()], activeOp{o, phase == op.PhaseContract})
+			st.ops[o.Table()] = append(st.ops[o.Table()], activeOp{o, phase})
 		}
 	}
 	return nil
@@ -39,7 +39,7 @@ func (st *schemaState) loadMigrations(x any) error {
 // activeOp is an operation of an active migration and its phase.
 type activeOp struct {
 	op.Operation
-	final bool
+	phase string
 }
 
 // applyOps runs the Transform of every active declarative operation on
@@ -49,11 +49,7 @@ func (tx *Tx) applyOps(table string, old, next Doc) (Doc, error) {
 		return next, nil
 	}
 	for _, o := range tx.state.ops[table] {
-		transform := o.Transform
-		if o.final {
-			transform = o.Finalize
-		}
-		out, err := transform(old, next)
+		out, err := op.Apply(o.Operation, o.phase, old, next)
 		if err != nil {
 			return nil, fmt.Errorf("migration %s: %w", o.Kind(), err)
 		}

@@ -58,7 +58,15 @@ type Migration struct {
 	// Set by the declarative engine: scan to the high-water mark, and the
 	// state a finished scan leaves (default Completed).
 	stopAtHighWater bool
+	runState        State // the state while running (default Running)
 	doneState       State
+}
+
+func (mig *Migration) running() State {
+	if mig.runState != "" {
+		return mig.runState
+	}
+	return Running
 }
 
 func (mig *Migration) check() error {

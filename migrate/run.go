@@ -119,7 +119,7 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 			return err
 		}
 		lease := strata.Patch{
-			"state":          string(Running),
+			"state":          string(mig.running()),
 			"leaseOwner":     m.owner,
 			"leaseExpiresAt": timeMS(now.Add(m.opts.LeaseDuration)),
 			"updatedAt":      timeMS(now),
@@ -154,6 +154,10 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 			return fmt.Errorf("migrate: %q is tracked on table %q, but defined on %q; Reset it to start over", mig.Name, cur.Table, mig.Table)
 		}
 		switch cur.State {
+		case mig.running():
+			if cur.LeaseOwner != m.owner && now.Before(cur.LeaseExpires) {
+				return fmt.Errorf("migrate: %q: %w (lease held until %s)", mig.Name, ErrRunningElsewhere, cur.LeaseExpires.Format(time.RFC3339))
+			}
 		case Completed:
 			st = cur
 			st.Message = fmt.Sprintf("already completed at %s; nothing to do", cur.CompletedAt.Format(time.RFC3339))
@@ -247,7 +251,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			return fmt.Errorf("%w: tracking document deleted", errStopped)
 		}
 		cur := statusOf(d)
-		if cur.State != Running {
+		if cur.State != mig.running() {
 			return errStopped
 		}
 		if cur.LeaseOwner != r.m.owner {

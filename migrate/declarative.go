@@ -1,0 +1,515 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/value"
+)
+
+// The declarative lifecycle, for a migration file f on one table:
+//
+//	Start:    record f; push the expanded schema with f's transforms
+//	          active in every process (one transaction); backfill to the
+//	          high-water mark; state ready.
+//	Complete: verify every document; switch f's transforms to their final
+//	          form; contract every document; push the final schema without
+//	          f (one transaction); state completed.
+//	Rollback: revert every document; push the schema from before f
+//	          without f; state rolled_back.
+//
+// No step refuses a write that the old or the new shape allows: the
+// schema only tightens in the same transaction that removes the
+// transforms, after every document has been brought to the final shape.
+
+const kindDeclarative = "declarative"
+
+// Start runs the expand phase of the declarative migration f (see
+// op.ParseFile) and leaves it ready: old and new readers and writers all
+// work, both shapes are kept in step. Start of a ready or completed
+// migration does nothing and says so; an interrupted Start resumes.
+func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
+	text, err := op.MarshalFile(f)
+	if err != nil {
+		return Status{}, fmt.Errorf("migrate: start: %w", err)
+	}
+	table, err := fileTable(f)
+	if err != nil {
+		return Status{}, fmt.Errorf("migrate: start %s: %w", f.Name, err)
+	}
+	st, err := m.Status(ctx, f.Name)
+	switch {
+	case errors.Is(err, ErrUnknown):
+		if err := m.checkConflicts(ctx, f, table); err != nil {
+			return Status{}, err
+		}
+		deployed, err := m.deployed(ctx)
+		if err != nil {
+			return Status{}, err
+		}
+		if _, err := expand(f, deployed); err != nil {
+			return Status{}, fmt.Errorf("migrate: start %s: %w", f.Name, err)
+		}
+		before := ""
+		if deployed != nil {
+			b, err := deployed.MarshalJSON()
+			if err != nil {
+				return Status{}, err
+			}
+			before = string(b)
+		}
+		err = m.db.Mutation(ctx, func(tx *strata.Tx) error {
+			_, err := system.Insert(tx, Table, map[string]any{
+				"name": f.Name, "table": table, "kind": kindDeclarative, "state": string(Pending),
+				"file": string(text), "before": before,
+				"processed": int64(0), "changed": int64(0), "total": int64(0), "batches": int64(0),
+				"startedAt": timeMS(time.Now()),
+			})
+			return err
+		})
+		if err != nil {
+			return Status{}, fmt.Errorf("migrate: start %s: %w", f.Name, err)
+		}
+	case err != nil:
+		return Status{}, err
+	default:
+		switch st.State {
+		case Ready:
+			st.Message = "ready: every document is migrated; run complete when no code uses the old shape"
+			return st, nil
+		case Completed:
+			st.Message = "already completed; nothing to do"
+			return st, nil
+		case Completing:
+			return st, fmt.Errorf("migrate: start %s: it is completing; run complete to finish it", f.Name)
+		case RolledBack:
+			return st, fmt.Errorf("migrate: start %s: it was rolled back; reset it to start over", f.Name)
+		}
+	}
+	// Expand (idempotent: a resumed start pushes the same schema again).
+	d, err := m.trackingDoc(ctx, f.Name)
+	if err != nil {
+		return Status{}, err
+	}
+	before, err := parseBefore(d)
+	if err != nil {
+		return Status{}, err
+	}
+	expanded, err := expand(f, before)
+	if err != nil {
+		return Status{}, fmt.Errorf("migrate: start %s: %w", f.Name, err)
+	}
+	entry, err := op.EncodeActive(op.PhaseExpand, text)
+	if err != nil {
+		return Status{}, err
+	}
+	if err := m.pushWith(ctx, expanded, f.Name, entry); err != nil {
+		return Status{}, fmt.Errorf("migrate: start %s: expand: %w", f.Name, err)
+	}
+	if d.String("state") == string(Pending) {
+		if err := m.markHighWater(ctx, d.ID(), table); err != nil {
+			return Status{}, err
+		}
+	}
+	// Backfill: bring every document at or below the high-water mark to
+	// the expanded shape (later ones were transformed on write).
+	return m.run(ctx, &Migration{
+		Name: f.Name, Table: table, BatchSize: 100,
+		MigrateOne:      diffOf(f.Operations, false),
+		stopAtHighWater: true, doneState: Ready,
+	})
+}
+
+// Complete finishes a ready declarative migration: it verifies that every
+// document can take the final shape, makes every write produce the final
+// shape, removes the old representation from every document, and pushes
+// the final schema. If a step fails, Complete can be run again.
+func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
+	d, err := m.trackingDoc(ctx, name)
+	if err != nil {
+		return Status{}, err
+	}
+	st := statusOf(d)
+	if st.Kind != kindDeclarative {
+		return st, fmt.Errorf("migrate: complete %s: only declarative migrations are completed (this one is %s)", name, st.Kind)
+	}
+	switch st.State {
+	case Completed:
+		st.Message = "already completed; nothing to do"
+		return st, nil
+	case Ready, Completing:
+	default:
+		return st, fmt.Errorf("migrate: complete %s: it is %s; it must be ready (run start until it is)", name, st.State)
+	}
+	f, text, before, err := parseTracked(d)
+	if err != nil {
+		return st, err
+	}
+	expanded, err := expand(f, before)
+	if err != nil {
+		return st, err
+	}
+	final, err := contract(f, before, expanded)
+	if err != nil {
+		return st, err
+	}
+	if st.State == Ready {
+		if err := m.verify(ctx, f, st.Table, final); err != nil {
+			return st, err
+		}
+		entry, err := op.EncodeActive(op.PhaseContract, text)
+		if err != nil {
+			return st, err
+		}
+		if err := m.pushWith(ctx, expanded, name, entry); err != nil {
+			return st, fmt.Errorf("migrate: complete %s: %w", name, err)
+		}
+		if err := m.restart(ctx, d.ID(), Completing, st.Table); err != nil {
+			return st, err
+		}
+	}
+	if _, err := m.run(ctx, &Migration{
+		Name: name, Table: st.Table, BatchSize: 100,
+		MigrateOne:      diffOf(f.Operations, true),
+		stopAtHighWater: true, runState: Completing, doneState: Completing,
+	}); err != nil {
+		return st, fmt.Errorf("migrate: complete %s: contract: %w", name, err)
+	}
+	if err := m.pushWith(ctx, final, name, ""); err != nil {
+		return st, fmt.Errorf("migrate: complete %s: final schema: %w", name, err)
+	}
+	return m.finish(ctx, d.ID(), Completed)
+}
+
+// Rollback undoes a declarative migration that has not started
+// completing: it removes what the migration added from every document and
+// pushes the schema from before it.
+func (m *Migrator) Rollback(ctx context.Context, name string) (Status, error) {
+	d, err := m.trackingDoc(ctx, name)
+	if err != nil {
+		return Status{}, err
+	}
+	st := statusOf(d)
+	if st.Kind != kindDeclarative {
+		return st, fmt.Errorf("migrate: rollback %s: only declarative migrations can be rolled back", name)
+	}
+	switch st.State {
+	case Completed, Completing:
+		return st, fmt.Errorf("migrate: rollback %s: it is %s: the old representation is (being) removed; complete it, then write a migration back", name, st.State)
+	case RolledBack:
+		st.Message = "already rolled back"
+		return st, nil
+	}
+	if st.LeaseOwner != "" && st.State == Running && time.Now().Before(st.LeaseExpires) {
+		return st, fmt.Errorf("migrate: rollback %s: %w; pause it first", name, ErrRunningElsewhere)
+	}
+	f, text, before, err := parseTracked(d)
+	if err != nil {
+		return st, err
+	}
+	expanded, err := expand(f, before)
+	if err != nil {
+		return st, err
+	}
+	// From now on every write produces the old shape.
+	entry, err := op.EncodeActive(op.PhaseRollback, text)
+	if err != nil {
+		return st, err
+	}
+	if err := m.pushWith(ctx, expanded, name, entry); err != nil {
+		return st, fmt.Errorf("migrate: rollback %s: %w", name, err)
+	}
+	revert := func(doc strata.Doc) (strata.Patch, error) {
+		p := strata.Patch{}
+		for _, o := range f.Operations {
+			for k, x := range o.Revert(doc) {
+				p[k] = x
+			}
+		}
+		return p, nil
+	}
+	for attempt := 0; ; attempt++ {
+		if err := m.restart(ctx, d.ID(), Running, st.Table); err != nil {
+			return st, err
+		}
+		if _, err := m.run(ctx, &Migration{Name: name, Table: st.Table, BatchSize: 100, MigrateOne: revert, doneState: Paused}); err != nil {
+			return st, fmt.Errorf("migrate: rollback %s: %w", name, err)
+		}
+		err := m.pushWith(ctx, before, name, "")
+		if err == nil {
+			break
+		}
+		var refused *strata.PushRefusedError
+		if !errors.As(err, &refused) || attempt >= 2 {
+			return st, fmt.Errorf("migrate: rollback %s: restore the schema: %w", name, err)
+		}
+		// Writers added the new shape again between the revert and the
+		// push: revert once more.
+	}
+	return m.finish(ctx, d.ID(), RolledBack)
+}
+
+func fileTable(f *op.File) (string, error) {
+	table := f.Operations[0].Table()
+	for _, o := range f.Operations[1:] {
+		if o.Table() != table {
+			return "", fmt.Errorf("operations on tables %q and %q: a migration file changes one table; split it", table, o.Table())
+		}
+	}
+	return table, nil
+}
+
+// deployed returns the active schema as the database has it now.
+func (m *Migrator) deployed(ctx context.Context) (*schema.Schema, error) {
+	if _, err := system.ActiveMigrations(ctx, m.db); err != nil { // refreshes the schema
+		return nil, err
+	}
+	return m.db.Schema(), nil
+}
+
+// checkConflicts refuses f if an unfinished declarative migration touches
+// one of its fields.
+func (m *Migrator) checkConflicts(ctx context.Context, f *op.File, table string) error {
+	all, err := List(ctx, m.db)
+	if err != nil {
+		return err
+	}
+	mine := fieldsOf(f)
+	for _, st := range all {
+		if st.Kind != kindDeclarative || st.Table != table || st.Name == f.Name ||
+			st.State == Completed || st.State == RolledBack {
+			continue
+		}
+		d, err := m.trackingDoc(ctx, st.Name)
+		if err != nil {
+			return err
+		}
+		other, _, _, err := parseTracked(d)
+		if err != nil {
+			return err
+		}
+		for _, fld := range fieldsOf(other) {
+			if slices.Contains(mine, fld) {
+				return fmt.Errorf("migrate: start %s: field %s.%s is also changed by migration %q (%s); complete or roll it back first", f.Name, table, fld, st.Name, st.State)
+			}
+		}
+	}
+	return nil
+}
+
+func fieldsOf(f *op.File) []string {
+	var out []string
+	for _, o := range f.Operations {
+		out = append(out, o.Fields()...)
+	}
+	return out
+}
+
+func (m *Migrator) trackingDoc(ctx context.Context, name string) (strata.Doc, error) {
+	var d strata.Doc
+	err := m.db.Query(ctx, func(tx *strata.Tx) error {
+		var err error
+		d, err = find(tx, name)
+		return err
+	})
+	if err == nil && d == nil {
+		err = fmt.Errorf("migrate: %q: %w", name, ErrUnknown)
+	}
+	return d, err
+}
+
+func parseBefore(d strata.Doc) (*schema.Schema, error) {
+	text := d.String("before")
+	if text == "" {
+		return nil, nil
+	}
+	s, err := schema.Parse([]byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %s: recorded schema: %w", d.String("name"), err)
+	}
+	return s, nil
+}
+
+func parseTracked(d strata.Doc) (*op.File, []byte, *schema.Schema, error) {
+	text := []byte(d.String("file"))
+	f, err := op.ParseFile(text)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("migrate: %s: recorded file: %w", d.String("name"), err)
+	}
+	before, err := parseBefore(d)
+	return f, text, before, err
+}
+
+// expand applies every operation's Check and Expand to a copy of s.
+func expand(f *op.File, s *schema.Schema) (*schema.Schema, error) {
+	out := op.CopySchema(s)
+	for _, o := range f.Operations {
+		if err := o.Check(out); err != nil {
+			return nil, err
+		}
+		if err := o.Expand(out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// contract applies every operation's Contract to a copy of expanded.
+func contract(f *op.File, before, expanded *schema.Schema) (*schema.Schema, error) {
+	out := op.CopySchema(expanded)
+	for _, o := range f.Operations {
+		if err := o.Contract(before, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// diffOf returns the per-document function that brings a document to the
+// expanded shape (or, final, to the final shape) as a patch.
+func diffOf(ops []op.Operation, final bool) func(strata.Doc) (strata.Patch, error) {
+	return func(doc strata.Doc) (strata.Patch, error) {
+		next := op.Doc(doc)
+		for _, o := range ops {
+			var err error
+			if final {
+				next, err = o.Finalize(nil, next)
+			} else {
+				next, err = o.Transform(nil, next)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		p := strata.Patch{}
+		for k, x := range next {
+			if old, ok := doc[k]; !ok || !value.Equal(old, x) {
+				p[k] = x
+			}
+		}
+		for k := range doc {
+			if _, ok := next[k]; !ok {
+				p[k] = strata.Unset
+			}
+		}
+		if len(p) == 0 {
+			return nil, nil
+		}
+		return p, nil
+	}
+}
+
+// pushWith pushes s with the active migration set changed: the entry of
+// name replaced by entry ("" removes it). It waits for index builds.
+func (m *Migrator) pushWith(ctx context.Context, s *schema.Schema, name, entry string) error {
+	if s == nil {
+		s = &schema.Schema{Tables: map[string]*schema.Table{}}
+	}
+	active, err := system.ActiveMigrations(ctx, m.db)
+	if err != nil {
+		return err
+	}
+	var out []string
+	for _, a := range active {
+		_, f, err := op.DecodeActive(a)
+		if err == nil && f.Name == name {
+			continue
+		}
+		out = append(out, a)
+	}
+	if entry != "" {
+		out = append(out, entry)
+	}
+	return system.Push(ctx, m.db, s, out, true)
+}
+
+// markHighWater records the newest _creationTime of table (after the
+// transforms became active) and the documents to visit.
+func (m *Migrator) markHighWater(ctx context.Context, id strata.ID, table string) error {
+	return m.db.Mutation(ctx, func(tx *strata.Tx) error {
+		total, hw, err := countTable(tx, &Migration{Table: table})
+		if err != nil {
+			return err
+		}
+		return system.Patch(tx, id, map[string]any{"highWater": hw, "total": total})
+	})
+}
+
+// restart begins a new pass over the table: a fresh cursor and high-water
+// mark, the given state.
+func (m *Migrator) restart(ctx context.Context, id strata.ID, state State, table string) error {
+	return m.db.Mutation(ctx, func(tx *strata.Tx) error {
+		total, hw, err := countTable(tx, &Migration{Table: table})
+		if err != nil {
+			return err
+		}
+		return system.Patch(tx, id, map[string]any{
+			"state": string(state), "cursor": value.Undef, "highWater": hw, "total": total,
+			"processed": int64(0), "changed": int64(0), "leaseOwner": value.Undef, "leaseExpiresAt": value.Undef,
+		})
+	})
+}
+
+func (m *Migrator) finish(ctx context.Context, id strata.ID, state State) (Status, error) {
+	var st Status
+	err := m.db.Mutation(ctx, func(tx *strata.Tx) error {
+		p := map[string]any{"state": string(state), "updatedAt": timeMS(time.Now()), "leaseOwner": value.Undef, "leaseExpiresAt": value.Undef}
+		if state == Completed {
+			p["completedAt"] = timeMS(time.Now())
+		}
+		if err := system.Patch(tx, id, p); err != nil {
+			return err
+		}
+		d, err := tx.Get(id)
+		st = statusOf(d)
+		return err
+	})
+	return st, err
+}
+
+// verify checks, without writing, that every document of table takes the
+// final shape and that the final schema accepts it.
+func (m *Migrator) verify(ctx context.Context, f *op.File, table string, final *schema.Schema) error {
+	fin := diffOf(f.Operations, true)
+	var bad int64
+	var first []string
+	cursor := ""
+	for {
+		var page strata.Page
+		err := m.db.Query(ctx, func(tx *strata.Tx) error {
+			var err error
+			page, err = tx.Table(table).Paginate(1000, cursor)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, doc := range page.Page {
+			p, err := fin(doc)
+			if err == nil {
+				err = final.ValidateDocument(table, applyPatch(doc, p).Fields())
+			}
+			if err != nil {
+				bad++
+				if len(first) < 3 {
+					first = append(first, fmt.Sprintf("%s: %v", doc.ID(), err))
+				}
+			}
+		}
+		if page.IsDone {
+			break
+		}
+		cursor = page.ContinueCursor
+	}
+	if bad > 0 {
+		return fmt.Errorf("migrate: complete: %d document(s) of %s would not satisfy the final schema, e.g. %v; nothing was changed", bad, table, first)
+	}
+	return nil
+}
