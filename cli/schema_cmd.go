@@ -49,7 +49,7 @@ func (a *app) schemaCommand() *cobra.Command {
 			return nil
 		},
 	})
-	cmd.AddCommand(a.schemaDiffCommand(), a.schemaPushCommand("push"), a.schemaPushCommand("set"))
+	cmd.AddCommand(a.schemaDiffCommand(), a.schemaPushCommand("push"), a.schemaPushCommand("set"), a.schemaPlanCommand())
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/value"
 )
@@ -42,6 +43,34 @@ func (m *Migrator) DryRun(ctx context.Context, name string, target *schema.Schem
 	if err != nil {
 		return DryRunReport{}, err
 	}
+	return m.dryRun(ctx, mig, target, samples)
+}
+
+// DryRunFile reports what the declarative migration f would do to its
+// table — documents changed, samples in the final shape — and whether the
+// final schema accepts every result, without writing anything.
+func (m *Migrator) DryRunFile(ctx context.Context, f *op.File, samples int) (DryRunReport, error) {
+	table, err := fileTable(f)
+	if err != nil {
+		return DryRunReport{}, fmt.Errorf("migrate: dry run %s: %w", f.Name, err)
+	}
+	deployed, err := m.deployed(ctx)
+	if err != nil {
+		return DryRunReport{}, err
+	}
+	expanded, err := expand(f, deployed)
+	if err != nil {
+		return DryRunReport{}, fmt.Errorf("migrate: dry run %s: %w", f.Name, err)
+	}
+	final, err := contract(f, deployed, expanded)
+	if err != nil {
+		return DryRunReport{}, err
+	}
+	return m.dryRun(ctx, &Migration{Name: f.Name, Table: table, MigrateOne: diffOf(f.Operations, true)}, final, samples)
+}
+
+func (m *Migrator) dryRun(ctx context.Context, mig *Migration, target *schema.Schema, samples int) (DryRunReport, error) {
+	name := mig.Name
 	if mig.MigrateOne == nil {
 		return DryRunReport{}, fmt.Errorf("migrate: dry run %q: only MigrateOne migrations can be dry-run", name)
 	}
