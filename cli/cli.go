@@ -91,6 +91,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.demoCommand(),
 		a.runCommand(), a.scheduledCommand(),
 		a.migrateCommand(),
+		a.benchCommand(),
 	)
 	return root
 }

@@ -239,7 +239,7 @@ func (f *Fixture) Backfill(ctx context.Context) (BackfillResult, error) {
 	if r.Raw, err = f.RawBackfill(ctx); err != nil {
 		return r, err
 	}
-	r.Ratio = r.Raw.Seconds() / r.Strata.Seconds()
+	r.Ratio = ratio(r.Raw, r.Strata)
 	return r, nil
 }
 
@@ -323,9 +323,17 @@ func (f *Fixture) Latency(ctx context.Context, opts LatencyOptions) (LatencyResu
 	}); err != nil {
 		return r, fmt.Errorf("migbench: raw writes during the backfill: %w", err)
 	}
-	r.StrataP99Ratio = r.StrataBackfill.P99.Seconds() / r.StrataIdle.P99.Seconds()
-	r.RawP99Ratio = r.RawBackfill.P99.Seconds() / r.RawIdle.P99.Seconds()
+	r.StrataP99Ratio = ratio(r.StrataBackfill.P99, r.StrataIdle.P99)
+	r.RawP99Ratio = ratio(r.RawBackfill.P99, r.RawIdle.P99)
 	return r, nil
+}
+
+// ratio is a/b, or 0 when either is unknown (no writes measured).
+func ratio(a, b time.Duration) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return a.Seconds() / b.Seconds()
 }
 
 // workload runs write at opts.Rate, one transaction at a time, for

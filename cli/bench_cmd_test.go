@@ -1,0 +1,80 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/strata-db/strata/cli"
+	"github.com/strata-db/strata/internal/pgtest"
+)
+
+// TestBenchMigrate runs `strata bench migrate` on a small table, as a
+// table and as JSON, on SQLite and on PostgreSQL. Only the shape of the
+// output is checked: the figures are timings.
+func TestBenchMigrate(t *testing.T) {
+	tests := []struct {
+		name string
+		args func(t *testing.T) []string
+	}{
+		{"sqlite", func(*testing.T) []string { return []string{"--backend", "sqlite"} }},
+		{"postgres", func(t *testing.T) []string { return []string{"--backend", "postgres", pgtest.URL(t)} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			backend := tt.args(t)
+			common := []string{"bench", "migrate", "--docs", "300", "--idle", "100ms", "--rate", "200"}
+			out := benchRun(t, append(common, backend...)...)
+			for _, want := range []string{"backfill of 300 documents on " + tt.name, "raw/strata", "strata, during the migration", "raw p99 during/idle"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			out = benchRun(t, append(append([]string{"--json"}, common...), backend...)...)
+			var rep struct {
+				Backfill struct {
+					Backend         string
+					Docs            int
+					StrataNs, RawNs int64
+					Ratio           float64
+				}
+				Latency struct {
+					StrataIdle struct{ Writes int }
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("--json: %v\n%s", err, out)
+			}
+			b := rep.Backfill
+			if b.Backend != tt.name || b.Docs != 300 || b.StrataNs <= 0 || b.RawNs <= 0 || b.Ratio <= 0 || rep.Latency.StrataIdle.Writes == 0 {
+				t.Errorf("--json: %+v", rep)
+			}
+		})
+	}
+}
+
+func benchRun(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if err := cli.Run(context.Background(), args, &out, &errOut); err != nil {
+		t.Fatalf("strata %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String()
+}
+
+// TestBenchMigrateUsage: bad flags are usage errors.
+func TestBenchMigrateUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "migrate", "--docs", "0"},
+		{"bench", "migrate", "--backend", "mysql"},
+		{"bench", "migrate", "--backend", "postgres"},
+		{"bench", "migrate", "--backend", "sqlite", "postgres://x"},
+	} {
+		var out, errOut bytes.Buffer
+		if err := cli.Run(context.Background(), args, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "usage") {
+			t.Errorf("strata %s: %v %q", strings.Join(args, " "), err, errOut.String())
+		}
+	}
+}
