@@ -80,6 +80,7 @@ database URL names, dropped at the end. --db is not used.`,
 	cmd.Flags().StringVar(&backend, "backend", "sqlite", "sqlite, or postgres (followed by its URL)")
 	cmd.Flags().Float64Var(&opts.Rate, "rate", 100, "write workload: transactions per second")
 	cmd.Flags().DurationVar(&opts.Idle, "idle", 3*time.Second, "write workload: how long to measure it with no backfill")
+	cmd.Flags().BoolVar(&opts.AfterClaim, "after-claim", false, "measure strata's writes from the migration's first batch, leaving out its start")
 	return cmd
 }
 

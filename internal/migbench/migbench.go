@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -174,8 +175,17 @@ func (f *Fixture) migration(run int64, fixedBatches bool) migrate.Migration {
 // its duration. fixedBatches runs batches of BatchSize (as the raw side);
 // otherwise the engine's defaults (adaptive batches) apply.
 func (f *Fixture) StrataBackfill(ctx context.Context, fixedBatches bool) (time.Duration, error) {
+	return f.strataBackfill(ctx, fixedBatches, nil)
+}
+
+// strataBackfill is StrataBackfill calling onBatch after every batch.
+func (f *Fixture) strataBackfill(ctx context.Context, fixedBatches bool, onBatch func()) (time.Duration, error) {
 	run := f.nextRun()
-	m := migrate.New(f.db)
+	var opts migrate.Options
+	if onBatch != nil {
+		opts.OnProgress = func(migrate.Progress) { onBatch() }
+	}
+	m := migrate.New(f.db, opts)
 	mig := f.migration(run, fixedBatches)
 	if err := m.Define(mig); err != nil {
 		return 0, err
@@ -265,6 +275,10 @@ type LatencyOptions struct {
 	Rate float64
 	// Idle is how long the workload runs without a backfill (default 3s).
 	Idle time.Duration
+	// AfterClaim starts measuring strata's writes during the backfill
+	// only once its first batch committed, leaving out the migration's
+	// start (the claim transaction, which counts the table).
+	AfterClaim bool
 }
 
 // LatencyResult compares write latencies without and during a backfill.
@@ -272,6 +286,7 @@ type LatencyResult struct {
 	Backend        string    `json:"backend"`
 	Docs           int       `json:"docs"`
 	Rate           float64   `json:"rate"`
+	AfterClaim     bool      `json:"afterClaim"`
 	StrataIdle     Latencies `json:"strataIdle"`
 	StrataBackfill Latencies `json:"strataBackfill"`
 	RawIdle        Latencies `json:"rawIdle"`
@@ -294,7 +309,7 @@ func (f *Fixture) Latency(ctx context.Context, opts LatencyOptions) (LatencyResu
 	if opts.Idle <= 0 {
 		opts.Idle = 3 * time.Second
 	}
-	r := LatencyResult{Backend: f.Backend, Docs: f.N, Rate: opts.Rate}
+	r := LatencyResult{Backend: f.Backend, Docs: f.N, Rate: opts.Rate, AfterClaim: opts.AfterClaim}
 	strataWrite := func(ctx context.Context, rng *rand.Rand, i int) error {
 		id := f.ids[rng.IntN(len(f.ids))]
 		return f.db.Mutation(ctx, func(tx *strata.Tx) error {
@@ -305,22 +320,29 @@ func (f *Fixture) Latency(ctx context.Context, opts LatencyOptions) (LatencyResu
 		return f.raw.patchOne(ctx, f.rids[rng.IntN(len(f.rids))], float64(i))
 	}
 	var err error
-	if r.StrataIdle, err = workload(ctx, opts, strataWrite, nil); err != nil {
+	if r.StrataIdle, err = workload(ctx, opts, strataWrite, nil, nil); err != nil {
 		return r, fmt.Errorf("migbench: strata idle writes: %w", err)
 	}
+	var ready chan struct{}
+	var onBatch func()
+	if opts.AfterClaim {
+		ready = make(chan struct{})
+		var once sync.Once
+		onBatch = func() { once.Do(func() { close(ready) }) }
+	}
 	if r.StrataBackfill, err = workload(ctx, opts, strataWrite, func(ctx context.Context) error {
-		_, err := f.StrataBackfill(ctx, false)
+		_, err := f.strataBackfill(ctx, false, onBatch)
 		return err
-	}); err != nil {
+	}, ready); err != nil {
 		return r, fmt.Errorf("migbench: strata writes during the backfill: %w", err)
 	}
-	if r.RawIdle, err = workload(ctx, opts, rawWrite, nil); err != nil {
+	if r.RawIdle, err = workload(ctx, opts, rawWrite, nil, nil); err != nil {
 		return r, fmt.Errorf("migbench: raw idle writes: %w", err)
 	}
 	if r.RawBackfill, err = workload(ctx, opts, rawWrite, func(ctx context.Context) error {
 		_, err := f.RawBackfill(ctx)
 		return err
-	}); err != nil {
+	}, nil); err != nil {
 		return r, fmt.Errorf("migbench: raw writes during the backfill: %w", err)
 	}
 	r.StrataP99Ratio = ratio(r.StrataBackfill.P99, r.StrataIdle.P99)
@@ -338,8 +360,9 @@ func ratio(a, b time.Duration) float64 {
 
 // workload runs write at opts.Rate, one transaction at a time, for
 // opts.Idle, or, when background is set, for as long as background runs,
-// and returns the latencies.
-func workload(ctx context.Context, opts LatencyOptions, write func(context.Context, *rand.Rand, int) error, background func(context.Context) error) (Latencies, error) {
+// and returns the latencies. If ready is not nil, writes start once it is
+// closed (or background ended).
+func workload(ctx context.Context, opts LatencyOptions, write func(context.Context, *rand.Rand, int) error, background func(context.Context) error, ready <-chan struct{}) (Latencies, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bgDone := make(chan error, 1)
@@ -347,6 +370,13 @@ func workload(ctx context.Context, opts LatencyOptions, write func(context.Conte
 		time.AfterFunc(opts.Idle, func() { bgDone <- nil })
 	} else {
 		go func() { bgDone <- background(ctx) }()
+	}
+	if ready != nil {
+		select {
+		case <-ready:
+		case err := <-bgDone:
+			return Latencies{}, err
+		}
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	interval := time.Duration(float64(time.Second) / opts.Rate)
