@@ -305,13 +305,13 @@ func testTwoProcessesStartSameMigration(t *testing.T, b procBackend) {
 	db, url := procDB(t, b)
 	seedDocs(t, db, n)
 	migproc(t)
-	// The migration is rate-limited to 500 documents a second, so the run
-	// lasts about 2 s with pauses between batches, and the second claim
+	// The migration is rate-limited to 250 documents a second, so the run
+	// lasts about 4 s with pauses between batches, and the second claim
 	// comes while the first runner holds the lease.
 	at := strconv.FormatInt(time.Now().Add(time.Second).UnixMilli(), 10)
 	var procs []*helperProc
 	for range 2 {
-		procs = append(procs, startHelper(t, url, "--once", "--start-at", at, "--rate", "500", "--lease", "10s"))
+		procs = append(procs, startHelper(t, url, "--once", "--start-at", at, "--rate", "250", "--lease", "10s"))
 	}
 	var outcomes []string
 	for i, p := range procs {
