@@ -439,3 +439,40 @@ func TestTransformWritesDuringBackfill(t *testing.T) {
 		t.Errorf("transform still installed after the run: %v", got)
 	}
 }
+
+// TestIndexRangeOnRewrittenField: a migration whose range is an index on
+// the very field it rewrites (every document moves past the cursor)
+// visits every document exactly once.
+func TestIndexRangeOnRewrittenField(t *testing.T) {
+	db := openDB(t)
+	s, _ := strata.NewSchema(strata.Table("users", v.Object{"rank": v.Int64(), "visits": v.Int64()}).Index("by_rank", "rank"))
+	if err := db.SetSchema(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Mutation(ctx, func(tx *strata.Tx) error {
+		for i := 0; i < 400; i++ {
+			if _, err := tx.Insert("users", strata.Doc{"rank": int64(i % 37), "visits": int64(0)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := migrate.New(db)
+	m.Define(migrate.Migration{Name: "bump", Table: "users", Index: "by_rank", Range: []strata.RangeExpr{strata.Gte("rank", int64(0))},
+		BatchSize: 25, TargetBatchDuration: -1,
+		MigrateOne: func(d strata.Doc) (strata.Patch, error) {
+			r, _ := d.Int("rank")
+			n, _ := d.Int("visits")
+			return strata.Patch{"rank": r + 20, "visits": n + 1}, nil // moves ahead of the cursor
+		}})
+	st, err := m.Run(ctx, "bump")
+	if err != nil || st.State != migrate.Completed || st.Processed != 400 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if got := countVisits(t, db); got[1] != 400 || len(got) != 1 {
+		t.Errorf("visits %v, want every document exactly once", got)
+	}
+}

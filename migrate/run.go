@@ -1,9 +1,12 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/strata-db/strata"
@@ -268,12 +271,27 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			return fmt.Errorf("migrate: %q: read page: %w", mig.Name, err)
 		}
 		changed := 0
+		skip, moved, err := r.movedAhead(tx, d)
+		if err != nil {
+			return err
+		}
+		docs := page.Page
+		if len(skip) > 0 {
+			docs = make([]strata.Doc, 0, len(page.Page))
+			for _, doc := range page.Page {
+				if skip[doc.ID()] {
+					delete(skip, doc.ID()) // visited before it moved here
+					continue
+				}
+				docs = append(docs, doc)
+			}
+		}
 		if mig.MigrateBatch != nil {
-			if changed, err = mig.MigrateBatch(tx, page.Page); err != nil {
+			if changed, err = mig.MigrateBatch(tx, docs); err != nil {
 				return &BatchError{Migration: mig.Name, Err: err}
 			}
 		} else {
-			for _, doc := range page.Page {
+			for _, doc := range docs {
 				p, err := callOne(mig.MigrateOne, doc)
 				if err != nil {
 					return &BatchError{Migration: mig.Name, DocID: doc.ID(), Err: err}
@@ -285,11 +303,17 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 					return &BatchError{Migration: mig.Name, DocID: doc.ID(), Err: err}
 				}
 				changed++
+				if moved != nil {
+					if err := moved(doc.ID(), page.Page[len(page.Page)-1]); err != nil {
+						return err
+					}
+				}
 			}
 		}
-		visited = len(page.Page)
+		visited = len(docs)
 		now := time.Now()
 		patch := strata.Patch{
+			"skip":           skipValue(skip),
 			"cursor":         page.ContinueCursor,
 			"processed":      cur.Processed + int64(visited),
 			"changed":        cur.Changed + int64(changed),
@@ -384,4 +408,60 @@ func (r *runner) throttle(ctx context.Context) {
 		case <-time.After(d):
 		}
 	}
+}
+
+// movedAhead supports migrations over an index range that rewrite the
+// indexed field: a document the batch changes may move past the cursor
+// and would be visited again. It returns the set of such documents
+// recorded by earlier batches (to skip when met again) and a function
+// that records a changed document if its new key lies after the cursor
+// (the key of the page's last document as read). For scans in
+// _creationTime order, whose keys never change, both are nil.
+func (r *runner) movedAhead(tx *strata.Tx, tracking strata.Doc) (map[strata.ID]bool, func(strata.ID, strata.Doc) error, error) {
+	mig := r.mig
+	skip := map[strata.ID]bool{}
+	if list, ok := tracking["skip"].([]any); ok {
+		for _, x := range list {
+			if s, ok := x.(string); ok {
+				skip[strata.ID(s)] = true
+			}
+		}
+	}
+	if mig.Index == "" || tx.Schema() == nil || tx.Schema().Tables[mig.Table] == nil {
+		return skip, nil, nil
+	}
+	ix, ok := tx.Schema().Tables[mig.Table].IndexByName(mig.Index)
+	if !ok {
+		return skip, nil, nil
+	}
+	return skip, func(id strata.ID, last strata.Doc) error {
+		now, err := tx.Get(id)
+		if err != nil || now == nil {
+			return err
+		}
+		newKey, err := strata.IndexKey(ix, now)
+		if err != nil {
+			return err
+		}
+		lastKey, err := strata.IndexKey(ix, last)
+		if err != nil {
+			return err
+		}
+		if bytes.Compare(newKey, lastKey) > 0 {
+			skip[id] = true
+		}
+		return nil
+	}, nil
+}
+
+func skipValue(skip map[strata.ID]bool) any {
+	if len(skip) == 0 {
+		return strata.Unset
+	}
+	out := make([]any, 0, len(skip))
+	for id := range skip {
+		out = append(out, string(id))
+	}
+	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+	return out
 }
