@@ -433,23 +433,33 @@ func (m *Migrator) pushWith(ctx context.Context, s *schema.Schema, name, entry s
 // markHighWater records the newest _creationTime of table (after the
 // transforms became active) and the documents to visit.
 func (m *Migrator) markHighWater(ctx context.Context, id strata.ID, table string) error {
+	total, hw, err := m.count(ctx, table)
+	if err != nil {
+		return err
+	}
 	return m.db.Mutation(ctx, func(tx *strata.Tx) error {
-		total, hw, err := countTable(tx, &Migration{Table: table})
-		if err != nil {
-			return err
-		}
 		return system.Patch(tx, id, map[string]any{"highWater": hw, "total": total})
 	})
+}
+
+// count counts table in a read-only snapshot (never in a writer's
+// transaction, where it would conflict with every concurrent write).
+func (m *Migrator) count(ctx context.Context, table string) (total int64, hw float64, err error) {
+	err = m.db.Query(ctx, func(tx *strata.Tx) error {
+		total, hw, err = countTable(tx, &Migration{Table: table})
+		return err
+	})
+	return total, hw, err
 }
 
 // restart begins a new pass over the table: a fresh cursor and high-water
 // mark, the given state.
 func (m *Migrator) restart(ctx context.Context, id strata.ID, state State, table string) error {
+	total, hw, err := m.count(ctx, table)
+	if err != nil {
+		return err
+	}
 	return m.db.Mutation(ctx, func(tx *strata.Tx) error {
-		total, hw, err := countTable(tx, &Migration{Table: table})
-		if err != nil {
-			return err
-		}
 		return system.Patch(tx, id, map[string]any{
 			"state": string(state), "cursor": value.Undef, "highWater": hw, "total": total,
 			"processed": int64(0), "changed": int64(0), "leaseOwner": value.Undef, "leaseExpiresAt": value.Undef,

@@ -56,10 +56,6 @@ func (m *Migrator) Run(ctx context.Context, name string) (Status, error) {
 
 func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 	name := mig.Name
-	st, err := m.claim(ctx, mig)
-	if err != nil || st.State == Completed {
-		return st, err
-	}
 	if mig.TransformWrites {
 		defer m.db.AddWriteTransform(mig.Table, func(old, next strata.Doc) (strata.Doc, error) {
 			p, err := callOne(mig.MigrateOne, next)
@@ -68,6 +64,10 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 			}
 			return applyPatch(next, p), nil
 		})()
+	}
+	st, err := m.claim(ctx, mig)
+	if err != nil || st.State == Completed {
+		return st, err
 	}
 	r := &runner{m: m, mig: mig, id: st.ID, size: mig.BatchSize, start: time.Now(), startProcessed: st.Processed, highWater: st.HighWater}
 	if r.size <= 0 {
@@ -115,7 +115,25 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 // lease, in one transaction.
 func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 	var st Status
-	err := m.db.Mutation(ctx, func(tx *strata.Tx) error {
+	// Count a new migration's documents in a read-only snapshot: counting
+	// inside the claiming (serializable) transaction would make every
+	// concurrent writer of the table conflict with it on PostgreSQL.
+	var total int64
+	var hw float64
+	counted := false
+	err := m.db.Query(ctx, func(tx *strata.Tx) error {
+		d, err := find(tx, mig.Name)
+		if err != nil || d != nil {
+			return err
+		}
+		total, hw, err = countTable(tx, mig)
+		counted = err == nil
+		return err
+	})
+	if err != nil {
+		return st, err
+	}
+	err = m.db.Mutation(ctx, func(tx *strata.Tx) error {
 		now := time.Now()
 		d, err := find(tx, mig.Name)
 		if err != nil {
@@ -130,9 +148,8 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 			"errorDocId":     strata.Unset,
 		}
 		if d == nil {
-			total, hw, err := countTable(tx, mig)
-			if err != nil {
-				return err
+			if !counted {
+				return fmt.Errorf("migrate: %q: %w: it was reset while starting", mig.Name, storage.ErrConflict)
 			}
 			doc := map[string]any{
 				"name": mig.Name, "table": mig.Table, "kind": "custom",
@@ -368,7 +385,7 @@ func (r *runner) adapt() {
 		return
 	}
 	if target == 0 {
-		target = 100 * time.Millisecond
+		target = defaultTarget
 	}
 	maxSize := r.mig.MaxBatchSize
 	if maxSize == 0 {
@@ -465,3 +482,8 @@ func skipValue(skip map[strata.ID]bool) any {
 	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
 	return out
 }
+
+// defaultTarget is the default batch duration: short, because on SQLite an
+// application write waits for at most one batch (the write queue is fair)
+// and on PostgreSQL a long batch conflicts with more writers.
+const defaultTarget = 25 * time.Millisecond
