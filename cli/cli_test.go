@@ -125,7 +125,7 @@ func TestCLIErrors(t *testing.T) {
 func TestDemo(t *testing.T) {
 	e := newEnv(t)
 	out := e.ok("demo", "--dir", filepath.Join(e.dir, "demo"), "--users", "600", "--posts", "900")
-	for _, want := range []string{"schema set", "inserted 600 users", "refused", "getUser", "ten newest published posts", "paginated every user"} {
+	for _, want := range []string{"schema set", "inserted 600 users", "refused", "getUser", "ten newest published posts", "paginated every user", "refused:", "tracked backfill", "migrate complete: completed", "0 refused"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

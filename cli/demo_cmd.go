@@ -26,7 +26,11 @@ func (a *app) demoCommand() *cobra.Command {
 the seed's final schema, insert users and posts, and run the seed's
 queries: a user read with a fallback for a missing field, the ten newest
 published posts through the by_status_and_published index, and a
-paginated scan of every user.`,
+paginated scan of every user. Then, while simulated traffic from an old
+and a new version of the application keeps writing, it walks through the
+seed's schema changes with the engine — a required-field push refused,
+a tracked backfill, the push accepted, a field renamed with start and
+complete — and ends with a summary that proves nothing was lost.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -171,6 +175,9 @@ paginated scan of every user.`,
 				pages, seen, missing, time.Since(start).Round(time.Millisecond))
 			if seen != users {
 				return fmt.Errorf("demo: pagination saw %d users, want %d", seen, users)
+			}
+			if err := demoMigrations(ctx, db, say); err != nil {
+				return err
 			}
 			say("done. Inspect it: strata --db sqlite:%s data users --limit 5", path)
 			return nil
