@@ -104,6 +104,19 @@ func demoMigrations(ctx context.Context, db *strata.DB, say func(string, ...any)
 	}
 	say("7. push avatarUrl required → refused: %d documents lack it (%s)", refusedPush.Count, refusedPush.Violations[0].Message)
 
+	// Old writers keep inserting users without avatarUrl: the application
+	// fills it in on write from now until the schema requires it (the
+	// seed's step 4), so no insert slips in between the backfill and the push.
+	remove := db.AddWriteTransform("users", func(old, next strata.Doc) (strata.Doc, error) {
+		if next.Has("avatarUrl") {
+			return next, nil
+		}
+		out := next.Fields()
+		out[strata.FieldID], out[strata.FieldCreationTime] = next.ID(), next.CreationTime()
+		out["avatarUrl"] = seed.DefaultAvatar(next.String("name"))
+		return out, nil
+	})
+	defer remove()
 	m := migrate.New(db)
 	m.Define(migrate.Migration{
 		Name: "backfill_avatar_url", Table: "users", TransformWrites: true,
@@ -120,22 +133,6 @@ func demoMigrations(ctx context.Context, db *strata.DB, say func(string, ...any)
 		return err
 	}
 	say("8. tracked backfill %s: %s, %d visited, %d changed in %d batches; old-version inserts during it arrived migrated", st.Name, st.State, st.Processed, st.Changed, st.Batches)
-	// Old writers keep inserting users without avatarUrl: keep the
-	// transform until the schema requires it (the seed's step 4).
-	remove := db.AddWriteTransform("users", func(old, next strata.Doc) (strata.Doc, error) {
-		if next.Has("avatarUrl") {
-			return next, nil
-		}
-		out := next.Fields()
-		out[strata.FieldID], out[strata.FieldCreationTime] = next.ID(), next.CreationTime()
-		out["avatarUrl"] = seed.DefaultAvatar(next.String("name"))
-		return out, nil
-	})
-	defer remove()
-	if _, err := m.Run(ctx, "backfill_avatar_url"); err != nil {
-		finish()
-		return err
-	}
 	if _, err := db.Push(ctx, required, strata.PushOptions{Wait: true}); err != nil {
 		finish()
 		return fmt.Errorf("demo: push after the backfill: %w", err)
