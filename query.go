@@ -150,10 +150,10 @@ func (q *Query) indexName() string {
 // resolve returns the index the query reads and its key range.
 func (q *Query) resolve() (schema.Index, storage.Range, error) {
 	if q.err != nil {
-		return schema.Index{}, storage.Range{}, q.errorf("%v", q.err)
+		return schema.Index{}, storage.Range{}, q.errorf("%w", q.err)
 	}
 	if err := checkReadTableName(q.table); err != nil {
-		return schema.Index{}, storage.Range{}, q.errorf("%v", err)
+		return schema.Index{}, storage.Range{}, q.errorf("%w", err)
 	}
 	var ix schema.Index
 	switch q.index {
@@ -170,7 +170,7 @@ func (q *Query) resolve() (schema.Index, storage.Range, error) {
 	}
 	r, err := keyRange(ix, q.rng)
 	if err != nil {
-		return schema.Index{}, storage.Range{}, q.errorf("%v", err)
+		return schema.Index{}, storage.Range{}, q.errorf("%w", err)
 	}
 	// The built-in by_creation_time index stores _creationTime as its first
 	// key part, so its range is already right; the others read their own
@@ -243,7 +243,7 @@ func (q *Query) scan(after []byte, fn func(key []byte, d Doc) bool, hint int) (d
 	for {
 		ents, err := q.tx.st.Scan(storage.ScanRequest{Table: q.table, Index: ix.Name, Range: r, Reverse: q.order == Desc, Limit: batch})
 		if err != nil {
-			return false, q.errorf("scan: %v", err)
+			return false, q.errorf("scan: %w", err)
 		}
 		for i, e := range ents {
 			if e.Body == nil {
@@ -292,7 +292,7 @@ func (q *Query) getByID(fn func(key []byte, d Doc) bool) error {
 	}
 	id, err := value.ParseIDFor(s, q.table)
 	if err != nil {
-		return q.errorf("%v", err)
+		return q.errorf("%w", err)
 	}
 	d, err := q.tx.get(q.table, id)
 	if err != nil || d == nil {
