@@ -11,6 +11,7 @@ import (
 	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
 )
 
@@ -168,7 +169,7 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 		if err != nil {
 			return st, err
 		}
-		if err := m.pushWith(ctx, expanded, name, entry); err != nil {
+		if err := m.pushWith(ctx, relax(expanded, final, st.Table), name, entry); err != nil {
 			return st, fmt.Errorf("migrate: complete %s: %w", name, err)
 		}
 		if err := m.restart(ctx, d.ID(), Completing, st.Table); err != nil {
@@ -522,4 +523,25 @@ func (m *Migrator) verify(ctx context.Context, f *op.File, table string, final *
 		return fmt.Errorf("migrate: complete: %d document(s) of %s would not satisfy the final schema, e.g. %v; nothing was changed", bad, table, first)
 	}
 	return nil
+}
+
+// relax returns expanded with every field that final drops made optional:
+// the schema in force while Complete removes those fields from documents.
+func relax(expanded, final *schema.Schema, table string) *schema.Schema {
+	out := op.CopySchema(expanded)
+	et, ft := out.Tables[table], final.Tables[table]
+	if et == nil || ft == nil {
+		return out
+	}
+	cp := &schema.Table{Name: et.Name, Fields: v.Object{}, Indexes: et.Indexes}
+	for k, x := range et.Fields {
+		if _, kept := ft.Fields[k]; !kept {
+			if _, opt := x.(*v.OptionalType); !opt {
+				x = v.Optional(x)
+			}
+		}
+		cp.Fields[k] = x
+	}
+	out.Tables[table] = cp
+	return out
 }

@@ -1,0 +1,29 @@
+// Command seedmigrations runs the seed's schema changes with strata's
+// migration engine on a fresh embedded database.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/examples/seedmigrations"
+)
+
+func main() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "strata-seed-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	db, err := strata.Open(ctx, "sqlite:"+filepath.Join(dir, "seed.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	if err := seedmigrations.Run(ctx, db, 1000, os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,41 @@
+package seedmigrations_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/examples/seedmigrations"
+	"github.com/strata-db/strata/internal/dbcheck"
+	"github.com/strata-db/strata/v"
+)
+
+func TestSeedMigrations(t *testing.T) {
+	ctx := context.Background()
+	db, err := strata.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "seed.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var out bytes.Buffer
+	if err := seedmigrations.Run(ctx, db, 120, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if got := strings.Count(out.String(), "complete → completed"); got != len(seedmigrations.Files) {
+		t.Errorf("%d completed:\n%s", got, out.String())
+	}
+	if !strings.Contains(out.String(), `displayName = "user0"`) || !strings.Contains(out.String(), "newest published: post 118") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	fields := func(table string) v.Object { return db.Schema().Tables[table].Fields }
+	if fields("users")["userName"] != nil || fields("users")["displayName"] == nil || fields("users")["avatarUrl"] == nil ||
+		fields("posts")["legacyField"] != nil || fields("tasks")["priority"] != nil || fields("tasks")["priorityLevel"] == nil {
+		t.Errorf("final schema: %v", db.Schema())
+	}
+	if err := dbcheck.Check(ctx, db); err != nil {
+		t.Error(err)
+	}
+}
