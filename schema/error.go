@@ -1,9 +1,10 @@
 package schema
 
 import (
+	"github.com/strata-db/strata/internal/jsonpath"
+
 	"errors"
 	"strconv"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -54,33 +55,10 @@ func flatten(err error) []error {
 	return []error{err}
 }
 
-func joinPath(seg, rest string) string {
-	switch {
-	case rest == "":
-		return seg
-	case seg == "":
-		return rest
-	case rest[0] == '[':
-		return seg + rest
-	}
-	return seg + "." + rest
-}
+func joinPath(seg, rest string) string { return jsonpath.Join(seg, rest) }
 
-// pathKey renders a key as a path segment: plain when unambiguous, else
-// ["quoted"], as package v does.
-func pathKey(k string) string {
-	plain := k != ""
-	for _, r := range k {
-		if r == '.' || r == '[' || r == ']' || r == '"' || r == ' ' || r == utf8.RuneError || !unicode.IsPrint(r) {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return k
-	}
-	return "[" + strconv.Quote(k) + "]"
-}
+// pathKey renders a key as a path segment, as package v does.
+func pathKey(k string) string { return jsonpath.Key(k) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
 

@@ -1,9 +1,7 @@
 package v
 
 import (
-	"strconv"
-	"unicode"
-	"unicode/utf8"
+	"github.com/strata-db/strata/internal/jsonpath"
 )
 
 // Error reports a value that does not satisfy a validator. Callers branch on
@@ -69,40 +67,13 @@ func (e *Error) in(seg string) *Error {
 	return e
 }
 
-func joinPath(seg, rest string) string {
-	switch {
-	case rest == "":
-		return seg
-	case seg == "":
-		return rest
-	case rest[0] == '[':
-		return seg + rest
-	}
-	return seg + "." + rest
-}
+func joinPath(seg, rest string) string { return jsonpath.Join(seg, rest) }
 
 // pathKey renders an object key as a path segment: plain when that is
 // unambiguous, else as ["quoted"].
-func pathKey(k string) string {
-	if isPlainKey(k) {
-		return k
-	}
-	return "[" + strconv.Quote(k) + "]"
-}
+func pathKey(k string) string { return jsonpath.Key(k) }
 
-func pathIndex(i int) string { return "[" + strconv.Itoa(i) + "]" }
-
-func isPlainKey(k string) bool {
-	if k == "" {
-		return false
-	}
-	for _, r := range k {
-		if r == '.' || r == '[' || r == ']' || r == '"' || r == ' ' || r == utf8.RuneError || !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return true
-}
+func pathIndex(i int) string { return jsonpath.Index(i) }
 
 // DefinitionError reports a malformed validator: a misuse found by Check or
 // a problem in the JSON form found by ParseJSON. Path locates it inside the
