@@ -19,6 +19,22 @@ type Page struct {
 	// ContinueCursor resumes the query after this page. It is opaque and
 	// valid only for the same query (table, index, range, order, filter).
 	ContinueCursor string
+
+	fp   uint64   // the query's fingerprint
+	keys [][]byte // the position of each document of Page
+}
+
+// CursorAfter returns a cursor that resumes the query after the i-th
+// document of the page (0-based): CursorAfter(len(Page)-1) is
+// ContinueCursor. It lets a caller that processes a page in order stop
+// part-way and resume exactly after the last document it handled. It
+// returns "" for an index out of range or a Page that Paginate did not
+// return.
+func (p Page) CursorAfter(i int) string {
+	if i < 0 || i >= len(p.keys) {
+		return ""
+	}
+	return encodeCursor(p.fp, p.keys[i])
 }
 
 // ErrInvalidCursor is wrapped by the error of Paginate given a cursor that
@@ -52,10 +68,11 @@ func (q *Query) Paginate(numItems int, cursor string) (Page, error) {
 			return Page{}, q.errorf("paginate: %w", err)
 		}
 	}
-	page := Page{}
+	page := Page{fp: h}
 	var last []byte
 	done, err := q.scan(after, func(key []byte, d Doc) bool {
 		page.Page = append(page.Page, d)
+		page.keys = append(page.keys, key)
 		last = key
 		return len(page.Page) < numItems
 	}, numItems)

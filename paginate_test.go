@@ -173,3 +173,45 @@ func TestCursorBoundToQuery(t *testing.T) {
 		return err
 	})
 }
+
+// TestCursorAfter: a cursor taken after any document of a page resumes
+// right after that document, in both orders.
+func TestCursorAfter(t *testing.T) {
+	db, _ := postsDB(t, 60)
+	for _, order := range []strata.Order{strata.Asc, strata.Desc} {
+		build := func(tx *strata.Tx) *strata.Query {
+			return tx.Table("posts").WithIndex("by_status_and_published", strata.Eq("status", "published")).Order(order)
+		}
+		var all []strata.Doc
+		query(t, db, func(tx *strata.Tx) error {
+			var err error
+			all, err = build(tx).Collect()
+			return err
+		})
+		query(t, db, func(tx *strata.Tx) error {
+			p, err := build(tx).Paginate(10, "")
+			if err != nil {
+				return err
+			}
+			if p.CursorAfter(-1) != "" || p.CursorAfter(len(p.Page)) != "" {
+				t.Errorf("CursorAfter out of range returned a cursor")
+			}
+			if p.CursorAfter(len(p.Page)-1) != p.ContinueCursor {
+				t.Errorf("CursorAfter(last) differs from ContinueCursor")
+			}
+			for _, i := range []int{0, 4, len(p.Page) - 1} {
+				next, err := build(tx).Paginate(3, p.CursorAfter(i))
+				if err != nil {
+					return err
+				}
+				if fmt.Sprint(ids(next.Page)) != fmt.Sprint(ids(all[i+1:i+4])) {
+					t.Errorf("order %v: after document %d got %v, want %v", order, i, ids(next.Page), ids(all[i+1:i+4]))
+				}
+			}
+			return nil
+		})
+	}
+	if (strata.Page{}).CursorAfter(0) != "" {
+		t.Error("a zero Page returned a cursor")
+	}
+}

@@ -630,6 +630,7 @@ func (db *DB) activate(ctx context.Context, p *pendingPush, expect []byte, s *Sc
 		for name, ot := range tablesOf(old) {
 			nt := s.Tables[name]
 			if nt == nil && opts.DropTables {
+				tx.records.clear()
 				if err := tx.st.DropTable(name); err != nil {
 					return fmt.Errorf("table %q: drop: %w", name, err)
 				}

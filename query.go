@@ -253,6 +253,7 @@ func (q *Query) scan(after []byte, fn func(key []byte, d Doc) bool, hint int) (d
 			if err != nil {
 				return false, q.errorf("corrupt record %s: %v", e.ID, err)
 			}
+			q.tx.records.put(q.tx, ID(e.ID), e.Body)
 			d := Doc(m)
 			if q.filter != nil && !q.filter.eval(d) {
 				continue

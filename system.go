@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/value"
 )
 
@@ -40,6 +41,17 @@ func init() {
 			return err
 		}
 		return tx.delete(id, true)
+	}
+}
+
+func init() {
+	system.WritersWaiting = func(t any) bool {
+		tx, ok := t.(*Tx)
+		if !ok || tx == nil || !tx.writable {
+			return false
+		}
+		w, ok := tx.st.(storage.Waiters)
+		return ok && w.WritersWaiting() > 0
 	}
 }
 

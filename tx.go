@@ -26,6 +26,7 @@ type Tx struct {
 	ctEnd    map[string]float64 // end of the creation times reserved from a storage.Clock
 	state    *schemaState       // the schema lifecycle state tx.schema belongs to
 	onCommit []func()
+	records  recordCache // write transactions: records read or written
 }
 
 // OnCommit registers fn to run after the transaction commits, on the
@@ -62,12 +63,17 @@ func (tx *Tx) Get(id ID) (Doc, error) {
 }
 
 func (tx *Tx) get(table string, id ID) (Doc, error) {
-	body, err := tx.st.Get(table, []byte(id))
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("strata: get %s: %w", id, err)
+	body, ok := tx.records.get(id)
+	if !ok {
+		var err error
+		body, err = tx.st.Get(table, []byte(id))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("strata: get %s: %w", id, err)
+		}
+		tx.records.put(tx, id, body)
 	}
 	m, err := value.DecodeDoc(body)
 	if err != nil {
@@ -348,13 +354,19 @@ func (tx *Tx) write(table string, id ID, old, next Doc) error {
 		}
 	}
 	if next == nil {
+		tx.records.forget(id)
 		return tx.st.Delete(table, []byte(id))
 	}
 	body, err := value.EncodeDoc(map[string]any(next))
 	if err != nil {
 		return err
 	}
-	return tx.st.Put(table, []byte(id), body)
+	if err := tx.st.Put(table, []byte(id), body); err != nil {
+		tx.records.forget(id)
+		return err
+	}
+	tx.records.put(tx, id, body)
+	return nil
 }
 
 // nextCreationTime returns a _creationTime for a new document of table:

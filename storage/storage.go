@@ -159,6 +159,15 @@ type Enumerator interface {
 	ScanDocuments(table string, r Range, limit int) ([]Entry, error)
 }
 
+// Waiters is an optional interface of a write Tx of a backend whose write
+// transactions run one at a time (SQLite). A long transaction, such as a
+// migration batch, uses it to end early when others are queued behind it.
+type Waiters interface {
+	// WritersWaiting reports how many write transactions of this process
+	// are waiting for the write lock this transaction holds.
+	WritersWaiting() int
+}
+
 // BatchGetter is an optional interface of a Tx that reads many documents
 // of one table in one round trip. The root package uses it for
 // Tx.GetMany; a backend without it is read one Get at a time.

@@ -407,7 +407,7 @@ type sqliteRaw struct {
 
 func openSQLiteRaw(path string) (*sqliteRaw, error) {
 	open := func() (*sql.DB, error) {
-		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=mmap_size(268435456)&_txlock=immediate"
+		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=mmap_size(268435456)&_pragma=cache_size(-65536)&_txlock=immediate"
 		db, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("migbench: open raw sqlite: %w", err)

@@ -28,6 +28,11 @@ var (
 	Delete func(tx any, id value.ID) error
 )
 
+// WritersWaiting reports whether write transactions of this process are
+// queued behind tx, a write *strata.Tx, on a backend whose writers run one
+// at a time (storage.Waiters); false on other backends.
+var WritersWaiting func(tx any) bool
+
 var (
 	// Push pushes s (db is a *strata.DB) and records migrations — the
 	// declarative migration files whose transforms every write applies —

@@ -137,6 +137,11 @@ func (c config) dsn(reader bool) string {
 		"wal_autocheckpoint(0)",
 		"foreign_keys(0)",
 		"mmap_size(268435456)",
+		// A page cache of 64 MiB (the default is 2 MiB): pages in the
+		// WAL are read with pread, not through the mmap, so a write
+		// connection that re-reads what it just wrote would otherwise
+		// read them from the file again. It grows only as it is used.
+		"cache_size(-65536)",
 	}
 	if reader {
 		pragmas = append(pragmas, "query_only(1)")
@@ -160,6 +165,8 @@ type Backend struct {
 	// slot from Begin to Commit/Rollback. Blocked senders on a Go channel
 	// are served in FIFO order, so writers get turns in arrival order.
 	token chan struct{}
+	// waiting counts the write transactions blocked on token.
+	waiting atomic.Int32
 
 	readers readPool
 
@@ -318,10 +325,18 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 	if writable {
 		select {
 		case b.token <- struct{}{}:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("sqlite: begin: waiting for the write queue: %w", ctx.Err())
-		case <-b.closing:
-			return nil, fmt.Errorf("sqlite: begin: %w", storage.ErrClosed)
+		default:
+			b.waiting.Add(1)
+			select {
+			case b.token <- struct{}{}:
+				b.waiting.Add(-1)
+			case <-ctx.Done():
+				b.waiting.Add(-1)
+				return nil, fmt.Errorf("sqlite: begin: waiting for the write queue: %w", ctx.Err())
+			case <-b.closing:
+				b.waiting.Add(-1)
+				return nil, fmt.Errorf("sqlite: begin: %w", storage.ErrClosed)
+			}
 		}
 		t.c = b.writer
 	} else {

@@ -294,6 +294,17 @@ func (t *tx) finishLocked(state txState, connOK bool) {
 	t.release(connOK)
 }
 
+var _ storage.Waiters = (*tx)(nil)
+
+// WritersWaiting reports how many write transactions of this process wait
+// in the write queue behind this one.
+func (t *tx) WritersWaiting() int {
+	if !t.writable {
+		return 0
+	}
+	return int(t.b.waiting.Load())
+}
+
 // release gives the connection back: the write token for a writer, the
 // pool for a reader. A connection in an unknown state is replaced.
 func (t *tx) release(connOK bool) {

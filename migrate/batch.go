@@ -1,0 +1,306 @@
+package migrate
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/schema"
+)
+
+// runner runs the batches of one migration in this process.
+type runner struct {
+	m              *Migrator
+	mig            *Migration
+	id             strata.ID
+	size           int
+	start          time.Time
+	startProcessed int64
+	highWater      float64
+	processed      int64 // in this run
+	lastBatch      time.Duration
+	lastCount      int
+	yielded        bool // the last batch ended early for waiting writers
+}
+
+// subPage is the number of documents a batch reads at a time: a batch
+// that ends early for waiting writers has read at most this many
+// documents it did not migrate.
+const subPage = 64
+
+// minBeforeYield is the number of documents a batch migrates before it
+// may end early for waiting writers, so that the migration advances under
+// any write load.
+const minBeforeYield = 8
+
+// batch runs one batch: one transaction that checks the lease, reads up
+// to r.size documents after the cursor, migrates them and advances the
+// tracking document. On SQLite, whose write transactions take turns, the
+// batch ends early once it has migrated minBeforeYield documents if an
+// application write is queued behind it, so that writes wait for a few
+// documents rather than for a whole batch.
+func (r *runner) batch(ctx context.Context) (done bool, err error) {
+	mig := r.mig
+	t0 := time.Now()
+	var st Status
+	var visited int
+	var yielded bool
+	err = r.m.db.Mutation(ctx, func(tx *strata.Tx) error {
+		visited, yielded = 0, false
+		d, err := tx.Get(r.id)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return fmt.Errorf("%w: tracking document deleted", errStopped)
+		}
+		cur := statusOf(d)
+		if cur.State != mig.running() {
+			return errStopped
+		}
+		if cur.LeaseOwner != r.m.owner {
+			return fmt.Errorf("migrate: %q: lost the lease to %s: %w", mig.Name, cur.LeaseOwner, ErrRunningElsewhere)
+		}
+		q := tx.Table(mig.Table)
+		if mig.Index != "" {
+			q = q.WithIndex(mig.Index, mig.Range...)
+		} else if mig.TransformWrites || mig.stopAtHighWater {
+			q = q.WithIndex("by_creation_time", strata.Lte(strata.FieldCreationTime, r.highWater))
+		}
+		skip := skipSet(d)
+		mv, err := r.mover(tx)
+		if err != nil {
+			return err
+		}
+		cursor, isDone := cur.Cursor, false
+		changed := 0
+		if mig.MigrateBatch != nil {
+			page, err := q.Paginate(r.size, cursor)
+			if err != nil {
+				return fmt.Errorf("migrate: %q: read page: %w", mig.Name, err)
+			}
+			docs := make([]strata.Doc, 0, len(page.Page))
+			for _, doc := range page.Page {
+				if skip[doc.ID()] {
+					delete(skip, doc.ID()) // visited before it moved here
+					continue
+				}
+				docs = append(docs, doc)
+			}
+			if changed, err = mig.MigrateBatch(tx, docs); err != nil {
+				return &BatchError{Migration: mig.Name, Err: err}
+			}
+			visited, cursor, isDone = len(docs), page.ContinueCursor, page.IsDone
+		}
+		for mig.MigrateBatch == nil && !isDone && visited < r.size && !yielded {
+			if visited >= minBeforeYield && system.WritersWaiting(tx) {
+				yielded = true
+				break
+			}
+			page, err := q.Paginate(min(r.size-visited, subPage), cursor)
+			if err != nil {
+				return fmt.Errorf("migrate: %q: read page: %w", mig.Name, err)
+			}
+			cursor, isDone = page.ContinueCursor, page.IsDone
+			var rewritten []strata.ID
+			last := len(page.Page) - 1
+			for i, doc := range page.Page {
+				if skip[doc.ID()] {
+					delete(skip, doc.ID()) // visited before it moved here
+				} else {
+					p, err := callOne(mig.MigrateOne, doc)
+					if err != nil {
+						return &BatchError{Migration: mig.Name, DocID: doc.ID(), Err: err}
+					}
+					visited++
+					if len(p) > 0 {
+						if err := tx.Patch(doc.ID(), p); err != nil {
+							return &BatchError{Migration: mig.Name, DocID: doc.ID(), Err: err}
+						}
+						changed++
+						rewritten = append(rewritten, doc.ID())
+					}
+				}
+				if i < last && visited >= minBeforeYield && system.WritersWaiting(tx) {
+					cursor, isDone, last, yielded = page.CursorAfter(i), false, i, true
+					break
+				}
+			}
+			if mv != nil && len(rewritten) > 0 {
+				// Documents rewritten here whose new position lies after
+				// the cursor will be met again: skip them then.
+				if err := mv.note(tx, rewritten, page.Page[last], skip); err != nil {
+					return err
+				}
+			}
+		}
+		now := time.Now()
+		patch := strata.Patch{
+			"skip":           skipValue(skip),
+			"cursor":         cursor,
+			"processed":      cur.Processed + int64(visited),
+			"changed":        cur.Changed + int64(changed),
+			"batches":        cur.Batches + 1,
+			"updatedAt":      timeMS(now),
+			"leaseExpiresAt": timeMS(now.Add(r.m.opts.LeaseDuration)),
+		}
+		if isDone {
+			patch["state"] = string(Completed)
+			if mig.doneState != "" {
+				patch["state"] = string(mig.doneState)
+			}
+			patch["completedAt"] = timeMS(now)
+			patch["leaseOwner"] = strata.Unset
+			patch["leaseExpiresAt"] = strata.Unset
+		}
+		if err := system.Patch(tx, r.id, patch); err != nil {
+			return err
+		}
+		nd, err := tx.Get(r.id)
+		st = statusOf(nd)
+		done = isDone
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	r.processed += int64(visited)
+	r.lastBatch, r.lastCount, r.yielded = time.Since(t0), visited, yielded
+	r.adapt()
+	if fn := r.m.opts.OnProgress; fn != nil {
+		fn(r.progress(st))
+	}
+	return done, nil
+}
+
+// adapt scales the batch size towards the target batch duration. A batch
+// that ended early for writers says nothing about the size: it is kept.
+func (r *runner) adapt() {
+	target := r.mig.TargetBatchDuration
+	if target < 0 || r.lastCount == 0 || r.yielded {
+		return
+	}
+	if target == 0 {
+		target = defaultTarget
+	}
+	maxSize := r.mig.MaxBatchSize
+	if maxSize == 0 {
+		maxSize = 1000
+	}
+	per := r.lastBatch / time.Duration(r.lastCount)
+	if per <= 0 {
+		per = time.Microsecond
+	}
+	want := int(target / per)
+	// Move at most a factor of two per batch, so one slow batch does not
+	// collapse the size.
+	want = min(max(want, r.size/2, 1), r.size*2, maxSize)
+	r.size = want
+}
+
+func (r *runner) progress(st Status) Progress {
+	p := Progress{Name: st.Name, Processed: st.Processed, Changed: st.Changed, Total: st.Total, BatchSize: r.size}
+	if el := time.Since(r.start).Seconds(); el > 0 {
+		p.Rate = float64(r.processed) / el
+	}
+	if p.Rate > 0 && p.Total > p.Processed {
+		p.ETA = time.Duration(float64(p.Total-p.Processed) / p.Rate * float64(time.Second))
+	}
+	return p
+}
+
+// throttle sleeps as long as the rate limit requires.
+func (r *runner) throttle(ctx context.Context) {
+	if r.mig.RateLimit <= 0 {
+		return
+	}
+	want := time.Duration(float64(r.processed) / r.mig.RateLimit * float64(time.Second))
+	if d := want - time.Since(r.start); d > 0 {
+		select {
+		case <-ctx.Done():
+		case <-time.After(d):
+		}
+	}
+}
+
+// skipSet returns the documents recorded by earlier batches as rewritten
+// to a position after the cursor (see mover): they were visited already
+// and are skipped when met again.
+func skipSet(tracking strata.Doc) map[strata.ID]bool {
+	skip := map[strata.ID]bool{}
+	if list, ok := tracking["skip"].([]any); ok {
+		for _, x := range list {
+			if s, ok := x.(string); ok {
+				skip[strata.ID(s)] = true
+			}
+		}
+	}
+	return skip
+}
+
+// mover supports migrations over an index range that rewrite the indexed
+// field: a document a batch rewrites may move past the cursor and would be
+// visited again.
+type mover struct{ ix schema.Index }
+
+// mover returns nil for scans whose keys never change (_creationTime
+// order, or an index the schema does not know).
+func (r *runner) mover(tx *strata.Tx) (*mover, error) {
+	mig := r.mig
+	if mig.Index == "" || tx.Schema() == nil || tx.Schema().Tables[mig.Table] == nil {
+		return nil, nil
+	}
+	ix, ok := tx.Schema().Tables[mig.Table].IndexByName(mig.Index)
+	if !ok {
+		return nil, nil
+	}
+	return &mover{ix}, nil
+}
+
+// note adds to skip each rewritten document whose key now lies after that
+// of last, the document at the cursor (as read).
+func (m *mover) note(tx *strata.Tx, rewritten []strata.ID, last strata.Doc, skip map[strata.ID]bool) error {
+	lastKey, err := strata.IndexKey(m.ix, last)
+	if err != nil {
+		return err
+	}
+	for _, id := range rewritten {
+		now, err := tx.Get(id)
+		if err != nil || now == nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		newKey, err := strata.IndexKey(m.ix, now)
+		if err != nil {
+			return err
+		}
+		if bytes.Compare(newKey, lastKey) > 0 {
+			skip[id] = true
+		}
+	}
+	return nil
+}
+
+func skipValue(skip map[strata.ID]bool) any {
+	if len(skip) == 0 {
+		return strata.Unset
+	}
+	out := make([]any, 0, len(skip))
+	for id := range skip {
+		out = append(out, string(id))
+	}
+	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+	return out
+}
+
+// defaultTarget is the default batch duration: short, because on
+// PostgreSQL a long batch conflicts with more writers (on SQLite a batch
+// ends early when writers wait).
+const defaultTarget = 25 * time.Millisecond
