@@ -36,6 +36,15 @@
 //   - Batch sizes adapt to a target batch duration and shrink on conflicts;
 //     an optional rate limit caps documents per second.
 //
+// Continue runs, in the foreground, whatever a tracked migration needs
+// next: a declarative one (Start, Complete, Rollback) is resumed in the
+// phase it was interrupted in — its file is stored in its tracking
+// document, so any process can continue it — and a Go one is run if it is
+// defined on the Migrator (its code exists only where it is defined).
+// Serve does the same in the background, in every process that calls it,
+// for each migration whose runner died or that Resume marked running.
+// `strata migrate run NAME` is Continue.
+//
 // DryRun runs the function over the whole table without committing and
 // reports how many documents would change, a few before/after samples, and
 // whether the results satisfy a target schema.
