@@ -1,7 +1,7 @@
 // Package cli is the strata command line. cmd/strata runs it as is;
 // applications that embed strata can run it from their own binary with
-// Main, so operators get the same commands against the application's
-// database.
+// Main (or MainConfig, to add their functions and Go migrations), so
+// operators get the same commands against the application's database.
 package cli
 
 import (
@@ -17,6 +17,7 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/functions"
+	"github.com/strata-db/strata/migrate"
 )
 
 // Main runs the strata command line with os.Args and exits: 0 on success,
@@ -26,10 +27,32 @@ func Main() { MainWith(nil) }
 
 // MainWith is Main for an application binary that embeds the command line
 // with its own functions: `run NAME 'JSON-ARGS'` calls them and `scheduled
-// work` runs their scheduled jobs. fns may be nil (no functions).
-func MainWith(fns *functions.App) {
+// work` runs their scheduled jobs. fns may be nil (no functions). It is
+// MainConfig(Config{Functions: fns}).
+func MainWith(fns *functions.App) { MainConfig(Config{Functions: fns}) }
+
+// Config is what an application binary gives the command line it embeds.
+// The zero Config is the plain strata command.
+type Config struct {
+	// Functions are the application's functions: `run NAME 'JSON-ARGS'`
+	// calls them and `scheduled work` runs their scheduled jobs. nil: none.
+	Functions *functions.App
+	// Migrations are the application's Go migrations (declarative ones
+	// need nothing: their file is stored in the database): `migrate run
+	// NAME` runs or resumes one of them in the foreground, with progress.
+	// The names must be unique.
+	Migrations []migrate.Migration
+}
+
+// MainConfig is Main for an application binary that embeds the command
+// line with its functions and Go migrations:
+//
+//	func main() {
+//		cli.MainConfig(cli.Config{Functions: app, Migrations: migrations.All})
+//	}
+func MainConfig(cfg Config) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := RunWith(ctx, fns, os.Args[1:], os.Stdout, os.Stderr)
+	err := RunConfig(ctx, cfg, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		os.Exit(1)
@@ -44,7 +67,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // RunWith is Run with the functions of an application (nil for none).
 func RunWith(ctx context.Context, fns *functions.App, args []string, stdout, stderr io.Writer) error {
-	app := &app{stdout: stdout, stderr: stderr, fns: fns}
+	return RunConfig(ctx, Config{Functions: fns}, args, stdout, stderr)
+}
+
+// RunConfig is Run with what an application gives the command line.
+func RunConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	app := &app{stdout: stdout, stderr: stderr, fns: cfg.Functions, migrations: cfg.Migrations}
 	root := app.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -64,7 +92,8 @@ type app struct {
 	dbURL          string
 	json           bool
 	db             *strata.DB
-	fns            *functions.App // the application's functions, if any
+	fns            *functions.App      // the application's functions, if any
+	migrations     []migrate.Migration // the application's Go migrations, if any
 }
 
 func (a *app) rootCommand() *cobra.Command {

@@ -71,6 +71,7 @@ running whose runner is gone.`,
 		}
 	}
 	cmd.AddCommand(a.migrateLifecycleCommands()...)
+	cmd.AddCommand(a.migrateContinueCommand())
 	cmd.AddCommand(
 		steer("pause", "stop a running migration after its current batch", func(cmd *cobra.Command, db *strata.DB, name string) (migrate.Status, error) {
 			return migrate.Pause(cmd.Context(), db, name)
