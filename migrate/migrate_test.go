@@ -33,10 +33,18 @@ func openDB(t testing.TB) *strata.DB {
 	return db
 }
 
-// usersDB holds n users; every document has a "visits" counter that the
-// test migrations increment, so "touched exactly once" is checkable.
+// usersDB is a fresh SQLite database holding n users (addUsers); every
+// document has a "visits" counter that the test migrations increment, so
+// "touched exactly once" is checkable.
 func usersDB(t testing.TB, n int) *strata.DB {
-	db := openDB(t)
+	t.Helper()
+	return addUsers(t, openDB(t), n)
+}
+
+// addUsers inserts n users {name: "u<i>", visits: 0} into db and returns
+// it.
+func addUsers(t testing.TB, db *strata.DB, n int) *strata.DB {
+	t.Helper()
 	for lo := 0; lo < n; lo += 500 {
 		err := db.Mutation(ctx, func(tx *strata.Tx) error {
 			for i := lo; i < min(lo+500, n); i++ {
@@ -78,8 +86,10 @@ func increment(doc strata.Doc) (strata.Patch, error) {
 // TestAddUserTimestamps is the seed's addUserTimestamps migration with the
 // seed's tracking system: progress, completion, and a second run that
 // does nothing and says so.
-func TestAddUserTimestamps(t *testing.T) {
-	db := usersDB(t, 1234)
+func TestAddUserTimestamps(t *testing.T) { eachBackend(t, testAddUserTimestamps) }
+
+func testAddUserTimestamps(t *testing.T, db *strata.DB) {
+	addUsers(t, db, 1234)
 	var progress []migrate.Progress
 	m := migrate.New(db, migrate.Options{OnProgress: func(p migrate.Progress) { progress = append(progress, p) }})
 	err := m.Define(migrate.Migration{
@@ -144,7 +154,11 @@ func TestAddUserTimestamps(t *testing.T) {
 // exactly once overall (the seed resets a failed migration to 0; strata
 // resumes).
 func TestFailureRecordedAndResumedFromCursor(t *testing.T) {
-	db := usersDB(t, 700)
+	eachBackend(t, testFailureRecordedAndResumedFromCursor)
+}
+
+func testFailureRecordedAndResumedFromCursor(t *testing.T, db *strata.DB) {
+	addUsers(t, db, 700)
 	m := migrate.New(db)
 	failOn := "u345"
 	m.Define(migrate.Migration{
@@ -182,8 +196,10 @@ func TestFailureRecordedAndResumedFromCursor(t *testing.T) {
 
 // TestInvalidResultFailsBatch: a patch the schema refuses fails the batch,
 // which is rolled back, and the error names the document.
-func TestInvalidResultFailsBatch(t *testing.T) {
-	db := usersDB(t, 20)
+func TestInvalidResultFailsBatch(t *testing.T) { eachBackend(t, testInvalidResultFailsBatch) }
+
+func testInvalidResultFailsBatch(t *testing.T, db *strata.DB) {
+	addUsers(t, db, 20)
 	s, _ := strata.NewSchema(strata.Table("users", v.Object{"name": v.String(), "visits": v.Int64()}))
 	if err := db.SetSchema(ctx, s); err != nil {
 		t.Fatal(err)
@@ -203,8 +219,10 @@ func TestInvalidResultFailsBatch(t *testing.T) {
 
 // TestPauseByContextAndResume stops a run mid-way (as a redeploy would)
 // and resumes it in a new Migrator.
-func TestPauseByContextAndResume(t *testing.T) {
-	db := usersDB(t, 600)
+func TestPauseByContextAndResume(t *testing.T) { eachBackend(t, testPauseByContextAndResume) }
+
+func testPauseByContextAndResume(t *testing.T, db *strata.DB) {
+	addUsers(t, db, 600)
 	def := migrate.Migration{Name: "count", Table: "users", BatchSize: 40, TargetBatchDuration: -1, MigrateOne: increment}
 	cctx, cancel := context.WithCancel(ctx)
 	batches := 0
@@ -232,8 +250,10 @@ func TestPauseByContextAndResume(t *testing.T) {
 // TestOneRunnerPerMigration: while one runner holds the lease (here
 // paused between two batches), a second Migrator is refused; an operator
 // pause stops the first, and any runner resumes it.
-func TestOneRunnerPerMigration(t *testing.T) {
-	db := usersDB(t, 300)
+func TestOneRunnerPerMigration(t *testing.T) { eachBackend(t, testOneRunnerPerMigration) }
+
+func testOneRunnerPerMigration(t *testing.T, db *strata.DB) {
+	addUsers(t, db, 300)
 	block := make(chan struct{})
 	between := make(chan struct{})
 	def := migrate.Migration{Name: "slow", Table: "users", BatchSize: 10, TargetBatchDuration: -1, MigrateOne: increment}
@@ -274,8 +294,10 @@ func TestOneRunnerPerMigration(t *testing.T) {
 	}
 }
 
-func TestSeriesCancelReset(t *testing.T) {
-	db := usersDB(t, 50)
+func TestSeriesCancelReset(t *testing.T) { eachBackend(t, testSeriesCancelReset) }
+
+func testSeriesCancelReset(t *testing.T, db *strata.DB) {
+	addUsers(t, db, 50)
 	m := migrate.New(db)
 	m.Define(migrate.Migration{Name: "a", Table: "users", MigrateOne: increment})
 	m.Define(migrate.Migration{Name: "b", Table: "users", MigrateOne: func(strata.Doc) (strata.Patch, error) { return nil, errors.New("b fails") }})
@@ -315,8 +337,10 @@ func TestSeriesCancelReset(t *testing.T) {
 	}
 }
 
-func TestDryRun(t *testing.T) {
-	db := usersDB(t, 120)
+func TestDryRun(t *testing.T) { eachBackend(t, testDryRun) }
+
+func testDryRun(t *testing.T, db *strata.DB) {
+	addUsers(t, db, 120)
 	m := migrate.New(db)
 	m.Define(migrate.Migration{Name: "avatar", Table: "users", MigrateOne: func(d strata.Doc) (strata.Patch, error) {
 		if d.String("name") == "u7" {
@@ -391,7 +415,11 @@ func contextAfterBatches(n int) (context.Context, func(migrate.Progress)) {
 // migrated, the scan stops at the high-water mark, and at the end every
 // document is migrated exactly once.
 func TestTransformWritesDuringBackfill(t *testing.T) {
-	db := usersDB(t, 500)
+	eachBackend(t, testTransformWritesDuringBackfill)
+}
+
+func testTransformWritesDuringBackfill(t *testing.T, db *strata.DB) {
+	addUsers(t, db, 500)
 	mark := func(d strata.Doc) (strata.Patch, error) {
 		if d.Has("migrated") {
 			return nil, nil
@@ -443,8 +471,9 @@ func TestTransformWritesDuringBackfill(t *testing.T) {
 // TestIndexRangeOnRewrittenField: a migration whose range is an index on
 // the very field it rewrites (every document moves past the cursor)
 // visits every document exactly once.
-func TestIndexRangeOnRewrittenField(t *testing.T) {
-	db := openDB(t)
+func TestIndexRangeOnRewrittenField(t *testing.T) { eachBackend(t, testIndexRangeOnRewrittenField) }
+
+func testIndexRangeOnRewrittenField(t *testing.T, db *strata.DB) {
 	s, _ := strata.NewSchema(strata.Table("users", v.Object{"rank": v.Int64(), "visits": v.Int64()}).Index("by_rank", "rank"))
 	if err := db.SetSchema(ctx, s); err != nil {
 		t.Fatal(err)

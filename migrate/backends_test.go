@@ -1,0 +1,22 @@
+package migrate_test
+
+import (
+	"testing"
+
+	"github.com/strata-db/strata"
+)
+
+// eachBackend runs fn as a subtest per backend, "sqlite" (a temporary
+// file) and "postgres" (a fresh schema from internal/pgtest; skipped, or
+// failed under STRATA_REQUIRE_POSTGRES=1, when no server is available),
+// each with a fresh, empty database whose consistency is checked when the
+// subtest ends.
+func eachBackend(t *testing.T, fn func(t *testing.T, db *strata.DB)) {
+	t.Helper()
+	for _, b := range []procBackend{procSQLite, procPostgres} {
+		t.Run(string(b), func(t *testing.T) {
+			db, _ := procDB(t, b)
+			fn(t, db)
+		})
+	}
+}
