@@ -45,6 +45,18 @@ func init() {
 }
 
 func init() {
+	system.ScanByID = func(t any, table string, after value.ID, limit int) ([]map[string]any, bool, error) {
+		tx, ok := t.(*Tx)
+		if !ok || tx == nil {
+			return nil, false, fmt.Errorf("strata: scan by id: not a *strata.Tx: %T", t)
+		}
+		docs, done, err := tx.scanByID(table, after, limit)
+		out := make([]map[string]any, len(docs))
+		for i, d := range docs {
+			out[i] = d
+		}
+		return out, done, err
+	}
 	system.WritersWaiting = func(t any) bool {
 		tx, ok := t.(*Tx)
 		if !ok || tx == nil || !tx.writable {

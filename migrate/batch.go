@@ -69,7 +69,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 		q := tx.Table(mig.Table)
 		if mig.Index != "" {
 			q = q.WithIndex(mig.Index, mig.Range...)
-		} else if mig.TransformWrites || mig.stopAtHighWater {
+		} else if mig.highWaterScan() {
 			q = q.WithIndex("by_creation_time", strata.Lte(strata.FieldCreationTime, r.highWater))
 		}
 		skip := skipSet(d)
@@ -97,22 +97,27 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			}
 			visited, cursor, isDone = len(docs), page.ContinueCursor, page.IsDone
 		}
+		src := r.source(q, cursor)
 		for mig.MigrateBatch == nil && !isDone && visited < r.size && !yielded {
 			if visited >= minBeforeYield && system.WritersWaiting(tx) {
 				yielded = true
 				break
 			}
-			page, err := q.Paginate(min(r.size-visited, subPage), cursor)
+			page, err := src.next(tx, min(r.size-visited, subPage))
 			if err != nil {
 				return fmt.Errorf("migrate: %q: read page: %w", mig.Name, err)
 			}
-			cursor, isDone = page.ContinueCursor, page.IsDone
+			cursor, isDone = page.end, page.done
 			var rewritten []strata.ID
-			last := len(page.Page) - 1
-			for i, doc := range page.Page {
-				if skip[doc.ID()] {
+			last := len(page.docs) - 1
+			for i, doc := range page.docs {
+				switch {
+				case skip[doc.ID()]:
 					delete(skip, doc.ID()) // visited before it moved here
-				} else {
+				case src.aboveHighWater(doc):
+					// Written since the migration started: transformed on
+					// write.
+				default:
 					p, err := callOne(mig.MigrateOne, doc)
 					if err != nil {
 						return &BatchError{Migration: mig.Name, DocID: doc.ID(), Err: err}
@@ -127,14 +132,14 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 					}
 				}
 				if i < last && visited >= minBeforeYield && system.WritersWaiting(tx) {
-					cursor, isDone, last, yielded = page.CursorAfter(i), false, i, true
+					cursor, isDone, last, yielded = page.cursorAfter(i), false, i, true
 					break
 				}
 			}
 			if mv != nil && len(rewritten) > 0 {
 				// Documents rewritten here whose new position lies after
 				// the cursor will be met again: skip them then.
-				if err := mv.note(tx, rewritten, page.Page[last], skip); err != nil {
+				if err := mv.note(tx, rewritten, page.docs[last], skip); err != nil {
 					return err
 				}
 			}

@@ -189,7 +189,10 @@ func testKill9Migration(t *testing.T, b procBackend) {
 		if attempt == 3*wantKills {
 			t.Fatalf("only %d kills in %d attempts", kills, attempt)
 		}
-		p := startHelper(t, url, "--writers", "2", "--lease", "2s")
+		// The migration function takes 50µs a document, so that the
+		// migration lasts long enough for ten kills, most of them inside a
+		// batch's transaction.
+		p := startHelper(t, url, "--writers", "2", "--lease", "2s", "--per-doc", "50us")
 		// Kill it at a random moment once it is migrating (and writing).
 		if l := p.waitLine("progress", 60*time.Second); l == "" {
 			err := p.cmd.Wait()

@@ -28,6 +28,11 @@ var (
 	Delete func(tx any, id value.ID) error
 )
 
+// ScanByID returns up to limit documents of table (tx is a *strata.Tx)
+// whose ids sort after after ("" for the first), in id order, and whether
+// the table holds no more.
+var ScanByID func(tx any, table string, after value.ID, limit int) (docs []map[string]any, done bool, err error)
+
 // WritersWaiting reports whether write transactions of this process are
 // queued behind tx, a write *strata.Tx, on a backend whose writers run one
 // at a time (storage.Waiters); false on other backends.

@@ -31,6 +31,7 @@ const (
 	stmtDropTableDocs
 	stmtDropTableIndex
 	stmtDropIndex
+	stmtScanDocs
 	// stmtScan is the first of 8 scan statements, offset by scanVariant.
 	stmtScan
 	numStmts = stmtScan + 8
@@ -54,6 +55,7 @@ var stmtSQL = [numStmts]string{
 	stmtDropTableDocs:  `DELETE FROM strata_documents WHERE tbl = ?`,
 	stmtDropTableIndex: `DELETE FROM strata_index WHERE tbl = ?`,
 	stmtDropIndex:      `DELETE FROM strata_index WHERE tbl = ? AND idx = ?`,
+	stmtScanDocs:       `SELECT id, body FROM strata_documents WHERE tbl = ? AND id >= ? ORDER BY id LIMIT ?`,
 }
 
 func init() {

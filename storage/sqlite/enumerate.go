@@ -51,13 +51,13 @@ func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.
 	if lim == 0 {
 		lim = -1
 	}
-	q := `SELECT id, body FROM strata_documents WHERE tbl = ? AND id >= ? ORDER BY id LIMIT ?`
-	args := []any{table, start, lim}
-	if r.End != nil {
-		q = `SELECT id, body FROM strata_documents WHERE tbl = ? AND id >= ? AND id < ? ORDER BY id LIMIT ?`
-		args = []any{table, start, r.End, lim}
+	var rows *sql.Rows
+	var err error
+	if r.End == nil {
+		rows, err = t.c.query(t.ctx, stmtScanDocs, table, start, lim)
+	} else {
+		rows, err = t.c.c.QueryContext(t.ctx, `SELECT id, body FROM strata_documents WHERE tbl = ? AND id >= ? AND id < ? ORDER BY id LIMIT ?`, table, start, r.End, lim)
 	}
-	rows, err := t.c.c.QueryContext(t.ctx, q, args...)
 	if err != nil {
 		return nil, t.fail("scan documents", err)
 	}
