@@ -57,6 +57,14 @@ func init() {
 		}
 		return out, done, err
 	}
+	system.TakesTurns = func(t any) bool {
+		tx, ok := t.(*Tx)
+		if !ok || tx == nil {
+			return false
+		}
+		_, ok = tx.st.(storage.Waiters)
+		return ok
+	}
 	system.WritersWaiting = func(t any) bool {
 		tx, ok := t.(*Tx)
 		if !ok || tx == nil || !tx.writable {

@@ -98,12 +98,18 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			visited, cursor, isDone = len(docs), page.ContinueCursor, page.IsDone
 		}
 		src := r.source(q, cursor)
+		// Read in sub-pages where the batch may end early for writers
+		// (SQLite); elsewhere, the whole batch in one read.
+		step := r.size
+		if system.TakesTurns(tx) {
+			step = subPage
+		}
 		for mig.MigrateBatch == nil && !isDone && visited < r.size && !yielded {
 			if visited >= minBeforeYield && system.WritersWaiting(tx) {
 				yielded = true
 				break
 			}
-			page, err := src.next(tx, min(r.size-visited, subPage))
+			page, err := src.next(tx, min(r.size-visited, step))
 			if err != nil {
 				return fmt.Errorf("migrate: %q: read page: %w", mig.Name, err)
 			}

@@ -38,6 +38,11 @@ var ScanByID func(tx any, table string, after value.ID, limit int) (docs []map[s
 // at a time (storage.Waiters); false on other backends.
 var WritersWaiting func(tx any) bool
 
+// TakesTurns reports whether tx (a *strata.Tx) belongs to a backend whose
+// write transactions run one at a time and report who waits
+// (storage.Waiters).
+var TakesTurns func(tx any) bool
+
 var (
 	// Push pushes s (db is a *strata.DB) and records migrations — the
 	// declarative migration files whose transforms every write applies —

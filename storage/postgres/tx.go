@@ -242,6 +242,7 @@ func (t *tx) queuePending(batch *pgx.Batch) {
 	if !t.begun {
 		batch.Queue(sqlBeginRW)
 	}
+	t.pending = coalesce(t.pending)
 	for _, o := range t.pending {
 		batch.Queue(o.sql, o.args...)
 	}

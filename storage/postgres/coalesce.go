@@ -1,0 +1,161 @@
+package postgres
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+)
+
+// Bulk forms of the buffered writes: one statement for many keys of one
+// table (and index), the keys as arrays.
+const (
+	sqlPutMany = `INSERT INTO strata_documents (tbl, id, body)
+		SELECT $1, u.id, u.body FROM unnest($2::bytea[], $3::bytea[]) AS u(id, body)
+		ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body`
+	sqlDeleteMany   = `DELETE FROM strata_documents WHERE tbl = $1 AND id = ANY($2::bytea[])`
+	sqlPutIndexMany = `INSERT INTO strata_index (tbl, idx, key, id)
+		SELECT $1, $2, u.key, u.id FROM unnest($3::bytea[], $4::bytea[]) AS u(key, id)
+		ON CONFLICT (tbl, idx, key) DO UPDATE SET id = excluded.id`
+	sqlDeleteIndexMany = `DELETE FROM strata_index WHERE tbl = $1 AND idx = $2 AND key = ANY($3::bytea[])`
+)
+
+// coalesce rewrites the buffered writes into fewer statements. Puts and
+// deletes of documents and of index entries set the state of one key
+// each, so within a run of them only the last write of each key matters
+// and writes of different keys commute: such a run becomes, per table
+// (and index), one statement deleting the keys whose last write deletes
+// and one upserting the rest, each key once, in key order (so that
+// concurrent transactions lock rows in the same order). Other writes
+// (drops) keep their place and end a run.
+func coalesce(pending []op) []op {
+	out := make([]op, 0, len(pending))
+	for i := 0; i < len(pending); {
+		j := i
+		for j < len(pending) && isKeyWrite(pending[j].sql) {
+			j++
+		}
+		if j-i >= 2 {
+			out = appendRun(out, pending[i:j])
+		} else {
+			out = append(out, pending[i:j]...)
+		}
+		if j < len(pending) {
+			out = append(out, pending[j])
+			j++
+		}
+		i = j
+	}
+	return out
+}
+
+func isKeyWrite(q string) bool {
+	return q == sqlPut || q == sqlDelete || q == sqlPutIndex || q == sqlDeleteIndex
+}
+
+// keyState is the last write of one key: value nil deletes it.
+type keyState struct {
+	table, index string
+	key, value   []byte
+	isIndex      bool
+}
+
+func appendRun(out []op, run []op) []op {
+	last := make(map[string]int, len(run))
+	var states []keyState
+	for _, o := range run {
+		var s keyState
+		switch o.sql {
+		case sqlPut:
+			s = keyState{table: o.args[0].(string), key: o.args[1].([]byte), value: o.args[2].([]byte)}
+		case sqlDelete:
+			s = keyState{table: o.args[0].(string), key: o.args[1].([]byte)}
+		case sqlPutIndex:
+			s = keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte), value: o.args[3].([]byte)}
+		case sqlDeleteIndex:
+			s = keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte)}
+		}
+		k := s.group() + "\x00" + string(s.key)
+		if at, ok := last[k]; ok {
+			states[at] = s
+			continue
+		}
+		last[k] = len(states)
+		states = append(states, s)
+	}
+	slices.SortFunc(states, func(a, b keyState) int {
+		if c := strings.Compare(a.group(), b.group()); c != 0 {
+			return c
+		}
+		if c := compareBool(a.value == nil, b.value == nil); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.key, b.key)
+	})
+	for lo := 0; lo < len(states); {
+		hi := lo + 1
+		for hi < len(states) && states[hi].group() == states[lo].group() && (states[hi].value == nil) == (states[lo].value == nil) {
+			hi++
+		}
+		out = append(out, statement(states[lo:hi]))
+		lo = hi
+	}
+	return out
+}
+
+// group names what a key belongs to: a table's documents or one index.
+func (s keyState) group() string {
+	if s.isIndex {
+		return "i\x00" + s.table + "\x00" + s.index
+	}
+	return "d\x00" + s.table
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// statement writes keys (one group, all puts or all deletes): the single
+// form for one key, the bulk form for more.
+func statement(keys []keyState) op {
+	s := keys[0]
+	del := s.value == nil
+	if len(keys) == 1 {
+		switch {
+		case !s.isIndex && del:
+			return opOf(sqlDelete, []any{s.table, s.key})
+		case !s.isIndex:
+			return opOf(sqlPut, []any{s.table, s.key, s.value})
+		case del:
+			return opOf(sqlDeleteIndex, []any{s.table, s.index, s.key})
+		default:
+			return opOf(sqlPutIndex, []any{s.table, s.index, s.key, s.value})
+		}
+	}
+	ks := make([][]byte, len(keys))
+	var vs [][]byte
+	if !del {
+		vs = make([][]byte, len(keys))
+	}
+	for i, k := range keys {
+		ks[i] = k.key
+		if !del {
+			vs[i] = k.value
+		}
+	}
+	switch {
+	case !s.isIndex && del:
+		return opOf(sqlDeleteMany, []any{s.table, ks})
+	case !s.isIndex:
+		return opOf(sqlPutMany, []any{s.table, ks, vs})
+	case del:
+		return opOf(sqlDeleteIndexMany, []any{s.table, s.index, ks})
+	default:
+		return opOf(sqlPutIndexMany, []any{s.table, s.index, ks, vs})
+	}
+}
