@@ -3,6 +3,7 @@ package migrate
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,7 +27,16 @@ type runner struct {
 	lastBatch      time.Duration
 	lastCount      int
 	yielded        bool // the last batch ended early for waiting writers
+	conflicted     bool // the last batch lost a serialization race at least once
 }
+
+// maxBatchAttempts is the number of times a batch is tried when it loses
+// serialization races (PostgreSQL) before the runner halves the batch
+// size: a smaller batch overlaps fewer application writes.
+const maxBatchAttempts = 3
+
+// errContended ends a batch that lost maxBatchAttempts races.
+var errContended = errors.New("batch lost too many serialization races")
 
 // subPage is the number of documents a batch reads at a time: a batch
 // that ends early for waiting writers has read at most this many
@@ -50,8 +60,13 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	var st Status
 	var visited int
 	var yielded bool
+	attempts := 0
 	err = r.m.db.Mutation(ctx, func(tx *strata.Tx) error {
 		visited, yielded = 0, false
+		attempts++
+		if attempts > maxBatchAttempts && r.size > 1 {
+			return errContended
+		}
 		d, err := tx.Get(r.id)
 		if err != nil {
 			return err
@@ -182,6 +197,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	}
 	r.processed += int64(visited)
 	r.lastBatch, r.lastCount, r.yielded = time.Since(t0), visited, yielded
+	r.conflicted = attempts > 1
 	r.adapt()
 	if fn := r.m.opts.OnProgress; fn != nil {
 		fn(r.progress(st))
@@ -190,10 +206,15 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 }
 
 // adapt scales the batch size towards the target batch duration. A batch
-// that ended early for writers says nothing about the size: it is kept.
+// that ended early for writers says nothing about the size: it is kept. A
+// batch that had to be retried after conflicts halves it.
 func (r *runner) adapt() {
 	target := r.mig.TargetBatchDuration
 	if target < 0 || r.lastCount == 0 || r.yielded {
+		return
+	}
+	if r.conflicted {
+		r.size = max(1, r.size/2)
 		return
 	}
 	if target == 0 {

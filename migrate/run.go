@@ -82,7 +82,7 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			// Leave it paused so that a later Run (or any process) resumes.
-			st, _ := setState(context.WithoutCancel(ctx), m.db, name, Paused, Running)
+			st, _ := m.interrupted(context.WithoutCancel(ctx), mig)
 			return st, fmt.Errorf("migrate: %q: %w", name, err)
 		}
 		done, err := r.batch(ctx)
@@ -94,7 +94,7 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 			return st, fmt.Errorf("migrate: %q was %s while running", name, st.State)
 		}
 		if err != nil && ctx.Err() != nil {
-			st, _ := setState(context.WithoutCancel(ctx), m.db, name, Paused, Running)
+			st, _ := m.interrupted(context.WithoutCancel(ctx), mig)
 			return st, fmt.Errorf("migrate: %q: %w", name, ctx.Err())
 		}
 		if err != nil {
@@ -103,7 +103,7 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 				st, ferr := m.fail(context.WithoutCancel(ctx), r.id, be)
 				return st, errors.Join(err, ferr)
 			}
-			if errors.Is(err, storage.ErrConflict) && r.size > 1 {
+			if (errors.Is(err, storage.ErrConflict) || errors.Is(err, errContended)) && r.size > 1 {
 				r.size = max(1, r.size/2) // shrink on conflicts and try again
 				continue
 			}
@@ -115,6 +115,35 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 		}
 		r.throttle(ctx)
 	}
+}
+
+// interrupted records that this process stopped running mig because its
+// context ended: a running migration becomes paused (the next Run
+// resumes it); one in another phase (completing) keeps its state and
+// gives up its lease, so that any process may continue it at once.
+func (m *Migrator) interrupted(ctx context.Context, mig *Migration) (Status, error) {
+	if mig.running() == Running {
+		return setState(ctx, m.db, mig.Name, Paused, Running)
+	}
+	var st Status
+	err := m.db.Mutation(ctx, func(tx *strata.Tx) error {
+		d, err := find(tx, mig.Name)
+		if err != nil || d == nil {
+			return err
+		}
+		if d.String("leaseOwner") == m.owner {
+			err = system.Patch(tx, d.ID(), strata.Patch{"leaseOwner": strata.Unset, "leaseExpiresAt": strata.Unset, "updatedAt": timeMS(time.Now())})
+			if err != nil {
+				return err
+			}
+			if d, err = tx.Get(d.ID()); err != nil {
+				return err
+			}
+		}
+		st = statusOf(d)
+		return nil
+	})
+	return st, err
 }
 
 // claim creates or takes over the migration's tracking document and its
