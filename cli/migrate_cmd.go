@@ -18,9 +18,12 @@ func (a *app) migrateCommand() *cobra.Command {
 		Use:   "migrate",
 		Short: "watch and steer tracked migrations",
 		Long: `Tracked migrations live in the system table _migrations. These commands
-read and steer them from any process; the migrations themselves run in the
-application (a Go migrate.Migrator), which resumes any migration marked
-running whose runner is gone.`,
+read and steer them from any process. Declarative migrations (migration
+files) run here: start, complete and rollback run in the foreground, and run
+continues one whose runner died. Migrations written in Go run in the
+application (a migrate.Migrator, whose Serve resumes any migration marked
+running whose runner is gone), or here when the application's binary embeds
+this command line with its migrations (cli.MainConfig).`,
 	}
 	var watch bool
 	status := &cobra.Command{

@@ -335,4 +335,4 @@ func skipValue(skip map[strata.ID]bool) any {
 // defaultTarget is the default batch duration: short, because on
 // PostgreSQL a long batch conflicts with more writers (on SQLite a batch
 // ends early when writers wait).
-const defaultTarget = 25 * time.Millisecond
+const defaultTarget = 10 * time.Millisecond

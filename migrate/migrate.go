@@ -37,7 +37,7 @@ type Migration struct {
 	// adapt to TargetBatchDuration.
 	BatchSize int
 	// TargetBatchDuration is the duration batches aim for (default
-	// 25ms). Zero keeps the default; a negative value turns adaptation off.
+	// 10ms). Zero keeps the default; a negative value turns adaptation off.
 	TargetBatchDuration time.Duration
 	// MaxBatchSize caps adaptive batch sizes (default 1000).
 	MaxBatchSize int

@@ -10,12 +10,29 @@ import (
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/examples/seedmigrations"
 	"github.com/strata-db/strata/internal/dbcheck"
+	"github.com/strata-db/strata/internal/pgtest"
 	"github.com/strata-db/strata/v"
 )
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestSeedMigrations runs the seed's five changes as migration files on
+// SQLite and PostgreSQL.
 func TestSeedMigrations(t *testing.T) {
+	for _, b := range []string{"sqlite", "postgres"} {
+		t.Run(b, func(t *testing.T) {
+			url := "sqlite:" + filepath.Join(t.TempDir(), "seed.db")
+			if b == "postgres" {
+				url = pgtest.URL(t)
+			}
+			testSeedMigrations(t, url)
+		})
+	}
+}
+
+func testSeedMigrations(t *testing.T, url string) {
 	ctx := context.Background()
-	db, err := strata.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "seed.db"))
+	db, err := strata.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}

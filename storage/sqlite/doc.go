@@ -23,6 +23,8 @@
 //     max(4, GOMAXPROCS)); read transactions beyond it wait for one.
 //   - checkpoint_interval=DURATION: period of the background WAL
 //     checkpoint (default 1s).
+//   - checkpoint_pages=N: run the checkpoint early once this process has
+//     appended N pages to the WAL (default 10000).
 //
 // # Storage layout (format 1)
 //
@@ -74,7 +76,7 @@
 //
 // WAL checkpoints are taken off the commit path: automatic checkpoints are
 // disabled and a background goroutine runs PASSIVE checkpoints every
-// checkpoint_interval, and as soon as this process has appended about a
-// thousand pages to the WAL.
+// checkpoint_interval, and as soon as this process has appended
+// checkpoint_pages pages to the WAL.
 // Close stops it and runs a final checkpoint.
 package sqlite

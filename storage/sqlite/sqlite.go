@@ -50,6 +50,7 @@ type config struct {
 	busyTimeout        time.Duration
 	readers            int
 	checkpointInterval time.Duration
+	checkpointPages    int64
 }
 
 // parseURL parses "sqlite:PATH?params" (the "sqlite:" prefix is optional).
@@ -59,6 +60,7 @@ func parseURL(raw string) (config, error) {
 		busyTimeout:        5 * time.Second,
 		readers:            max(4, runtime.GOMAXPROCS(0)),
 		checkpointInterval: time.Second,
+		checkpointPages:    defaultCheckpointPages,
 	}
 	rest := strings.TrimPrefix(raw, "sqlite:")
 	rest = strings.TrimPrefix(rest, "//")
@@ -100,6 +102,12 @@ func parseURL(raw string) (config, error) {
 				return cfg, fmt.Errorf("sqlite: open %q: checkpoint_interval=%q: want a positive duration", raw, v)
 			}
 			cfg.checkpointInterval = d
+		case "checkpoint_pages":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 || n > 1<<30 {
+				return cfg, fmt.Errorf("sqlite: open %q: checkpoint_pages=%q: want a positive integer", raw, v)
+			}
+			cfg.checkpointPages = n
 		case "readers":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 1024 {
@@ -107,7 +115,7 @@ func parseURL(raw string) (config, error) {
 			}
 			cfg.readers = n
 		default:
-			return cfg, fmt.Errorf("sqlite: open %q: unknown parameter %q (known: synchronous, busy_timeout, readers, checkpoint_interval)", raw, key)
+			return cfg, fmt.Errorf("sqlite: open %q: unknown parameter %q (known: synchronous, busy_timeout, readers, checkpoint_interval, checkpoint_pages)", raw, key)
 		}
 	}
 	return cfg, nil
@@ -441,9 +449,11 @@ func (b *Backend) closeConns() error {
 	return errors.Join(errs...)
 }
 
-// ckptEveryPages is the number of pages this process appends to the WAL
-// after which the checkpointer runs before its timer fires.
-const ckptEveryPages = 1000
+// defaultCheckpointPages is the default number of pages this process
+// appends to the WAL after which the checkpointer runs before its timer
+// fires. Not fewer: each checkpoint fsyncs the database file, which
+// delays the fsync of concurrent commits.
+const defaultCheckpointPages = 10000
 
 // noteWALPages adds the pages the write connection appended to the WAL
 // since the last call (SQLite's per-connection CACHE_WRITE counter) and
@@ -462,7 +472,7 @@ func (b *Backend) noteWALPages(c *conn) {
 	if err != nil || pages <= 0 {
 		return
 	}
-	if b.walPages.Add(int64(pages)) >= ckptEveryPages {
+	if b.walPages.Add(int64(pages)) >= b.cfg.checkpointPages {
 		select {
 		case b.ckptNudge <- struct{}{}:
 		default:

@@ -133,6 +133,8 @@ func TestOpenErrors(t *testing.T) {
 		{"sqlite:" + dir + "/x.db?synchronous=sometimes", "synchronous"},
 		{"sqlite:" + dir + "/x.db?busy_timeout=soon", "busy_timeout"},
 		{"sqlite:" + dir + "/x.db?readers=0", "readers"},
+		{"sqlite:" + dir + "/x.db?checkpoint_pages=0", "checkpoint_pages"},
+		{"sqlite:" + dir + "/x.db?checkpoint_pages=many", "checkpoint_pages"},
 		{"sqlite::memory:", "file path"},
 		{"sqlite:" + dir + "/missing/dir/x.db", dir + "/missing/dir/x.db"},
 		{"sqlite:" + notDB, notDB},
@@ -397,8 +399,8 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	}{
 		// The timer fires.
 		{"timer", "20ms", 1000, 100, 100_000},
-		// More than ckptEveryPages pages wake the checkpointer at once.
-		{"pages", "1h", 3000, 2000, 6_000_000},
+		// More than checkpoint_pages pages wake the checkpointer at once.
+		{"pages", "1h&checkpoint_pages=1000", 3000, 2000, 6_000_000},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
