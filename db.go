@@ -102,9 +102,15 @@ func (db *DB) Mutation(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) run(ctx context.Context, writable bool, fn func(tx *Tx) error) error {
+	return db.runWith(ctx, writable, false, fn)
+}
+
+// runWith is run; relaxed asks the backend (storage.RelaxedBeginner) for a
+// write transaction whose commit need not wait for stable storage.
+func (db *DB) runWith(ctx context.Context, writable, relaxed bool, fn func(tx *Tx) error) error {
 	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
-		err := db.runOnce(ctx, writable, fn)
+		err := db.runOnce(ctx, writable, relaxed, fn)
 		if err == nil || !errors.Is(err, storage.ErrConflict) {
 			return err
 		}
@@ -123,14 +129,19 @@ func (db *DB) run(ctx context.Context, writable bool, fn func(tx *Tx) error) err
 	}
 }
 
-func (db *DB) runOnce(ctx context.Context, writable bool, fn func(tx *Tx) error) (err error) {
+func (db *DB) runOnce(ctx context.Context, writable, relaxed bool, fn func(tx *Tx) error) (err error) {
 	db.mu.RLock()
 	closed, sch, sst := db.closed, db.schema, db.state
 	db.mu.RUnlock()
 	if closed {
 		return ErrClosed
 	}
-	st, err := db.backend.Begin(ctx, writable)
+	var st storage.Tx
+	if rb, ok := db.backend.(storage.RelaxedBeginner); ok && relaxed && writable {
+		st, err = rb.BeginRelaxed(ctx)
+	} else {
+		st, err = db.backend.Begin(ctx, writable)
+	}
 	if err != nil {
 		return fmt.Errorf("strata: begin: %w", err)
 	}

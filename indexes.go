@@ -32,19 +32,6 @@ func (tx *Tx) indexes(table string) []schema.Index {
 	return []schema.Index{creationTimeIndex}
 }
 
-// indexKeys computes the key of doc in each index.
-func indexKeys(idx []schema.Index, doc Doc) ([][]byte, error) {
-	keys := make([][]byte, len(idx))
-	for i, ix := range idx {
-		k, err := indexKey(nil, ix, doc)
-		if err != nil {
-			return nil, err
-		}
-		keys[i] = k
-	}
-	return keys, nil
-}
-
 // indexKey appends doc's key in index ix: the values of the index's fields
 // (undefined where missing), then _creationTime and _id, so every key is
 // unique and ties keep creation order.

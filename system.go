@@ -1,6 +1,7 @@
 package strata
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/strata-db/strata/internal/system"
@@ -56,6 +57,13 @@ func init() {
 			out[i] = d
 		}
 		return out, done, err
+	}
+	system.MutationRelaxed = func(ctx context.Context, d any, fn func(tx any) error) error {
+		db, ok := d.(*DB)
+		if !ok || db == nil {
+			return fmt.Errorf("strata: relaxed mutation: not a *strata.DB: %T", d)
+		}
+		return db.runWith(ctx, true, true, func(tx *Tx) error { return fn(tx) })
 	}
 	system.TakesTurns = func(t any) bool {
 		tx, ok := t.(*Tx)

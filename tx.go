@@ -325,30 +325,32 @@ func (tx *Tx) write(table string, id ID, old, next Doc) error {
 	if err := tx.checkPending(table, id, next); err != nil {
 		return err
 	}
-	idx := tx.indexes(table)
-	var oldKeys, newKeys [][]byte
-	var err error
-	if old != nil {
-		if oldKeys, err = indexKeys(idx, old); err != nil {
-			return err
+	for _, ix := range tx.indexes(table) {
+		if old != nil && next != nil && ix.Name == indexByCreationTime {
+			continue // an update keeps _creationTime and _id: the same key
 		}
-	}
-	if next != nil {
-		if newKeys, err = indexKeys(idx, next); err != nil {
-			return err
-		}
-	}
-	for i, ix := range idx {
-		if old != nil && next != nil && bytes.Equal(oldKeys[i], newKeys[i]) {
-			continue
-		}
+		var oldKey, newKey []byte
+		var err error
 		if old != nil {
-			if err := tx.st.DeleteIndex(table, ix.Name, oldKeys[i]); err != nil {
+			if oldKey, err = indexKey(nil, ix, old); err != nil {
 				return err
 			}
 		}
 		if next != nil {
-			if err := tx.st.PutIndex(table, ix.Name, newKeys[i], []byte(id)); err != nil {
+			if newKey, err = indexKey(nil, ix, next); err != nil {
+				return err
+			}
+		}
+		if old != nil && next != nil && bytes.Equal(oldKey, newKey) {
+			continue
+		}
+		if old != nil {
+			if err := tx.st.DeleteIndex(table, ix.Name, oldKey); err != nil {
+				return err
+			}
+		}
+		if next != nil {
+			if err := tx.st.PutIndex(table, ix.Name, newKey, []byte(id)); err != nil {
 				return err
 			}
 		}

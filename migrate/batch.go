@@ -61,7 +61,12 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	var visited int
 	var yielded bool
 	attempts := 0
-	err = r.m.db.Mutation(ctx, func(tx *strata.Tx) error {
+	// Batches commit without waiting for stable storage: a batch that a
+	// power loss undoes is undone with its cursor and runs again; the
+	// run's last write (seal) is durable and makes every batch before it
+	// durable too.
+	err = system.MutationRelaxed(ctx, r.m.db, func(t any) error {
+		tx := t.(*strata.Tx)
 		visited, yielded = 0, false
 		attempts++
 		if attempts > maxBatchAttempts && r.size > 1 {

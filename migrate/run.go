@@ -111,10 +111,26 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 			return st, errors.Join(err, ferr)
 		}
 		if done {
-			return m.Status(ctx, name)
+			return m.seal(ctx, r.id)
 		}
 		r.throttle(ctx)
 	}
+}
+
+// seal ends a run that reached the end of its table with an ordinary,
+// durable commit (the batches' commits are relaxed, see batch): once it
+// returns, the migration's final state survives a power loss.
+func (m *Migrator) seal(ctx context.Context, id strata.ID) (Status, error) {
+	var st Status
+	err := m.db.Mutation(ctx, func(tx *strata.Tx) error {
+		if err := system.Patch(tx, id, strata.Patch{"updatedAt": timeMS(time.Now())}); err != nil {
+			return err
+		}
+		d, err := tx.Get(id)
+		st = statusOf(d)
+		return err
+	})
+	return st, err
 }
 
 // interrupted records that this process stopped running mig because its

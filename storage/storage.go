@@ -159,6 +159,21 @@ type Enumerator interface {
 	ScanDocuments(table string, r Range, limit int) ([]Entry, error)
 }
 
+// RelaxedBeginner is an optional interface of a Backend that can commit a
+// write transaction without waiting for stable storage: SQLite with
+// synchronous=NORMAL for that transaction, PostgreSQL with
+// synchronous_commit off. The migration engine runs its batches so: a batch
+// is redone from its cursor if it is lost.
+type RelaxedBeginner interface {
+	// BeginRelaxed starts a write transaction like Begin(ctx, true) whose
+	// commit is atomic and isolated and survives a crash of the process,
+	// but may be undone by a crash of the operating system or a power
+	// loss, together with later relaxed commits, until a transaction
+	// started with Begin commits: that commit makes every earlier one
+	// durable too. Nothing is ever partly undone.
+	BeginRelaxed(ctx context.Context) (Tx, error)
+}
+
 // Waiters is an optional interface of a write Tx of a backend whose write
 // transactions run one at a time (SQLite). A long transaction, such as a
 // migration batch, uses it to end early when others are queued behind it.

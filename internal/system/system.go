@@ -38,6 +38,13 @@ var ScanByID func(tx any, table string, after value.ID, limit int) (docs []map[s
 // at a time (storage.Waiters); false on other backends.
 var WritersWaiting func(tx any) bool
 
+// MutationRelaxed runs fn (given a *strata.Tx) as db.Mutation does (db is
+// a *strata.DB), in a write transaction whose commit need not wait for
+// stable storage (storage.RelaxedBeginner): a power loss may undo it until
+// a later ordinary commit. For work that is redone if lost, such as
+// migration batches.
+var MutationRelaxed func(ctx context.Context, db any, fn func(tx any) error) error
+
 // TakesTurns reports whether tx (a *strata.Tx) belongs to a backend whose
 // write transactions run one at a time and report who waits
 // (storage.Waiters).

@@ -32,6 +32,9 @@ const (
 	stmtDropTableIndex
 	stmtDropIndex
 	stmtScanDocs
+	stmtSyncNormal
+	stmtSyncFull
+	stmtSyncExtra
 	// stmtScan is the first of 8 scan statements, offset by scanVariant.
 	stmtScan
 	numStmts = stmtScan + 8
@@ -56,6 +59,9 @@ var stmtSQL = [numStmts]string{
 	stmtDropTableIndex: `DELETE FROM strata_index WHERE tbl = ?`,
 	stmtDropIndex:      `DELETE FROM strata_index WHERE tbl = ? AND idx = ?`,
 	stmtScanDocs:       `SELECT id, body FROM strata_documents WHERE tbl = ? AND id >= ? ORDER BY id LIMIT ?`,
+	stmtSyncNormal:     `PRAGMA synchronous = NORMAL`,
+	stmtSyncFull:       `PRAGMA synchronous = FULL`,
+	stmtSyncExtra:      `PRAGMA synchronous = EXTRA`,
 }
 
 func init() {

@@ -321,6 +321,20 @@ func (b *Backend) Path() string { return b.cfg.path }
 // statement of the transaction: once it is done, they fail. Begin after
 // Close returns an error wrapping storage.ErrClosed.
 func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
+	return b.begin(ctx, writable, false)
+}
+
+var _ storage.RelaxedBeginner = (*Backend)(nil)
+
+// BeginRelaxed starts a write transaction that commits with
+// synchronous=NORMAL: without an fsync of the WAL, so a power loss may
+// undo it until a later commit at the configured level (FULL by default)
+// syncs the WAL. With synchronous=normal or off configured it is Begin.
+func (b *Backend) BeginRelaxed(ctx context.Context) (storage.Tx, error) {
+	return b.begin(ctx, true, b.cfg.synchronous == "FULL" || b.cfg.synchronous == "EXTRA")
+}
+
+func (b *Backend) begin(ctx context.Context, writable, relaxed bool) (storage.Tx, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
@@ -366,7 +380,16 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 	var err error
 	connOK := true // a failed BEGIN leaves no transaction open
 	if writable {
-		_, err = t.c.exec(ctx, stmtBeginImmediate)
+		if relaxed {
+			// The safety level cannot change inside a transaction: set it
+			// before BEGIN; release restores it.
+			if _, err = t.c.exec(ctx, stmtSyncNormal); err == nil {
+				t.relaxed = true
+			}
+		}
+		if err == nil {
+			_, err = t.c.exec(ctx, stmtBeginImmediate)
+		}
 	} else if _, err = t.c.exec(ctx, stmtBegin); err == nil {
 		// A deferred transaction takes its snapshot at its first read:
 		// read now, so the transaction sees the database as of Begin.

@@ -30,6 +30,7 @@ type tx struct {
 	ctx      context.Context
 	c        *conn
 	writable bool
+	relaxed  bool // commits with synchronous=NORMAL; release restores the level
 
 	// mu serializes the transaction's methods with Close, which may abort
 	// it from another goroutine.
@@ -309,6 +310,15 @@ func (t *tx) WritersWaiting() int {
 // pool for a reader. A connection in an unknown state is replaced.
 func (t *tx) release(connOK bool) {
 	if t.writable {
+		if t.relaxed && connOK && !t.b.writer.broken {
+			restore := stmtSyncFull
+			if t.b.cfg.synchronous == "EXTRA" {
+				restore = stmtSyncExtra
+			}
+			if _, err := t.c.exec(context.WithoutCancel(t.ctx), restore); err != nil {
+				connOK = false // replace the connection rather than keep a relaxed one
+			}
+		}
 		if !connOK || t.b.writer.broken {
 			t.b.resetWriter()
 		}
