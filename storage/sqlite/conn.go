@@ -108,7 +108,8 @@ var errBrokenConn = errors.New("connection was discarded after an unrecoverable 
 type conn struct {
 	c      *sql.Conn
 	stmts  [numStmts]*sql.Stmt
-	broken bool // discarded: every statement fails
+	puts   [putChunk + 1]*sql.Stmt // puts[n]: the upsert of n documents
+	broken bool                    // discarded: every statement fails
 }
 
 func newConn(ctx context.Context, db *sql.DB) (*conn, error) {
@@ -185,6 +186,12 @@ func (c *conn) discard() {
 			c.stmts[i] = nil
 		}
 	}
+	for i, s := range c.puts {
+		if s != nil {
+			_ = s.Close()
+			c.puts[i] = nil
+		}
+	}
 	_ = c.c.Raw(func(any) error { return driver.ErrBadConn })
 	_ = c.c.Close()
 }
@@ -194,6 +201,12 @@ func (c *conn) close() error {
 		return nil
 	}
 	var errs []error
+	for i, s := range c.puts {
+		if s != nil {
+			errs = append(errs, s.Close())
+			c.puts[i] = nil
+		}
+	}
 	for i, s := range c.stmts {
 		if s != nil {
 			errs = append(errs, s.Close())

@@ -43,6 +43,9 @@ func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.
 	if limit < 0 {
 		return nil, fmt.Errorf("sqlite: scan documents of %s: negative limit %d", table, limit)
 	}
+	if err := t.flushPuts("scan documents"); err != nil {
+		return nil, err
+	}
 	start := nz(r.Start)
 	if r.End != nil && bytes.Compare(start, r.End) >= 0 {
 		return nil, nil

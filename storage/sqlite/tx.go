@@ -37,6 +37,7 @@ type tx struct {
 	mu     sync.Mutex
 	state  txState
 	failed error // first statement error of a write transaction
+	putBuf putBuffer
 }
 
 // check reports why the transaction cannot run an operation. t.mu is held.
@@ -83,6 +84,9 @@ func (t *tx) Get(table string, id []byte) ([]byte, error) {
 	if err := t.check(false); err != nil {
 		return nil, err
 	}
+	if body, ok := t.bufferedGet(table, id); ok {
+		return body, nil
+	}
 	var body []byte
 	err := t.c.queryRow(t.ctx, stmtGet, table, nz(id)).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -100,15 +104,34 @@ func (t *tx) write(op string, k stmtKind, args ...any) error {
 	if err := t.check(true); err != nil {
 		return err
 	}
+	if k != stmtPutIndex && k != stmtDeleteIndex {
+		// It reads or removes documents: the buffered Puts go first.
+		if err := t.flushPuts(op); err != nil {
+			return err
+		}
+	}
 	if _, err := t.c.exec(t.ctx, k, args...); err != nil {
 		return t.fail(op, err)
 	}
 	return nil
 }
 
-// Put inserts or replaces the record of document id in table.
+// Put inserts or replaces the record of document id in table. The write
+// is buffered (see putBuffer).
 func (t *tx) Put(table string, id, body []byte) error {
-	return t.write("put", stmtPut, table, nz(id), nz(body))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if err := t.ctx.Err(); err != nil {
+		return t.fail("put", err) // as a statement would
+	}
+	t.putBuf.add(table, nz(id), nz(body))
+	if len(t.putBuf.puts) >= maxBufferedPuts {
+		return t.flushPuts("put")
+	}
+	return nil
 }
 
 // Delete removes the record of document id in table, if any.
@@ -149,6 +172,9 @@ func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
 	}
 	if req.Limit < 0 {
 		return nil, fmt.Errorf("sqlite: scan %s.%s: negative limit %d", req.Table, req.Index, req.Limit)
+	}
+	if err := t.flushPuts("scan"); err != nil {
+		return nil, err
 	}
 	start, end := nz(req.Range.Start), req.Range.End
 	bounded := end != nil
@@ -207,6 +233,9 @@ func (t *tx) Tables() ([]string, error) {
 	if err := t.check(false); err != nil {
 		return nil, err
 	}
+	if err := t.flushPuts("tables"); err != nil {
+		return nil, err
+	}
 	var out []string
 	var name string
 	err := t.c.queryRow(t.ctx, stmtTablesFirst).Scan(&name)
@@ -239,6 +268,10 @@ func (t *tx) Commit() error {
 	if err := t.ctx.Err(); err != nil {
 		t.rollbackLocked()
 		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	if err := t.flushPuts("commit"); err != nil {
+		t.rollbackLocked()
+		return fmt.Errorf("sqlite: commit: nothing was committed: %w", err)
 	}
 	// COMMIT itself runs without the context: an interrupt racing a
 	// successful COMMIT would report a failure for committed data.
@@ -283,6 +316,7 @@ func (t *tx) rollbackLocked() {
 // rollbackStmt runs ROLLBACK and reports whether the connection is left
 // outside any transaction.
 func (t *tx) rollbackStmt() bool {
+	t.putBuf.reset()
 	_, err := t.c.exec(context.Background(), stmtRollback)
 	// SQLite may already have rolled back (after an interrupt or I/O error).
 	return err == nil || strings.Contains(err.Error(), "no transaction is active")
