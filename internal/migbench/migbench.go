@@ -55,8 +55,11 @@ type Fixture struct {
 // rawEngine is the raw side of a fixture.
 type rawEngine interface {
 	// backfillBatch sets field = age*2 + run on the (at most) limit rows
-	// after id after, in one transaction, and returns the last id.
-	backfillBatch(ctx context.Context, after string, limit int, run int64) (last string, n int, err error)
+	// after id after, in one transaction, and returns the last id. relaxed
+	// commits it without waiting for stable storage, as strata commits
+	// its migration batches (SQLite synchronous=NORMAL, PostgreSQL
+	// synchronous_commit off).
+	backfillBatch(ctx context.Context, after string, limit int, run int64, relaxed bool) (last string, n int, err error)
 	// patchOne sets score on one row, in one transaction.
 	patchOne(ctx context.Context, id string, score float64) error
 	close() error
@@ -205,13 +208,14 @@ func (f *Fixture) strataBackfill(ctx context.Context, fixedBatches bool, onBatch
 }
 
 // RawBackfill runs one backfill with keyset batched UPDATEs of BatchSize
-// rows and returns its duration.
-func (f *Fixture) RawBackfill(ctx context.Context) (time.Duration, error) {
+// rows and returns its duration. relaxed commits the batches without
+// waiting for stable storage.
+func (f *Fixture) RawBackfill(ctx context.Context, relaxed bool) (time.Duration, error) {
 	run := f.nextRun()
 	t0 := time.Now()
 	after, total := "", 0
 	for {
-		last, n, err := f.raw.backfillBatch(ctx, after, BatchSize, run)
+		last, n, err := f.raw.backfillBatch(ctx, after, BatchSize, run, relaxed)
 		if err != nil {
 			return time.Since(t0), fmt.Errorf("migbench: raw backfill: %w", err)
 		}
@@ -236,6 +240,11 @@ type BackfillResult struct {
 	Raw     time.Duration `json:"rawNs"`
 	// Ratio is Raw/Strata: strata's throughput as a fraction of raw's.
 	Ratio float64 `json:"ratio"`
+	// RawRelaxed is the raw backfill with its batches committed as
+	// strata commits its migration batches, without waiting for stable
+	// storage; RatioRelaxed is RawRelaxed/Strata.
+	RawRelaxed   time.Duration `json:"rawRelaxedNs"`
+	RatioRelaxed float64       `json:"ratioRelaxed"`
 }
 
 // Backfill runs a strata backfill and a raw backfill, batches of BatchSize
@@ -246,10 +255,14 @@ func (f *Fixture) Backfill(ctx context.Context) (BackfillResult, error) {
 	if r.Strata, err = f.StrataBackfill(ctx, true); err != nil {
 		return r, err
 	}
-	if r.Raw, err = f.RawBackfill(ctx); err != nil {
+	if r.Raw, err = f.RawBackfill(ctx, false); err != nil {
+		return r, err
+	}
+	if r.RawRelaxed, err = f.RawBackfill(ctx, true); err != nil {
 		return r, err
 	}
 	r.Ratio = ratio(r.Raw, r.Strata)
+	r.RatioRelaxed = ratio(r.RawRelaxed, r.Strata)
 	return r, nil
 }
 
@@ -340,7 +353,7 @@ func (f *Fixture) Latency(ctx context.Context, opts LatencyOptions) (LatencyResu
 		return r, fmt.Errorf("migbench: raw idle writes: %w", err)
 	}
 	if r.RawBackfill, err = workload(ctx, opts, rawWrite, func(ctx context.Context) error {
-		_, err := f.RawBackfill(ctx)
+		_, err := f.RawBackfill(ctx, false)
 		return err
 	}, nil); err != nil {
 		return r, fmt.Errorf("migbench: raw writes during the backfill: %w", err)
@@ -402,12 +415,13 @@ func workload(ctx context.Context, opts LatencyOptions, write func(context.Conte
 // the single-document writes, each a connection of its own (two clients
 // of one database file), with the pragmas strata's SQLite backend uses.
 type sqliteRaw struct {
-	bf, w *sql.DB
+	bf, w     *sql.DB
+	bfRelaxed *sql.DB // as bf, with synchronous=NORMAL
 }
 
 func openSQLiteRaw(path string) (*sqliteRaw, error) {
-	open := func() (*sql.DB, error) {
-		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=mmap_size(268435456)&_pragma=cache_size(-65536)&_txlock=immediate"
+	open := func(sync string) (*sql.DB, error) {
+		dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=busy_timeout(10000)&_pragma=mmap_size(268435456)&_pragma=cache_size(-65536)&_txlock=immediate"
 		db, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("migbench: open raw sqlite: %w", err)
@@ -415,16 +429,22 @@ func openSQLiteRaw(path string) (*sqliteRaw, error) {
 		db.SetMaxOpenConns(1)
 		return db, nil
 	}
-	bf, err := open()
+	bf, err := open("FULL")
 	if err != nil {
 		return nil, err
 	}
-	w, err := open()
+	w, err := open("FULL")
 	if err != nil {
 		bf.Close()
 		return nil, err
 	}
-	r := &sqliteRaw{bf: bf, w: w}
+	bfRelaxed, err := open("NORMAL")
+	if err != nil {
+		bf.Close()
+		w.Close()
+		return nil, err
+	}
+	r := &sqliteRaw{bf: bf, w: w, bfRelaxed: bfRelaxed}
 	_, err = bf.Exec(`CREATE TABLE IF NOT EXISTS raw_docs (id TEXT PRIMARY KEY, creation REAL NOT NULL, name TEXT,
   email TEXT, age INTEGER, bio TEXT, score REAL, active INTEGER, field INTEGER) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS raw_docs_creation ON raw_docs(creation);`)
@@ -456,8 +476,12 @@ func (r *sqliteRaw) load(ids []string) error {
 	return nil
 }
 
-func (r *sqliteRaw) backfillBatch(ctx context.Context, after string, limit int, run int64) (string, int, error) {
-	rows, err := r.bf.QueryContext(ctx, `UPDATE raw_docs SET field = age*2 + ?
+func (r *sqliteRaw) backfillBatch(ctx context.Context, after string, limit int, run int64, relaxed bool) (string, int, error) {
+	db := r.bf
+	if relaxed {
+		db = r.bfRelaxed
+	}
+	rows, err := db.QueryContext(ctx, `UPDATE raw_docs SET field = age*2 + ?
 WHERE id IN (SELECT id FROM raw_docs WHERE id > ? ORDER BY id LIMIT ?) RETURNING id`, run, after, limit)
 	if err != nil {
 		return "", 0, err
@@ -484,7 +508,9 @@ func (r *sqliteRaw) patchOne(ctx context.Context, id string, score float64) erro
 	return err
 }
 
-func (r *sqliteRaw) close() error { return errors.Join(r.bf.Close(), r.w.Close()) }
+func (r *sqliteRaw) close() error {
+	return errors.Join(r.bf.Close(), r.w.Close(), r.bfRelaxed.Close())
+}
 
 // pgRaw is the raw PostgreSQL side: a pool, SERIALIZABLE transactions as
 // strata's.
@@ -534,8 +560,13 @@ func (r *pgRaw) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	}
 }
 
-func (r *pgRaw) backfillBatch(ctx context.Context, after string, limit int, run int64) (last string, n int, err error) {
+func (r *pgRaw) backfillBatch(ctx context.Context, after string, limit int, run int64, relaxed bool) (last string, n int, err error) {
 	err = r.inTx(ctx, func(tx pgx.Tx) error {
+		if relaxed {
+			if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+				return err
+			}
+		}
 		rows, err := tx.Query(ctx, `UPDATE raw_docs SET field = age*2 + $1
 WHERE id IN (SELECT id FROM raw_docs WHERE id > $2 ORDER BY id LIMIT $3) RETURNING id`, run, after, limit)
 		if err != nil {
