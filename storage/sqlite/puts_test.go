@@ -50,18 +50,7 @@ func TestBufferedPuts(t *testing.T) {
 				}
 			}
 		}
-		ents, err := tx.(storage.Enumerator).ScanDocuments("t", storage.Range{}, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ents) != len(model) {
-			t.Fatalf("scan inside the transaction: %d documents, want %d", len(ents), len(model))
-		}
-		for _, e := range ents {
-			if model[string(e.ID)] != string(e.Body) {
-				t.Fatalf("scan: %s = %q, want %q", e.ID, e.Body, model[string(e.ID)])
-			}
-		}
+		sameDocs(t, "inside the transaction", tx, model)
 		if commit {
 			err = tx.Commit()
 			want = model
@@ -79,16 +68,22 @@ func TestBufferedPuts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
+	sameDocs(t, "after commit and rollback", tx, want)
+}
+
+// sameDocs checks that table t holds exactly the documents of want.
+func sameDocs(t *testing.T, when string, tx storage.Tx, want map[string]string) {
+	t.Helper()
 	ents, err := tx.(storage.Enumerator).ScanDocuments("t", storage.Range{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ents) != len(want) {
-		t.Fatalf("after commit and rollback: %d documents, want %d", len(ents), len(want))
+		t.Fatalf("%s: %d documents, want %d", when, len(ents), len(want))
 	}
 	for _, e := range ents {
 		if want[string(e.ID)] != string(e.Body) {
-			t.Fatalf("%s = %q, want %q", e.ID, e.Body, want[string(e.ID)])
+			t.Fatalf("%s: %s = %q, want %q", when, e.ID, e.Body, want[string(e.ID)])
 		}
 	}
 }
