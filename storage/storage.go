@@ -160,10 +160,9 @@ type Enumerator interface {
 }
 
 // RelaxedBeginner is an optional interface of a Backend that can commit a
-// write transaction without waiting for stable storage: SQLite with
-// synchronous=NORMAL for that transaction, PostgreSQL with
-// synchronous_commit off. The migration engine runs its batches so: a batch
-// is redone from its cursor if it is lost.
+// write transaction without waiting for stable storage (SQLite, with
+// synchronous=NORMAL for that transaction). The migration engine runs its
+// batches so: a batch is redone from its cursor if it is lost.
 type RelaxedBeginner interface {
 	// BeginRelaxed starts a write transaction like Begin(ctx, true) whose
 	// commit is atomic and isolated and survives a crash of the process,

@@ -283,20 +283,6 @@ func (b *Backend) migrateOnce(ctx context.Context) (err error) {
 // statement. Begin after Close returns an error wrapping
 // storage.ErrClosed.
 func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
-	return b.begin(ctx, writable, false)
-}
-
-var _ storage.RelaxedBeginner = (*Backend)(nil)
-
-// BeginRelaxed starts a write transaction that commits with
-// synchronous_commit off: Commit returns before the server has flushed
-// the transaction to its WAL, so a crash of the server may undo it, until
-// a later synchronous commit flushes the WAL past it.
-func (b *Backend) BeginRelaxed(ctx context.Context) (storage.Tx, error) {
-	return b.begin(ctx, true, true)
-}
-
-func (b *Backend) begin(ctx context.Context, writable, relaxed bool) (storage.Tx, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: begin: %w", err)
 	}
@@ -314,7 +300,7 @@ func (b *Backend) begin(ctx context.Context, writable, relaxed bool) (storage.Tx
 		}
 		return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
 	}
-	t := &tx{b: b, ctx: ctx, c: c, writable: writable, relaxed: relaxed}
+	t := &tx{b: b, ctx: ctx, c: c, writable: writable}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := b.register(t); err != nil {

@@ -30,7 +30,6 @@ const (
 
 const (
 	sqlBeginRW = "BEGIN ISOLATION LEVEL SERIALIZABLE"
-	sqlRelax   = "SET LOCAL synchronous_commit = off"
 
 	sqlGet     = `SELECT body FROM strata_documents WHERE tbl = $1 AND id = $2`
 	sqlGetMany = `SELECT id, body FROM strata_documents WHERE tbl = $1 AND id = ANY($2)`
@@ -114,7 +113,6 @@ type tx struct {
 	ctx      context.Context
 	c        *pgxpool.Conn
 	writable bool
-	relaxed  bool // commits with synchronous_commit off
 	begun    bool // BEGIN has been sent
 
 	// mu serializes the transaction's methods with Close, which may abort
@@ -243,9 +241,6 @@ func (t *tx) readRows(op string, rows pgx.Rows, read func(rows pgx.Rows) error) 
 func (t *tx) queuePending(batch *pgx.Batch) {
 	if !t.begun {
 		batch.Queue(sqlBeginRW)
-		if t.relaxed {
-			batch.Queue(sqlRelax)
-		}
 	}
 	t.pending = coalesce(t.pending)
 	for _, o := range t.pending {
@@ -258,9 +253,6 @@ func (t *tx) execPending(br pgx.BatchResults) error {
 	n := len(t.pending)
 	if !t.begun {
 		n++
-		if t.relaxed {
-			n++
-		}
 		t.begun = true
 	}
 	t.pending = t.pending[:0]
