@@ -34,6 +34,7 @@ type DB struct {
 	maxRetries int
 
 	transforms atomic.Pointer[transformSet] // write transforms by table; see AddWriteTransform
+	writers    writerSet                    // write transactions in flight in this process
 }
 
 // Open opens the database at url, creating it if it does not exist:
@@ -144,6 +145,9 @@ func (db *DB) runOnce(ctx context.Context, writable, relaxed bool, fn func(tx *T
 	}
 	if err != nil {
 		return fmt.Errorf("strata: begin: %w", err)
+	}
+	if writable {
+		defer db.writers.start()()
 	}
 	tx := &Tx{db: db, st: st, ctx: ctx, writable: writable, schema: sch, state: sst}
 	committed := false

@@ -65,6 +65,13 @@ func init() {
 		}
 		return db.runWith(ctx, true, true, func(tx *Tx) error { return fn(tx) })
 	}
+	system.WriteBarrier = func(ctx context.Context, d any) error {
+		db, ok := d.(*DB)
+		if !ok || db == nil {
+			return fmt.Errorf("strata: write barrier: not a *strata.DB: %T", d)
+		}
+		return db.writers.wait(ctx)
+	}
 	system.TakesTurns = func(t any) bool {
 		tx, ok := t.(*Tx)
 		if !ok || tx == nil {

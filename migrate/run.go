@@ -61,14 +61,14 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 			}
 			return applyPatch(next, p), nil
 		})()
-		// A barrier: on SQLite, whose writers run one at a time, a write
-		// transaction that inserted before the transform was installed
-		// commits before this one, hence before the high-water mark is
-		// read. (On PostgreSQL an in-process writer may still be in flight;
-		// declarative migrations, whose transforms switch on with the
-		// schema in one serializable transaction, have no such window.)
-		if err := m.db.Mutation(ctx, func(*strata.Tx) error { return nil }); err != nil {
-			return Status{}, err
+		// A barrier: a write transaction of this process that wrote
+		// before the transform was installed commits (or not) before the
+		// high-water mark is read, so its documents are below the mark
+		// and the scan meets them. (Declarative migrations, whose
+		// transforms switch on with the schema in one serializable
+		// transaction in every process, need none.)
+		if err := system.WriteBarrier(ctx, m.db); err != nil {
+			return Status{}, fmt.Errorf("migrate: %q: %w", name, err)
 		}
 	}
 	st, err := m.claim(ctx, mig)

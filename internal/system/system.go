@@ -45,6 +45,12 @@ var WritersWaiting func(tx any) bool
 // migration batches.
 var MutationRelaxed func(ctx context.Context, db any, fn func(tx any) error) error
 
+// WriteBarrier returns once every write transaction that was running in
+// this process (db is a *strata.DB) when it was called has ended. A write
+// transform installed before the call applies to every write that
+// commits after it returns.
+var WriteBarrier func(ctx context.Context, db any) error
+
 // TakesTurns reports whether tx (a *strata.Tx) belongs to a backend whose
 // write transactions run one at a time and report who waits
 // (storage.Waiters).
