@@ -26,9 +26,14 @@ type runner struct {
 	processed      int64 // in this run
 	lastBatch      time.Duration
 	lastCount      int
-	yielded        bool // the last batch ended early for waiting writers
-	conflicted     bool // the last batch lost a serialization race at least once
+	yielded        bool      // the last batch ended early for waiting writers
+	lastYield      time.Time // when a batch last did
+	conflicted     bool      // the last batch lost a serialization race at least once
 }
+
+// durableAfterYield is how long after a batch yielded to an application
+// writer batches commit durably rather than relaxed.
+const durableAfterYield = time.Second
 
 // maxBatchAttempts is the number of times a batch is tried when it loses
 // serialization races (PostgreSQL) before the runner halves the batch
@@ -61,11 +66,22 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	var visited int
 	var yielded bool
 	attempts := 0
-	// Batches commit without waiting for stable storage: a batch that a
-	// power loss undoes is undone with its cursor and runs again; the
-	// run's last write (seal) is durable and makes every batch before it
-	// durable too.
-	err = system.MutationRelaxed(ctx, r.m.db, func(t any) error {
+	// Batches commit without waiting for stable storage (SQLite): a batch
+	// that a power loss undoes is undone with its cursor and runs again;
+	// the run's last write (seal) is durable and makes every batch before
+	// it durable too. But while the application writes, the next of its
+	// commits would wait for the sync of every relaxed batch before it:
+	// for a while after a batch yielded to a writer, batches commit
+	// durably and pay for their own sync.
+	mutate := func(ctx context.Context, fn func(any) error) error {
+		return r.m.db.Mutation(ctx, func(tx *strata.Tx) error { return fn(tx) })
+	}
+	if time.Since(r.lastYield) > durableAfterYield {
+		mutate = func(ctx context.Context, fn func(any) error) error {
+			return system.MutationRelaxed(ctx, r.m.db, fn)
+		}
+	}
+	err = mutate(ctx, func(t any) error {
 		tx := t.(*strata.Tx)
 		visited, yielded = 0, false
 		attempts++
@@ -202,6 +218,9 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	}
 	r.processed += int64(visited)
 	r.lastBatch, r.lastCount, r.yielded = time.Since(t0), visited, yielded
+	if yielded {
+		r.lastYield = time.Now()
+	}
 	r.conflicted = attempts > 1
 	r.adapt()
 	if fn := r.m.opts.OnProgress; fn != nil {
