@@ -320,3 +320,29 @@ func (q *Query) Each(fn func(Doc) error) error {
 	}
 	return ferr
 }
+
+// Count returns the number of documents the query matches. Without a
+// Filter it reads only the index entries, not the documents.
+func (q *Query) Count() (int64, error) {
+	var n int64
+	ix, r, err := q.resolve()
+	if err != nil {
+		return 0, err
+	}
+	if q.filter != nil || ix.Name == indexByID {
+		err := q.Each(func(Doc) error { n++; return nil })
+		return n, err
+	}
+	const batch = 4096
+	for {
+		ents, err := q.tx.st.Scan(storage.ScanRequest{Table: q.table, Index: ix.Name, Range: r, KeysOnly: true, Limit: batch})
+		if err != nil {
+			return 0, q.errorf("count: %w", err)
+		}
+		n += int64(len(ents))
+		if len(ents) < batch {
+			return n, nil
+		}
+		r.Start = append(bytes.Clone(ents[len(ents)-1].Key), 0)
+	}
+}

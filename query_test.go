@@ -295,3 +295,52 @@ func TestQueryErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCount: Count agrees with Collect for whole tables, index ranges,
+// filters, by_id and empty tables, across the scan's batch boundary.
+func TestCount(t *testing.T) {
+	db, all := postsDB(t, 5000)
+	cases := []struct {
+		name  string
+		build func(tx *strata.Tx) *strata.Query
+	}{
+		{"table", func(tx *strata.Tx) *strata.Query { return tx.Table("posts") }},
+		{"index range", func(tx *strata.Tx) *strata.Query {
+			return tx.Table("posts").WithIndex("by_status_and_published", strata.Eq("status", "published"), strata.Gte("publishedAt", 10.0))
+		}},
+		{"filter", func(tx *strata.Tx) *strata.Query {
+			return tx.Table("posts").Filter(strata.Field("rank").Gt(int64(3)))
+		}},
+		{"by_id", func(tx *strata.Tx) *strata.Query {
+			return tx.Table("posts").WithIndex("by_id", strata.Eq("_id", all[17].ID()))
+		}},
+		{"empty table", func(tx *strata.Tx) *strata.Query { return tx.Table("nothing") }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			query(t, db, func(tx *strata.Tx) error {
+				want, err := c.build(tx).Collect()
+				if err != nil {
+					return err
+				}
+				got, err := c.build(tx).Count()
+				if err != nil {
+					return err
+				}
+				if got != int64(len(want)) {
+					t.Errorf("Count = %d, Collect found %d", got, len(want))
+				}
+				return nil
+			})
+		})
+	}
+	query(t, db, func(tx *strata.Tx) error {
+		if n, err := tx.Table("posts").Count(); err != nil || n != 5000 {
+			t.Errorf("Count of the table = %d %v, want 5000", n, err)
+		}
+		if _, err := tx.Table("posts").WithIndex("nope").Count(); err == nil {
+			t.Error("Count on an unknown index: no error")
+		}
+		return nil
+	})
+}

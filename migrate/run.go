@@ -254,12 +254,12 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 // countTable counts the documents a migration will visit and returns the
 // newest _creationTime of the table (the high-water mark).
 func countTable(tx *strata.Tx, mig *Migration) (int64, float64, error) {
-	var n int64
 	q := tx.Table(mig.Table)
 	if mig.Index != "" {
 		q = q.WithIndex(mig.Index, mig.Range...)
 	}
-	if err := q.Each(func(strata.Doc) error { n++; return nil }); err != nil {
+	n, err := q.Count()
+	if err != nil {
 		return 0, 0, fmt.Errorf("migrate: count %s: %w", mig.Table, err)
 	}
 	last, err := tx.Table(mig.Table).Order(strata.Desc).First()
