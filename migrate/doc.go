@@ -33,8 +33,15 @@
 //     stored cursor (never from zero); Reset starts over.
 //   - A function error or a write the schema refuses fails the batch (it is
 //     rolled back), records the error and the document id, and stops.
-//   - Batch sizes adapt to a target batch duration and shrink on conflicts;
-//     an optional rate limit caps documents per second.
+//   - Batch sizes adapt to a target batch duration (10ms by default) and
+//     shrink on conflicts; an optional rate limit caps documents per second.
+//   - Application writes come first. On SQLite, whose writers take turns,
+//     a batch ends early (after a few documents, at its cursor) when an
+//     application write is queued behind it; batches there commit without
+//     waiting for the disk (a batch lost to a power cut is lost with its
+//     cursor and runs again; the run ends with a durable commit) except for
+//     a second after yielding to a writer, when they pay for their own
+//     sync. On PostgreSQL a batch that loses serialization races halves.
 //
 // Continue runs, in the foreground, whatever a tracked migration needs
 // next: a declarative one (Start, Complete, Rollback) is resumed in the
