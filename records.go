@@ -7,7 +7,15 @@ package strata
 // those of the transaction's own snapshot and writes, so a hit returns
 // exactly what storage would. Read-only transactions keep none.
 type recordCache struct {
-	m map[ID][]byte
+	m map[ID]record
+}
+
+// record is a cached record and, when a migration batch adopted it
+// (adoptDecoded), its decoded document, which no caller holds: updates
+// read it as the old document, readers get a copy.
+type record struct {
+	body []byte
+	doc  Doc
 }
 
 // recordCacheMax bounds the records a transaction keeps: a transaction
@@ -15,9 +23,18 @@ type recordCache struct {
 // them.
 const recordCacheMax = 4096
 
-func (c *recordCache) get(id ID) ([]byte, bool) {
-	b, ok := c.m[id]
-	return b, ok
+func (c *recordCache) get(id ID) (record, bool) {
+	r, ok := c.m[id]
+	return r, ok
+}
+
+// adopt attaches doc, the decoded form of the cached record of id, which
+// the caller gives up.
+func (c *recordCache) adopt(id ID, doc Doc) {
+	if r, ok := c.m[id]; ok {
+		r.doc = doc
+		c.m[id] = r
+	}
 }
 
 // put records body as the current record of id. Storage hands out byte
@@ -28,12 +45,12 @@ func (c *recordCache) put(tx *Tx, id ID, body []byte) {
 		return
 	}
 	if c.m == nil {
-		c.m = make(map[ID][]byte, 128)
+		c.m = make(map[ID]record, 128)
 	}
 	if _, ok := c.m[id]; !ok && len(c.m) >= recordCacheMax {
 		return
 	}
-	c.m[id] = body
+	c.m[id] = record{body: body}
 }
 
 func (c *recordCache) forget(id ID) { delete(c.m, id) }

@@ -46,17 +46,17 @@ func init() {
 }
 
 func init() {
-	system.ScanByID = func(t any, table string, after value.ID, limit int) ([]map[string]any, bool, error) {
+	system.ScanRecordsByID = func(t any, table string, after value.ID, limit int) ([]value.ID, [][]byte, bool, error) {
 		tx, ok := t.(*Tx)
 		if !ok || tx == nil {
-			return nil, false, fmt.Errorf("strata: scan by id: not a *strata.Tx: %T", t)
+			return nil, nil, false, fmt.Errorf("strata: scan by id: not a *strata.Tx: %T", t)
 		}
-		docs, done, err := tx.scanByID(table, after, limit)
-		out := make([]map[string]any, len(docs))
-		for i, d := range docs {
-			out[i] = d
+		return tx.scanRecordsByID(table, after, limit)
+	}
+	system.AdoptDecoded = func(t any, id value.ID, doc map[string]any) {
+		if tx, ok := t.(*Tx); ok && tx != nil {
+			tx.adoptDecoded(id, doc)
 		}
-		return out, done, err
 	}
 	system.MutationRelaxed = func(ctx context.Context, d any, fn func(tx any) error) error {
 		db, ok := d.(*DB)

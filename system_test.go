@@ -61,3 +61,56 @@ func TestSystemWrites(t *testing.T) {
 	}
 	mutate(t, db, func(tx *strata.Tx) error { return system.Delete(tx, id) })
 }
+
+// TestAdoptedRecordsStayPrivate: a decoded record the migration engine
+// hands to the transaction (system.AdoptDecoded) serves updates as the old
+// document, but Get returns copies, so a caller that modifies what it got
+// changes neither the cache nor what is written.
+func TestAdoptedRecordsStayPrivate(t *testing.T) {
+	db := openDB(t)
+	var id strata.ID
+	mutate(t, db, func(tx *strata.Tx) error {
+		var err error
+		id, err = tx.Insert("t", strata.Doc{"a": int64(1), "tags": []any{"x"}})
+		return err
+	})
+	mutate(t, db, func(tx *strata.Tx) error {
+		ids, recs, done, err := system.ScanRecordsByID(tx, "t", "", 10)
+		if err != nil || len(ids) != 1 || ids[0] != id || !done {
+			t.Fatalf("scan: %v %d %v %v", ids, len(recs), done, err)
+		}
+		adopted := map[string]any{}
+		got, err := tx.Get(id)
+		if err != nil {
+			return err
+		}
+		for k, x := range got {
+			adopted[k] = x
+		}
+		system.AdoptDecoded(tx, id, adopted)
+		d, err := tx.Get(id)
+		if err != nil {
+			return err
+		}
+		d["a"] = int64(99)
+		d["tags"].([]any)[0] = "changed"
+		again, err := tx.Get(id)
+		if err != nil {
+			return err
+		}
+		if v, _ := again.Int("a"); v != 1 || again["tags"].([]any)[0] != "x" {
+			t.Errorf("a caller's change to a Get result reached the cache: %v", again)
+		}
+		return tx.Patch(id, strata.Patch{"b": true})
+	})
+	query(t, db, func(tx *strata.Tx) error {
+		d, err := tx.Get(id)
+		if err != nil {
+			return err
+		}
+		if v, _ := d.Int("a"); v != 1 || d["tags"].([]any)[0] != "x" || d["b"] != true {
+			t.Errorf("stored document: %v", d)
+		}
+		return nil
+	})
+}

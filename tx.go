@@ -63,23 +63,37 @@ func (tx *Tx) Get(id ID) (Doc, error) {
 }
 
 func (tx *Tx) get(table string, id ID) (Doc, error) {
-	body, ok := tx.records.get(id)
+	d, shared, err := tx.load(table, id)
+	if shared {
+		d = value.Clone(map[string]any(d)).(map[string]any)
+	}
+	return d, err
+}
+
+// load returns the document id of table, or nil if there is none. If
+// shared is true the document is the record cache's decoded copy, which
+// the caller may read but must neither modify nor hand out.
+func (tx *Tx) load(table string, id ID) (d Doc, shared bool, err error) {
+	rec, ok := tx.records.get(id)
+	if ok && rec.doc != nil {
+		return rec.doc, true, nil
+	}
+	body := rec.body
 	if !ok {
-		var err error
 		body, err = tx.st.Get(table, []byte(id))
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, nil
+			return nil, false, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("strata: get %s: %w", id, err)
+			return nil, false, fmt.Errorf("strata: get %s: %w", id, err)
 		}
 		tx.records.put(tx, id, body)
 	}
 	m, err := value.DecodeDoc(body)
 	if err != nil {
-		return nil, fmt.Errorf("strata: get %s: corrupt record: %w", id, err)
+		return nil, false, fmt.Errorf("strata: get %s: corrupt record: %w", id, err)
 	}
-	return Doc(m), nil
+	return Doc(m), false, nil
 }
 
 // Insert adds a document to table and returns its new id. The document
@@ -247,7 +261,9 @@ func (tx *Tx) update(op string, id ID, system bool, change func(old Doc) (Doc, e
 			return err
 		}
 	}
-	old, err := tx.get(table, id)
+	// The old document is only read (change and transforms must not
+	// modify it), so the cache's decoded copy serves.
+	old, _, err := tx.load(table, id)
 	if err != nil {
 		return &WriteError{Op: op, Table: table, ID: id, Err: err}
 	}
@@ -289,7 +305,7 @@ func (tx *Tx) delete(id ID, system bool) error {
 			return err
 		}
 	}
-	old, err := tx.get(table, id)
+	old, _, err := tx.load(table, id)
 	if err != nil {
 		return &WriteError{Op: "delete", Table: table, ID: id, Err: err}
 	}

@@ -145,7 +145,8 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 				yielded = true
 				break
 			}
-			page, err := src.next(tx, min(r.size-visited, step))
+			want := min(r.size-visited, step)
+			page, err := src.next(tx, want, r.size-visited-want)
 			if err != nil {
 				return fmt.Errorf("migrate: %q: read page: %w", mig.Name, err)
 			}

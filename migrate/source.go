@@ -1,10 +1,12 @@
 package migrate
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/value"
 )
 
 // A migration reads its table in one of two orders. A migration over an
@@ -27,7 +29,9 @@ func (mig *Migration) highWaterScan() bool { return mig.TransformWrites || mig.s
 
 // source reads a migration's documents a sub-page at a time.
 type source interface {
-	next(tx *strata.Tx, n int) (sourcePage, error)
+	// next reads up to n documents; the batch may want up to more after
+	// them.
+	next(tx *strata.Tx, n, more int) (sourcePage, error)
 	// aboveHighWater reports a document the scan meets but must pass
 	// over: it was created after the migration started.
 	aboveHighWater(d strata.Doc) bool
@@ -56,7 +60,7 @@ type querySource struct {
 	cursor string
 }
 
-func (s *querySource) next(_ *strata.Tx, n int) (sourcePage, error) {
+func (s *querySource) next(_ *strata.Tx, n, _ int) (sourcePage, error) {
 	page, err := s.q.Paginate(n, s.cursor)
 	if err != nil {
 		return sourcePage{}, err
@@ -71,23 +75,91 @@ type idSource struct {
 	table     string
 	after     string
 	highWater float64
+	ahead     *readAhead // the next sub-page, being decoded
 }
 
-func (s *idSource) next(tx *strata.Tx, n int) (sourcePage, error) {
-	raw, done, err := system.ScanByID(tx, s.table, strata.ID(s.after), n)
+// readAhead is a sub-page read from storage whose records are decoded on
+// another goroutine while the batch migrates the previous one.
+type readAhead struct {
+	ids     []strata.ID
+	done    bool
+	decoded chan decodedPage
+}
+
+type decodedPage struct {
+	pristine, copies []strata.Doc
+	err              error
+}
+
+// decode decodes records on a new goroutine: for each, the document the
+// transaction keeps as the old one (pristine) and the copy the
+// migration function gets. It touches no transaction state.
+func decode(ids []strata.ID, records [][]byte) chan decodedPage {
+	out := make(chan decodedPage, 1)
+	go func() {
+		p := decodedPage{pristine: make([]strata.Doc, len(records)), copies: make([]strata.Doc, len(records))}
+		for i, b := range records {
+			m, err := value.DecodeDoc(b)
+			if err != nil {
+				p.err = fmt.Errorf("corrupt record %s: %w", ids[i], err)
+				break
+			}
+			p.pristine[i] = m
+			p.copies[i] = value.Clone(m).(map[string]any)
+		}
+		out <- p
+	}()
+	return out
+}
+
+// read reads up to n records after s.after and starts decoding them.
+func (s *idSource) read(tx *strata.Tx, n int) (*readAhead, error) {
+	ids, records, done, err := system.ScanRecordsByID(tx, s.table, strata.ID(s.after), n)
 	if err != nil {
-		return sourcePage{}, err
+		return nil, err
 	}
-	docs := make([]strata.Doc, len(raw))
-	for i, m := range raw {
-		docs[i] = m
+	if len(ids) > 0 {
+		s.after = string(ids[len(ids)-1])
 	}
-	if len(docs) > 0 {
-		s.after = string(docs[len(docs)-1].ID())
+	return &readAhead{ids: ids, done: done, decoded: decode(ids, records)}, nil
+}
+
+// next returns the next n documents (the sub-page read ahead, if any)
+// and, when the batch may want more after them, reads the following
+// sub-page and starts decoding it while the caller migrates these: ids
+// never change and a batch rewrites only the documents it visits, so the
+// records read ahead are still current when their turn comes.
+func (s *idSource) next(tx *strata.Tx, n, more int) (sourcePage, error) {
+	cur := s.ahead
+	s.ahead = nil
+	if cur == nil {
+		var err error
+		if cur, err = s.read(tx, n); err != nil {
+			return sourcePage{}, err
+		}
+	}
+	p := <-cur.decoded
+	if p.err != nil {
+		return sourcePage{}, p.err
+	}
+	for i, id := range cur.ids {
+		system.AdoptDecoded(tx, id, p.pristine[i])
+	}
+	end := idCursor + s.after
+	if more > 0 && !cur.done {
+		ahead, err := s.read(tx, min(n, more))
+		if err != nil {
+			return sourcePage{}, err
+		}
+		s.ahead = ahead
+	}
+	ids := cur.ids
+	if len(ids) > 0 {
+		end = idCursor + string(ids[len(ids)-1])
 	}
 	return sourcePage{
-		docs: docs, end: idCursor + s.after, done: done,
-		cursorAfter: func(i int) string { return idCursor + string(docs[i].ID()) },
+		docs: p.copies, end: end, done: cur.done,
+		cursorAfter: func(i int) string { return idCursor + string(ids[i]) },
 	}, nil
 }
 

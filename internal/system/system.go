@@ -28,10 +28,15 @@ var (
 	Delete func(tx any, id value.ID) error
 )
 
-// ScanByID returns up to limit documents of table (tx is a *strata.Tx)
-// whose ids sort after after ("" for the first), in id order, and whether
-// the table holds no more.
-var ScanByID func(tx any, table string, after value.ID, limit int) (docs []map[string]any, done bool, err error)
+// ScanRecordsByID returns the ids and encoded records of up to limit
+// documents of table (tx is a *strata.Tx) whose ids sort after after (""
+// for the first), in id order, and whether the table holds no more.
+var ScanRecordsByID func(tx any, table string, after value.ID, limit int) (ids []value.ID, records [][]byte, done bool, err error)
+
+// AdoptDecoded gives tx the decoded record of id returned by
+// ScanRecordsByID, so that an update of id in tx does not decode it
+// again. The caller must not keep or modify doc.
+var AdoptDecoded func(tx any, id value.ID, doc map[string]any)
 
 // WritersWaiting reports whether write transactions of this process are
 // queued behind tx, a write *strata.Tx, on a backend whose writers run one
