@@ -76,7 +76,10 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	mutate := func(ctx context.Context, fn func(any) error) error {
 		return r.m.db.Mutation(ctx, func(tx *strata.Tx) error { return fn(tx) })
 	}
-	if time.Since(r.lastYield) > durableAfterYield {
+	// While the application writes (a batch yielded lately), batches are
+	// also gentler on the CPU: no decoding ahead on a second goroutine.
+	gentle := time.Since(r.lastYield) <= durableAfterYield
+	if !gentle {
 		mutate = func(ctx context.Context, fn func(any) error) error {
 			return system.MutationRelaxed(ctx, r.m.db, fn)
 		}
@@ -146,7 +149,11 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 				break
 			}
 			want := min(r.size-visited, step)
-			page, err := src.next(tx, want, r.size-visited-want)
+			more := r.size - visited - want
+			if gentle {
+				more = 0
+			}
+			page, err := src.next(tx, want, more)
 			if err != nil {
 				return fmt.Errorf("migrate: %q: read page: %w", mig.Name, err)
 			}
