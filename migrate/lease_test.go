@@ -13,9 +13,11 @@ import (
 
 // TestDeadRunnerIsReplaced: a migration left running by a process that
 // died (its lease expired) is resumed from its cursor by another runner;
-// one whose lease is still live is refused.
-func TestDeadRunnerIsReplaced(t *testing.T) {
-	db := usersDB(t, 200)
+// one whose lease is still live is refused. On both backends.
+func TestDeadRunnerIsReplaced(t *testing.T) { eachBackend(t, testDeadRunnerIsReplaced) }
+
+func testDeadRunnerIsReplaced(t *testing.T, db *strata.DB) {
+	addUsers(t, db, 200)
 	def := migrate.Migration{Name: "count", Table: "users", BatchSize: 50, TargetBatchDuration: -1, MigrateOne: increment}
 	// A first runner does two batches, then "dies": ctx canceled leaves it
 	// paused, and we turn it back into running under a foreign lease, as a
@@ -60,9 +62,11 @@ func TestDeadRunnerIsReplaced(t *testing.T) {
 
 // TestServeResumes: a migration paused by an operator and resumed with
 // Resume (as `strata migrate resume` does) is finished by a serving
-// Migrator in another "process".
-func TestServeResumes(t *testing.T) {
-	db := usersDB(t, 150)
+// Migrator in another "process". On both backends.
+func TestServeResumes(t *testing.T) { eachBackend(t, testServeResumes) }
+
+func testServeResumes(t *testing.T, db *strata.DB) {
+	addUsers(t, db, 150)
 	def := migrate.Migration{Name: "count", Table: "users", BatchSize: 50, TargetBatchDuration: -1, MigrateOne: increment}
 	cctx, stop := contextAfterBatches(1)
 	m1 := migrate.New(db, migrate.Options{OnProgress: stop})
