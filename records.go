@@ -28,11 +28,22 @@ func (c *recordCache) get(id ID) (record, bool) {
 	return r, ok
 }
 
-// adopt attaches doc, the decoded form of the cached record of id, which
-// the caller gives up.
-func (c *recordCache) adopt(id ID, doc Doc) {
-	if r, ok := c.m[id]; ok {
+// adopt attaches doc, the decoded form of body, to the cached record of
+// id if that is still body (the same bytes, not written since); the
+// caller gives doc up.
+func (c *recordCache) adopt(id ID, body []byte, doc Doc) {
+	if r, ok := c.m[id]; ok && len(r.body) == len(body) && len(body) > 0 && &r.body[0] == &body[0] {
 		r.doc = doc
+		c.m[id] = r
+	}
+}
+
+// release detaches the decoded document of id, once an update has taken
+// it as its old document: whatever the update's code did with it, it is
+// not handed out again.
+func (c *recordCache) release(id ID) {
+	if r, ok := c.m[id]; ok && r.doc != nil {
+		r.doc = nil
 		c.m[id] = r
 	}
 }

@@ -40,7 +40,8 @@ func (tx *Tx) scanRecordsByID(table string, after ID, limit int) ([]ID, [][]byte
 	return ids, bodies, len(ents) < limit, nil
 }
 
-// adoptDecoded gives the record cache doc, the decoded record of id that
-// scanRecordsByID returned, so that updating id does not decode it again.
-// The caller must not keep or modify doc.
-func (tx *Tx) adoptDecoded(id ID, doc Doc) { tx.records.adopt(id, doc) }
+// adoptDecoded gives the record cache doc, the decoding of body, the
+// record of id that scanRecordsByID returned, so that updating id does
+// not decode it again. It is ignored if id was written since. The caller
+// must not keep or modify doc.
+func (tx *Tx) adoptDecoded(id ID, body []byte, doc Doc) { tx.records.adopt(id, body, doc) }

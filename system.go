@@ -53,9 +53,9 @@ func init() {
 		}
 		return tx.scanRecordsByID(table, after, limit)
 	}
-	system.AdoptDecoded = func(t any, id value.ID, doc map[string]any) {
+	system.AdoptDecoded = func(t any, id value.ID, record []byte, doc map[string]any) {
 		if tx, ok := t.(*Tx); ok && tx != nil {
-			tx.adoptDecoded(id, doc)
+			tx.adoptDecoded(id, record, doc)
 		}
 	}
 	system.MutationRelaxed = func(ctx context.Context, d any, fn func(tx any) error) error {

@@ -87,7 +87,7 @@ func TestAdoptedRecordsStayPrivate(t *testing.T) {
 		for k, x := range got {
 			adopted[k] = x
 		}
-		system.AdoptDecoded(tx, id, adopted)
+		system.AdoptDecoded(tx, id, recs[0], adopted)
 		d, err := tx.Get(id)
 		if err != nil {
 			return err

@@ -262,10 +262,13 @@ func (tx *Tx) update(op string, id ID, system bool, change func(old Doc) (Doc, e
 		}
 	}
 	// The old document is only read (change and transforms must not
-	// modify it), so the cache's decoded copy serves.
-	old, _, err := tx.load(table, id)
+	// modify it), so the cache's decoded copy serves, once.
+	old, shared, err := tx.load(table, id)
 	if err != nil {
 		return &WriteError{Op: op, Table: table, ID: id, Err: err}
+	}
+	if shared {
+		tx.records.release(id)
 	}
 	if old == nil {
 		return &WriteError{Op: op, Table: table, ID: id, Err: errors.New("document does not exist")}
@@ -305,9 +308,12 @@ func (tx *Tx) delete(id ID, system bool) error {
 			return err
 		}
 	}
-	old, _, err := tx.load(table, id)
+	old, shared, err := tx.load(table, id)
 	if err != nil {
 		return &WriteError{Op: "delete", Table: table, ID: id, Err: err}
+	}
+	if shared {
+		tx.records.release(id)
 	}
 	if old == nil {
 		return &WriteError{Op: "delete", Table: table, ID: id, Err: errors.New("document does not exist")}

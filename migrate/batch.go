@@ -48,9 +48,9 @@ var errContended = errors.New("batch lost too many serialization races")
 // documents it did not migrate.
 const subPage = 64
 
-// minBeforeYield is the number of documents a batch migrates before it
-// may end early for waiting writers, so that the migration advances under
-// any write load.
+// minBeforeYield is the number of documents a batch reads before it may
+// end early for waiting writers, so that the migration advances under any
+// write load.
 const minBeforeYield = 8
 
 // batch runs one batch: one transaction that checks the lease, reads up
@@ -64,6 +64,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	t0 := time.Now()
 	var st Status
 	var visited int
+	var examined int // documents read, migrated or passed over
 	var yielded bool
 	attempts := 0
 	// Batches commit without waiting for stable storage (SQLite): a batch
@@ -86,7 +87,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	}
 	err = mutate(ctx, func(t any) error {
 		tx := t.(*strata.Tx)
-		visited, yielded = 0, false
+		visited, examined, yielded = 0, 0, false
 		attempts++
 		if attempts > maxBatchAttempts && r.size > 1 {
 			return errContended
@@ -134,22 +135,28 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			if changed, err = mig.MigrateBatch(tx, docs); err != nil {
 				return &BatchError{Migration: mig.Name, Err: err}
 			}
-			visited, cursor, isDone = len(docs), page.ContinueCursor, page.IsDone
+			visited, examined, cursor, isDone = len(docs), len(page.Page), page.ContinueCursor, page.IsDone
 		}
-		src := r.source(q, cursor)
+		src, err := r.source(q, cursor)
+		if err != nil {
+			return err
+		}
 		// Read in sub-pages where the batch may end early for writers
 		// (SQLite); elsewhere, the whole batch in one read.
 		step := r.size
 		if system.TakesTurns(tx) {
 			step = subPage
 		}
-		for mig.MigrateBatch == nil && !isDone && visited < r.size && !yielded {
-			if visited >= minBeforeYield && system.WritersWaiting(tx) {
+		// A batch is bounded by the documents it reads, not only those it
+		// migrates: past the high-water mark an id-order scan meets only
+		// documents written since the start (passed over), possibly many.
+		for mig.MigrateBatch == nil && !isDone && examined < r.size && !yielded {
+			if examined >= minBeforeYield && system.WritersWaiting(tx) {
 				yielded = true
 				break
 			}
-			want := min(r.size-visited, step)
-			more := r.size - visited - want
+			want := min(r.size-examined, step)
+			more := r.size - examined - want
 			if gentle {
 				more = 0
 			}
@@ -161,6 +168,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			var rewritten []strata.ID
 			last := len(page.docs) - 1
 			for i, doc := range page.docs {
+				examined++
 				switch {
 				case skip[doc.ID()]:
 					delete(skip, doc.ID()) // visited before it moved here
@@ -181,7 +189,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 						rewritten = append(rewritten, doc.ID())
 					}
 				}
-				if i < last && visited >= minBeforeYield && system.WritersWaiting(tx) {
+				if i < last && examined >= minBeforeYield && system.WritersWaiting(tx) {
 					cursor, isDone, last, yielded = page.cursorAfter(i), false, i, true
 					break
 				}
@@ -225,7 +233,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 		return false, err
 	}
 	r.processed += int64(visited)
-	r.lastBatch, r.lastCount, r.yielded = time.Since(t0), visited, yielded
+	r.lastBatch, r.lastCount, r.yielded = time.Since(t0), examined, yielded
 	if yielded {
 		r.lastYield = time.Now()
 	}

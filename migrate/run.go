@@ -111,7 +111,8 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 			return st, errors.Join(err, ferr)
 		}
 		if done {
-			return m.seal(ctx, r.id)
+			// The last batch committed; finish even if ctx just ended.
+			return m.seal(context.WithoutCancel(ctx), r.id)
 		}
 		r.throttle(ctx)
 	}
@@ -134,22 +135,27 @@ func (m *Migrator) seal(ctx context.Context, id strata.ID) (Status, error) {
 }
 
 // interrupted records that this process stopped running mig because its
-// context ended: a running migration becomes paused (the next Run
-// resumes it); one in another phase (completing) keeps its state and
-// gives up its lease, so that any process may continue it at once.
+// context ended, if it still holds the lease: a running migration becomes
+// paused (the next Run resumes it); one in another phase (completing)
+// keeps its state and gives up its lease, so that any process may
+// continue it at once. A migration another process took over is left
+// alone.
 func (m *Migrator) interrupted(ctx context.Context, mig *Migration) (Status, error) {
-	if mig.running() == Running {
-		return setState(ctx, m.db, mig.Name, Paused, Running)
-	}
 	var st Status
 	err := m.db.Mutation(ctx, func(tx *strata.Tx) error {
 		d, err := find(tx, mig.Name)
-		if err != nil || d == nil {
+		if err != nil {
 			return err
 		}
+		if d == nil {
+			return fmt.Errorf("migrate: %q: %w", mig.Name, ErrUnknown)
+		}
 		if d.String("leaseOwner") == m.owner {
-			err = system.Patch(tx, d.ID(), strata.Patch{"leaseOwner": strata.Unset, "leaseExpiresAt": strata.Unset, "updatedAt": timeMS(time.Now())})
-			if err != nil {
+			p := strata.Patch{"leaseOwner": strata.Unset, "leaseExpiresAt": strata.Unset, "updatedAt": timeMS(time.Now())}
+			if d.String("state") == string(Running) {
+				p["state"] = string(Paused)
+			}
+			if err := system.Patch(tx, d.ID(), p); err != nil {
 				return err
 			}
 			if d, err = tx.Get(d.ID()); err != nil {

@@ -48,11 +48,15 @@ type sourcePage struct {
 
 // source returns the reader for the migration from cursor. A migration
 // that started before id-order scans existed keeps its query cursor.
-func (r *runner) source(q *strata.Query, cursor string) source {
-	if r.mig.Index == "" && r.mig.highWaterScan() && (cursor == "" || strings.HasPrefix(cursor, idCursor)) {
-		return &idSource{table: r.mig.Table, after: strings.TrimPrefix(cursor, idCursor), highWater: r.highWater}
+func (r *runner) source(q *strata.Query, cursor string) (source, error) {
+	idOrder := r.mig.Index == "" && r.mig.highWaterScan()
+	if idOrder && (cursor == "" || strings.HasPrefix(cursor, idCursor)) {
+		return &idSource{table: r.mig.Table, after: strings.TrimPrefix(cursor, idCursor), highWater: r.highWater}, nil
 	}
-	return &querySource{q: q, cursor: cursor}
+	if strings.HasPrefix(cursor, idCursor) {
+		return nil, fmt.Errorf("migrate: %q stopped part-way through a scan in id order, which its definition no longer makes (it now has an Index, or no TransformWrites); restore the definition, or Reset it to start over", r.mig.Name)
+	}
+	return &querySource{q: q, cursor: cursor}, nil
 }
 
 type querySource struct {
@@ -82,6 +86,7 @@ type idSource struct {
 // another goroutine while the batch migrates the previous one.
 type readAhead struct {
 	ids     []strata.ID
+	records [][]byte
 	done    bool
 	decoded chan decodedPage
 }
@@ -121,7 +126,7 @@ func (s *idSource) read(tx *strata.Tx, n int) (*readAhead, error) {
 	if len(ids) > 0 {
 		s.after = string(ids[len(ids)-1])
 	}
-	return &readAhead{ids: ids, done: done, decoded: decode(ids, records)}, nil
+	return &readAhead{ids: ids, records: records, done: done, decoded: decode(ids, records)}, nil
 }
 
 // next returns the next n documents (the sub-page read ahead, if any)
@@ -143,7 +148,7 @@ func (s *idSource) next(tx *strata.Tx, n, more int) (sourcePage, error) {
 		return sourcePage{}, p.err
 	}
 	for i, id := range cur.ids {
-		system.AdoptDecoded(tx, id, p.pristine[i])
+		system.AdoptDecoded(tx, id, cur.records[i], p.pristine[i])
 	}
 	end := idCursor + s.after
 	if more > 0 && !cur.done {

@@ -33,10 +33,11 @@ var (
 // for the first), in id order, and whether the table holds no more.
 var ScanRecordsByID func(tx any, table string, after value.ID, limit int) (ids []value.ID, records [][]byte, done bool, err error)
 
-// AdoptDecoded gives tx the decoded record of id returned by
-// ScanRecordsByID, so that an update of id in tx does not decode it
-// again. The caller must not keep or modify doc.
-var AdoptDecoded func(tx any, id value.ID, doc map[string]any)
+// AdoptDecoded gives tx doc, the decoding of record, the record of id
+// returned by ScanRecordsByID, so that an update of id in tx does not
+// decode it again (ignored if id was written since). The caller must not
+// keep or modify doc.
+var AdoptDecoded func(tx any, id value.ID, record []byte, doc map[string]any)
 
 // WritersWaiting reports whether write transactions of this process are
 // queued behind tx, a write *strata.Tx, on a backend whose writers run one

@@ -382,10 +382,10 @@ func (b *Backend) begin(ctx context.Context, writable, relaxed bool) (storage.Tx
 	if writable {
 		if relaxed {
 			// The safety level cannot change inside a transaction: set it
-			// before BEGIN; release restores it.
-			if _, err = t.c.exec(ctx, stmtSyncNormal); err == nil {
-				t.relaxed = true
-			}
+			// before BEGIN; release restores it (also if this statement
+			// failed after taking effect).
+			t.relaxed = true
+			_, err = t.c.exec(ctx, stmtSyncNormal)
 		}
 		if err == nil {
 			_, err = t.c.exec(ctx, stmtBeginImmediate)
