@@ -42,7 +42,9 @@ var errStopped = errors.New("stopped")
 // fails with ErrRunningElsewhere; of a failed, paused or canceled one (or
 // one whose runner died) resumes from the stored cursor. If ctx ends, Run
 // stops after the current batch and leaves the migration paused, to be
-// resumed by the next Run.
+// resumed by the next Run. Run runs its own transactions and must not be
+// called inside one (it waits for the process's write transactions in
+// flight when the migration installs a write transform).
 func (m *Migrator) Run(ctx context.Context, name string) (Status, error) {
 	mig, err := m.lookup(name)
 	if err != nil {
