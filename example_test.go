@@ -130,3 +130,56 @@ func ExampleTx_Patch() {
 	})
 	// Output: Hello, world false
 }
+
+// A page processed in order can stop part-way and resume right after the
+// last document handled; Count reads index keys only.
+func ExamplePage_CursorAfter() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "strata-example-")
+	defer os.RemoveAll(dir)
+	db, err := strata.Open(ctx, "sqlite:"+filepath.Join(dir, "app.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Mutation(ctx, func(tx *strata.Tx) error {
+		for i := range 5 {
+			if _, err := tx.Insert("jobs", strata.Doc{"n": int64(i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = db.Query(ctx, func(tx *strata.Tx) error {
+		n, err := tx.Table("jobs").Count()
+		if err != nil {
+			return err
+		}
+		fmt.Println("jobs:", n)
+		page, err := tx.Table("jobs").Paginate(4, "")
+		if err != nil {
+			return err
+		}
+		// Handle the first two documents of the page, then stop.
+		resume := page.CursorAfter(1)
+		rest, err := tx.Table("jobs").Paginate(10, resume)
+		if err != nil {
+			return err
+		}
+		for _, d := range rest.Page {
+			n, _ := d.Int("n")
+			fmt.Print(n, " ")
+		}
+		fmt.Println()
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// jobs: 5
+	// 2 3 4
+}
