@@ -122,13 +122,15 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 		return op, op.Check(nil)
 	case "change_type":
 		var r struct {
-			Table      string          `json:"table"`
-			From       string          `json:"from"`
-			To         string          `json:"to"`
-			Type       json.RawMessage `json:"type"`
-			Map        json.RawMessage `json:"map"`
-			ReverseMap json.RawMessage `json:"reverse_map"`
-			Default    json.RawMessage `json:"default"`
+			Table          string          `json:"table"`
+			From           string          `json:"from"`
+			To             string          `json:"to"`
+			Type           json.RawMessage `json:"type"`
+			Map            json.RawMessage `json:"map"`
+			ReverseMap     json.RawMessage `json:"reverse_map"`
+			Convert        string          `json:"convert"`
+			ReverseConvert string          `json:"reverse_convert"`
+			Default        json.RawMessage `json:"default"`
 		}
 		if err := strictDecode(body, &r); err != nil {
 			return nil, err
@@ -137,9 +139,11 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 		if err != nil {
 			return nil, err
 		}
-		op := ChangeType{TableName: r.Table, From: r.From, To: r.To, Type: typ}
-		if op.Map, err = parsePairs("map", r.Map); err != nil {
-			return nil, err
+		op := ChangeType{TableName: r.Table, From: r.From, To: r.To, Type: typ, Convert: r.Convert, ReverseConvert: r.ReverseConvert}
+		if r.Map != nil || r.Convert == "" {
+			if op.Map, err = parsePairs("map", r.Map); err != nil {
+				return nil, err
+			}
 		}
 		if r.ReverseMap != nil {
 			if op.ReverseMap, err = parsePairs("reverse_map", r.ReverseMap); err != nil {
@@ -327,11 +331,15 @@ func marshalOp(o Operation) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := rawPairs(t.Map)
-		if err != nil {
+		body := map[string]any{"table": t.TableName, "from": t.From, "to": t.To, "type": json.RawMessage(typ)}
+		if t.Convert != "" {
+			body["convert"] = t.Convert
+		} else if body["map"], err = rawPairs(t.Map); err != nil {
 			return nil, err
 		}
-		body := map[string]any{"table": t.TableName, "from": t.From, "to": t.To, "type": json.RawMessage(typ), "map": m}
+		if t.ReverseConvert != "" {
+			body["reverse_convert"] = t.ReverseConvert
+		}
 		if len(t.ReverseMap) > 0 {
 			if body["reverse_map"], err = rawPairs(t.ReverseMap); err != nil {
 				return nil, err

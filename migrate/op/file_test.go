@@ -66,6 +66,7 @@ func TestParseFileErrors(t *testing.T) {
 func FuzzParseFile(f *testing.F) {
 	f.Add(`{"name": "a", "operations": [{"rename_field": {"table": "users", "from": "userName", "to": "displayName"}}]}`)
 	f.Add(`{"name": "b", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "map": [["x", 1]], "default": 0}}]}`)
+	f.Add(`{"name": "c", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "convert": "to_number", "reverse_convert": "to_string", "default": 0}}]}`)
 	f.Add(`{"name": "c", "operations": [{"add_field": {"table": "t", "field": "f", "type": {"optional": "string"}, "default": null}}]}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		file, err := op.ParseFile([]byte(in))

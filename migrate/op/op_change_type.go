@@ -20,8 +20,13 @@ type ChangeType struct {
 	Type       v.Validator // the new field's type
 	Map        []Pair      // old value → new value
 	ReverseMap []Pair      // new value → old value (optional)
-	Default    any         // for old values the map lacks (nil: the map must be total)
-	HasDefault bool
+	// Convert names a conversion that computes the new value instead of
+	// a map: "to_number", "to_int64" or "to_string". ReverseConvert
+	// (optional) keeps the old field in step for writers that set only
+	// the new one, like ReverseMap.
+	Convert, ReverseConvert string
+	Default                 any // for old values the map lacks or the conversion refuses
+	HasDefault              bool
 }
 
 // Pair maps one value to another.
@@ -44,6 +49,12 @@ func (op ChangeType) Check(s *schema.Schema) error {
 		if _, exists := t.Fields[op.To]; exists {
 			return fmt.Errorf("%s: table %q already has a field %q", where, op.TableName, op.To)
 		}
+	}
+	if !op.HasDefault && op.Convert != "" {
+		if !convertsAll(op.Convert, required(old)) {
+			return fmt.Errorf("%s: %s is not total: field %q is %v, which allows values it cannot convert; give a default", where, op.Convert, op.From, old)
+		}
+		return nil
 	}
 	if !op.HasDefault {
 		// Without a default the map must cover every value the old type
@@ -76,8 +87,27 @@ func (op ChangeType) checkShape() error {
 	if err := v.Check(op.Type); err != nil {
 		return fmt.Errorf("%s: type: %w", where, err)
 	}
-	if len(op.Map) == 0 {
-		return fmt.Errorf("%s: no map", where)
+	switch {
+	case len(op.Map) == 0 && op.Convert == "":
+		return fmt.Errorf("%s: no map and no convert: give one", where)
+	case len(op.Map) > 0 && op.Convert != "":
+		return fmt.Errorf("%s: both a map and convert: give one", where)
+	case len(op.ReverseMap) > 0 && op.ReverseConvert != "":
+		return fmt.Errorf("%s: both a reverse_map and reverse_convert: give one", where)
+	}
+	if op.Convert != "" {
+		if err := checkConversion(where+": convert", op.Convert); err != nil {
+			return err
+		}
+		sample, _ := conversions[op.Convert](int64(1))
+		if err := op.Type.Validate(sample); err != nil {
+			return fmt.Errorf("%s: convert %s makes values the type refuses: %w", where, op.Convert, err)
+		}
+	}
+	if op.ReverseConvert != "" {
+		if err := checkConversion(where+": reverse_convert", op.ReverseConvert); err != nil {
+			return err
+		}
 	}
 	for _, p := range op.Map {
 		if err := op.Type.Validate(p.To); err != nil {
@@ -123,7 +153,7 @@ func lookupPair(pairs []Pair, x any) (any, bool) {
 func (op ChangeType) Expand(s *schema.Schema) error {
 	if t := editTable(s, op.TableName); t != nil {
 		t.Fields[op.To] = optional(op.Type)
-		if len(op.ReverseMap) == 0 {
+		if len(op.ReverseMap) == 0 && op.ReverseConvert == "" {
 			// New writers cannot fill in the old field: it must become
 			// optional so their writes are accepted.
 			t.Fields[op.From] = optional(t.Fields[op.From])
@@ -141,6 +171,15 @@ func (op ChangeType) Contract(before, s *schema.Schema) error {
 }
 
 func (op ChangeType) convert(x any) (any, error) {
+	if op.Convert != "" {
+		if y, ok := conversions[op.Convert](x); ok {
+			return y, nil
+		}
+		if op.HasDefault {
+			return value.Clone(op.Default), nil
+		}
+		return nil, fmt.Errorf("change_type %s: %s cannot convert %s value %v; give a default", op.From, op.Convert, value.TypeName(x), x)
+	}
 	if y, ok := lookupPair(op.Map, x); ok {
 		return value.Clone(y), nil
 	}
@@ -170,9 +209,16 @@ func (op ChangeType) Transform(old, doc Doc) (Doc, error) {
 		}
 		doc = clone(doc)
 		doc[op.To] = y
-	case hasTo && (!hasFrom || toChanged && !fromChanged) && len(op.ReverseMap) > 0:
+	case hasTo && (!hasFrom || toChanged && !fromChanged) && (len(op.ReverseMap) > 0 || op.ReverseConvert != ""):
 		// A new writer set the new field: keep the old one in step.
-		if x, ok := lookupPair(op.ReverseMap, to); ok && !(hasFrom && value.Equal(x, from)) {
+		var x any
+		var ok bool
+		if op.ReverseConvert != "" {
+			x, ok = conversions[op.ReverseConvert](to)
+		} else {
+			x, ok = lookupPair(op.ReverseMap, to)
+		}
+		if ok && !(hasFrom && value.Equal(x, from)) {
 			doc = clone(doc)
 			doc[op.From] = value.Clone(x)
 		}
