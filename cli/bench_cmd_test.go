@@ -25,7 +25,7 @@ func TestBenchMigrate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			backend := tt.args(t)
-			common := []string{"bench", "migrate", "--docs", "300", "--idle", "100ms", "--rate", "200"}
+			common := []string{"bench", "migrate", "--docs", "300", "--idle", "100ms", "--rate", "200", "--rounds", "2"}
 			out := benchRun(t, append(common, backend...)...)
 			for _, want := range []string{"backfill of 300 documents on " + tt.name, "raw/strata", "strata, during the migration", "raw p99 during/idle"} {
 				if !strings.Contains(out, want) {
@@ -41,6 +41,7 @@ func TestBenchMigrate(t *testing.T) {
 					Ratio           float64
 				}
 				Latency struct {
+					Rounds     int
 					StrataIdle struct{ Writes int }
 				}
 			}
@@ -48,7 +49,7 @@ func TestBenchMigrate(t *testing.T) {
 				t.Fatalf("--json: %v\n%s", err, out)
 			}
 			b := rep.Backfill
-			if b.Backend != tt.name || b.Docs != 300 || b.StrataNs <= 0 || b.RawNs <= 0 || b.Ratio <= 0 || rep.Latency.StrataIdle.Writes == 0 {
+			if b.Backend != tt.name || b.Docs != 300 || b.StrataNs <= 0 || b.RawNs <= 0 || b.Ratio <= 0 || rep.Latency.StrataIdle.Writes == 0 || rep.Latency.Rounds != 2 {
 				t.Errorf("--json: %+v", rep)
 			}
 		})
@@ -68,6 +69,7 @@ func benchRun(t *testing.T, args ...string) string {
 func TestBenchMigrateUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"bench", "migrate", "--docs", "0"},
+		{"bench", "migrate", "--rounds", "0"},
 		{"bench", "migrate", "--backend", "mysql"},
 		{"bench", "migrate", "--backend", "postgres"},
 		{"bench", "migrate", "--backend", "sqlite", "postgres://x"},

@@ -102,9 +102,10 @@ func BenchmarkBackfill(b *testing.B) {
 	})
 }
 
-// BenchmarkWriteLatencyDuringBackfill: one op is the write workload (100
-// single-document patches a second) alone and during a backfill, for
-// strata and for raw. The writes run from the migration's start
+// BenchmarkWriteLatencyDuringBackfill: one op is three rounds of the write
+// workload (100 single-document patches a second) alone and during a
+// backfill, for strata and for raw, each measurement's samples pooled over
+// the rounds; the figures are the last op's. The writes run from the migration's start
 // (from-start), or from its first committed batch (after-claim: the
 // migration's start, which counts the table, is left out).
 func BenchmarkWriteLatencyDuringBackfill(b *testing.B) {

@@ -286,8 +286,14 @@ type LatencyOptions struct {
 	// Rate is the write workload's rate, transactions per second (default
 	// 100).
 	Rate float64
-	// Idle is how long the workload runs without a backfill (default 3s).
+	// Idle is how long the workload runs without a backfill in each
+	// round (default 3s).
 	Idle time.Duration
+	// Rounds is how many times each measurement runs (default 3). The
+	// samples of all rounds are pooled: a p99 over a few hundred writes is
+	// one of its three slowest and moves with every hiccup of a shared
+	// machine.
+	Rounds int
 	// AfterClaim starts measuring strata's writes during the backfill
 	// only once its first batch committed, leaving out the migration's
 	// start (the claim transaction, which counts the table).
@@ -299,6 +305,7 @@ type LatencyResult struct {
 	Backend        string    `json:"backend"`
 	Docs           int       `json:"docs"`
 	Rate           float64   `json:"rate"`
+	Rounds         int       `json:"rounds"`
 	AfterClaim     bool      `json:"afterClaim"`
 	StrataIdle     Latencies `json:"strataIdle"`
 	StrataBackfill Latencies `json:"strataBackfill"`
@@ -313,8 +320,11 @@ type LatencyResult struct {
 // Latency runs the single-document write workload on each side, first
 // alone, then during a backfill: strata's migration with its default
 // (adaptive) batches, and a naive raw backfill (the keyset batches back to
-// back). Latency is measured from a transaction's start to its commit,
-// retries included.
+// back). It does so opts.Rounds times, the four measurements of a round
+// one after the other (so that a slow spell of the machine falls on
+// neighbouring measurements rather than on one side), and pools each
+// measurement's samples. Latency is measured from a transaction's start to
+// its commit, retries included.
 func (f *Fixture) Latency(ctx context.Context, opts LatencyOptions) (LatencyResult, error) {
 	if opts.Rate <= 0 {
 		opts.Rate = 100
@@ -322,7 +332,10 @@ func (f *Fixture) Latency(ctx context.Context, opts LatencyOptions) (LatencyResu
 	if opts.Idle <= 0 {
 		opts.Idle = 3 * time.Second
 	}
-	r := LatencyResult{Backend: f.Backend, Docs: f.N, Rate: opts.Rate, AfterClaim: opts.AfterClaim}
+	if opts.Rounds <= 0 {
+		opts.Rounds = 3
+	}
+	r := LatencyResult{Backend: f.Backend, Docs: f.N, Rate: opts.Rate, Rounds: opts.Rounds, AfterClaim: opts.AfterClaim}
 	strataWrite := func(ctx context.Context, rng *rand.Rand, i int) error {
 		id := f.ids[rng.IntN(len(f.ids))]
 		return f.db.Mutation(ctx, func(tx *strata.Tx) error {
@@ -332,32 +345,43 @@ func (f *Fixture) Latency(ctx context.Context, opts LatencyOptions) (LatencyResu
 	rawWrite := func(ctx context.Context, rng *rand.Rand, i int) error {
 		return f.raw.patchOne(ctx, f.rids[rng.IntN(len(f.rids))], float64(i))
 	}
-	var err error
-	if r.StrataIdle, err = workload(ctx, opts, strataWrite, nil, nil); err != nil {
-		return r, fmt.Errorf("migbench: strata idle writes: %w", err)
+	var strataIdle, strataBF, rawIdle, rawBF []time.Duration
+	for range opts.Rounds {
+		ds, err := workload(ctx, opts, strataWrite, nil, nil)
+		if err != nil {
+			return r, fmt.Errorf("migbench: strata idle writes: %w", err)
+		}
+		strataIdle = append(strataIdle, ds...)
+		var ready chan struct{}
+		var onBatch func()
+		if opts.AfterClaim {
+			ready = make(chan struct{})
+			var once sync.Once
+			onBatch = func() { once.Do(func() { close(ready) }) }
+		}
+		ds, err = workload(ctx, opts, strataWrite, func(ctx context.Context) error {
+			_, err := f.strataBackfill(ctx, false, onBatch)
+			return err
+		}, ready)
+		if err != nil {
+			return r, fmt.Errorf("migbench: strata writes during the backfill: %w", err)
+		}
+		strataBF = append(strataBF, ds...)
+		if ds, err = workload(ctx, opts, rawWrite, nil, nil); err != nil {
+			return r, fmt.Errorf("migbench: raw idle writes: %w", err)
+		}
+		rawIdle = append(rawIdle, ds...)
+		ds, err = workload(ctx, opts, rawWrite, func(ctx context.Context) error {
+			_, err := f.RawBackfill(ctx, false)
+			return err
+		}, nil)
+		if err != nil {
+			return r, fmt.Errorf("migbench: raw writes during the backfill: %w", err)
+		}
+		rawBF = append(rawBF, ds...)
 	}
-	var ready chan struct{}
-	var onBatch func()
-	if opts.AfterClaim {
-		ready = make(chan struct{})
-		var once sync.Once
-		onBatch = func() { once.Do(func() { close(ready) }) }
-	}
-	if r.StrataBackfill, err = workload(ctx, opts, strataWrite, func(ctx context.Context) error {
-		_, err := f.strataBackfill(ctx, false, onBatch)
-		return err
-	}, ready); err != nil {
-		return r, fmt.Errorf("migbench: strata writes during the backfill: %w", err)
-	}
-	if r.RawIdle, err = workload(ctx, opts, rawWrite, nil, nil); err != nil {
-		return r, fmt.Errorf("migbench: raw idle writes: %w", err)
-	}
-	if r.RawBackfill, err = workload(ctx, opts, rawWrite, func(ctx context.Context) error {
-		_, err := f.RawBackfill(ctx, false)
-		return err
-	}, nil); err != nil {
-		return r, fmt.Errorf("migbench: raw writes during the backfill: %w", err)
-	}
+	r.StrataIdle, r.StrataBackfill = summarize(strataIdle), summarize(strataBF)
+	r.RawIdle, r.RawBackfill = summarize(rawIdle), summarize(rawBF)
 	r.StrataP99Ratio = ratio(r.StrataBackfill.P99, r.StrataIdle.P99)
 	r.RawP99Ratio = ratio(r.RawBackfill.P99, r.RawIdle.P99)
 	return r, nil
@@ -375,7 +399,7 @@ func ratio(a, b time.Duration) float64 {
 // opts.Idle, or, when background is set, for as long as background runs,
 // and returns the latencies. If ready is not nil, writes start once it is
 // closed (or background ended).
-func workload(ctx context.Context, opts LatencyOptions, write func(context.Context, *rand.Rand, int) error, background func(context.Context) error, ready <-chan struct{}) (Latencies, error) {
+func workload(ctx context.Context, opts LatencyOptions, write func(context.Context, *rand.Rand, int) error, background func(context.Context) error, ready <-chan struct{}) ([]time.Duration, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bgDone := make(chan error, 1)
@@ -388,7 +412,7 @@ func workload(ctx context.Context, opts LatencyOptions, write func(context.Conte
 		select {
 		case <-ready:
 		case err := <-bgDone:
-			return Latencies{}, err
+			return nil, err
 		}
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
@@ -399,13 +423,13 @@ func workload(ctx context.Context, opts LatencyOptions, write func(context.Conte
 	for i := 0; ; i++ {
 		select {
 		case err := <-bgDone:
-			return summarize(lat), err
+			return lat, err
 		case <-tick.C:
 		}
 		t0 := time.Now()
 		if err := write(ctx, rng, i); err != nil {
 			cancel()
-			return summarize(lat), errors.Join(err, <-bgDone)
+			return lat, errors.Join(err, <-bgDone)
 		}
 		lat = append(lat, time.Since(t0))
 	}
