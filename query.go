@@ -322,7 +322,8 @@ func (q *Query) Each(fn func(Doc) error) error {
 }
 
 // Count returns the number of documents the query matches. Without a
-// Filter it reads only the index entries, not the documents.
+// Filter it reads only the index entries, not the documents (and on the
+// built-in backends, counts them in the database without reading them).
 func (q *Query) Count() (int64, error) {
 	var n int64
 	ix, r, err := q.resolve()
@@ -332,6 +333,13 @@ func (q *Query) Count() (int64, error) {
 	if q.filter != nil || ix.Name == indexByID {
 		err := q.Each(func(Doc) error { n++; return nil })
 		return n, err
+	}
+	if c, ok := q.tx.st.(storage.Counter); ok {
+		n, err := c.CountIndex(q.table, ix.Name, r)
+		if err != nil {
+			return 0, q.errorf("count: %w", err)
+		}
+		return n, nil
 	}
 	const batch = 4096
 	for {

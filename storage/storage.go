@@ -192,6 +192,16 @@ type BatchGetter interface {
 	GetMany(table string, ids [][]byte) ([][]byte, error)
 }
 
+// Counter is an optional interface of a Tx that counts the entries of an
+// index range without returning them. The root package uses it for
+// Query.Count; a backend without it is counted by scanning keys.
+type Counter interface {
+	// CountIndex returns how many entries index of table holds in r. It
+	// sees the transaction's own writes, like Scan, and counts the entries
+	// Scan would return, dangling ones included.
+	CountIndex(table, index string, r Range) (int64, error)
+}
+
 var (
 	driversMu sync.RWMutex
 	drivers   = map[string]Driver{}

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t testing.TB) storage.Backend) {
 		{"ConcurrentReadersAndWriters", testConcurrentReadersWriters},
 		{"Enumerator", testEnumerate},
 		{"GetMany", testGetMany},
+		{"Count", testCount},
 		{"RelaxedBegin", testRelaxed},
 		{"Model", testModel},
 	}
