@@ -381,7 +381,13 @@ func (tx *Tx) write(table string, id ID, old, next Doc) error {
 		tx.records.forget(id)
 		return tx.st.Delete(table, []byte(id))
 	}
-	body, err := value.EncodeDoc(map[string]any(next))
+	// An update is sized by the record it replaces: encoding then rarely
+	// grows its buffer.
+	size := 256
+	if r, ok := tx.records.get(id); ok && len(r.body)+64 > size {
+		size = len(r.body) + 64
+	}
+	body, err := value.AppendDoc(make([]byte, 0, size), map[string]any(next))
 	if err != nil {
 		return err
 	}

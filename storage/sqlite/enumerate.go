@@ -69,8 +69,8 @@ func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.
 	if limit > 0 {
 		out = make([]storage.Entry, 0, min(limit, 256))
 	}
-	// The rows' bytes are copied into shared slabs: two allocations per
-	// few dozen records rather than two per record.
+	// The rows' bytes are copied into shared slabs of about 16 records:
+	// one allocation per slab rather than two per record.
 	var slab []byte
 	var id, body sql.RawBytes
 	for rows.Next() {
@@ -78,7 +78,7 @@ func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.
 			return nil, t.fail("scan documents", err)
 		}
 		if n := len(id) + len(body); slab == nil || cap(slab)-len(slab) < n {
-			slab = make([]byte, 0, max(n, 32<<10))
+			slab = make([]byte, 0, max(16*n, 4<<10))
 		}
 		slab = append(slab, id...)
 		eid := slab[len(slab)-len(id) : len(slab) : len(slab)]
