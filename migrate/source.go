@@ -6,7 +6,6 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/system"
-	"github.com/strata-db/strata/value"
 )
 
 // A migration reads its table in one of two orders. A migration over an
@@ -75,6 +74,9 @@ func (s *querySource) next(_ *strata.Tx, n, _ int) (sourcePage, error) {
 
 func (s *querySource) aboveHighWater(strata.Doc) bool { return false }
 
+// firstRead is the size of a batch's first read when it reads ahead.
+const firstRead = 16
+
 type idSource struct {
 	table     string
 	after     string
@@ -88,37 +90,12 @@ type readAhead struct {
 	ids     []strata.ID
 	records [][]byte
 	done    bool
-	decoded chan decodedPage
+	decoded *decodeJob
 }
 
-type decodedPage struct {
-	pristine, copies []strata.Doc
-	err              error
-}
-
-// decode decodes records on a new goroutine: for each, the document the
-// transaction keeps as the old one (pristine) and the copy the
-// migration function gets. It touches no transaction state.
-func decode(ids []strata.ID, records [][]byte) chan decodedPage {
-	out := make(chan decodedPage, 1)
-	go func() {
-		p := decodedPage{pristine: make([]strata.Doc, len(records)), copies: make([]strata.Doc, len(records))}
-		for i, b := range records {
-			m, err := value.DecodeDoc(b)
-			if err != nil {
-				p.err = fmt.Errorf("corrupt record %s: %w", ids[i], err)
-				break
-			}
-			p.pristine[i] = m
-			p.copies[i] = value.Clone(m).(map[string]any)
-		}
-		out <- p
-	}()
-	return out
-}
-
-// read reads up to n records after s.after and starts decoding them.
-func (s *idSource) read(tx *strata.Tx, n int) (*readAhead, error) {
+// read reads up to n records after s.after and starts decoding them, on a
+// helper goroutine if helper is set.
+func (s *idSource) read(tx *strata.Tx, n int, helper bool) (*readAhead, error) {
 	ids, records, done, err := system.ScanRecordsByID(tx, s.table, strata.ID(s.after), n)
 	if err != nil {
 		return nil, err
@@ -126,7 +103,7 @@ func (s *idSource) read(tx *strata.Tx, n int) (*readAhead, error) {
 	if len(ids) > 0 {
 		s.after = string(ids[len(ids)-1])
 	}
-	return &readAhead{ids: ids, records: records, done: done, decoded: decode(ids, records)}, nil
+	return &readAhead{ids: ids, records: records, done: done, decoded: startDecode(ids, records, helper)}, nil
 }
 
 // next returns the next n documents (the sub-page read ahead, if any)
@@ -138,32 +115,40 @@ func (s *idSource) next(tx *strata.Tx, n, more int) (sourcePage, error) {
 	cur := s.ahead
 	s.ahead = nil
 	if cur == nil {
+		// Nothing was read ahead (a batch's first read): when it may read
+		// ahead, the batch decodes a few documents itself first while the
+		// rest of n, read ahead, waits for the helper goroutine.
+		first := n
+		if more > 0 {
+			first = min(n, firstRead)
+			more += n - first
+		}
 		var err error
-		if cur, err = s.read(tx, n); err != nil {
+		if cur, err = s.read(tx, first, false); err != nil {
 			return sourcePage{}, err
 		}
 	}
-	p := <-cur.decoded
-	if p.err != nil {
-		return sourcePage{}, p.err
-	}
-	for i, id := range cur.ids {
-		system.AdoptDecoded(tx, id, cur.records[i], p.pristine[i])
-	}
-	end := idCursor + s.after
+	end := idCursor + s.after // the cursor after cur, before reading ahead
 	if more > 0 && !cur.done {
-		ahead, err := s.read(tx, min(n, more))
+		ahead, err := s.read(tx, min(n, more), true)
 		if err != nil {
 			return sourcePage{}, err
 		}
 		s.ahead = ahead
+	}
+	pristine, copies, err := cur.decoded.wait()
+	if err != nil {
+		return sourcePage{}, err
+	}
+	for i, id := range cur.ids {
+		system.AdoptDecoded(tx, id, cur.records[i], pristine[i])
 	}
 	ids := cur.ids
 	if len(ids) > 0 {
 		end = idCursor + string(ids[len(ids)-1])
 	}
 	return sourcePage{
-		docs: p.copies, end: end, done: cur.done,
+		docs: copies, end: end, done: cur.done,
 		cursorAfter: func(i int) string { return idCursor + string(ids[i]) },
 	}, nil
 }
