@@ -276,12 +276,12 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 			if prev := tx.state.pending; prev != nil {
 				// A push that was pending is superseded: record it first, so
 				// the new pending document is the head.
-				if err := tx.appendSystem(schemasTable, maps(Doc{"state": stateSuperseded, "push": prev.id,
+				if err := tx.appendSystem(schemasTable, copyFields(Doc{"state": stateSuperseded, "push": prev.id,
 					"endedAt": nowMillis(), "active": doc["active"]})); err != nil {
 					return err
 				}
 			}
-			id, err := tx.appendSystemID(schemasTable, maps(doc))
+			id, err := tx.appendSystemID(schemasTable, copyFields(doc))
 			pending.id = id
 			return err
 		})
@@ -308,9 +308,9 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 	return res, err
 }
 
-// maps returns a shallow copy of d, so a retried transaction starts from
+// copyFields returns a shallow copy of d, so a retried transaction starts from
 // the same document.
-func maps(d Doc) Doc {
+func copyFields(d Doc) Doc {
 	out := make(Doc, len(d)+2)
 	for k, x := range d {
 		if x != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"time"
 
@@ -207,9 +208,18 @@ func (tx *Tx) Patch(id ID, p Patch) error {
 
 func (tx *Tx) patch(id ID, p Patch, system bool) error {
 	return tx.update("patch", id, system, func(old Doc) (Doc, error) {
-		next := make(Doc, len(old)+len(p))
-		for k, x := range old {
-			next[k] = x
+		// A patch of fields the document has (a backfill's second run, an
+		// application's update) clones the map, twice as fast as copying
+		// it key by key; a patch adding fields copies into a map sized for
+		// them, which cloning would have to grow.
+		var next Doc
+		if patchAddsFields(old, p) {
+			next = make(Doc, len(old)+len(p))
+			for k, x := range old {
+				next[k] = x
+			}
+		} else {
+			next = maps.Clone(old)
 		}
 		for k, x := range p {
 			if k == FieldID || k == FieldCreationTime {
@@ -223,6 +233,18 @@ func (tx *Tx) patch(id ID, p Patch, system bool) error {
 		}
 		return next, nil
 	})
+}
+
+// patchAddsFields reports whether p sets a field old lacks.
+func patchAddsFields(old Doc, p Patch) bool {
+	for k, x := range p {
+		if _, ok := old[k]; !ok {
+			if _, unset := x.(value.UndefinedValue); !unset {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Replace swaps the document's fields for doc, keeping its _id and
