@@ -141,6 +141,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 		if err != nil {
 			return err
 		}
+		defer src.stop()
 		// Read in sub-pages where the batch may end early for writers
 		// (SQLite); elsewhere, the whole batch in one read.
 		step := r.size

@@ -74,6 +74,10 @@ func (j *decodeJob) work() {
 	}
 }
 
+// abandon stops the helper at its next chunk: nobody will wait for the
+// documents (the batch ended before it needed them).
+func (j *decodeJob) abandon() { j.next.Store(int64(len(j.records))) }
+
 // wait joins the decoding, waits until every record is decoded and
 // returns the documents, or the first record's error.
 func (j *decodeJob) wait() (pristine, copies []strata.Doc, err error) {

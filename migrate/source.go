@@ -34,6 +34,8 @@ type source interface {
 	// aboveHighWater reports a document the scan meets but must pass
 	// over: it was created after the migration started.
 	aboveHighWater(d strata.Doc) bool
+	// stop ends the reading: what was read ahead is not wanted.
+	stop()
 }
 
 // sourcePage is one read: the documents, the cursor after all of them and
@@ -73,6 +75,8 @@ func (s *querySource) next(_ *strata.Tx, n, _ int) (sourcePage, error) {
 }
 
 func (s *querySource) aboveHighWater(strata.Doc) bool { return false }
+
+func (s *querySource) stop() {}
 
 // firstRead is the size of a batch's first read when it reads ahead.
 const firstRead = 16
@@ -154,3 +158,10 @@ func (s *idSource) next(tx *strata.Tx, n, more int) (sourcePage, error) {
 }
 
 func (s *idSource) aboveHighWater(d strata.Doc) bool { return d.CreationTime() > s.highWater }
+
+func (s *idSource) stop() {
+	if s.ahead != nil {
+		s.ahead.decoded.abandon()
+		s.ahead = nil
+	}
+}

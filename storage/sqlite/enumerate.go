@@ -69,8 +69,9 @@ func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.
 	if limit > 0 {
 		out = make([]storage.Entry, 0, min(limit, 256))
 	}
-	// The rows' bytes are copied into shared slabs of about 16 records:
-	// one allocation per slab rather than two per record.
+	// The rows' bytes are copied into shared slabs of up to 16 records:
+	// one allocation per slab rather than two per record. A large record
+	// gets an allocation of its own.
 	var slab []byte
 	var id, body sql.RawBytes
 	for rows.Next() {
@@ -78,7 +79,14 @@ func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.
 			return nil, t.fail("scan documents", err)
 		}
 		if n := len(id) + len(body); slab == nil || cap(slab)-len(slab) < n {
-			slab = make([]byte, 0, max(16*n, 4<<10))
+			records := 16
+			if limit > 0 {
+				records = min(records, limit-len(out))
+			}
+			if n > 4<<10 {
+				records = 1
+			}
+			slab = make([]byte, 0, max(records*n, 1))
 		}
 		slab = append(slab, id...)
 		eid := slab[len(slab)-len(id) : len(slab) : len(slab)]
