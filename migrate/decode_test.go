@@ -56,3 +56,25 @@ func TestDecodeJob(t *testing.T) {
 		}
 	})
 }
+
+// TestDecodeJobAbandon: after abandon, a helper that has not started yet
+// decodes nothing.
+func TestDecodeJobAbandon(t *testing.T) {
+	good, _ := value.EncodeDoc(map[string]any{"a": "b"})
+	ids := []strata.ID{"a", "b", "c", "d", "e", "f", "g", "h", "i"}
+	records := make([][]byte, len(ids))
+	for i := range records {
+		records[i] = good
+	}
+	j := startDecode(ids, records, false) // no helper: this test plays it
+	j.abandon()
+	j.work()
+	for i, d := range j.pristine {
+		if d != nil {
+			t.Errorf("record %d decoded after abandon", i)
+		}
+	}
+	if got := j.finished.Load(); got != 0 {
+		t.Errorf("finished = %d after abandon, want 0", got)
+	}
+}
