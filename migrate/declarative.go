@@ -111,6 +111,7 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	m.hooks.call(m.hooks.beforeSwitch, "expand")
 	if err := m.pushWith(ctx, expanded, f.Name, entry); err != nil {
 		return Status{}, fmt.Errorf("migrate: start %s: expand: %w", f.Name, err)
 	}
@@ -118,6 +119,7 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 		if err := m.markHighWater(ctx, d.ID(), table); err != nil {
 			return Status{}, err
 		}
+		m.hooks.call(m.hooks.afterMark, "expand")
 	}
 	// Backfill: bring every document at or below the high-water mark to
 	// the expanded shape (later ones were transformed on write).
@@ -169,12 +171,14 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 		if err != nil {
 			return st, err
 		}
+		m.hooks.call(m.hooks.beforeSwitch, "contract")
 		if err := m.pushWith(ctx, relax(expanded, final, st.Table), name, entry); err != nil {
 			return st, fmt.Errorf("migrate: complete %s: %w", name, err)
 		}
 		if err := m.restart(ctx, d.ID(), Completing, st.Table); err != nil {
 			return st, err
 		}
+		m.hooks.call(m.hooks.afterMark, "contract")
 	}
 	if _, err := m.run(ctx, &Migration{
 		Name: name, Table: st.Table, BatchSize: 100,
@@ -443,11 +447,16 @@ func (m *Migrator) markHighWater(ctx context.Context, id strata.ID, table string
 	})
 }
 
-// count counts table in a read-only snapshot (never in a writer's
-// transaction, where it would conflict with every concurrent write).
+// count counts table and reads its high-water mark after a switch of the
+// write transforms. The pass that follows skips the documents above the
+// mark, taking them for written under the new transforms, so the read
+// must be validated (system.QueryValidated): it reads the schema head
+// (so it is ordered after the switch) and commits, so that a writer that
+// read the schema from before the switch and inserted what this read
+// missed conflicts and retries under the new transforms.
 func (m *Migrator) count(ctx context.Context, table string) (total int64, hw float64, err error) {
-	err = m.db.Query(ctx, func(tx *strata.Tx) error {
-		total, hw, err = countTable(tx, &Migration{Table: table})
+	err = system.QueryValidated(ctx, m.db, func(t any) error {
+		total, hw, err = countTable(t.(*strata.Tx), &Migration{Table: table})
 		return err
 	})
 	return total, hw, err

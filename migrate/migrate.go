@@ -121,6 +121,21 @@ type Migrator struct {
 
 	mu   sync.Mutex
 	defs map[string]*Migration
+
+	hooks hooks // test hooks; zero in production
+}
+
+// hooks are called at the points of a declarative step where a test
+// forces an interleaving with application writers. Each may be nil.
+type hooks struct {
+	beforeSwitch func(phase string) // before pushing the schema that switches the write transforms
+	afterMark    func(phase string) // after the high-water mark of a pass is recorded
+}
+
+func (h hooks) call(f func(string), phase string) {
+	if f != nil {
+		f(phase)
+	}
 }
 
 // New returns a Migrator for db.
