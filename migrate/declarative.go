@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/strata-db/strata"
@@ -167,7 +168,7 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 	// Every check the final push makes runs now, before a document
 	// changes: a migration whose final schema cannot be pushed stays
 	// ready (or, completing, can be rolled back).
-	sh, err := shapesOf(f, before)
+	sh, dropped, err := shapesDropping(f, before, st.State == Completing)
 	if err != nil {
 		if st.State == Completing {
 			return st, fmt.Errorf("migrate: complete %s: %w; nothing was changed (roll it back with rollback %s)", name, err, name)
@@ -200,7 +201,11 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 	if err := m.pushWith(ctx, final, name, ""); err != nil {
 		return st, fmt.Errorf("migrate: complete %s: final schema: %w", name, err)
 	}
-	return m.finish(ctx, d.ID(), Completed)
+	done, err := m.finish(ctx, d.ID(), Completed)
+	if err == nil && len(dropped) > 0 {
+		done.Message = fmt.Sprintf("completed; dropped index(es) %s, which used a field the migration removed", strings.Join(dropped, ", "))
+	}
+	return done, err
 }
 
 // Rollback undoes a declarative migration that has not completed: it

@@ -207,3 +207,38 @@ func testCompletingCanRollBack(t *testing.T, db *strata.DB) {
 		t.Fatalf("complete after refused rollback: %+v %v", st, err)
 	}
 }
+
+// TestCompletingRecordedBeforeChecks: a removal of an indexed field that
+// an older version let start and left completing (its documents have lost
+// the field, so it cannot be rolled back) is finished by Complete, which
+// drops the index that can index nothing any more and says so.
+func TestCompletingRecordedBeforeChecks(t *testing.T) {
+	eachBackend(t, testCompletingRecordedBeforeChecks)
+}
+
+func testCompletingRecordedBeforeChecks(t *testing.T, db *strata.DB) {
+	indexedUsers(t, db, 250)
+	g := parseFile(t, `{"name":"rm","operations":[{"drop_index":{"table":"users","name":"by_name_age"}},{"remove_field":{"table":"users","field":"age"}}]}`)
+	if _, err := migrate.New(db).Start(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	c, stop := contextAfterBatches(1)
+	if _, err := migrate.New(db, migrate.Options{OnProgress: stop}).Complete(c, "rm"); err == nil {
+		t.Fatal("interrupted complete succeeded")
+	}
+	// What an older version recorded: the removal without the drop_index.
+	forge(t, db, "rm", map[string]any{"file": `{"name":"rm","operations":[{"remove_field":{"table":"users","field":"age"}}]}`})
+	if _, err := migrate.New(db).Rollback(ctx, "rm"); err == nil {
+		t.Errorf("rollback of a completing removal of a required field succeeded")
+	}
+	st, err := migrate.New(db).Complete(ctx, "rm")
+	if err != nil || st.State != migrate.Completed || !strings.Contains(st.Message, "users.by_name_age") {
+		t.Fatalf("complete: %+v %v", st, err)
+	}
+	if tb := db.Schema().Tables["users"]; len(tb.Indexes) != 0 || tb.Fields["age"] != nil {
+		t.Errorf("schema after complete: %+v", tb)
+	}
+	if got := usersWith(t, db, "age", "name"); got["age"] != 0 || got["name"] != 250 {
+		t.Errorf("documents after complete: %v", got)
+	}
+}
