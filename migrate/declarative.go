@@ -595,6 +595,9 @@ func (m *Migrator) scanCheck(ctx context.Context, table string, check func(strat
 // goes.
 func relax(expanded, final *schema.Schema, table string) *schema.Schema {
 	out := op.CopySchema(expanded)
+	if out == nil || final == nil {
+		return out // no schema: nothing to relax
+	}
 	et, ft := out.Tables[table], final.Tables[table]
 	if et == nil || ft == nil {
 		return out

@@ -86,6 +86,9 @@ type staleIndex struct {
 // staleIndexes lists the indexes of final that use a field that a
 // remove_field (or the old field of a change_type) of f removes.
 func staleIndexes(f *op.File, final *schema.Schema) []staleIndex {
+	if final == nil {
+		return nil // no schema: no indexes
+	}
 	var out []staleIndex
 	for _, o := range f.Operations {
 		var field string

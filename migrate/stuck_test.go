@@ -242,3 +242,33 @@ func testCompletingRecordedBeforeChecks(t *testing.T, db *strata.DB) {
 		t.Errorf("documents after complete: %v", got)
 	}
 }
+
+// TestSchemalessRenameCompletes: a rename on a database without a schema
+// starts and completes (Complete used to panic on the missing schema,
+// leaving the migration completing).
+func TestSchemalessRenameCompletes(t *testing.T) { eachBackend(t, testSchemalessRenameCompletes) }
+
+func testSchemalessRenameCompletes(t *testing.T, db *strata.DB) {
+	err := db.Mutation(ctx, func(tx *strata.Tx) error {
+		for range 30 {
+			if _, err := tx.Insert("users", strata.Doc{"name": "a"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := migrate.New(db)
+	f := parseFile(t, `{"name":"rn","operations":[{"rename_field":{"table":"users","from":"name","to":"fullName"}}]}`)
+	if st, err := m.Start(ctx, f); err != nil || st.State != migrate.Ready {
+		t.Fatalf("start: %+v %v", st, err)
+	}
+	if st, err := m.Complete(ctx, "rn"); err != nil || st.State != migrate.Completed {
+		t.Fatalf("complete: %+v %v", st, err)
+	}
+	if got := usersWith(t, db, "name", "fullName"); got["name"] != 0 || got["fullName"] != 30 {
+		t.Errorf("documents: %v", got)
+	}
+}
