@@ -21,7 +21,9 @@ type Migration struct {
 	Table string
 	// Index and Range optionally restrict the visit to a range of an index
 	// (see strata.Query.WithIndex). By default every document is visited,
-	// in _creationTime order.
+	// in _creationTime order. A migration that rewrites the indexed field
+	// still visits each document once: one it moved ahead of its cursor is
+	// skipped where it moved to (remembered in MovedTable).
 	Index string
 	Range []strata.RangeExpr
 
