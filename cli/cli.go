@@ -71,7 +71,20 @@ func RunWith(ctx context.Context, fns *functions.App, args []string, stdout, std
 }
 
 // RunConfig is Run with what an application gives the command line.
+//
+// No output and no returned error repeats a password given in a database
+// URL argument: every one is replaced by "xxxxx".
 func RunConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	if secrets := argSecrets(args); len(secrets) > 0 {
+		stdout = &redactWriter{w: stdout, secrets: secrets}
+		stderr = &redactWriter{w: stderr, secrets: secrets}
+		err := runConfig(ctx, cfg, args, stdout, stderr)
+		return redactError(err, secrets)
+	}
+	return runConfig(ctx, cfg, args, stdout, stderr)
+}
+
+func runConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	app := &app{stdout: stdout, stderr: stderr, fns: cfg.Functions, migrations: cfg.Migrations}
 	root := app.rootCommand()
 	root.SetArgs(args)
@@ -129,6 +142,9 @@ func (a *app) rootCommand() *cobra.Command {
 func (a *app) open(ctx context.Context) (*strata.DB, error) {
 	if a.db != nil {
 		return a.db, nil
+	}
+	if strings.TrimSpace(a.dbURL) == "" {
+		return nil, usageErrorf("--db is empty: give a database URL, sqlite:PATH or postgres://user:password@host:port/dbname")
 	}
 	db, err := strata.Open(ctx, a.dbURL)
 	if err != nil {

@@ -237,9 +237,12 @@ func Drivers() []string {
 // Open opens the store named by url with the driver registered for its
 // scheme: "sqlite:PATH", "postgres://..." (also "postgresql://...").
 func Open(ctx context.Context, url string) (Backend, error) {
+	if IsKeyValueConnString(url) {
+		return nil, fmt.Errorf("storage: open %q: a PostgreSQL key=value connection string is not accepted: write it as a URL, postgres://user:password@host:port/dbname?sslmode=disable", Redact(url))
+	}
 	scheme, _, ok := strings.Cut(url, ":")
 	if !ok || scheme == "" {
-		return nil, fmt.Errorf("storage: open %q: no scheme (want sqlite:PATH or postgres://...)", url)
+		return nil, fmt.Errorf("storage: open %q: no scheme (want sqlite:PATH or postgres://...)", Redact(url))
 	}
 	if scheme == "postgresql" {
 		scheme = "postgres"
@@ -248,7 +251,7 @@ func Open(ctx context.Context, url string) (Backend, error) {
 	d, found := drivers[scheme]
 	driversMu.RUnlock()
 	if !found {
-		return nil, fmt.Errorf("storage: open %q: unknown scheme %q (registered: %s; forgot an import?)", url, scheme, strings.Join(Drivers(), ", "))
+		return nil, fmt.Errorf("storage: open %q: unknown scheme %q (registered: %s; forgot an import?)", Redact(url), scheme, strings.Join(Drivers(), ", "))
 	}
 	return d.Open(ctx, url)
 }
