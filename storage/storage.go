@@ -159,6 +159,19 @@ type Enumerator interface {
 	ScanDocuments(table string, r Range, limit int) ([]Entry, error)
 }
 
+// SameStorer is an optional interface of a Backend that tells whether
+// another open backend holds the very same store, however the two were
+// named (a SQLite file by another path or link; a PostgreSQL database
+// through another host name or address). Tools that write one store from
+// another (strata copy) use it to refuse copying a store onto itself. Both
+// built-in backends implement it.
+type SameStorer interface {
+	// SameStore reports whether other holds the same records as the
+	// receiver: the same file, or the same tables of the same database of
+	// the same server. A backend of another kind is never the same store.
+	SameStore(ctx context.Context, other Backend) (bool, error)
+}
+
 // RelaxedBeginner is an optional interface of a Backend that can commit a
 // write transaction without waiting for stable storage (SQLite, with
 // synchronous=NORMAL for that transaction). The migration engine runs its
