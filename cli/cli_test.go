@@ -156,7 +156,7 @@ func TestDefinitionFileCap(t *testing.T) {
 			{"schema", "push"}, {"schema", "set"}, {"schema", "diff"}, {"schema", "plan"},
 			{"migrate", "start"}, {"migrate", "dry-run"},
 		} {
-			t.Run(strings.Join(cmd, "-")+file, func(t *testing.T) {
+			t.Run(strings.Join(cmd, "-")+"-"+filepath.Base(file), func(t *testing.T) {
 				_, errOut, err := e.run(append(cmd, file)...)
 				if err == nil || !strings.Contains(errOut, "larger than 16 MiB") || !strings.Contains(errOut, file) {
 					t.Errorf("strata %s %s: %v: %s", strings.Join(cmd, " "), file, err, errOut)
