@@ -91,6 +91,7 @@ func runConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	app.closeDB()
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "strata: ")
 		msg = strings.ReplaceAll(msg, "\n", "; ")
@@ -115,12 +116,6 @@ func (a *app) rootCommand() *cobra.Command {
 		Short:         "strata: a document database whose schema can change while the service runs",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPostRunE: func(cmd *cobra.Command, args []string) error {
-			if a.db != nil {
-				return a.db.Close()
-			}
-			return nil
-		},
 	}
 	root.PersistentFlags().StringVar(&a.dbURL, "db", "sqlite:./strata.db", "database URL: sqlite:PATH or postgres://...")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON on stdout")
@@ -152,6 +147,30 @@ func (a *app) open(ctx context.Context) (*strata.DB, error) {
 	}
 	a.db = db
 	return db, nil
+}
+
+// closeDB closes the database the command opened, if any. By then every
+// commit of the command has succeeded or failed on its own, and a
+// command that succeeded has printed its whole output: a failure to
+// close (such as a final checkpoint on a full disk, which leaves the
+// committed data in the write-ahead log, where the next open finds it)
+// changes none of that, so it is a warning on stderr and does not make
+// the command fail. Failing it would tell the operator that committed
+// work was not done, and a retry would do it twice.
+func (a *app) closeDB() {
+	if a.db == nil {
+		return
+	}
+	if err := a.db.Close(); err != nil {
+		a.warnClose(err)
+	}
+	a.db = nil
+}
+
+// warnClose reports a failure to close a database whose work is done.
+func (a *app) warnClose(err error) {
+	msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "strata: "), "\n", "; ")
+	fmt.Fprintf(a.stderr, "strata: warning: %s (what the command committed is safe)\n", msg)
 }
 
 // errUsage marks errors in how a command was called.

@@ -71,14 +71,21 @@ func (a *app) copy(ctx context.Context, fromURL, toURL string, force bool) (err 
 	if err != nil {
 		return fmt.Errorf("copy: source: %w", err)
 	}
-	defer src.Close()
+	defer func() {
+		if cerr := src.Close(); cerr != nil {
+			a.warnClose(fmt.Errorf("copy: source: %w", cerr))
+		}
+	}()
 	dst, err := storage.Open(ctx, storageURL(toURL))
 	if err != nil {
 		return fmt.Errorf("copy: destination: %w", err)
 	}
+	// Every batch committed on its own: a failure to close the
+	// destination afterwards (a final checkpoint on a full disk) loses
+	// none of them, and is a warning (see closeDB).
 	defer func() {
-		if cerr := dst.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("copy: destination: %w", cerr)
+		if cerr := dst.Close(); cerr != nil {
+			a.warnClose(fmt.Errorf("copy: destination: %w", cerr))
 		}
 	}()
 	if err := refuseSameStore(ctx, src, dst); err != nil {
