@@ -76,28 +76,41 @@ func redactUserinfo(raw string) string {
 	return raw[:i+3] + rest[:colon+1] + redactMask + rest[at:]
 }
 
-// Secrets returns the passwords raw holds (as Redact finds them), for
-// callers that must scrub messages produced by code that saw raw, such as
-// a driver's error text. Empty passwords are left out.
+// Secrets returns the passwords raw holds (as Redact finds them), as
+// written and decoded, for callers that must scrub messages produced by
+// code that saw raw, such as a driver's error text. Passwords shorter
+// than minSecret are left out: replacing every occurrence of one or two
+// letters would garble every message, and Redact still masks them where
+// a URL is shown.
 func Secrets(raw string) []string {
 	var out []string
 	add := func(s string) {
-		if s != "" && s != redactMask {
-			out = append(out, s)
-			if d, err := url.PathUnescape(s); err == nil && d != s {
-				out = append(out, d)
-			}
-			if d, err := url.QueryUnescape(s); err == nil && d != s {
-				out = append(out, d)
-			}
+		if len(s) < minSecret || s == redactMask {
+			return
+		}
+		out = append(out, s)
+		if d, err := url.PathUnescape(s); err == nil && d != s && len(d) >= minSecret {
+			out = append(out, d)
+		}
+		if d, err := url.QueryUnescape(s); err == nil && d != s && len(d) >= minSecret {
+			out = append(out, d)
 		}
 	}
 	if u, err := url.Parse(raw); err == nil && u.User != nil {
 		if p, has := u.User.Password(); has {
 			add(p)
+			add(strings.TrimPrefix(url.UserPassword("", p).String(), ":"))
 		}
-	} else if i := strings.Index(raw, "://"); i >= 0 {
+	}
+	if i := strings.Index(raw, "://"); i >= 0 {
+		// The userinfo as written: up to the last '@' of the authority,
+		// or of the whole string when it does not parse.
 		rest := raw[i+3:]
+		if _, err := url.Parse(raw); err == nil {
+			if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+				rest = rest[:j]
+			}
+		}
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
 			if colon := strings.Index(rest[:at], ":"); colon >= 0 {
 				add(rest[colon+1 : at])
@@ -113,6 +126,9 @@ func Secrets(raw string) []string {
 	}
 	return out
 }
+
+// minSecret is the shortest password Secrets returns.
+const minSecret = 4
 
 // keyValueStart matches the beginning of a libpq key=value connection
 // string ("host=db password=... dbname=app").
