@@ -72,11 +72,13 @@ func RunWith(ctx context.Context, fns *functions.App, args []string, stdout, std
 
 // RunConfig is Run with what an application gives the command line.
 //
-// No output and no returned error repeats a password given in a database
-// URL argument: every one is replaced by "xxxxx".
+// Neither stderr nor the returned error repeats a password given in a
+// database URL argument: every one is replaced by "xxxxx". stdout, which
+// carries data (an export must stay byte for byte what the database
+// holds, even where a document contains the password's text), is left
+// alone: no command prints a URL there.
 func RunConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	if secrets := argSecrets(args); len(secrets) > 0 {
-		stdout = &redactWriter{w: stdout, secrets: secrets}
 		stderr = &redactWriter{w: stderr, secrets: secrets}
 		err := runConfig(ctx, cfg, args, stdout, stderr)
 		return redactError(err, secrets)
