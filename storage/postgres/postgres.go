@@ -229,7 +229,7 @@ func (b *Backend) migrate(ctx context.Context) error {
 			return nil
 		}
 		switch sqlState(err) {
-		case "40001", "40P01", "23505", "42P07", "42710": // conflict, unique, duplicate table/object
+		case "40001", "40P01", "53200", "23505", "42P07", "42710": // conflict, out of lock memory, unique, duplicate table/object
 			last = err
 			select {
 			case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
@@ -397,7 +397,8 @@ func describe(err error) error {
 }
 
 // mapErr gives server and connection errors a cause a reader can act on:
-// serialization failures and deadlocks wrap storage.ErrConflict; a
+// serialization failures, deadlocks and a full lock table (53200, out of
+// shared memory) wrap storage.ErrConflict; a
 // statement timeout, a terminated session and a lost connection say so.
 func mapErr(err error) error {
 	if err == nil {
@@ -410,6 +411,14 @@ func mapErr(err error) error {
 	switch code := sqlState(err); code {
 	case "40001", "40P01":
 		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+	case "53200":
+		// Out of shared memory: under SERIALIZABLE, the server's table of
+		// predicate locks (sized by max_pred_locks_per_transaction times
+		// the connections) is full, usually because concurrent and
+		// recently committed transactions hold many. The server aborted
+		// the transaction and frees locks as transactions end: like a
+		// serialization failure, a retry after a pause may succeed.
+		return fmt.Errorf("%w: the server ran out of lock memory (raise max_pred_locks_per_transaction if this persists): %w", storage.ErrConflict, err)
 	case "57014":
 		if strings.Contains(err.Error(), "statement timeout") {
 			return fmt.Errorf("statement timeout exceeded (see statement_timeout in the URL): %w", err)

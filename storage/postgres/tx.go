@@ -645,7 +645,7 @@ func (t *tx) ReserveCreationTimes(table string, atLeast float64, n int, seed boo
 		}
 		// An autocommit statement conflicts only if the server's default
 		// isolation is serializable; it cannot have changed anything.
-		if err != nil && (sqlState(err) == "40001" || sqlState(err) == "40P01") && attempt < 50 {
+		if err != nil && retryable(err) && attempt < 50 {
 			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 			continue
 		}
@@ -656,10 +656,20 @@ func (t *tx) ReserveCreationTimes(table string, atLeast float64, n int, seed boo
 	}
 }
 
+// retryable reports whether a statement failed for a reason that a retry
+// may not meet: a serialization failure, a deadlock, a full lock table.
+func retryable(err error) bool {
+	switch sqlState(err) {
+	case "40001", "40P01", "53200":
+		return true
+	}
+	return false
+}
+
 // Commit sends the buffered writes and COMMIT in one round trip. A
 // statement that fails, a transaction that failed earlier, or a done
 // context rolls back and returns an error, wrapping storage.ErrConflict
-// on a serialization failure or deadlock. Once sent, the commit is not
+// on a serialization failure, deadlock or full lock table. Once sent, the commit is not
 // interrupted by the context. If the connection is lost after COMMIT was
 // sent and before its answer arrived, the error says that the outcome is
 // unknown.
