@@ -12,6 +12,7 @@ import (
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/storage"
 )
 
 // runner runs the batches of one migration in this process.
@@ -85,7 +86,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			return system.MutationRelaxed(ctx, r.m.db, fn)
 		}
 	}
-	err = mutate(ctx, func(t any) error {
+	err = mutate(bulkRead(ctx, r.size), func(t any) error {
 		tx := t.(*strata.Tx)
 		visited, examined, yielded = 0, 0, false
 		attempts++
@@ -244,6 +245,23 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 		fn(r.progress(st))
 	}
 	return done, nil
+}
+
+// bulkBatch is the batch size from which a batch locks the tables it
+// reads rather than their rows (storage.WithBulkRead): PostgreSQL would
+// promote the row locks of such a batch to relation locks anyway, after
+// filling its bounded, server-wide lock table with them first. Smaller
+// batches, such as those halved after conflicts, keep row locks and
+// conflict only with writers of the rows they read.
+const bulkBatch = 64
+
+// bulkRead marks ctx for a bulk read when a batch of size reads enough
+// rows for that.
+func bulkRead(ctx context.Context, size int) context.Context {
+	if size >= bulkBatch {
+		return storage.WithBulkRead(ctx)
+	}
+	return ctx
 }
 
 // adapt scales the batch size towards the target batch duration. A batch

@@ -180,7 +180,9 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 	var total int64
 	var hw float64
 	counted := false
-	err := m.db.Query(ctx, func(tx *strata.Tx) error {
+	// The count reads every entry of the range: one lock per table, not
+	// per row (storage.WithBulkRead).
+	err := m.db.Query(storage.WithBulkRead(ctx), func(tx *strata.Tx) error {
 		d, err := find(tx, mig.Name)
 		if err != nil || d != nil {
 			return err

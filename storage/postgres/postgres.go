@@ -280,7 +280,10 @@ func (b *Backend) migrateOnce(ctx context.Context) (err error) {
 // all are busy (ctx bounds the wait). Every transaction is SERIALIZABLE;
 // a read-only one is also READ ONLY and takes its snapshot before Begin
 // returns. A writable transaction sends its BEGIN together with its first
-// statement. Begin after Close returns an error wrapping
+// statement. A transaction begun with a context marked by
+// storage.WithBulkRead takes one predicate lock per table it reads
+// (strata_documents, strata_index) with its BEGIN, and none per row
+// after that. Begin after Close returns an error wrapping
 // storage.ErrClosed.
 func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
 	if err := ctx.Err(); err != nil {
@@ -300,7 +303,7 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 		}
 		return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
 	}
-	t := &tx{b: b, ctx: ctx, c: c, writable: writable}
+	t := &tx{b: b, ctx: ctx, c: c, writable: writable, bulk: storage.IsBulkRead(ctx)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := b.register(t); err != nil {
@@ -311,7 +314,11 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 	if !writable {
 		// A transaction's snapshot is taken at its first statement:
 		// run one now, in the same round trip as BEGIN.
-		if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; SELECT 1"); err != nil {
+		begin := "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; SELECT 1"
+		if t.bulk {
+			begin = "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; " + sqlLockRelations
+		}
+		if _, err := c.Exec(ctx, begin); err != nil {
 			t.finishLocked(txDone)
 			return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
 		}

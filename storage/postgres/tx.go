@@ -30,6 +30,13 @@ const (
 
 const (
 	sqlBeginRW = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+	// sqlLockRelations starts a sequential scan of each table a Scan
+	// reads, which under SERIALIZABLE takes one predicate lock on the
+	// whole relation (heap_beginscan); the transaction's later reads of
+	// single rows of those tables are then covered by it and take no lock
+	// of their own. Bulk transactions (storage.WithBulkRead) send it
+	// first.
+	sqlLockRelations = `SELECT (SELECT 1 FROM strata_documents LIMIT 1), (SELECT 1 FROM strata_index LIMIT 1)`
 
 	sqlGet     = `SELECT body FROM strata_documents WHERE tbl = $1 AND id = $2`
 	sqlGetMany = `SELECT id, body FROM strata_documents WHERE tbl = $1 AND id = ANY($2)`
@@ -114,6 +121,7 @@ type tx struct {
 	c        *pgxpool.Conn
 	writable bool
 	begun    bool // BEGIN has been sent
+	bulk     bool // storage.WithBulkRead: lock relations, not rows (sqlLockRelations)
 
 	// mu serializes the transaction's methods with Close, which may abort
 	// it from another goroutine.
@@ -241,6 +249,9 @@ func (t *tx) readRows(op string, rows pgx.Rows, read func(rows pgx.Rows) error) 
 func (t *tx) queuePending(batch *pgx.Batch) {
 	if !t.begun {
 		batch.Queue(sqlBeginRW)
+		if t.bulk {
+			batch.Queue(sqlLockRelations)
+		}
 	}
 	t.pending = coalesce(t.pending)
 	for _, o := range t.pending {
@@ -253,6 +264,9 @@ func (t *tx) execPending(br pgx.BatchResults) error {
 	n := len(t.pending)
 	if !t.begun {
 		n++
+		if t.bulk {
+			n++
+		}
 		t.begun = true
 	}
 	t.pending = t.pending[:0]
