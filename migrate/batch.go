@@ -247,12 +247,12 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	return done, nil
 }
 
-// bulkBatch is the batch size from which a batch locks the tables it
-// reads rather than their rows (storage.WithBulkRead): PostgreSQL would
-// promote the row locks of such a batch to relation locks anyway, after
-// filling its bounded, server-wide lock table with them first. Smaller
-// batches, such as those halved after conflicts, keep row locks and
-// conflict only with writers of the rows they read.
+// bulkBatch is the batch size from which a batch is a bulk read
+// (storage.WithBulkRead): while a PostgreSQL server is short of lock
+// memory (SQLSTATE 53200), it locks the tables it reads rather than each
+// row, so that it fits. Smaller batches, such as those halved after
+// conflicts, keep row locks and conflict only with writers of the rows
+// they read.
 const bulkBatch = 64
 
 // bulkRead marks ctx for a bulk read when a batch of size reads enough

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/dbcheck"
@@ -34,7 +35,7 @@ func TestStartSurvivesOutOfLockMemory(t *testing.T) {
 	if err := db.SetSchema(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	const docs = 600
+	const docs = 300
 	for lo := 0; lo < docs; lo += 100 {
 		if err := db.Mutation(ctx, func(tx *strata.Tx) error {
 			for i := lo; i < lo+100; i++ {
@@ -71,6 +72,9 @@ func TestStartSurvivesOutOfLockMemory(t *testing.T) {
 				return
 			}
 			writes.Add(1)
+			// A steady writer, not a flood: the test is about lock
+			// memory, not about a batch starved by a writer in a loop.
+			time.Sleep(5 * time.Millisecond)
 		}
 	}()
 

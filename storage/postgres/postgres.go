@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,29 @@ type Backend struct {
 	closed  bool
 	closing chan struct{}
 	open    map[*tx]struct{}
+
+	// lockShortAt is when (unix nanoseconds) a statement last failed
+	// because the server's lock table was full (53200); bulk transactions
+	// begun within lockShortWindow of it lock relations, not rows.
+	lockShortAt atomic.Int64
+}
+
+// lockShortWindow is how long after the server last ran out of lock
+// memory (53200) transactions marked by storage.WithBulkRead lock the
+// tables they read rather than their rows.
+const lockShortWindow = time.Minute
+
+// noteLockShortage records a 53200 error, if err is one.
+func (b *Backend) noteLockShortage(err error) {
+	if sqlState(err) == "53200" {
+		b.lockShortAt.Store(time.Now().UnixNano())
+	}
+}
+
+// lockShort reports whether the server ran out of lock memory lately.
+func (b *Backend) lockShort() bool {
+	at := b.lockShortAt.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) < lockShortWindow
 }
 
 var _ storage.Backend = (*Backend)(nil)
@@ -281,7 +305,8 @@ func (b *Backend) migrateOnce(ctx context.Context) (err error) {
 // a read-only one is also READ ONLY and takes its snapshot before Begin
 // returns. A writable transaction sends its BEGIN together with its first
 // statement. A transaction begun with a context marked by
-// storage.WithBulkRead takes one predicate lock per table it reads
+// storage.WithBulkRead within a minute after the server last ran out of
+// lock memory (53200) takes one predicate lock per table it reads
 // (strata_documents, strata_index) with its BEGIN, and none per row
 // after that. Begin after Close returns an error wrapping
 // storage.ErrClosed.
@@ -303,7 +328,7 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 		}
 		return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
 	}
-	t := &tx{b: b, ctx: ctx, c: c, writable: writable, bulk: storage.IsBulkRead(ctx)}
+	t := &tx{b: b, ctx: ctx, c: c, writable: writable, bulk: storage.IsBulkRead(ctx) && b.lockShort()}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := b.register(t); err != nil {
@@ -319,6 +344,7 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 			begin = "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; " + sqlLockRelations
 		}
 		if _, err := c.Exec(ctx, begin); err != nil {
+			b.noteLockShortage(err)
 			t.finishLocked(txDone)
 			return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
 		}

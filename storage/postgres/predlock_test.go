@@ -20,9 +20,9 @@ import (
 // attempt reads more rows than a private server with a tiny lock table
 // can lock, so it meets 53200 every time; the second reads few.
 //
-// Then TestOutOfLockMemoryIsRetried/bulk: the same large read in a
-// transaction begun with storage.WithBulkRead fits at the first attempt,
-// since it locks the tables it reads, not their rows.
+// Then TestOutOfLockMemoryIsRetried/bulk: after that 53200, the same
+// large read in a transaction begun with storage.WithBulkRead fits at the
+// first attempt, since it locks the tables it reads, not their rows.
 func TestOutOfLockMemoryIsRetried(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -34,8 +34,8 @@ const (
 	// reads, which under SERIALIZABLE takes one predicate lock on the
 	// whole relation (heap_beginscan); the transaction's later reads of
 	// single rows of those tables are then covered by it and take no lock
-	// of their own. Bulk transactions (storage.WithBulkRead) send it
-	// first.
+	// of their own. Bulk transactions (storage.WithBulkRead) begun
+	// while the server is short of lock memory send it first.
 	sqlLockRelations = `SELECT (SELECT 1 FROM strata_documents LIMIT 1), (SELECT 1 FROM strata_index LIMIT 1)`
 
 	sqlGet     = `SELECT body FROM strata_documents WHERE tbl = $1 AND id = $2`
@@ -193,6 +193,7 @@ func (t *tx) fail(op string, err error) error {
 			err = fmt.Errorf("%w (%w)", cerr, err)
 		}
 	}
+	t.b.noteLockShortage(err)
 	err = fmt.Errorf("postgres: %s: %w", op, mapErr(err))
 	if t.failed == nil {
 		t.failed = err
@@ -723,6 +724,7 @@ func (t *tx) Commit() error {
 		err = cerr
 	}
 	if err != nil {
+		t.b.noteLockShortage(err)
 		t.rollbackLocked()
 		return fmt.Errorf("postgres: commit: nothing was committed: %w", mapErr(err))
 	}
