@@ -328,7 +328,7 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 		}
 		return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
 	}
-	t := &tx{b: b, ctx: ctx, c: c, writable: writable, bulk: storage.IsBulkRead(ctx) && b.lockShort()}
+	t := &tx{b: b, ctx: ctx, c: c, writable: writable, bulk: b.lockShort() && storage.IsBulkRead(ctx)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := b.register(t); err != nil {
