@@ -10,9 +10,9 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/system"
-	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
 )
