@@ -18,7 +18,7 @@ import (
 // trust: a record that does not decode, a record whose _id is not its
 // key, an index that disagrees with the documents. DB.Check lists every
 // such problem; DB.RepairIndexes rebuilds the indexes.
-var ErrCorrupt = errors.New("corrupt data (run strata check)")
+var ErrCorrupt = errors.New("corrupt data")
 
 // ProblemKind names one kind of problem DB.Check finds.
 type ProblemKind string
