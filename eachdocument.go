@@ -11,9 +11,9 @@ import (
 // EachDocument calls fn with every document of table in _id order,
 // reading the document records themselves a page at a time, never an
 // index: it meets every document the table holds even when an index is
-// damaged, which is what exports and copies need. A record that does not
-// decode, or whose _id is missing or differs from the id it is stored
-// under, stops it with an error wrapping ErrCorrupt that names the table
+// damaged, which is what exports and copies need. A record stored under a
+// key that is not an id of table, one that does not decode, or one whose
+// _id is missing or differs from the id it is stored under stops it with an error wrapping ErrCorrupt that names the table
 // and the document (DB.Check lists every such record). It stops at and
 // returns fn's first error. fn owns the documents it is given.
 func (tx *Tx) EachDocument(table string, fn func(Doc) error) error {
@@ -27,6 +27,9 @@ func (tx *Tx) EachDocument(table string, fn func(Doc) error) error {
 	var ferr error
 	err := eachRecord(en, table, func(ids []ID, bodies [][]byte) error {
 		for i, id := range ids {
+			if _, err := value.ParseIDFor(string(id), table); err != nil {
+				return fmt.Errorf("strata: table %q: record stored under a key that is not an id of the table: %v: %w (strata check lists every damaged record)", table, err, ErrCorrupt)
+			}
 			m, err := value.DecodeDoc(bodies[i])
 			if err != nil {
 				return fmt.Errorf("strata: table %q: document %s: record does not decode: %v: %w (strata check lists every damaged record)", table, id, err, ErrCorrupt)

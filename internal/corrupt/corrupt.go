@@ -1,0 +1,91 @@
+// Package corrupt damages strata databases on purpose, for tests of
+// strata check and of the commands that must not trust a damaged index.
+package corrupt
+
+import (
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"os"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// SQLiteIndexTree changes one byte of the SQLite file at path (a closed
+// strata database whose WAL was checkpointed at close): the first letter
+// of the table name in the middle divider key of the root page of
+// strata_index becomes 'z'. The index B-tree is then out of key order:
+// PRAGMA integrity_check reports "row not in PRIMARY KEY order for
+// strata_index", and index seeks, which follow the dividers, skip part of
+// the entries, while the document records are untouched. The root page
+// must be an interior page: the database needs a few thousand index
+// entries.
+func SQLiteIndexTree(path string) error {
+	sdb, err := sql.Open("sqlite", path)
+	if err != nil {
+		return err
+	}
+	var root int64
+	err = sdb.QueryRow(`SELECT rootpage FROM sqlite_schema WHERE name = 'strata_index'`).Scan(&root)
+	if cerr := sdb.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("corrupt: find strata_index: %w", err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+		return fmt.Errorf("corrupt: %s-wal holds %d bytes: close the database first", path, fi.Size())
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var hdr [100]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return err
+	}
+	pageSize := int64(binary.BigEndian.Uint16(hdr[16:]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	page := make([]byte, pageSize)
+	off := (root - 1) * pageSize
+	if _, err := f.ReadAt(page, off); err != nil {
+		return err
+	}
+	h := 0
+	if root == 1 {
+		h = 100 // the file header precedes page 1's
+	}
+	if page[h] != 0x02 {
+		return fmt.Errorf("corrupt: the root page of strata_index is of type %#x, not an interior index page: add documents", page[h])
+	}
+	// The cell pointer array follows the 12-byte interior page header.
+	cells := int(binary.BigEndian.Uint16(page[h+3:]))
+	p := int(binary.BigEndian.Uint16(page[h+12+2*(cells/2):]))
+	// An interior index cell: the left child's page number (4 bytes), the
+	// payload size (varint), then the record: its header size (varint),
+	// which the header includes, then the columns, tbl first.
+	p += 4
+	_, n := varint(page[p:])
+	p += n
+	hsize, _ := varint(page[p:])
+	p += int(hsize)
+	page[p] = 'z'
+	_, err = f.WriteAt(page, off)
+	return err
+}
+
+// varint reads a SQLite varint (big-endian, 7 bits a byte, the ninth byte
+// whole) and returns it and its length.
+func varint(b []byte) (uint64, int) {
+	var x uint64
+	for i := 0; i < 8; i++ {
+		x = x<<7 | uint64(b[i]&0x7f)
+		if b[i] < 0x80 {
+			return x, i + 1
+		}
+	}
+	return x<<8 | uint64(b[8]), 9
+}
