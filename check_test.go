@@ -273,7 +273,7 @@ func TestCheckDamagedSQLiteFile(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := corrupt.SQLiteIndexTree(path); err != nil {
+	if err := corrupt.SQLiteIndexTree(path, "by_creation_time"); err != nil {
 		t.Fatal(err)
 	}
 	db, err = strata.Open(ctx, "sqlite:"+path)

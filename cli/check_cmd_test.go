@@ -219,7 +219,7 @@ func TestCheckDamagedSQLiteFileCLI(t *testing.T) {
 	url := "sqlite:" + path
 	const n = 5000
 	seedNamed(t, url, n, nil)
-	if err := corrupt.SQLiteIndexTree(path); err != nil {
+	if err := corrupt.SQLiteIndexTree(path, "by_creation_time"); err != nil {
 		t.Fatal(err)
 	}
 	if out, errOut, err := strataAt(url, "export", "users"); err != nil || strings.Count(out, "\n") != n {

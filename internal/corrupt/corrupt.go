@@ -13,14 +13,15 @@ import (
 
 // SQLiteIndexTree changes one byte of the SQLite file at path (a closed
 // strata database whose WAL was checkpointed at close): the first letter
-// of the table name in the middle divider key of the root page of
-// strata_index becomes 'z'. The index B-tree is then out of key order:
+// of the table name in the middle one of the divider keys of index (an
+// index name, such as by_creation_time) in the root page of strata_index
+// becomes 'z'. The index B-tree is then out of key order:
 // PRAGMA integrity_check reports "row not in PRIMARY KEY order for
 // strata_index", and index seeks, which follow the dividers, skip part of
 // the entries, while the document records are untouched. The root page
 // must be an interior page: the database needs a few thousand index
 // entries.
-func SQLiteIndexTree(path string) error {
+func SQLiteIndexTree(path, index string) error {
 	sdb, err := sql.Open("sqlite", path)
 	if err != nil {
 		return err
@@ -61,17 +62,33 @@ func SQLiteIndexTree(path string) error {
 	if page[h] != 0x02 {
 		return fmt.Errorf("corrupt: the root page of strata_index is of type %#x, not an interior index page: add documents", page[h])
 	}
-	// The cell pointer array follows the 12-byte interior page header.
+	// The cell pointer array follows the 12-byte interior page header. An
+	// interior index cell: the left child's page number (4 bytes), the
+	// payload size (varint), then the record: its header size (varint,
+	// counting itself), the serial types of the columns, then the
+	// columns: tbl, idx, key, id.
 	cells := int(binary.BigEndian.Uint16(page[h+3:]))
-	p := int(binary.BigEndian.Uint16(page[h+12+2*(cells/2):]))
-	// An interior index cell: the left child's page number (4 bytes), the
-	// payload size (varint), then the record: its header size (varint),
-	// which the header includes, then the columns, tbl first.
-	p += 4
-	_, n := varint(page[p:])
-	p += n
-	hsize, _ := varint(page[p:])
-	p += int(hsize)
+	var targets []int // the offset of tbl in each divider of index
+	for i := range cells {
+		c := int(binary.BigEndian.Uint16(page[h+12+2*i:])) + 4
+		_, n := varint(page[c:])
+		c += n
+		hsize, hn := varint(page[c:])
+		t1, n1 := varint(page[c+hn:])
+		t2, _ := varint(page[c+hn+n1:])
+		if t1 < 13 || t1%2 == 0 || t2 < 13 || t2%2 == 0 {
+			continue // not two texts: not a strata_index record
+		}
+		tbl := c + int(hsize)
+		idx := tbl + int(t1-13)/2
+		if string(page[idx:idx+int(t2-13)/2]) == index {
+			targets = append(targets, tbl)
+		}
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("corrupt: no divider of index %q in the root page of strata_index: add documents", index)
+	}
+	p := targets[len(targets)/2]
 	page[p] = 'z'
 	_, err = f.WriteAt(page, off)
 	return err
