@@ -251,6 +251,15 @@ func TestBadInput(t *testing.T) {
 		{"jsonl: not an object", func() error {
 			return runCLI("import", "users", writeFile("f.jsonl", "[1,2]\n"))
 		}, "f.jsonl:1"},
+		// Check and export.
+		{"check: an argument", func() error { return runCLI("check", "users") }, `"users"`},
+		{"check: unknown flag", func() error { return runCLI("check", "--repair") }, "--repair"},
+		{"export: bad table name", func() error { return runCLI("export", "us-ers") }, `"us-ers"`},
+		{"each document: bad table name", func() error {
+			return queryErr(func(tx *strata.Tx) error {
+				return tx.EachDocument("no such", func(strata.Doc) error { return nil })
+			})
+		}, `"no such"`},
 	}
 	if len(cases) < 25 {
 		t.Fatalf("only %d bad inputs", len(cases))
