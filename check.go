@@ -310,9 +310,11 @@ func (c *checker) table(table string) error {
 	tc := TableCheck{Table: table, Indexes: map[string]int64{}}
 	// The total is for progress only: the built-in index's count.
 	c.prog = CheckProgress{Table: table}
-	if n, err := c.tx.Table(table).Count(); err == nil {
-		c.prog.Total = n * int64(1+len(indexes))
+	n, err := c.tx.Table(table).Count()
+	if err != nil {
+		return err
 	}
+	c.prog.Total = n * int64(1+len(indexes))
 	// Documents, from the records themselves.
 	err = eachRecord(en, table, func(ids []ID, bodies [][]byte) error {
 		for i, id := range ids {

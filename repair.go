@@ -41,7 +41,9 @@ func (db *DB) RepairIndexes(ctx context.Context, opts CheckOptions) ([]TableRepa
 		}
 		totals := make([]int64, len(tables))
 		for i, t := range tables {
-			totals[i], _ = tx.Table(t).Count() // for progress only
+			if totals[i], err = tx.Table(t).Count(); err != nil { // for progress only
+				return err
+			}
 		}
 		ic, cleared := tx.st.(storage.IndexClearer)
 		if cleared {
