@@ -46,6 +46,9 @@ const (
 	// ProblemUnknownIndex is an index holding entries that the active
 	// schema does not declare.
 	ProblemUnknownIndex ProblemKind = "unknown_index"
+	// ProblemBadTable is a table name in storage that is not a valid
+	// table name; its records are not checked further.
+	ProblemBadTable ProblemKind = "bad_table"
 	// ProblemCount is an index with more correct entries than the table
 	// scan found documents: the document table itself lost rows.
 	ProblemCount ProblemKind = "count_mismatch"
@@ -302,6 +305,10 @@ func (c *checker) table(table string) error {
 	en, ok := c.tx.st.(storage.Enumerator)
 	if !ok {
 		return errors.New("the storage backend cannot scan documents (no storage.Enumerator)")
+	}
+	if !value.ValidTableName(table) {
+		c.add(Problem{Kind: ProblemBadTable, Table: table, Detail: "records stored under a table name that is not valid"})
+		return nil
 	}
 	indexes, err := c.indexesOf(table)
 	if err != nil {

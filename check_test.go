@@ -110,11 +110,16 @@ func encode(t testing.TB, m map[string]any) []byte {
 type problemAt struct {
 	kind         strata.ProblemKind
 	index, docID string
+	table        string // "" is "users"
 }
 
 func hasProblem(rep *strata.CheckReport, want problemAt) bool {
+	table := want.table
+	if table == "" {
+		table = "users"
+	}
 	for _, p := range rep.Problems {
-		if p.Kind == want.kind && p.Table == "users" && p.Index == want.index && p.ID == want.docID {
+		if p.Kind == want.kind && p.Table == table && p.Index == want.index && p.ID == want.docID {
 			return true
 		}
 	}
@@ -141,17 +146,17 @@ func TestCheckNamesEachProblem(t *testing.T) {
 			damage(t, db, func(st storage.Tx) error {
 				return st.PutIndex("users", byName.Name, []byte("\x60ghost"), []byte(ghost))
 			})
-			return []problemAt{{strata.ProblemMissingDocument, byName.Name, string(ghost)}}
+			return []problemAt{{strata.ProblemMissingDocument, byName.Name, string(ghost), ""}}
 		}, false},
 		{"document without its entry", func(t *testing.T, db *strata.DB, ids []strata.ID) []problemAt {
 			k := keyOf(t, db, byName, ids[3])
 			damage(t, db, func(st storage.Tx) error { return st.DeleteIndex("users", byName.Name, k) })
-			return []problemAt{{strata.ProblemMissingEntry, byName.Name, string(ids[3])}}
+			return []problemAt{{strata.ProblemMissingEntry, byName.Name, string(ids[3]), ""}}
 		}, false},
 		{"document without its by_creation_time entry", func(t *testing.T, db *strata.DB, ids []strata.ID) []problemAt {
 			k := keyOf(t, db, schema.Index{Name: "by_creation_time"}, ids[4])
 			damage(t, db, func(st storage.Tx) error { return st.DeleteIndex("users", "by_creation_time", k) })
-			return []problemAt{{strata.ProblemMissingEntry, "by_creation_time", string(ids[4])}}
+			return []problemAt{{strata.ProblemMissingEntry, "by_creation_time", string(ids[4]), ""}}
 		}, false},
 		{"entry with a stale key", func(t *testing.T, db *strata.DB, ids []strata.ID) []problemAt {
 			k := keyOf(t, db, byAge, ids[5])
@@ -163,17 +168,17 @@ func TestCheckNamesEachProblem(t *testing.T) {
 				}
 				return st.PutIndex("users", byAge.Name, stale, []byte(ids[5]))
 			})
-			return []problemAt{{strata.ProblemWrongKey, byAge.Name, string(ids[5])}, {strata.ProblemMissingEntry, byAge.Name, string(ids[5])}}
+			return []problemAt{{strata.ProblemWrongKey, byAge.Name, string(ids[5]), ""}, {strata.ProblemMissingEntry, byAge.Name, string(ids[5]), ""}}
 		}, false},
 		{"entries of an undeclared index", func(t *testing.T, db *strata.DB, ids []strata.ID) []problemAt {
 			damage(t, db, func(st storage.Tx) error {
 				return st.PutIndex("users", "by_ghost", []byte("k"), []byte(ids[6]))
 			})
-			return []problemAt{{strata.ProblemUnknownIndex, "by_ghost", ""}}
+			return []problemAt{{strata.ProblemUnknownIndex, "by_ghost", "", ""}}
 		}, false},
 		{"empty record", func(t *testing.T, db *strata.DB, ids []strata.ID) []problemAt {
 			damage(t, db, func(st storage.Tx) error { return st.Put("users", []byte(ids[7]), encode(t, map[string]any{})) })
-			return []problemAt{{strata.ProblemIDMismatch, "", string(ids[7])}}
+			return []problemAt{{strata.ProblemIDMismatch, "", string(ids[7]), ""}}
 		}, true},
 		{"record holding another _id", func(t *testing.T, db *strata.DB, ids []strata.ID) []problemAt {
 			var other strata.Doc
@@ -183,18 +188,22 @@ func TestCheckNamesEachProblem(t *testing.T) {
 				return err
 			})
 			damage(t, db, func(st storage.Tx) error { return st.Put("users", []byte(ids[8]), encode(t, other)) })
-			return []problemAt{{strata.ProblemIDMismatch, "", string(ids[8])}}
+			return []problemAt{{strata.ProblemIDMismatch, "", string(ids[8]), ""}}
 		}, true},
 		{"record that does not decode", func(t *testing.T, db *strata.DB, ids []strata.ID) []problemAt {
 			damage(t, db, func(st storage.Tx) error { return st.Put("users", []byte(ids[10]), []byte{0xff, 0x00, 0x13}) })
-			return []problemAt{{strata.ProblemUndecodable, "", string(ids[10])}}
+			return []problemAt{{strata.ProblemUndecodable, "", string(ids[10]), ""}}
 		}, true},
 		{"record under a key that is not an id", func(t *testing.T, db *strata.DB, ids []strata.ID) []problemAt {
 			damage(t, db, func(st storage.Tx) error {
 				return st.Put("users", []byte("not-an-id"), encode(t, map[string]any{"_id": strata.ID("not-an-id"), "_creationTime": 1.0, "name": "x", "age": int64(1)}))
 			})
-			return []problemAt{{strata.ProblemBadID, "", "not-an-id"}}
+			return []problemAt{{strata.ProblemBadID, "", "not-an-id", ""}}
 		}, true},
+		{"records under a table name that is not valid", func(t *testing.T, db *strata.DB, ids []strata.ID) []problemAt {
+			damage(t, db, func(st storage.Tx) error { return st.Put("no such", []byte(ids[11]), encode(t, map[string]any{})) })
+			return []problemAt{{strata.ProblemBadTable, "", "", "no such"}}
+		}, false},
 	}
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
@@ -241,13 +250,19 @@ func TestCheckNamesEachProblem(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					// What remains is the damaged records, still reported.
+					inRecords := func(k strata.ProblemKind) bool {
+						return k == strata.ProblemUndecodable || k == strata.ProblemIDMismatch || k == strata.ProblemBadID || k == strata.ProblemBadTable
+					}
 					for _, p := range rep.Problems {
-						if !tc.recordDamaged || (p.Kind != strata.ProblemUndecodable && p.Kind != strata.ProblemIDMismatch && p.Kind != strata.ProblemBadID) {
+						if !inRecords(p.Kind) {
 							t.Errorf("after repair: %s: %s", p.Kind, p)
 						}
 					}
-					if tc.recordDamaged && rep.OK() {
-						t.Errorf("after repair: the damaged record is no longer reported")
+					for _, w := range want {
+						if inRecords(w.kind) && !hasProblem(rep, w) {
+							t.Errorf("after repair: %+v is no longer reported", w)
+						}
 					}
 				})
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/value"
@@ -23,7 +24,8 @@ type TableRepair struct {
 // (by_creation_time, the active schema's indexes, and indexes the schema
 // does not declare, which stay dropped) and writes each document's entry
 // in by_creation_time and in each index the active schema declares for
-// its table, keyed by the id the document is stored under. On SQLite the
+// its table, keyed by the id the document is stored under (records under a
+// name that is not a valid table name are left alone). On SQLite the
 // entries are deleted by freeing the whole index B-tree
 // (storage.IndexClearer), so a tree damaged on disk is replaced by a new
 // one. Records that do not decode are left unindexed and counted in
@@ -35,10 +37,13 @@ func (db *DB) RepairIndexes(ctx context.Context, opts CheckOptions) ([]TableRepa
 	var out []TableRepair
 	err := db.Mutation(ctx, func(tx *Tx) error {
 		out = out[:0]
-		tables, err := (&checker{tx: tx}).tables()
+		all, err := (&checker{tx: tx}).tables()
 		if err != nil {
 			return err
 		}
+		// Records under a name that is not a table name are not indexed
+		// (DB.Check reports them).
+		tables := slices.DeleteFunc(all, func(t string) bool { return !value.ValidTableName(t) })
 		totals := make([]int64, len(tables))
 		for i, t := range tables {
 			if totals[i], err = tx.Table(t).Count(); err != nil { // for progress only
