@@ -215,6 +215,11 @@ type checker struct {
 	rep  *CheckReport
 	opts CheckOptions
 	prog CheckProgress
+	// damaged holds the documents of the table being checked whose
+	// record is damaged (it does not decode, or its _id is not its key):
+	// their index entries are not checked (whatever they say follows
+	// from the damage already reported) and not counted.
+	damaged map[ID]bool
 }
 
 func (c *checker) add(p Problem) {
@@ -317,6 +322,7 @@ func (c *checker) table(table string) error {
 	tc := TableCheck{Table: table, Indexes: map[string]int64{}}
 	// The total is for progress only: the built-in index's count.
 	c.prog = CheckProgress{Table: table}
+	c.damaged = map[ID]bool{}
 	n, err := c.tx.Table(table).Count()
 	if err != nil {
 		return err
@@ -326,7 +332,9 @@ func (c *checker) table(table string) error {
 	err = eachRecord(en, table, func(ids []ID, bodies [][]byte) error {
 		for i, id := range ids {
 			tc.Documents++
-			c.record(table, id, bodies[i])
+			if !c.record(table, id, bodies[i]) {
+				c.damaged[id] = true
+			}
 		}
 		c.progress("documents", len(ids))
 		return nil
@@ -341,10 +349,11 @@ func (c *checker) table(table string) error {
 			return err
 		}
 		tc.Indexes[ci.ix.Name] = n
+		sound := tc.Documents - int64(len(c.damaged))
 		switch {
-		case valid > tc.Documents:
-			c.add(Problem{Kind: ProblemCount, Table: table, Index: ci.ix.Name, Detail: fmt.Sprintf("%d correct entries but the table scan found %d documents: documents are missing from the table", valid, tc.Documents)})
-		case valid < tc.Documents && !ci.partial:
+		case valid > sound:
+			c.add(Problem{Kind: ProblemCount, Table: table, Index: ci.ix.Name, Detail: fmt.Sprintf("%d correct entries but the table scan found %d sound documents: documents are missing from the table", valid, sound)})
+		case valid < sound && !ci.partial:
 			if err := c.missing(en, table, ci.ix); err != nil {
 				return err
 			}
@@ -364,34 +373,34 @@ func (c *checker) table(table string) error {
 	return nil
 }
 
-// record checks one document record and returns it decoded, nil if it
-// does not decode.
-func (c *checker) record(table string, id ID, body []byte) Doc {
+// record checks one document record and reports whether it is sound:
+// it decodes and holds its key as _id.
+func (c *checker) record(table string, id ID, body []byte) bool {
 	if _, err := value.ParseIDFor(string(id), table); err != nil {
 		c.add(Problem{Kind: ProblemBadID, Table: table, ID: string(id), Detail: fmt.Sprintf("stored under a key that is not an id of the table: %v", err)})
 	}
+	_, kind, why := decodeRecord(id, body)
+	if why != "" {
+		c.add(Problem{Kind: kind, Table: table, ID: string(id), Detail: why})
+		return false
+	}
+	return true
+}
+
+// decodeRecord decodes the record of document id, or says what is wrong
+// with it: it does not decode, or does not hold id as its _id.
+func decodeRecord(id ID, body []byte) (Doc, ProblemKind, string) {
 	m, err := value.DecodeDoc(body)
 	if err != nil {
-		c.add(Problem{Kind: ProblemUndecodable, Table: table, ID: string(id), Detail: fmt.Sprintf("record does not decode: %v", err)})
-		return nil
+		return nil, ProblemUndecodable, fmt.Sprintf("record does not decode: %v", err)
 	}
 	switch got, ok := m[FieldID].(ID); {
 	case !ok:
-		c.add(Problem{Kind: ProblemIDMismatch, Table: table, ID: string(id), Detail: fmt.Sprintf("record has no %s", FieldID)})
+		return nil, ProblemIDMismatch, fmt.Sprintf("record has no %s", FieldID)
 	case got != id:
-		c.add(Problem{Kind: ProblemIDMismatch, Table: table, ID: string(id), Detail: fmt.Sprintf("record holds %s %q, not its key", FieldID, got)})
+		return nil, ProblemIDMismatch, fmt.Sprintf("record holds %s %q, not its key", FieldID, got)
 	}
-	return Doc(m)
-}
-
-// expectedKey is the key of the document stored under id in ix: computed
-// from its values, with its row key as _id (a record holding another _id
-// is reported by record).
-func expectedKey(ix schema.Index, id ID, d Doc) ([]byte, error) {
-	if got, _ := d[FieldID].(ID); got != id {
-		d[FieldID] = id
-	}
-	return IndexKey(ix, d)
+	return Doc(m), "", ""
 }
 
 // entries checks every entry of ix in key order and returns how many are
@@ -411,11 +420,11 @@ func (c *checker) entries(table string, ix schema.Index) (valid, n int64, err er
 				c.add(Problem{Kind: ProblemMissingDocument, Table: table, Index: ix.Name, ID: string(e.ID), Key: key, Detail: "entry points at a document that does not exist"})
 				continue
 			}
-			m, err := value.DecodeDoc(e.Body)
-			if err != nil {
+			d, _, why := decodeRecord(ID(e.ID), e.Body)
+			if why != "" || c.damaged[ID(e.ID)] {
 				continue // reported by the document scan
 			}
-			want, err := expectedKey(ix, ID(e.ID), Doc(m))
+			want, err := IndexKey(ix, d)
 			if err != nil {
 				c.add(Problem{Kind: ProblemWrongKey, Table: table, Index: ix.Name, ID: string(e.ID), Key: key, Detail: fmt.Sprintf("the document has no key in the index: %v", err)})
 				continue
@@ -439,11 +448,11 @@ func (c *checker) entries(table string, ix schema.Index) (valid, n int64, err er
 func (c *checker) missing(en storage.Enumerator, table string, ix schema.Index) error {
 	return eachRecord(en, table, func(ids []ID, bodies [][]byte) error {
 		for i, id := range ids {
-			m, err := value.DecodeDoc(bodies[i])
-			if err != nil {
+			d, _, why := decodeRecord(id, bodies[i])
+			if why != "" || c.damaged[id] {
 				continue // reported already
 			}
-			want, err := expectedKey(ix, id, Doc(m))
+			want, err := IndexKey(ix, d)
 			if err != nil {
 				c.add(Problem{Kind: ProblemMissingEntry, Table: table, Index: ix.Name, ID: string(id), Detail: fmt.Sprintf("the document has no key in the index: %v", err)})
 				continue

@@ -14,7 +14,7 @@ import (
 type TableRepair struct {
 	Table     string           `json:"table"`
 	Documents int64            `json:"documents"` // documents indexed
-	Skipped   int64            `json:"skipped"`   // records that do not decode, left unindexed
+	Skipped   int64            `json:"skipped"`   // damaged records (not decodable, or not holding their id as _id), left unindexed
 	Indexes   map[string]int64 `json:"indexes"`   // index name -> entries written
 	Dropped   []string         `json:"dropped,omitempty"`
 }
@@ -28,8 +28,9 @@ type TableRepair struct {
 // name that is not a valid table name are left alone). On SQLite the
 // entries are deleted by freeing the whole index B-tree
 // (storage.IndexClearer), so a tree damaged on disk is replaced by a new
-// one. Records that do not decode are left unindexed and counted in
-// Skipped; DB.Check still reports them. Documents are not changed.
+// one. Damaged records (that do not decode, or do not hold the id they
+// are stored under as _id) are left unindexed, so queries do not return
+// them, and counted in Skipped; DB.Check still reports them. Documents are not changed.
 // Concurrent writers wait for (SQLite) or conflict with and retry after
 // (PostgreSQL) the repair. opts.Progress is called after every page; the
 // other options are unused.
@@ -101,14 +102,14 @@ func (tx *Tx) rebuildIndexes(table string, cleared bool, prog CheckProgress, pro
 	}
 	err := eachRecord(en, table, func(ids []ID, bodies [][]byte) error {
 		for i, id := range ids {
-			m, err := value.DecodeDoc(bodies[i])
-			if err != nil {
+			d, _, why := decodeRecord(id, bodies[i])
+			if why != "" {
 				tr.Skipped++
 				continue
 			}
 			tr.Documents++
 			for _, ix := range indexes {
-				key, err := expectedKey(ix, id, Doc(m))
+				key, err := IndexKey(ix, d)
 				if err != nil {
 					return fmt.Errorf("document %s: %w", id, err)
 				}

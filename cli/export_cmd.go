@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -58,7 +57,7 @@ the document (strata check lists them all).`,
 						return err
 					})
 					if err != nil {
-						return fmt.Errorf("export: %w", err)
+						return err // it names the table
 					}
 				}
 				return nil
