@@ -152,8 +152,9 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 	return db.CheckWith(ctx, CheckOptions{})
 }
 
-// CheckWith verifies the database in one read-only snapshot (it never
-// blocks writers, and sees none of their work after it started):
+// CheckWith verifies the database in one read-only transaction, like
+// Query: one consistent snapshot, which does not block writers and sees
+// none of their work committed after it started. It checks:
 //
 //   - the storage engine's own check of its structures, where the backend
 //     has one (storage.IntegrityChecker: SQLite's PRAGMA integrity_check;
@@ -168,9 +169,12 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 //     in each index (an index still being built may lack entries);
 //   - no index holds entries the schema does not declare.
 //
-// Its cost is one read of every record and of every index entry, each
-// entry joined with its document, plus the engine's check (SQLite: about
-// one more read of the file); memory stays flat in the table sizes. When
+// The index entries of a damaged record (one that does not decode or does
+// not hold its id as _id) are neither checked nor expected: the record's
+// problem is reported once. The cost is one read of every record and of
+// every index entry, each entry joined with its document, plus the
+// engine's check (SQLite: about one more read of the file); memory is flat
+// in the table sizes (only the ids of damaged records are kept). When
 // an index lacks entries it reads the table once more to name the
 // documents concerned. Problems are in the report; the error is for a
 // check that could not run.
@@ -178,8 +182,9 @@ func (db *DB) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport, e
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 1000
 	}
-	rep := &CheckReport{Tables: []TableCheck{}, Problems: []Problem{}}
+	var rep *CheckReport
 	err := db.Query(ctx, func(tx *Tx) error {
+		rep = &CheckReport{Tables: []TableCheck{}, Problems: []Problem{}} // afresh if the read is retried
 		if err := tx.loadSchema(); err != nil {
 			return err
 		}
