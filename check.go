@@ -177,7 +177,9 @@ func (db *DB) Check(ctx context.Context) (*CheckReport, error) {
 // in the table sizes (only the ids of damaged records are kept). When
 // an index lacks entries it reads the table once more to name the
 // documents concerned. Problems are in the report; the error is for a
-// check that could not run.
+// check that could not finish (a file too damaged to read, a canceled
+// context), and then the report, if not nil, holds what was found before
+// it, such as the engine's findings.
 func (db *DB) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 1000
@@ -209,7 +211,7 @@ func (db *DB) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport, e
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("strata: check: %w", err)
+		return rep, fmt.Errorf("strata: check: %w", err)
 	}
 	return rep, nil
 }

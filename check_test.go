@@ -388,3 +388,35 @@ func TestCheckEngineOnPostgres(t *testing.T) {
 		t.Errorf("with amcheck: engine %q, note %q, %v", rep.Engine, rep.EngineNote, rep.Err())
 	}
 }
+
+// TestCheckUnreadableSQLiteFile: when the documents cannot be read at all
+// the check fails, but its report still holds what the engine found.
+func TestCheckUnreadableSQLiteFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "u.db")
+	db, err := strata.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedUsers(t, db, 3000)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := corrupt.SQLiteLastDocumentsPage(path); err != nil {
+		t.Fatal(err)
+	}
+	db, err = strata.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := db.Check(ctx)
+	if err == nil {
+		t.Fatalf("check of an unreadable file succeeded: %v", rep.Err())
+	}
+	if rep == nil || len(rep.Problems) == 0 || rep.Problems[0].Kind != strata.ProblemEngine {
+		t.Fatalf("check failed (%v) without the engine's findings: %+v", err, rep)
+	}
+	t.Logf("%v; first finding: %s", err, rep.Problems[0])
+}

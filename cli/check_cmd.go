@@ -57,16 +57,19 @@ records are not changed: they stay in the report. Progress goes to stderr.`,
 			report := a.checkProgress("check")
 			rep, err := db.CheckWith(cmd.Context(), strata.CheckOptions{Progress: report})
 			report(strata.CheckProgress{Total: -1})
-			if err != nil {
-				return fmt.Errorf("check: %w", err)
-			}
-			out.CheckReport, out.OK = rep, rep.OK()
-			if a.json {
-				if err := a.printJSON(out); err != nil {
-					return err
+			if rep != nil {
+				// Also when the check could not finish: what it found.
+				out.CheckReport, out.OK = rep, rep.OK() && err == nil
+				if a.json {
+					if err := a.printJSON(out); err != nil {
+						return err
+					}
+				} else {
+					a.printCheck(out, err == nil)
 				}
-			} else {
-				a.printCheck(out)
+			}
+			if err != nil {
+				return fmt.Errorf("check: could not finish: %w", err)
 			}
 			if !rep.OK() {
 				hint := "strata check --repair-indexes rebuilds the indexes"
@@ -89,7 +92,9 @@ type checkOutput struct {
 	Repaired []strata.TableRepair `json:"repaired,omitempty"`
 }
 
-func (a *app) printCheck(out checkOutput) {
+// printCheck prints a report; finished is false for the partial report
+// of a check that could not finish.
+func (a *app) printCheck(out checkOutput, finished bool) {
 	w := a.stdout
 	for _, r := range out.Repaired {
 		fmt.Fprintf(w, "rebuilt %s: %d document(s) indexed in %s", r.Table, r.Documents, countsOf(r.Indexes))
@@ -111,7 +116,9 @@ func (a *app) printCheck(out checkOutput) {
 		fmt.Fprintf(w, "checked %s: %d document(s); entries %s\n", t.Table, t.Documents, countsOf(t.Indexes))
 	}
 	if rep.OK() {
-		fmt.Fprintln(w, "ok: no problems found")
+		if finished {
+			fmt.Fprintln(w, "ok: no problems found")
+		}
 		return
 	}
 	fmt.Fprintf(w, "%d problem(s):\n", len(rep.Problems)+int(rep.Omitted))

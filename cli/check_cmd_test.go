@@ -251,3 +251,31 @@ func TestCheckDamagedSQLiteFileCLI(t *testing.T) {
 		t.Errorf("data after repair: %d documents, %v %s", strings.Count(out, `"_id"`), err, errOut)
 	}
 }
+
+// TestCheckUnreadableSQLiteFileCLI: documents that cannot be read at all
+// make export fail rather than end early, and check print what the engine
+// found before it exits non-zero.
+func TestCheckUnreadableSQLiteFileCLI(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "u.db")
+	url := "sqlite:" + path
+	seedNamed(t, url, 3000, nil)
+	if err := corrupt.SQLiteLastDocumentsPage(path); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, err := strataAt(url, "export", "users"); err == nil || !strings.Contains(errOut, "malformed") {
+		t.Errorf("export of unreadable documents: %d lines, %v %s", strings.Count(out, "\n"), err, errOut)
+	}
+	out, errOut, err := strataAt(url, "check")
+	if err == nil || !strings.Contains(errOut, "check: could not finish") || !strings.Contains(out, "engine: storage: PRAGMA integrity_check: ") || strings.Contains(out, "ok: no problems") {
+		t.Errorf("check of unreadable documents: %v\nstdout %.1500s\nstderr %s", err, out, errOut)
+	}
+	out, _, err = strataAt(url, "--json", "check")
+	var rep struct {
+		OK       bool             `json:"ok"`
+		Problems []strata.Problem `json:"problems"`
+	}
+	if jerr := json.Unmarshal([]byte(out), &rep); jerr != nil || err == nil || rep.OK || len(rep.Problems) == 0 {
+		t.Errorf("check --json of unreadable documents: %v, %v, %+v", jerr, err, rep)
+	}
+}

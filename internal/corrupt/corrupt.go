@@ -106,3 +106,60 @@ func varint(b []byte) (uint64, int) {
 	}
 	return x<<8 | uint64(b[8]), 9
 }
+
+// SQLiteLastDocumentsPage overwrites the page type of the last leaf page
+// of strata_documents in the SQLite file at path (closed, its WAL
+// checkpointed) with an invalid one: reading the documents stored there,
+// those of the last table by name, fails with SQLITE_CORRUPT ("database
+// disk image is malformed"), while the system tables (whose names start
+// with "_") stay readable, so the database still opens. The root page
+// must be an interior page: the database needs a few thousand documents.
+func SQLiteLastDocumentsPage(path string) error {
+	sdb, err := sql.Open("sqlite", path)
+	if err != nil {
+		return err
+	}
+	var root int64
+	err = sdb.QueryRow(`SELECT rootpage FROM sqlite_schema WHERE name = 'strata_documents'`).Scan(&root)
+	if cerr := sdb.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("corrupt: find strata_documents: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var hdr [100]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return err
+	}
+	pageSize := int64(binary.BigEndian.Uint16(hdr[16:]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	// Follow the right-most child pointers (bytes 8-11 of an interior
+	// page header) down to the last leaf.
+	page := root
+	for range 10 {
+		var h [12]byte
+		off := (page - 1) * pageSize
+		if page == 1 {
+			off += 100
+		}
+		if _, err := f.ReadAt(h[:], off); err != nil {
+			return err
+		}
+		if h[0] != 0x02 {
+			if page == root {
+				return fmt.Errorf("corrupt: the root page of strata_documents is a leaf: add documents")
+			}
+			_, err = f.WriteAt([]byte{0x07}, off)
+			return err
+		}
+		page = int64(binary.BigEndian.Uint32(h[8:]))
+	}
+	return fmt.Errorf("corrupt: no leaf page of strata_documents within 10 levels")
+}
