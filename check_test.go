@@ -331,8 +331,14 @@ func TestCheckDamagedSQLiteFile(t *testing.T) {
 	if done != n {
 		t.Errorf("repair progress reached %d of %d documents", done, n)
 	}
-	if rep, err := db.Check(ctx); err != nil || !rep.OK() {
+	last := map[string]strata.CheckProgress{}
+	rep, err = db.CheckWith(ctx, strata.CheckOptions{Progress: func(p strata.CheckProgress) { last[p.Table] = p }})
+	if err != nil || !rep.OK() {
 		t.Fatalf("check after repair: %v %v", err, rep.Err())
+	}
+	// Documents, then three indexes: every record and entry read once.
+	if p := last["users"]; p.Done != 4*n || p.Total != 4*n {
+		t.Errorf("check progress of users ended at %d of %d, want %d", p.Done, p.Total, 4*n)
 	}
 	if byIndex, byRecord := count(); byIndex != n || byRecord != n {
 		t.Errorf("after repair the index lists %d and the records %d documents; want %d", byIndex, byRecord, n)
