@@ -297,6 +297,15 @@ func TestBadInput(t *testing.T) {
 		{"jsonl: not an object", func() error {
 			return runCLI("import", "users", writeFile("f.jsonl", "[1,2]\n"))
 		}, "f.jsonl:1"},
+		// Check and export.
+		{"check: an argument", func() error { return runCLI("check", "users") }, `"users"`},
+		{"check: unknown flag", func() error { return runCLI("check", "--repair") }, "--repair"},
+		{"export: bad table name", func() error { return runCLI("export", "us-ers") }, `"us-ers"`},
+		{"each document: bad table name", func() error {
+			return queryErr(func(tx *strata.Tx) error {
+				return tx.EachDocument("no such", func(strata.Doc) error { return nil })
+			})
+		}, `"no such"`},
 		// Migration files refused at start, before anything is recorded.
 		{"migration file: remove an indexed field", func() error {
 			return runCLI("migrate", "start", writeFile("m1.json", `{"name":"m1","operations":[{"remove_field":{"table":"users","field":"name"}}]}`))

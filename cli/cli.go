@@ -127,6 +127,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.importCommand(),
 		a.exportCommand(),
 		a.copyCommand(),
+		a.checkCommand(),
 		a.demoCommand(),
 		a.runCommand(), a.scheduledCommand(),
 		a.migrateCommand(),

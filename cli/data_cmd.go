@@ -24,6 +24,11 @@ func (a *app) dataCommand() *cobra.Command {
 		Short: "print documents of a table",
 		Long: `Print documents of TABLE in _creationTime order, or in the order of an index.
 
+When the listing covers the whole table (no --eq, and fewer documents than
+--limit), the documents are also counted from their records, and a count
+that differs from the listing's (a damaged index) is an error: nothing is
+printed and the exit code is non-zero.
+
 --eq field=value restricts an index range with equalities on the index's
 leading fields, in order. A value is read in strata's JSON form when it is
 valid JSON (5 is a number, {"$integer":"5"} an int64, true a boolean) and
@@ -70,7 +75,10 @@ as a string otherwise.`,
 				} else {
 					docs, err = q.Collect()
 				}
-				return err
+				if err != nil || len(eqs) > 0 || limit > 0 && len(docs) == limit {
+					return err
+				}
+				return checkListing(tx, table, index, len(docs))
 			})
 			if err != nil {
 				return err
@@ -168,4 +176,22 @@ func (a *app) printTable(docs []strata.Doc) error {
 	}
 	fmt.Fprintf(a.stdout, "(%d document(s))\n", len(docs))
 	return nil
+}
+
+// checkListing counts the documents of table from their records, not an
+// index, and returns an error if the listing through index (""
+// meaning by_creation_time) that reached the end of the table returned
+// another number: the index is damaged.
+func checkListing(tx *strata.Tx, table, index string, listed int) error {
+	n := 0
+	if err := tx.EachDocument(table, func(strata.Doc) error { n++; return nil }); err != nil {
+		return err
+	}
+	if n == listed {
+		return nil
+	}
+	if index == "" {
+		index = "by_creation_time"
+	}
+	return fmt.Errorf("data: index %s of table %q lists %d document(s) but the table holds %d: %w: the index is damaged (strata check --repair-indexes rebuilds it)", index, table, listed, n, strata.ErrCorrupt)
 }

@@ -39,7 +39,11 @@ func (a *app) exportCommand() *cobra.Command {
 documents, system tables included) to standard output, one JSON document per
 line, in the lossless JSON form (int64 as {"$integer":"..."}, bytes as
 {"$bytes":"..."}). With more than one table each line carries "_table".
-The export is one consistent snapshot.`,
+The export is one consistent snapshot. It reads the document records
+themselves in _id order, not an index, so a damaged index cannot make it
+miss documents; a record that is damaged itself (it does not decode, or
+its _id is not the id it is stored under) stops it with an error naming
+the document (strata check lists them all).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := a.open(cmd.Context())
 			if err != nil {
@@ -69,7 +73,7 @@ The export is one consistent snapshot.`,
 				tag := len(tables) > 1
 				var line []byte
 				for _, t := range tables {
-					err := tx.Table(t).Each(func(d strata.Doc) error {
+					err := tx.EachDocument(t, func(d strata.Doc) error {
 						m := map[string]any(d)
 						if tag {
 							m[tableField] = t
@@ -84,7 +88,7 @@ The export is one consistent snapshot.`,
 						return err
 					})
 					if err != nil {
-						return err
+						return err // it names the table
 					}
 				}
 				return nil

@@ -215,6 +215,30 @@ type Counter interface {
 	CountIndex(table, index string, r Range) (int64, error)
 }
 
+// IntegrityChecker is an optional interface of a Tx that runs the storage
+// engine's own consistency check of its files or structures, below
+// strata's records and index entries (SQLite: PRAGMA integrity_check).
+// strata.DB.Check uses it.
+type IntegrityChecker interface {
+	// CheckIntegrity runs the engine's check within the transaction's
+	// snapshot. It returns what it ran (for example "PRAGMA
+	// integrity_check") and each problem the engine reported, at most max
+	// of them (0: no cap); no problems means the engine found nothing
+	// wrong. When the engine offers nothing that can run here, what is ""
+	// and note says why (for example a missing extension).
+	CheckIntegrity(max int) (what, note string, problems []string, err error)
+}
+
+// IndexClearer is an optional interface of a write Tx that removes every
+// index entry of every table at once, without relying on the order of the
+// engine's structures, so that a rebuild from the documents also repairs
+// a damaged index tree. strata.DB.RepairIndexes uses it; without it each
+// index is dropped with DropIndex.
+type IndexClearer interface {
+	// ClearIndexes removes every entry of every index of every table.
+	ClearIndexes() error
+}
+
 var (
 	driversMu sync.RWMutex
 	drivers   = map[string]Driver{}

@@ -2,7 +2,8 @@
 // backend runs: one set of tests, identical on every engine, for the
 // contract in package storage (byte order of keys, scans, transaction
 // semantics, snapshot reads, serializability under concurrent writers,
-// and a randomized comparison against an in-memory model).
+// the optional interfaces a backend implements, and a randomized
+// comparison against an in-memory model).
 //
 // A backend's test calls Run with a function that opens a fresh, empty
 // store:
@@ -61,6 +62,8 @@ func Run(t *testing.T, open func(t testing.TB) storage.Backend) {
 		{"GetMany", testGetMany},
 		{"Count", testCount},
 		{"RelaxedBegin", testRelaxed},
+		{"IntegrityChecker", testIntegrity},
+		{"IndexClearer", testIndexClearer},
 		{"Model", testModel},
 	}
 	for _, tc := range tests {
