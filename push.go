@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/v"
@@ -196,7 +197,7 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 	// The base: the state the diff is computed against.
 	var base *schemaState
 	res := &PushResult{DryRun: opts.DryRun, Checked: map[string]int64{}, KeptTables: map[string]int64{}, DroppedTables: map[string]int64{}}
-	err = db.Query(ctx, func(tx *Tx) error {
+	err = db.Query(system.Unlimited(ctx), func(tx *Tx) error {
 		if err := tx.loadSchema(); err != nil {
 			return err
 		}
@@ -269,7 +270,7 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 		if base.activeID != "" {
 			doc["active"] = base.activeID
 		}
-		err := db.Mutation(ctx, func(tx *Tx) error {
+		err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 			if tx.state.activeID != base.activeID {
 				return errors.New("the active schema changed while the push was starting; push again")
 			}
@@ -378,7 +379,7 @@ func (db *DB) endPending(p *pendingPush, cause error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = db.Mutation(ctx, func(tx *Tx) error {
+	_ = db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 		if tx.state.headID != p.id {
 			return nil
 		}
@@ -438,7 +439,7 @@ func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *sc
 		var done int64
 		for {
 			var ents []storage.Entry
-			err := db.Query(ctx, func(tx *Tx) error {
+			err := db.Query(system.Unlimited(ctx), func(tx *Tx) error {
 				if p != nil {
 					if err := stillPending(tx, p); err != nil {
 						return err
@@ -612,7 +613,7 @@ func formatCount(n int64) string {
 // still the pending document p (or, without p, still expect).
 func (db *DB) activate(ctx context.Context, p *pendingPush, expect []byte, s *Schema, text []byte, diff *schema.Diff, opts PushOptions, res *PushResult) (ID, error) {
 	var id ID
-	err := db.Mutation(ctx, func(tx *Tx) error {
+	err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 		st := tx.state
 		if p != nil {
 			if st.headID != p.id {

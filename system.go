@@ -111,3 +111,11 @@ func asSystemTxID(t any, id value.ID) (*Tx, error) {
 	}
 	return asSystemTx(t, table)
 }
+
+func init() {
+	system.NameTransaction = func(t any, name string) {
+		if tx, ok := t.(*Tx); ok && tx != nil && tx.counts.function == "" {
+			tx.counts.function = name
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/value"
 )
 
@@ -27,7 +28,7 @@ The export is one consistent snapshot.`,
 				return err
 			}
 			w := bufio.NewWriterSize(a.stdout, 64<<10)
-			err = db.Query(cmd.Context(), func(tx *strata.Tx) error {
+			err = db.Query(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				tables := args
 				if len(tables) == 0 {
 					var err error

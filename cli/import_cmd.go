@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/value"
 )
 
@@ -45,7 +46,7 @@ _id and _creationTime are kept when present (as written by export).`,
 			if err != nil {
 				return err
 			}
-			err = db.Mutation(cmd.Context(), func(tx *strata.Tx) error {
+			err = db.Mutation(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				for _, d := range docs {
 					if _, err := tx.Import(table, d.doc); err != nil {
 						return fmt.Errorf("import: %s:%d: %w", path, d.line, err)
