@@ -1,0 +1,87 @@
+package migrate_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/migrate"
+	"github.com/strata-db/strata/v"
+)
+
+// TestMigrationsAreNotLimited: on a database whose transaction limits are
+// far below the table's size (5 documents read or written), Go
+// migrations (in id order and through an index), a dry run and a
+// declarative migration from start to complete all succeed: migrations
+// are strata's own work, exempt from the limits of application
+// transactions — which still apply.
+func TestMigrationsAreNotLimited(t *testing.T) {
+	for _, b := range []procBackend{procSQLite, procPostgres} {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			seedDB, url := procDB(t, b)
+			addUsers(t, seedDB, 300)
+			s, err := strata.NewSchema(strata.Table("users", v.Object{"name": v.String(), "visits": v.Int64()}).Index("by_name", "name"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := seedDB.SetSchema(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+			db, err := strata.Open(ctx, url, strata.WithLimits(strata.Limits{DocumentsRead: 5, DocumentsWritten: 5}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			m := migrate.New(db, migrate.Options{})
+			for _, mig := range []migrate.Migration{
+				{Name: "by_id", Table: "users", BatchSize: 100, TransformWrites: true, MigrateOne: increment},
+				{Name: "by_index", Table: "users", Index: "by_name", BatchSize: 100, MigrateOne: increment},
+				{Name: "whole_batch", Table: "users", BatchSize: 100, MigrateBatch: func(tx *strata.Tx, docs []strata.Doc) (int, error) {
+					for _, d := range docs { // reads and writes through tx: also not limited
+						if _, err := tx.Get(d.ID()); err != nil {
+							return 0, err
+						}
+						p, _ := increment(d)
+						if err := tx.Patch(d.ID(), p); err != nil {
+							return 0, err
+						}
+					}
+					return len(docs), nil
+				}},
+			} {
+				if err := m.Define(mig); err != nil {
+					t.Fatal(err)
+				}
+				st, err := m.Run(ctx, mig.Name)
+				if err != nil || st.State != migrate.Completed || st.Processed != 300 {
+					t.Fatalf("%s: %+v %v", mig.Name, st, err)
+				}
+			}
+			// Every user was visited alike, by each migration (the write
+			// transform of by_id, which stays installed, counts again).
+			if got := countVisits(t, seedDB); len(got) != 1 || got[4] != 300 {
+				t.Errorf("visits: %v, want all 300 users at 4", got)
+			}
+			f := parseFile(t, `{"name":"004_add_email","operations":[{"add_field":{"table":"users","field":"email","type":"string","default":"x@y"}}]}`)
+			if _, err := m.DryRunFile(ctx, f, 3); err != nil {
+				t.Fatalf("dry run: %v", err)
+			}
+			st, err := m.Start(ctx, f)
+			if err != nil || st.State != migrate.Ready {
+				t.Fatalf("start: %+v %v", st, err)
+			}
+			if st, err := m.Complete(ctx, "004_add_email"); err != nil || st.State != migrate.Completed {
+				t.Fatalf("complete: %+v %v", st, err)
+			}
+			// The application is still limited.
+			err = db.Query(ctx, func(tx *strata.Tx) error {
+				_, err := tx.Table("users").Take(6)
+				return err
+			})
+			if !errors.Is(err, strata.ErrLimitExceeded) {
+				t.Errorf("application query over the limit: %v", err)
+			}
+		})
+	}
+}
