@@ -174,3 +174,19 @@ func decodeCursor(mac []byte, s string, h uint64, r storage.Range) ([]byte, erro
 	}
 	return key, nil
 }
+
+// upgradeCursor is system.UpgradeCursor: a well-formed version 1 cursor
+// (base64url(1 | fingerprint(8) | flag | key), without an integrity
+// check) is signed as a current one; anything else is returned as is.
+// It must only be given cursors strata stored itself.
+func upgradeCursor(mac []byte, s string) string {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 10 || b[0] != 1 || b[9] > 1 || (b[9] == 0) != (len(b) == 10) {
+		return s
+	}
+	var after []byte
+	if b[9] == 1 {
+		after = b[10:]
+	}
+	return encodeCursor(mac, binary.BigEndian.Uint64(b[1:9]), after)
+}

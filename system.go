@@ -113,6 +113,12 @@ func asSystemTxID(t any, id value.ID) (*Tx, error) {
 }
 
 func init() {
+	system.UpgradeCursor = func(t any, cursor string) string {
+		if tx, ok := t.(*Tx); ok && tx != nil {
+			return upgradeCursor(tx.db.cursorKey, cursor)
+		}
+		return cursor
+	}
 	system.NameTransaction = func(t any, name string) {
 		if tx, ok := t.(*Tx); ok && tx != nil && tx.counts.function == "" {
 			tx.counts.function = name

@@ -117,7 +117,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 		if err != nil {
 			return err
 		}
-		cursor, isDone := cur.Cursor, false
+		cursor, isDone := system.UpgradeCursor(tx, cur.Cursor), false
 		changed := 0
 		if mig.MigrateBatch != nil {
 			page, err := q.Paginate(r.size, cursor)

@@ -1,6 +1,7 @@
 package migrate_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"testing"
 
@@ -84,4 +85,44 @@ func TestMigrationsAreNotLimited(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResumeFromCursorOfOlderFormat: a migration stopped part-way by a
+// strata whose cursors had no integrity check (cursor version 1) resumes
+// from its stored cursor after the upgrade, visiting every document once.
+func TestResumeFromCursorOfOlderFormat(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *strata.DB) {
+		addUsers(t, db, 200)
+		m := migrate.New(db)
+		failOn := "u123"
+		m.Define(migrate.Migration{
+			Name: "count", Table: "users", BatchSize: 50, TargetBatchDuration: -1,
+			MigrateOne: func(d strata.Doc) (strata.Patch, error) {
+				if d.String("name") == failOn {
+					return nil, errors.New("stop here")
+				}
+				return increment(d)
+			},
+		})
+		st, err := m.Run(ctx, "count")
+		if err == nil || st.State != migrate.Failed || st.Processed != 100 {
+			t.Fatalf("first run: %+v %v", st, err)
+		}
+		// The cursor as the older strata wrote it: version 1, no check.
+		raw, err := base64.RawURLEncoding.DecodeString(st.Cursor)
+		if err != nil || len(raw) < 10+16 || raw[0] != 2 {
+			t.Fatalf("stored cursor %q: %v", st.Cursor, err)
+		}
+		raw = raw[:len(raw)-16]
+		raw[0] = 1
+		forge(t, db, "count", map[string]any{"cursor": base64.RawURLEncoding.EncodeToString(raw)})
+		failOn = ""
+		st, err = m.Run(ctx, "count")
+		if err != nil || st.State != migrate.Completed || st.Processed != 200 {
+			t.Fatalf("resume: %+v %v", st, err)
+		}
+		if got := countVisits(t, db); got[1] != 200 {
+			t.Errorf("after resume: %v, want every document visited once", got)
+		}
+	})
 }

@@ -94,3 +94,10 @@ func IsUnlimited(ctx context.Context) bool {
 // *strata.Tx), so that an exceeded transaction limit names it. The
 // outermost call of a transaction names it; nested calls do not.
 var NameTransaction func(tx any, name string)
+
+// UpgradeCursor returns cursor, a query cursor that strata stored itself
+// (in a system table, which applications cannot write), in the current
+// format for the database of tx (a *strata.Tx): a cursor made before
+// cursors carried an integrity check gets one, so that work stored part-way
+// before an upgrade resumes. Any other cursor is returned unchanged.
+var UpgradeCursor func(tx any, cursor string) string
