@@ -53,10 +53,35 @@ func testLimitNamesFunction(t *testing.T, b backend) {
 			return nil, err
 		},
 	})
+	// Handlers that ignore the error of the limit: their transaction
+	// fails all the same.
+	app.Mutation("items:swallowWrite", functions.Def{
+		Args: v.Object{"n": v.Int64()},
+		Handler: func(c *functions.Ctx, args strata.Doc) (any, error) {
+			n, _ := args.Int("n")
+			for i := range n {
+				_, _ = c.Tx.Insert("items", strata.Doc{"i": i})
+			}
+			return nil, nil
+		},
+	})
+	app.Query("items:swallowRead", functions.Def{
+		Args: v.Object{"n": v.Int64()},
+		Handler: func(c *functions.Ctx, args strata.Doc) (any, error) {
+			n, _ := args.Int("n")
+			_, _ = c.Tx.Table("items").Take(int(n))
+			return nil, nil
+		},
+	})
 	app.Mutation("items:schedule", functions.Def{
 		Args: v.Object{"n": v.Int64()},
 		Handler: func(c *functions.Ctx, args strata.Doc) (any, error) {
-			return c.Scheduler.RunAfter(0, "items:insert", args)
+			for _, name := range []string{"items:insert", "items:swallowWrite", "items:swallowRead"} {
+				if _, err := c.Scheduler.RunAfter(0, name, args); err != nil {
+					return nil, err
+				}
+			}
+			return nil, nil
 		},
 	})
 	count := func() int64 {
@@ -102,14 +127,29 @@ func testLimitNamesFunction(t *testing.T, b backend) {
 		t.Fatalf("%d items committed, want 4", n)
 	}
 
-	// As a scheduled job: it fails, naming the function, and writes nothing.
+	_, err = app.Call(ctx, db, "items:swallowWrite", map[string]any{"n": int64(4)})
+	want(err, "items:swallowWrite", "mutation", "documents written")
+	_, err = app.Call(ctx, db, "items:swallowRead", map[string]any{"n": int64(4)})
+	want(err, "items:swallowRead", "query", "documents read")
+
+	// As scheduled jobs: each fails (not retried), naming the function and
+	// the limit, and writes nothing.
 	if _, err := app.Call(ctx, db, "items:schedule", map[string]any{"n": int64(4)}); err != nil {
 		t.Fatal(err)
 	}
 	startWorker(t, app, db, functions.WorkerOptions{})
 	jobs := waitJobs(t, db, 30*time.Second)
-	if len(jobs) != 1 || jobs[0].State != functions.StateFailed || !strings.Contains(jobs[0].Error, `mutation "items:insert"`) || !strings.Contains(jobs[0].Error, "documents written 4") {
-		t.Errorf("job = %+v, want failed naming the limit and items:insert", jobs)
+	if len(jobs) != 3 {
+		t.Fatalf("%d jobs, want 3", len(jobs))
+	}
+	for _, j := range jobs {
+		limit := "documents written 4"
+		if j.Name == "items:swallowRead" {
+			limit = "documents read 4"
+		}
+		if j.State != functions.StateFailed || !strings.Contains(j.Error, `"`+j.Name+`"`) || !strings.Contains(j.Error, limit) {
+			t.Errorf("job %s: %s %q, want failed naming it and %q", j.Name, j.State, j.Error, limit)
+		}
 	}
 	if n := count(); n != 4 {
 		t.Errorf("%d items committed, want 4", n)
