@@ -288,6 +288,13 @@ func TestBadInput(t *testing.T) {
 		{"jsonl: not an object", func() error {
 			return runCLI("import", "users", writeFile("f.jsonl", "[1,2]\n"))
 		}, "f.jsonl:1"},
+		// Migration files refused at start, before anything is recorded.
+		{"migration file: remove an indexed field", func() error {
+			return runCLI("migrate", "start", writeFile("m1.json", `{"name":"m1","operations":[{"remove_field":{"table":"users","field":"name"}}]}`))
+		}, "index by_name (name) uses the field; drop the index first"},
+		{"migration file: two renames of one field", func() error {
+			return runCLI("migrate", "start", writeFile("m2.json", `{"name":"m2","operations":[{"rename_field":{"table":"users","from":"age","to":"a"}},{"rename_field":{"table":"users","from":"age","to":"b"}}]}`))
+		}, "operations[0].rename_field (users.age → a) and operations[1].rename_field (users.age → b)"},
 	}
 	if len(cases) < 25 {
 		t.Fatalf("only %d bad inputs", len(cases))

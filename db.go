@@ -136,15 +136,34 @@ func (db *DB) Mutation(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) run(ctx context.Context, writable bool, fn func(tx *Tx) error) error {
-	return db.runWith(ctx, writable, false, fn)
+	return db.runWith(ctx, txMode{writable: writable}, fn)
 }
 
-// runWith is run; relaxed asks the backend (storage.RelaxedBeginner) for a
-// write transaction whose commit need not wait for stable storage.
-func (db *DB) runWith(ctx context.Context, writable, relaxed bool, fn func(tx *Tx) error) error {
+// txMode says what kind of transaction runWith runs.
+type txMode struct {
+	writable bool
+	// relaxed asks the backend (storage.RelaxedBeginner) for a write
+	// transaction whose commit need not wait for stable storage.
+	relaxed bool
+	// validated makes a read-only transaction read the schema head, as a
+	// write transaction does, and commit instead of rolling back. A
+	// serializable read is only guaranteed to be consistent with the
+	// order of the transactions around it if it commits: PostgreSQL
+	// validates a transaction's reads at commit and ignores those of one
+	// that rolls back. Decisions that later transactions rely on (a
+	// migration's high-water mark, a push's check of the data) are read
+	// so: a writer that read the schema from before a switch and wrote
+	// what the read missed then conflicts and retries under the new
+	// schema, instead of slipping behind the read.
+	validated bool
+}
+
+// runWith runs fn in a transaction of the given mode, retrying on
+// conflicts.
+func (db *DB) runWith(ctx context.Context, mode txMode, fn func(tx *Tx) error) error {
 	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
-		err := db.runOnce(ctx, writable, relaxed, fn)
+		err := db.runOnce(ctx, mode, fn)
 		if err == nil || !errors.Is(err, storage.ErrConflict) {
 			return err
 		}
@@ -163,7 +182,8 @@ func (db *DB) runWith(ctx context.Context, writable, relaxed bool, fn func(tx *T
 	}
 }
 
-func (db *DB) runOnce(ctx context.Context, writable, relaxed bool, fn func(tx *Tx) error) (err error) {
+func (db *DB) runOnce(ctx context.Context, mode txMode, fn func(tx *Tx) error) (err error) {
+	writable, relaxed := mode.writable, mode.relaxed
 	db.mu.RLock()
 	closed, sch, sst := db.closed, db.schema, db.state
 	db.mu.RUnlock()
@@ -183,14 +203,16 @@ func (db *DB) runOnce(ctx context.Context, writable, relaxed bool, fn func(tx *T
 		defer db.writers.start()()
 	}
 	tx := &Tx{db: db, st: st, ctx: ctx, writable: writable, schema: sch, state: sst}
-	tx.limited = !relaxed && !system.IsUnlimited(ctx)
+	// Limits are for application code: relaxed and validated transactions
+	// are strata's own, as is work under system.Unlimited.
+	tx.limited = !relaxed && !mode.validated && !system.IsUnlimited(ctx)
 	committed := false
 	defer func() {
 		if !committed {
 			st.Rollback()
 		}
 	}()
-	if writable {
+	if writable || mode.validated {
 		// A write transaction validates against the schema that is active
 		// at its own snapshot, and reading it makes a concurrent schema
 		// change conflict with this transaction.
@@ -205,7 +227,7 @@ func (db *DB) runOnce(ctx context.Context, writable, relaxed bool, fn func(tx *T
 		// fn went on after a limit refused it: the transaction fails.
 		return tx.counts.err
 	}
-	if !writable {
+	if !writable && !mode.validated {
 		return nil
 	}
 	if err := st.Commit(); err != nil {

@@ -45,6 +45,9 @@ type PushOptions struct {
 	// replaces the declarative migrations whose transforms every write
 	// applies; otherwise the active set carries over.
 	migrations *[]string
+	// beforePending, when set (by tests), is called just before the
+	// pending schema is registered.
+	beforePending func()
 }
 
 // Progress reports how far a push has got.
@@ -270,6 +273,9 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 		if base.activeID != "" {
 			doc["active"] = base.activeID
 		}
+		if opts.beforePending != nil {
+			opts.beforePending()
+		}
 		err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 			if tx.state.activeID != base.activeID {
 				return errors.New("the active schema changed while the push was starting; push again")
@@ -425,7 +431,7 @@ func stillPending(tx *Tx, p *pendingPush) error {
 }
 
 // checkData checks the existing documents of diff.Check against s, in
-// batches of read transactions. With p it stops as soon as p is no longer
+// batches of validated read transactions. With p it stops as soon as p is no longer
 // pending.
 func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *schema.Diff, opts PushOptions, res *PushResult) error {
 	batch := opts.BatchSize
@@ -439,7 +445,11 @@ func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *sc
 		var done int64
 		for {
 			var ents []storage.Entry
-			err := db.Query(system.Unlimited(ctx), func(tx *Tx) error {
+			// Validated reads: a writer that read the schema from before
+			// the pending one and writes what a page missed conflicts
+			// (and retries, seeing the pending schema) instead of
+			// committing behind the check (see txMode.validated).
+			err := db.runWith(ctx, txMode{validated: true}, func(tx *Tx) error {
 				if p != nil {
 					if err := stillPending(tx, p); err != nil {
 						return err

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/dbcheck"
@@ -285,6 +286,13 @@ func TestPushWithConcurrentWriters(t *testing.T) {
 			batches := 0
 			_, err := db.Push(ctx, required, strata.PushOptions{BatchSize: 50, Progress: func(p strata.Progress) {
 				batches++
+				if batches == 1 {
+					// Writes run during the check whatever the machine's
+					// load: hold the check until the writers have written.
+					for writes.Load() < 6 {
+						time.Sleep(time.Millisecond)
+					}
+				}
 				if violate && batches == 3 {
 					// A write the old schema allows and the pending one does
 					// not, committed in the middle of the check.

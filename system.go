@@ -63,7 +63,14 @@ func init() {
 		if !ok || db == nil {
 			return fmt.Errorf("strata: relaxed mutation: not a *strata.DB: %T", d)
 		}
-		return db.runWith(ctx, true, true, func(tx *Tx) error { return fn(tx) })
+		return db.runWith(ctx, txMode{writable: true, relaxed: true}, func(tx *Tx) error { return fn(tx) })
+	}
+	system.QueryValidated = func(ctx context.Context, d any, fn func(tx any) error) error {
+		db, ok := d.(*DB)
+		if !ok || db == nil {
+			return fmt.Errorf("strata: validated query: not a *strata.DB: %T", d)
+		}
+		return db.runWith(ctx, txMode{validated: true}, func(tx *Tx) error { return fn(tx) })
 	}
 	system.WriteBarrier = func(ctx context.Context, d any) error {
 		db, ok := d.(*DB)

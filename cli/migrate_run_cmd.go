@@ -42,7 +42,7 @@ func (a *app) migrateLifecycleCommands() []*cobra.Command {
 	}
 	rollback := &cobra.Command{
 		Use:   "rollback NAME",
-		Short: "undo a migration that has not completed",
+		Short: "undo a migration that has not completed (a completing one too, when every document can be reverted)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.lifecycle(cmd, "rollback", func(m *migrate.Migrator) (migrate.Status, error) { return m.Rollback(cmd.Context(), args[0]) })

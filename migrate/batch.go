@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/system"
-	"github.com/strata-db/strata/schema"
 )
 
 // runner runs the batches of one migration in this process.
@@ -29,6 +27,7 @@ type runner struct {
 	yielded        bool      // the last batch ended early for waiting writers
 	lastYield      time.Time // when a batch last did
 	conflicted     bool      // the last batch lost a serialization race at least once
+	moved          *movedSet // documents moved ahead of the cursor (index-range scans)
 }
 
 // durableAfterYield is how long after a batch yielded to an application
@@ -66,6 +65,8 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	var visited int
 	var examined int // documents read, migrated or passed over
 	var yielded bool
+	var bm batchMoves
+	var record strata.ID
 	attempts := 0
 	// Batches commit without waiting for stable storage (SQLite): a batch
 	// that a power loss undoes is undone with its cursor and runs again;
@@ -112,11 +113,12 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 		} else if mig.highWaterScan() {
 			q = q.WithIndex("by_creation_time", strata.Lte(strata.FieldCreationTime, r.highWater))
 		}
-		skip := skipSet(d)
+		skip := skipSet(d) // recorded by older versions: ids only
 		mv, err := r.mover(tx)
 		if err != nil {
 			return err
 		}
+		bm = batchMoves{}
 		cursor, isDone := system.UpgradeCursor(tx, cur.Cursor), false
 		changed := 0
 		if mig.MigrateBatch != nil {
@@ -126,14 +128,27 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			}
 			docs := make([]strata.Doc, 0, len(page.Page))
 			for _, doc := range page.Page {
-				if skip[doc.ID()] {
-					delete(skip, doc.ID()) // visited before it moved here
-					continue
+				if seen, err := r.seen(mv, doc, &bm, skip); err != nil {
+					return err
+				} else if seen {
+					continue // visited before it moved here
 				}
 				docs = append(docs, doc)
 			}
 			if changed, err = mig.MigrateBatch(tx, docs); err != nil {
 				return &BatchError{Migration: mig.Name, Err: err}
+			}
+			if mv != nil && len(docs) > 0 {
+				// The batch rewrote what it chose: those of its documents
+				// whose new position lies after the cursor will be met
+				// again; skip them then.
+				ids := make([]strata.ID, len(docs))
+				for i, doc := range docs {
+					ids[i] = doc.ID()
+				}
+				if err := mv.note(tx, ids, page.Page[len(page.Page)-1], &bm); err != nil {
+					return err
+				}
 			}
 			visited, examined, cursor, isDone = len(docs), len(page.Page), page.ContinueCursor, page.IsDone
 		}
@@ -170,9 +185,13 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			last := len(page.docs) - 1
 			for i, doc := range page.docs {
 				examined++
+				seen, err := r.seen(mv, doc, &bm, skip)
+				if err != nil {
+					return err
+				}
 				switch {
-				case skip[doc.ID()]:
-					delete(skip, doc.ID()) // visited before it moved here
+				case seen:
+					// Visited before it moved here.
 				case src.aboveHighWater(doc):
 					// Written since the migration started: transformed on
 					// write.
@@ -198,9 +217,17 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			if mv != nil && len(rewritten) > 0 {
 				// Documents rewritten here whose new position lies after
 				// the cursor will be met again: skip them then.
-				if err := mv.note(tx, rewritten, page.docs[last], skip); err != nil {
+				if err := mv.note(tx, rewritten, page.docs[last], &bm); err != nil {
 					return err
 				}
+			}
+		}
+		if record, err = bm.record(tx, mig.Name); err != nil {
+			return err
+		}
+		if isDone && mv != nil {
+			if err := deleteMoved(tx, mig.Name); err != nil {
+				return err
 			}
 		}
 		now := time.Now()
@@ -233,6 +260,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	r.commitMoves(&bm, record)
 	r.processed += int64(visited)
 	r.lastBatch, r.lastCount, r.yielded = time.Since(t0), examined, yielded
 	if yielded {
@@ -301,9 +329,10 @@ func (r *runner) throttle(ctx context.Context) {
 	}
 }
 
-// skipSet returns the documents recorded by earlier batches as rewritten
-// to a position after the cursor (see mover): they were visited already
-// and are skipped when met again.
+// skipSet returns the documents that versions before MovedTable recorded
+// in the tracking document as rewritten to a position after the cursor:
+// they were visited already and are skipped when met again. No new entry
+// is added to it; it only shrinks.
 func skipSet(tracking strata.Doc) map[strata.ID]bool {
 	skip := map[strata.ID]bool{}
 	if list, ok := tracking["skip"].([]any); ok {
@@ -314,51 +343,6 @@ func skipSet(tracking strata.Doc) map[strata.ID]bool {
 		}
 	}
 	return skip
-}
-
-// mover supports migrations over an index range that rewrite the indexed
-// field: a document a batch rewrites may move past the cursor and would be
-// visited again.
-type mover struct{ ix schema.Index }
-
-// mover returns nil for scans whose keys never change (_creationTime
-// order, or an index the schema does not know).
-func (r *runner) mover(tx *strata.Tx) (*mover, error) {
-	mig := r.mig
-	if mig.Index == "" || tx.Schema() == nil || tx.Schema().Tables[mig.Table] == nil {
-		return nil, nil
-	}
-	ix, ok := tx.Schema().Tables[mig.Table].IndexByName(mig.Index)
-	if !ok {
-		return nil, nil
-	}
-	return &mover{ix}, nil
-}
-
-// note adds to skip each rewritten document whose key now lies after that
-// of last, the document at the cursor (as read).
-func (m *mover) note(tx *strata.Tx, rewritten []strata.ID, last strata.Doc, skip map[strata.ID]bool) error {
-	lastKey, err := strata.IndexKey(m.ix, last)
-	if err != nil {
-		return err
-	}
-	for _, id := range rewritten {
-		now, err := tx.Get(id)
-		if err != nil || now == nil {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		newKey, err := strata.IndexKey(m.ix, now)
-		if err != nil {
-			return err
-		}
-		if bytes.Compare(newKey, lastKey) > 0 {
-			skip[id] = true
-		}
-	}
-	return nil
 }
 
 func skipValue(skip map[strata.ID]bool) any {

@@ -65,6 +65,8 @@ func (m *Migrator) Continue(ctx context.Context, name string) (Status, error) {
 	case st.State == RolledBack:
 		st.Message = "rolled back; nothing to do (reset it to start over)"
 		return st, nil
+	case phase == op.PhaseRollback:
+		return m.continued(ctx, "rollback", m.Rollback, name)
 	case st.State == Completing:
 		return m.continued(ctx, "complete", m.Complete, name)
 	case phase == op.PhaseContract:
@@ -77,8 +79,6 @@ func (m *Migrator) Continue(ctx context.Context, name string) (Status, error) {
 			}
 		}
 		return m.continued(ctx, "complete", m.Complete, name)
-	case phase == op.PhaseRollback:
-		return m.continued(ctx, "rollback", m.Rollback, name)
 	case st.State == Ready:
 		st.Message = "ready: every document is migrated; nothing to run. Complete it when no code uses the old shape"
 		return st, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/strata-db/strata"
@@ -24,7 +25,8 @@ import (
 //	          form; contract every document; push the final schema without
 //	          f (one transaction); state completed.
 //	Rollback: revert every document; push the schema from before f
-//	          without f; state rolled_back.
+//	          without f; state rolled_back. (From completing too, when
+//	          every document can be reverted.)
 //
 // No step refuses a write that the old or the new shape allows: the
 // schema only tightens in the same transaction that removes the
@@ -42,6 +44,9 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 		return Status{}, fmt.Errorf("migrate: start: %w", err)
 	}
 	table, err := fileTable(f)
+	if err == nil {
+		err = f.CheckOperations()
+	}
 	if err != nil {
 		return Status{}, fmt.Errorf("migrate: start %s: %w", f.Name, err)
 	}
@@ -55,8 +60,8 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 		if err != nil {
 			return Status{}, err
 		}
-		if _, err := expand(f, deployed); err != nil {
-			return Status{}, fmt.Errorf("migrate: start %s: %w", f.Name, err)
+		if _, err := shapesOf(f, deployed); err != nil {
+			return Status{}, fmt.Errorf("migrate: start %s: %w; nothing was changed", f.Name, err)
 		}
 		before := ""
 		if deployed != nil {
@@ -103,7 +108,7 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	expanded, err := expand(f, before)
+	sh, err := shapesOf(f, before)
 	if err != nil {
 		return Status{}, fmt.Errorf("migrate: start %s: %w", f.Name, err)
 	}
@@ -111,13 +116,15 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	if err := m.pushWith(ctx, expanded, f.Name, entry); err != nil {
+	m.hooks.call(m.hooks.beforeSwitch, "expand")
+	if err := m.pushWith(ctx, sh.expanded, f.Name, entry); err != nil {
 		return Status{}, fmt.Errorf("migrate: start %s: expand: %w", f.Name, err)
 	}
 	if d.String("state") == string(Pending) {
 		if err := m.markHighWater(ctx, d.ID(), table); err != nil {
 			return Status{}, err
 		}
+		m.hooks.call(m.hooks.afterMark, "expand")
 	}
 	// Backfill: bring every document at or below the high-water mark to
 	// the expanded shape (later ones were transformed on write).
@@ -149,18 +156,28 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 	default:
 		return st, fmt.Errorf("migrate: complete %s: it is %s; it must be ready (run start until it is)", name, st.State)
 	}
+	if st.State == Completing {
+		if phase, err := m.activePhase(ctx, name); err != nil {
+			return st, err
+		} else if phase == op.PhaseRollback {
+			return st, fmt.Errorf("migrate: complete %s: it is being rolled back; run rollback to finish that", name)
+		}
+	}
 	f, text, before, err := parseTracked(d)
 	if err != nil {
 		return st, err
 	}
-	expanded, err := expand(f, before)
+	// Every check the final push makes runs now, before a document
+	// changes: a migration whose final schema cannot be pushed stays
+	// ready (or, completing, can be rolled back).
+	sh, dropped, err := shapesDropping(f, before, st.State == Completing)
 	if err != nil {
-		return st, err
+		if st.State == Completing {
+			return st, fmt.Errorf("migrate: complete %s: %w; nothing was changed (roll it back with rollback %s)", name, err, name)
+		}
+		return st, fmt.Errorf("migrate: complete %s: %w; nothing was changed, it is still ready (roll it back, or reset it)", name, err)
 	}
-	final, err := contract(f, before, expanded)
-	if err != nil {
-		return st, err
-	}
+	final := sh.final
 	if st.State == Ready {
 		if err := m.verify(ctx, f, st.Table, final); err != nil {
 			return st, err
@@ -169,12 +186,14 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 		if err != nil {
 			return st, err
 		}
-		if err := m.pushWith(ctx, relax(expanded, final, st.Table), name, entry); err != nil {
+		m.hooks.call(m.hooks.beforeSwitch, "contract")
+		if err := m.pushWith(ctx, sh.relaxed, name, entry); err != nil {
 			return st, fmt.Errorf("migrate: complete %s: %w", name, err)
 		}
 		if err := m.restart(ctx, d.ID(), Completing, st.Table); err != nil {
 			return st, err
 		}
+		m.hooks.call(m.hooks.afterMark, "contract")
 	}
 	if _, err := m.run(ctx, &Migration{
 		Name: name, Table: st.Table, BatchSize: 100,
@@ -186,12 +205,19 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 	if err := m.pushWith(ctx, final, name, ""); err != nil {
 		return st, fmt.Errorf("migrate: complete %s: final schema: %w", name, err)
 	}
-	return m.finish(ctx, d.ID(), Completed)
+	done, err := m.finish(ctx, d.ID(), Completed)
+	if err == nil && len(dropped) > 0 {
+		done.Message = fmt.Sprintf("completed; dropped index(es) %s, which used a field the migration removed", strings.Join(dropped, ", "))
+	}
+	return done, err
 }
 
-// Rollback undoes a declarative migration that has not started
-// completing: it removes what the migration added from every document and
-// pushes the schema from before it.
+// Rollback undoes a declarative migration that has not completed: it
+// removes what the migration added from every document and pushes the
+// schema from before it. A completing migration is rolled back only if
+// every document can be brought back to the schema from before it (a
+// renamed field is copied back from the new one; a removed field cannot
+// be); otherwise Rollback changes nothing and says to run Complete.
 func (m *Migrator) Rollback(ctx context.Context, name string) (Status, error) {
 	d, err := m.trackingDoc(ctx, name)
 	if err != nil {
@@ -202,13 +228,13 @@ func (m *Migrator) Rollback(ctx context.Context, name string) (Status, error) {
 		return st, fmt.Errorf("migrate: rollback %s: only declarative migrations can be rolled back", name)
 	}
 	switch st.State {
-	case Completed, Completing:
-		return st, fmt.Errorf("migrate: rollback %s: it is %s: the old representation is (being) removed; complete it, then write a migration back", name, st.State)
+	case Completed:
+		return st, fmt.Errorf("migrate: rollback %s: it is completed: the old representation is removed; write a migration back", name)
 	case RolledBack:
 		st.Message = "already rolled back"
 		return st, nil
 	}
-	if st.LeaseOwner != "" && st.State == Running && time.Now().Before(st.LeaseExpires) {
+	if st.LeaseOwner != "" && (st.State == Running || st.State == Completing) && st.LeaseOwner != m.owner && time.Now().Before(st.LeaseExpires) {
 		return st, fmt.Errorf("migrate: rollback %s: %w; pause it first", name, ErrRunningElsewhere)
 	}
 	f, text, before, err := parseTracked(d)
@@ -218,6 +244,15 @@ func (m *Migrator) Rollback(ctx context.Context, name string) (Status, error) {
 	expanded, err := expand(f, before)
 	if err != nil {
 		return st, err
+	}
+	if st.State == Completing {
+		// Complete has removed the old representation from some
+		// documents: roll back only if reverting brings every one of them
+		// back to a shape the old schema accepts (a renamed field is
+		// copied back; a removed field is gone).
+		if err := m.verifyRevert(ctx, f, st.Table, before); err != nil {
+			return st, fmt.Errorf("migrate: rollback %s: it is completing and %w; nothing was changed: run complete to finish it", name, err)
+		}
 	}
 	// From now on every write produces the old shape.
 	entry, err := op.EncodeActive(op.PhaseRollback, text)
@@ -340,7 +375,7 @@ func parseBefore(d strata.Doc) (*schema.Schema, error) {
 
 func parseTracked(d strata.Doc) (*op.File, []byte, *schema.Schema, error) {
 	text := []byte(d.String("file"))
-	f, err := op.ParseFile(text)
+	f, err := op.ParseRecorded(text)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("migrate: %s: recorded file: %w", d.String("name"), err)
 	}
@@ -443,11 +478,16 @@ func (m *Migrator) markHighWater(ctx context.Context, id strata.ID, table string
 	})
 }
 
-// count counts table in a read-only snapshot (never in a writer's
-// transaction, where it would conflict with every concurrent write).
+// count counts table and reads its high-water mark after a switch of the
+// write transforms. The pass that follows skips the documents above the
+// mark, taking them for written under the new transforms, so the read
+// must be validated (system.QueryValidated): it reads the schema head
+// (so it is ordered after the switch) and commits, so that a writer that
+// read the schema from before the switch and inserted what this read
+// missed conflicts and retries under the new transforms.
 func (m *Migrator) count(ctx context.Context, table string) (total int64, hw float64, err error) {
-	err = m.db.Query(system.Unlimited(ctx), func(tx *strata.Tx) error {
-		total, hw, err = countTable(tx, &Migration{Table: table})
+	err = system.QueryValidated(ctx, m.db, func(t any) error {
+		total, hw, err = countTable(t.(*strata.Tx), &Migration{Table: table})
 		return err
 	})
 	return total, hw, err
@@ -489,8 +529,47 @@ func (m *Migrator) finish(ctx context.Context, id strata.ID, state State) (Statu
 // final shape and that the final schema accepts it.
 func (m *Migrator) verify(ctx context.Context, f *op.File, table string, final *schema.Schema) error {
 	fin := diffOf(f.Operations, true)
-	var bad int64
-	var first []string
+	bad, first, err := m.scanCheck(ctx, table, func(doc strata.Doc) error {
+		p, err := fin(doc)
+		if err == nil {
+			err = final.ValidateDocument(table, applyPatch(doc, p).Fields())
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if bad > 0 {
+		return fmt.Errorf("migrate: complete: %d document(s) of %s would not satisfy the final schema, e.g. %v; nothing was changed", bad, table, first)
+	}
+	return nil
+}
+
+// verifyRevert checks, without writing, that every document of table
+// reverted as Rollback reverts it satisfies before.
+func (m *Migrator) verifyRevert(ctx context.Context, f *op.File, table string, before *schema.Schema) error {
+	bad, first, err := m.scanCheck(ctx, table, func(doc strata.Doc) error {
+		next := op.Doc(doc)
+		for _, o := range f.Operations {
+			var err error
+			if next, err = op.Apply(o, op.PhaseRollback, nil, next); err != nil {
+				return err
+			}
+		}
+		return before.ValidateDocument(table, next)
+	})
+	if err != nil {
+		return err
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d document(s) of %s could not be reverted to the schema from before it, e.g. %v", bad, table, first)
+	}
+	return nil
+}
+
+// scanCheck runs check on every document of table, in read-only pages,
+// and returns how many failed and the first few failures.
+func (m *Migrator) scanCheck(ctx context.Context, table string, check func(strata.Doc) error) (bad int64, first []string, err error) {
 	cursor := ""
 	for {
 		var page strata.Page
@@ -500,14 +579,10 @@ func (m *Migrator) verify(ctx context.Context, f *op.File, table string, final *
 			return err
 		})
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		for _, doc := range page.Page {
-			p, err := fin(doc)
-			if err == nil {
-				err = final.ValidateDocument(table, applyPatch(doc, p).Fields())
-			}
-			if err != nil {
+			if err := check(doc); err != nil {
 				bad++
 				if len(first) < 3 {
 					first = append(first, fmt.Sprintf("%s: %v", doc.ID(), err))
@@ -515,25 +590,28 @@ func (m *Migrator) verify(ctx context.Context, f *op.File, table string, final *
 			}
 		}
 		if page.IsDone {
-			break
+			return bad, first, nil
 		}
 		cursor = page.ContinueCursor
 	}
-	if bad > 0 {
-		return fmt.Errorf("migrate: complete: %d document(s) of %s would not satisfy the final schema, e.g. %v; nothing was changed", bad, table, first)
-	}
-	return nil
 }
 
-// relax returns expanded with every field that final drops made optional:
-// the schema in force while Complete removes those fields from documents.
+// relax returns expanded with every field that final drops made optional
+// and with final's indexes: the schema in force while Complete removes
+// those fields from documents. Indexes take their final form first, while
+// the old and new fields of a rename still agree in every document, so
+// that an index carried to the new field is complete before the old one
+// goes.
 func relax(expanded, final *schema.Schema, table string) *schema.Schema {
 	out := op.CopySchema(expanded)
+	if out == nil || final == nil {
+		return out // no schema: nothing to relax
+	}
 	et, ft := out.Tables[table], final.Tables[table]
 	if et == nil || ft == nil {
 		return out
 	}
-	cp := &schema.Table{Name: et.Name, Fields: v.Object{}, Indexes: et.Indexes}
+	cp := &schema.Table{Name: et.Name, Fields: v.Object{}, Indexes: ft.Indexes}
 	for k, x := range et.Fields {
 		if _, kept := ft.Fields[k]; !kept {
 			if _, opt := x.(*v.OptionalType); !opt {

@@ -52,6 +52,9 @@ func (m *Migrator) DryRun(ctx context.Context, name string, target *schema.Schem
 // final schema accepts every result, without writing anything.
 func (m *Migrator) DryRunFile(ctx context.Context, f *op.File, samples int) (DryRunReport, error) {
 	table, err := fileTable(f)
+	if err == nil {
+		err = f.CheckOperations()
+	}
 	if err != nil {
 		return DryRunReport{}, fmt.Errorf("migrate: dry run %s: %w", f.Name, err)
 	}
@@ -59,15 +62,13 @@ func (m *Migrator) DryRunFile(ctx context.Context, f *op.File, samples int) (Dry
 	if err != nil {
 		return DryRunReport{}, err
 	}
-	expanded, err := expand(f, deployed)
+	// The checks Start makes, so that a dry run that passes is a start
+	// that passes.
+	sh, err := shapesOf(f, deployed)
 	if err != nil {
 		return DryRunReport{}, fmt.Errorf("migrate: dry run %s: %w", f.Name, err)
 	}
-	final, err := contract(f, deployed, expanded)
-	if err != nil {
-		return DryRunReport{}, err
-	}
-	return m.dryRun(ctx, &Migration{Name: f.Name, Table: table, MigrateOne: diffOf(f.Operations, true)}, final, samples)
+	return m.dryRun(ctx, &Migration{Name: f.Name, Table: table, MigrateOne: diffOf(f.Operations, true)}, sh.final, samples)
 }
 
 func (m *Migrator) dryRun(ctx context.Context, mig *Migration, target *schema.Schema, samples int) (DryRunReport, error) {

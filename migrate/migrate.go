@@ -21,7 +21,9 @@ type Migration struct {
 	Table string
 	// Index and Range optionally restrict the visit to a range of an index
 	// (see strata.Query.WithIndex). By default every document is visited,
-	// in _creationTime order.
+	// in _creationTime order. A migration that rewrites the indexed field
+	// still visits each document once: one it moved ahead of its cursor is
+	// skipped where it moved to (remembered in MovedTable).
 	Index string
 	Range []strata.RangeExpr
 
@@ -121,6 +123,21 @@ type Migrator struct {
 
 	mu   sync.Mutex
 	defs map[string]*Migration
+
+	hooks hooks // test hooks; zero in production
+}
+
+// hooks are called at the points of a declarative step where a test
+// forces an interleaving with application writers. Each may be nil.
+type hooks struct {
+	beforeSwitch func(phase string) // before pushing the schema that switches the write transforms
+	afterMark    func(phase string) // after the high-water mark of a pass is recorded
+}
+
+func (h hooks) call(f func(string), phase string) {
+	if f != nil {
+		f(phase)
+	}
 }
 
 // New returns a Migrator for db.

@@ -3,6 +3,7 @@ package migrate
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
@@ -50,7 +51,8 @@ func PlanMigration(name string, deployed, target *schema.Schema) (*Plan, error) 
 		byTable[ch.Table] = append(byTable[ch.Table], ch)
 	}
 	for _, table := range tables {
-		var removed, added []schema.Change
+		var removed, added, changedIndexes []schema.Change
+		var addIndexes, dropIndexes []op.Operation
 		for _, ch := range byTable[table] {
 			switch ch.Kind {
 			case schema.AddTable, schema.RemoveTable, schema.MakeOptional, schema.WidenField:
@@ -66,20 +68,30 @@ func PlanMigration(name string, deployed, target *schema.Schema) (*Plan, error) 
 			case schema.AddIndex:
 				if deployed != nil && deployed.Tables[table] != nil {
 					ix, _ := target.Tables[table].IndexByName(ch.Index)
-					ops = append(ops, op.AddIndex{TableName: table, Name: ix.Name, On: ix.Fields})
+					addIndexes = append(addIndexes, op.AddIndex{TableName: table, Name: ix.Name, On: ix.Fields})
 				} else {
 					p.Push = append(p.Push, ch) // built with its new table
 				}
 			case schema.DropIndex:
-				ops = append(ops, op.DropIndex{TableName: table, Name: ch.Index})
+				dropIndexes = append(dropIndexes, op.DropIndex{TableName: table, Name: ch.Index})
 			case schema.ChangeIndex:
-				p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("index %s.%s changes fields: add_index under a new name, switch queries to it, then drop_index the old one", table, ch.Index))
+				changedIndexes = append(changedIndexes, ch)
 			}
 		}
 		fieldOps, push, needs := planFields(table, deployed, target, removed, added)
+		// Indexes dropped first, new ones last: an index may use a field
+		// that a rename or add_field of the same file introduces.
+		ops = append(ops, dropIndexes...)
 		ops = append(ops, fieldOps...)
+		ops = append(ops, addIndexes...)
 		p.Push = append(p.Push, push...)
 		p.NeedsInput = append(p.NeedsInput, needs...)
+		for _, ch := range changedIndexes {
+			if carriedByRenames(fieldOps, deployed.Tables[table], target.Tables[table], ch.Index) {
+				continue // a planned rename carries the index to its new field
+			}
+			p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("index %s.%s changes fields: add_index under a new name, switch queries to it, then drop_index the old one", table, ch.Index))
+		}
 	}
 	if len(ops) > 0 {
 		p.File = &op.File{Name: name, Operations: ops}
@@ -91,6 +103,23 @@ func PlanMigration(name string, deployed, target *schema.Schema) (*Plan, error) 
 		return p, err
 	}
 	return p, nil
+}
+
+// carriedByRenames reports whether the renames among ops turn index name
+// of deployed into the index of that name in target.
+func carriedByRenames(ops []op.Operation, deployed, target *schema.Table, name string) bool {
+	oldIx, ok1 := deployed.IndexByName(name)
+	newIx, ok2 := target.IndexByName(name)
+	if !ok1 || !ok2 {
+		return false
+	}
+	got := []schema.Index{oldIx}
+	for _, o := range ops {
+		if r, ok := o.(op.RenameField); ok {
+			got = op.RenameInIndexes(got, r.From, r.To)
+		}
+	}
+	return slices.Equal(got[0].Fields, newIx.Fields)
 }
 
 // planFields pairs removed and added fields of one table: a removed field

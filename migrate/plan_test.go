@@ -91,3 +91,56 @@ func TestPlanNeedsInput(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanRenameWithIndexes: a rename plus an index on the new name plans
+// the rename before the index (the index's field exists once the rename
+// expands); an index whose fields change only by a planned rename is
+// carried by the rename and needs nothing. Both plans start and complete
+// on a real database and end at the target schema.
+func TestPlanRenameWithIndexes(t *testing.T) { eachBackend(t, testPlanRenameWithIndexes) }
+
+func testPlanRenameWithIndexes(t *testing.T, db *strata.DB) {
+	cases := []struct {
+		name             string
+		deployed, target *schema.Schema
+		kinds            string
+	}{
+		{"index_on_new_name",
+			mustSchema(t, strata.Table("a", v.Object{"userName": v.String(), "email": v.String()})),
+			mustSchema(t, strata.Table("a", v.Object{"displayName": v.String(), "email": v.String()}).Index("by_name", "displayName")),
+			"rename_field add_index"},
+		{"index_carried",
+			mustSchema(t, strata.Table("b", v.Object{"userName": v.String(), "age": v.Int64()}).Index("by_name_age", "userName", "age")),
+			mustSchema(t, strata.Table("b", v.Object{"displayName": v.String(), "age": v.Int64()}).Index("by_name_age", "displayName", "age")),
+			"rename_field"},
+	}
+	for _, c := range cases {
+		p, err := migrate.PlanMigration("plan_"+c.name, c.deployed, c.target)
+		if err != nil {
+			t.Errorf("%s: %v (%+v)", c.name, err, p)
+			continue
+		}
+		var kinds []string
+		for _, o := range p.File.Operations {
+			kinds = append(kinds, o.Kind())
+		}
+		if strings.Join(kinds, " ") != c.kinds {
+			t.Errorf("%s: operations %v, want %s", c.name, kinds, c.kinds)
+			continue
+		}
+		if err := db.SetSchema(ctx, c.deployed); err != nil {
+			t.Fatal(err)
+		}
+		m := migrate.New(db)
+		if st, err := m.Start(ctx, p.File); err != nil || st.State != migrate.Ready {
+			t.Fatalf("%s: start: %+v %v", c.name, st, err)
+		}
+		if st, err := m.Complete(ctx, p.File.Name); err != nil || st.State != migrate.Completed {
+			t.Fatalf("%s: complete: %+v %v", c.name, st, err)
+		}
+		table := map[string]string{"index_on_new_name": "a", "index_carried": "b"}[c.name]
+		if d := schema.Compare(&schema.Schema{Tables: map[string]*schema.Table{table: db.Schema().Tables[table]}}, c.target); !d.Empty() {
+			t.Errorf("%s: after complete the schema differs from the target: %v", c.name, d.Changes)
+		}
+	}
+}

@@ -78,6 +78,11 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 		return st, err
 	}
 	r := &runner{m: m, mig: mig, id: st.ID, size: mig.BatchSize, start: time.Now(), startProcessed: st.Processed, highWater: st.HighWater}
+	if mig.Index != "" {
+		if r.moved, err = loadMoved(ctx, m.db, name); err != nil {
+			return st, err
+		}
+	}
 	if r.size <= 0 {
 		r.size = 100
 	}

@@ -185,8 +185,9 @@ func Cancel(ctx context.Context, db *strata.DB, name string) (Status, error) {
 	return setState(ctx, db, name, Canceled, Running, Pending, Paused, Failed)
 }
 
-// Reset deletes the tracking document of a migration that is not running,
-// so the next Run starts over from the first document. Documents already
+// Reset deletes the tracking document of a migration that is not running
+// (and what it remembers in MovedTable), so the next Run starts over from
+// the first document. Documents already
 // changed stay changed.
 func Reset(ctx context.Context, db *strata.DB, name string) error {
 	return db.Mutation(ctx, func(tx *strata.Tx) error {
@@ -200,6 +201,9 @@ func Reset(ctx context.Context, db *strata.DB, name string) error {
 		st := statusOf(d)
 		if st.State == Running && time.Now().Before(st.LeaseExpires) {
 			return fmt.Errorf("migrate: reset %q: it is running (lease held until %s); pause or cancel it first", name, st.LeaseExpires.Format(time.RFC3339))
+		}
+		if err := deleteMoved(tx, name); err != nil {
+			return err
 		}
 		return system.Delete(tx, d.ID())
 	})

@@ -51,6 +51,15 @@ var WritersWaiting func(tx any) bool
 // migration batches.
 var MutationRelaxed func(ctx context.Context, db any, fn func(tx any) error) error
 
+// QueryValidated runs fn (given a *strata.Tx) in a read-only transaction
+// of db (a *strata.DB) that reads the schema head and commits, so that
+// the backend validates its reads against the transactions around it
+// (it is retried on conflict like a mutation). A read that a later step
+// relies on to be complete, such as a migration's high-water mark, is
+// taken so: a writer still working under the schema from before a switch
+// either commits in time for the read to see its writes or conflicts.
+var QueryValidated func(ctx context.Context, db any, fn func(tx any) error) error
+
 // WriteBarrier returns once every write transaction that was running in
 // this process (db is a *strata.DB) when it was called has ended. A write
 // transform installed before the call applies to every write that

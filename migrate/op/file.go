@@ -24,9 +24,27 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 
 // ParseFile decodes a migration file. Errors name the operation and field
 // that is wrong (`migration file: operations[1].change_type.map: ...`).
-// ParseFile checks the file's shape only; Operation.Check checks it
-// against the deployed schema.
+// ParseFile checks the file's shape and that its operations do not
+// conflict (File.CheckOperations); Operation.Check checks it against the
+// deployed schema.
 func ParseFile(data []byte) (*File, error) {
+	f, err := parseFile(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.CheckOperations(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// ParseRecorded decodes a migration file that a database recorded when
+// the migration started: as ParseFile, but without refusing operations
+// that conflict, which older versions accepted, so that such a migration
+// can still be completed or rolled back.
+func ParseRecorded(data []byte) (*File, error) { return parseFile(data) }
+
+func parseFile(data []byte) (*File, error) {
 	var raw struct {
 		Name       *string           `json:"name"`
 		Operations []json.RawMessage `json:"operations"`
@@ -268,7 +286,7 @@ func DecodeActive(s string) (phase string, f *File, err error) {
 	if a.Phase != PhaseExpand && a.Phase != PhaseContract && a.Phase != PhaseRollback {
 		return "", nil, fmt.Errorf("active migration: unknown phase %q", a.Phase)
 	}
-	f, err = ParseFile(a.File)
+	f, err = ParseRecorded(a.File)
 	return a.Phase, f, err
 }
 

@@ -54,6 +54,14 @@ func TestParseFileErrors(t *testing.T) {
 		{`{"name": "x", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "map": [["a", 1], ["a", 2]]}}]}`, "mapped twice"},
 		{`{"name": "x", "operations": [{"add_index": {"table": "t", "name": "by_a", "fields": []}}]}`, "at least one field"},
 		{`{"name": "x", "operations": [{"drop_index": {"table": "_sys", "name": "by_a"}}]}`, "invalid table"},
+		{`{"name": "x", "operations": [{"rename_field": {"table": "users", "from": "name", "to": "a"}}, {"rename_field": {"table": "users", "from": "name", "to": "b"}}]}`,
+			"operations[0].rename_field (users.name → a) and operations[1].rename_field (users.name → b) both change field users.name"},
+		{`{"name": "x", "operations": [{"add_field": {"table": "users", "field": "a", "type": "string", "default": ""}}, {"rename_field": {"table": "users", "from": "name", "to": "a"}}]}`,
+			"operations[0].add_field (users.a) and operations[1].rename_field (users.name → a) both change field users.a"},
+		{`{"name": "x", "operations": [{"remove_field": {"table": "users", "field": "name"}}, {"change_type": {"table": "users", "from": "name", "to": "n", "type": "number", "convert": "to_number"}}]}`,
+			"both change field users.name"},
+		{`{"name": "x", "operations": [{"add_index": {"table": "users", "name": "by_a", "fields": ["a"]}}, {"drop_index": {"table": "users", "name": "by_a"}}]}`,
+			"both change index users.by_a"},
 	}
 	for _, c := range cases {
 		_, err := op.ParseFile([]byte(c.in))

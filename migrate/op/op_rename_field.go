@@ -2,6 +2,7 @@ package op
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/value"
@@ -12,7 +13,10 @@ import (
 // both directions — a writer that sets only the old field has the new one
 // copied from it, and the reverse — so old and new readers both work.
 // Complete removes the old field from documents, then from the schema,
-// and makes the new one required if the old one was.
+// and makes the new one required if the old one was. Indexes over the old
+// field are carried to the new one (Contract): they keep their names and
+// are rebuilt on the new field when Complete begins, while both fields
+// still hold the same value in every document.
 type RenameField struct {
 	TableName string `json:"table"`
 	From      string `json:"from"`
@@ -63,7 +67,26 @@ func (op RenameField) Contract(before, s *schema.Schema) error {
 		}
 	}
 	delete(t.Fields, op.From)
+	t.Indexes = RenameInIndexes(t.Indexes, op.From, op.To)
 	return nil
+}
+
+// RenameInIndexes returns indexes with every field path on from (from
+// itself, or a path inside it such as from.x) moved to to; indexes is not
+// changed.
+func RenameInIndexes(indexes []schema.Index, from, to string) []schema.Index {
+	out := make([]schema.Index, len(indexes))
+	for i, ix := range indexes {
+		fields := make([]string, len(ix.Fields))
+		for j, path := range ix.Fields {
+			if path == from || strings.HasPrefix(path, from+".") {
+				path = to + strings.TrimPrefix(path, from)
+			}
+			fields[j] = path
+		}
+		out[i] = schema.Index{Name: ix.Name, Fields: fields}
+	}
+	return out
 }
 
 func (op RenameField) Transform(old, doc Doc) (Doc, error) {
