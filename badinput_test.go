@@ -3,6 +3,7 @@ package strata_test
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -269,7 +270,51 @@ func TestBadInput(t *testing.T) {
 		{"open: negative BytesWritten", func() error {
 			return openRefused(filepath.Join(dir, "neg3.db"), strata.Limits{BytesWritten: -1 << 20})
 		}, "BytesWritten is -1048576"},
+		{"schema file: larger than 16 MiB", func() error {
+			p := writeFile("huge.json", "")
+			if err := os.Truncate(p, 16<<20+1); err != nil {
+				return nil
+			}
+			return runCLI("schema", "push", p)
+		}, "larger than 16 MiB"},
+		{"migration file: endless", func() error {
+			if _, err := os.Stat("/dev/zero"); err != nil {
+				return errors.New("no /dev/zero: larger than 16 MiB")
+			}
+			return runCLI("migrate", "start", "/dev/zero")
+		}, "larger than 16 MiB"},
+		{"open: libpq key=value string", func() error {
+			// In dir: a string taken for a file name would create it there.
+			wd, err := os.Getwd()
+			if err != nil {
+				return nil
+			}
+			if err := os.Chdir(dir); err != nil {
+				return nil
+			}
+			defer os.Chdir(wd)
+			d, err := strata.Open(ctx, "host=127.0.0.1 password=pw dbname=x")
+			if err == nil {
+				d.Close()
+			}
+			return err
+		}, "postgres://"},
+		{"open: empty URL", func() error {
+			d, err := strata.Open(ctx, "")
+			if err == nil {
+				d.Close()
+			}
+			return err
+		}, "empty"},
 		// JSONL lines.
+		{"jsonl: bad last line of many", func() error {
+			var b strings.Builder
+			for i := range 5000 {
+				fmt.Fprintf(&b, "{\"name\":\"n%d\"}\n", i)
+			}
+			b.WriteString("{\"name\":\"last\",\"age\":1.5}\n")
+			return runCLI("import", "users", writeFile("many.jsonl", b.String()))
+		}, "many.jsonl:5001"},
 		{"jsonl: not JSON", func() error {
 			return runCLI("import", "users", writeFile("a.jsonl", "{\"name\":\"ok\"}\n{name: 1}\n"))
 		}, "a.jsonl:2"},

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-db/strata/internal/migbench"
+	"github.com/strata-db/strata/storage"
 )
 
 func (a *app) benchCommand() *cobra.Command {
@@ -75,6 +76,9 @@ database URL names, dropped at the end. --db is not used.`,
 				}
 			case backend == "postgres" && len(args) == 1:
 				url = args[0]
+				if !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+					return usageErrorf("--backend postgres takes a postgres:// URL (postgres://user:password@host:port/dbname), not %q", storage.Redact(url))
+				}
 			case strings.HasPrefix(backend, "postgres://") || strings.HasPrefix(backend, "postgresql://"):
 				url = backend
 			default:

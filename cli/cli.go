@@ -71,13 +71,29 @@ func RunWith(ctx context.Context, fns *functions.App, args []string, stdout, std
 }
 
 // RunConfig is Run with what an application gives the command line.
+//
+// Neither stderr nor the returned error repeats a password given in a
+// database URL argument: every one is replaced by "xxxxx". stdout, which
+// carries data (an export must stay byte for byte what the database
+// holds, even where a document contains the password's text), is left
+// alone: no command prints a URL there.
 func RunConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	if secrets := argSecrets(args); len(secrets) > 0 {
+		stderr = &redactWriter{w: stderr, secrets: secrets}
+		err := runConfig(ctx, cfg, args, stdout, stderr)
+		return redactError(err, secrets)
+	}
+	return runConfig(ctx, cfg, args, stdout, stderr)
+}
+
+func runConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	app := &app{stdout: stdout, stderr: stderr, fns: cfg.Functions, migrations: cfg.Migrations}
 	root := app.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	app.closeDB()
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "strata: ")
 		msg = strings.ReplaceAll(msg, "\n", "; ")
@@ -102,12 +118,6 @@ func (a *app) rootCommand() *cobra.Command {
 		Short:         "strata: a document database whose schema can change while the service runs",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPostRunE: func(cmd *cobra.Command, args []string) error {
-			if a.db != nil {
-				return a.db.Close()
-			}
-			return nil
-		},
 	}
 	root.PersistentFlags().StringVar(&a.dbURL, "db", "sqlite:./strata.db", "database URL: sqlite:PATH or postgres://...")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON on stdout")
@@ -130,12 +140,39 @@ func (a *app) open(ctx context.Context) (*strata.DB, error) {
 	if a.db != nil {
 		return a.db, nil
 	}
+	if strings.TrimSpace(a.dbURL) == "" {
+		return nil, usageErrorf("--db is empty: give a database URL, sqlite:PATH or postgres://user:password@host:port/dbname")
+	}
 	db, err := strata.Open(ctx, a.dbURL)
 	if err != nil {
 		return nil, err
 	}
 	a.db = db
 	return db, nil
+}
+
+// closeDB closes the database the command opened, if any. By then every
+// commit of the command has succeeded or failed on its own, and a
+// command that succeeded has printed its whole output: a failure to
+// close (such as a final checkpoint on a full disk, which leaves the
+// committed data in the write-ahead log, where the next open finds it)
+// changes none of that, so it is a warning on stderr and does not make
+// the command fail. Failing it would tell the operator that committed
+// work was not done, and a retry would do it twice.
+func (a *app) closeDB() {
+	if a.db == nil {
+		return
+	}
+	if err := a.db.Close(); err != nil {
+		a.warnClose(err)
+	}
+	a.db = nil
+}
+
+// warnClose reports a failure to close a database whose work is done.
+func (a *app) warnClose(err error) {
+	msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "strata: "), "\n", "; ")
+	fmt.Fprintf(a.stderr, "strata: warning: %s (what the command committed is safe)\n", msg)
 }
 
 // errUsage marks errors in how a command was called.

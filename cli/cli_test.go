@@ -151,3 +151,37 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestDefinitionFileCap gives every command that reads a schema or
+// migration file one larger than 16 MiB, and an endless one (/dev/zero):
+// each fails at once with an error stating the cap, instead of reading
+// the whole file into memory.
+func TestDefinitionFileCap(t *testing.T) {
+	e := newEnv(t)
+	big := filepath.Join(e.dir, "big.json")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(16<<20 + 1); err != nil { // sparse: costs no disk
+		t.Fatal(err)
+	}
+	f.Close()
+	files := []string{big}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		files = append(files, "/dev/zero")
+	}
+	for _, file := range files {
+		for _, cmd := range [][]string{
+			{"schema", "push"}, {"schema", "set"}, {"schema", "diff"}, {"schema", "plan"},
+			{"migrate", "start"}, {"migrate", "dry-run"},
+		} {
+			t.Run(strings.Join(cmd, "-")+"-"+filepath.Base(file), func(t *testing.T) {
+				_, errOut, err := e.run(append(cmd, file)...)
+				if err == nil || !strings.Contains(errOut, "larger than 16 MiB") || !strings.Contains(errOut, file) {
+					t.Errorf("strata %s %s: %v: %s", strings.Join(cmd, " "), file, err, errOut)
+				}
+			})
+		}
+	}
+}

@@ -31,7 +31,9 @@ _creationTime. The source is read in one consistent snapshot; the
 destination is written in transactions of ` + fmt.Sprint(copyBatch) + ` records.
 
 The destination must be empty, unless --force is given: then its tables are
-dropped first and replaced by the source's. Do not let applications write to
+dropped first and replaced by the source's. A destination that is the
+source itself (the same SQLite file by any path, the same PostgreSQL
+database and schema by any host name) is refused, even with --force. Do not let applications write to
 the destination until the copy has finished. URLs are sqlite:PATH or
 postgres://...; --db is not used.`,
 		Args: cobra.NoArgs,
@@ -69,16 +71,26 @@ func (a *app) copy(ctx context.Context, fromURL, toURL string, force bool) (err 
 	if err != nil {
 		return fmt.Errorf("copy: source: %w", err)
 	}
-	defer src.Close()
+	defer func() {
+		if cerr := src.Close(); cerr != nil {
+			a.warnClose(fmt.Errorf("copy: source: %w", cerr))
+		}
+	}()
 	dst, err := storage.Open(ctx, storageURL(toURL))
 	if err != nil {
 		return fmt.Errorf("copy: destination: %w", err)
 	}
+	// Every batch committed on its own: a failure to close the
+	// destination afterwards (a final checkpoint on a full disk) loses
+	// none of them, and is a warning (see closeDB).
 	defer func() {
-		if cerr := dst.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("copy: destination: %w", cerr)
+		if cerr := dst.Close(); cerr != nil {
+			a.warnClose(fmt.Errorf("copy: destination: %w", cerr))
 		}
 	}()
+	if err := refuseSameStore(ctx, src, dst); err != nil {
+		return err
+	}
 	if err := prepareDestination(ctx, dst, force); err != nil {
 		return err
 	}
@@ -127,6 +139,23 @@ func (a *app) copy(ctx context.Context, fromURL, toURL string, force bool) (err 
 			return err
 		}
 		fmt.Fprintf(a.stdout, "%s\n", out)
+	}
+	return nil
+}
+
+// refuseSameStore fails when src and dst are one store written two ways:
+// emptying the destination would delete the source, --force or not.
+func refuseSameStore(ctx context.Context, src, dst storage.Backend) error {
+	s, ok := src.(storage.SameStorer)
+	if !ok {
+		return nil
+	}
+	same, err := s.SameStore(ctx, dst)
+	if err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	if same {
+		return errors.New("copy: --from and --to name the same database: copying a database onto itself would delete it, so it is refused even with --force")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +16,12 @@ import (
 	"github.com/strata-db/strata/v"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	if args := os.Getenv(childEnv); args != "" {
+		os.Exit(childMain(args))
+	}
+	pgtest.Main(m)
+}
 
 // allValues is one document per interesting value, every type included.
 func allValues(ref strata.ID) []strata.Doc {

@@ -25,60 +25,89 @@ func (a *app) importCommand() *cobra.Command {
 		Long: `Insert one document per line of FILE.jsonl ("-" for standard input) into
 TABLE, in one transaction: if any line is not a valid document for the
 table, the error names its line number and nothing is imported.
-_id and _creationTime are kept when present (as written by export).`,
+_id and _creationTime are kept when present (as written by export).
+
+The file is read as a stream, a line at a time, so memory does not grow
+with its size (standard input that cannot be re-read is first copied to a
+temporary file, since a transaction that loses a serialization race is run
+again from the first line).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			table, path := args[0], args[1]
-			var r io.Reader = os.Stdin
-			if path != "-" {
-				f, err := os.Open(path)
-				if err != nil {
-					return fmt.Errorf("import: %w", err)
-				}
-				defer f.Close()
-				r = f
-			}
-			docs, err := readJSONL(r, path, table)
+			src, done, err := openImport(path)
 			if err != nil {
 				return err
 			}
+			defer done()
 			db, err := a.open(cmd.Context())
 			if err != nil {
 				return err
 			}
+			n := 0
 			err = db.Mutation(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
-				for _, d := range docs {
-					if _, err := tx.Import(table, d.doc); err != nil {
-						return fmt.Errorf("import: %s:%d: %w", path, d.line, err)
-					}
+				// A retried transaction starts again from the first line.
+				if _, err := src.Seek(0, io.SeekStart); err != nil {
+					return fmt.Errorf("import: %s: %w", path, err)
 				}
-				return nil
+				n = 0
+				return eachJSONLine(src, path, table, func(line int, doc strata.Doc) error {
+					if _, err := tx.Import(table, doc); err != nil {
+						return fmt.Errorf("import: %s:%d: %w", path, line, err)
+					}
+					n++
+					return nil
+				})
 			})
 			if err != nil {
 				return err
 			}
 			if a.json {
-				fmt.Fprintf(a.stdout, "{\"table\":%q,\"imported\":%d}\n", table, len(docs))
+				fmt.Fprintf(a.stdout, "{\"table\":%q,\"imported\":%d}\n", table, n)
 				return nil
 			}
-			fmt.Fprintf(a.stdout, "imported %d document(s) into %s\n", len(docs), table)
+			fmt.Fprintf(a.stdout, "imported %d document(s) into %s\n", n, table)
 			return nil
 		},
 	}
 }
 
-type lineDoc struct {
-	line int
-	doc  strata.Doc
+// openImport opens the file to import, "-" for standard input, as a
+// stream that can be read again from the start. Standard input that
+// cannot seek (a pipe) is copied to a temporary file first. done closes
+// (and removes) what openImport opened.
+func openImport(path string) (io.ReadSeeker, func(), error) {
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("import: %w", err)
+		}
+		return f, func() { f.Close() }, nil
+	}
+	if _, err := os.Stdin.Seek(0, io.SeekCurrent); err == nil {
+		return os.Stdin, func() {}, nil
+	}
+	tmp, err := os.CreateTemp("", "strata-import-*.jsonl")
+	if err != nil {
+		return nil, nil, fmt.Errorf("import: spool standard input: %w", err)
+	}
+	done := func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	if _, err := io.Copy(tmp, os.Stdin); err != nil {
+		done()
+		return nil, nil, fmt.Errorf("import: spool standard input to %s: %w", tmp.Name(), err)
+	}
+	return tmp, done, nil
 }
 
-// readJSONL parses every line before anything is written, so a bad line
-// fails the import without a transaction. A line may carry "_table"
-// (written by a multi-table export); it must then name table.
-func readJSONL(r io.Reader, path, table string) ([]lineDoc, error) {
+// eachJSONLine parses r one line at a time and calls fn with each
+// document and its line number, stopping at the first error. A line may
+// carry "_table" (written by a multi-table export); it must then name
+// table.
+func eachJSONLine(r io.Reader, path, table string, fn func(line int, doc strata.Doc) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
-	var docs []lineDoc
 	n := 0
 	for sc.Scan() {
 		n++
@@ -88,21 +117,23 @@ func readJSONL(r io.Reader, path, table string) ([]lineDoc, error) {
 		}
 		m, err := value.ParseJSONDoc(line)
 		if err != nil {
-			return nil, fmt.Errorf("import: %s:%d: %w", path, n, err)
+			return fmt.Errorf("import: %s:%d: %w", path, n, err)
 		}
 		if t, ok := m[tableField]; ok {
 			if t != table {
-				return nil, fmt.Errorf("import: %s:%d: line belongs to table %v, not %q", path, n, t, table)
+				return fmt.Errorf("import: %s:%d: line belongs to table %v, not %q", path, n, t, table)
 			}
 			delete(m, tableField)
 		}
-		docs = append(docs, lineDoc{n, strata.Doc(m)})
+		if err := fn(n, strata.Doc(m)); err != nil {
+			return err
+		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("import: %s:%d: line longer than %d bytes", path, n+1, maxLine)
+			return fmt.Errorf("import: %s:%d: line longer than %d bytes", path, n+1, maxLine)
 		}
-		return nil, fmt.Errorf("import: %s: %w", path, err)
+		return fmt.Errorf("import: %s: %w", path, err)
 	}
-	return docs, nil
+	return nil
 }

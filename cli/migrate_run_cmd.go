@@ -87,7 +87,7 @@ func (a *app) migrateLifecycleCommands() []*cobra.Command {
 }
 
 func readMigrationFile(path string) (*op.File, error) {
-	data, err := os.ReadFile(path)
+	data, err := readDefinitionFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}

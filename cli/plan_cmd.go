@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,7 +28,7 @@ command fails, rather than print a plan that would leave documents the new
 schema rejects.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
+			data, err := readDefinitionFile(args[0])
 			if err != nil {
 				return fmt.Errorf("schema plan: %w", err)
 			}

@@ -55,7 +55,7 @@ func (a *app) schemaCommand() *cobra.Command {
 
 // readSchemaFile parses a schema file; every problem is in the error.
 func readSchemaFile(op, path string) (*strata.Schema, error) {
-	data, err := os.ReadFile(path)
+	data, err := readDefinitionFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", op, err)
 	}

@@ -159,6 +159,19 @@ type Enumerator interface {
 	ScanDocuments(table string, r Range, limit int) ([]Entry, error)
 }
 
+// SameStorer is an optional interface of a Backend that tells whether
+// another open backend holds the very same store, however the two were
+// named (a SQLite file by another path or link; a PostgreSQL database
+// through another host name or address). Tools that write one store from
+// another (strata copy) use it to refuse copying a store onto itself. Both
+// built-in backends implement it.
+type SameStorer interface {
+	// SameStore reports whether other holds the same records as the
+	// receiver: the same file, or the same tables of the same database of
+	// the same server. A backend of another kind is never the same store.
+	SameStore(ctx context.Context, other Backend) (bool, error)
+}
+
 // RelaxedBeginner is an optional interface of a Backend that can commit a
 // write transaction without waiting for stable storage (SQLite, with
 // synchronous=NORMAL for that transaction). The migration engine runs its
@@ -237,9 +250,12 @@ func Drivers() []string {
 // Open opens the store named by url with the driver registered for its
 // scheme: "sqlite:PATH", "postgres://..." (also "postgresql://...").
 func Open(ctx context.Context, url string) (Backend, error) {
+	if IsKeyValueConnString(url) {
+		return nil, fmt.Errorf("storage: open %q: a PostgreSQL key=value connection string is not accepted: write it as a URL, postgres://user:password@host:port/dbname?sslmode=disable", Redact(url))
+	}
 	scheme, _, ok := strings.Cut(url, ":")
 	if !ok || scheme == "" {
-		return nil, fmt.Errorf("storage: open %q: no scheme (want sqlite:PATH or postgres://...)", url)
+		return nil, fmt.Errorf("storage: open %q: no scheme (want sqlite:PATH or postgres://...)", Redact(url))
 	}
 	if scheme == "postgresql" {
 		scheme = "postgres"
@@ -248,7 +264,7 @@ func Open(ctx context.Context, url string) (Backend, error) {
 	d, found := drivers[scheme]
 	driversMu.RUnlock()
 	if !found {
-		return nil, fmt.Errorf("storage: open %q: unknown scheme %q (registered: %s; forgot an import?)", url, scheme, strings.Join(Drivers(), ", "))
+		return nil, fmt.Errorf("storage: open %q: unknown scheme %q (registered: %s; forgot an import?)", Redact(url), scheme, strings.Join(Drivers(), ", "))
 	}
 	return d.Open(ctx, url)
 }

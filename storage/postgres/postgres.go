@@ -64,17 +64,8 @@ var _ storage.Backend = (*Backend)(nil)
 // main pool never waits for another one of the same pool.
 const clockConns = 2
 
-// redact returns raw with any password replaced by "xxxxx".
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
+// redact returns raw with every password replaced by "xxxxx".
+func redact(raw string) string { return storage.Redact(raw) }
 
 // parseConfig parses a postgres:// URL into the two pool configurations.
 func parseConfig(raw string) (*pgxpool.Config, *pgxpool.Config, error) {
@@ -86,6 +77,12 @@ func parseConfig(raw string) (*pgxpool.Config, *pgxpool.Config, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
+		// url.Error repeats the whole URL, password included: keep only
+		// what is wrong with it.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, nil, fmt.Errorf("bad URL: %w", err)
 	}
 	q := u.Query()
@@ -144,6 +141,13 @@ func parseTimeout(v string) (int64, error) {
 // newer strata format; it upgrades an older format in one transaction.
 // Several processes may open the same database at once.
 func Open(ctx context.Context, rawURL string) (*Backend, error) {
+	b, err := open(ctx, rawURL)
+	// A driver's message may quote what it was given: keep the
+	// passwords out of it whatever it says.
+	return b, storage.RedactError(err, rawURL)
+}
+
+func open(ctx context.Context, rawURL string) (*Backend, error) {
 	where := redact(rawURL)
 	cfg, clockCfg, err := parseConfig(rawURL)
 	if err != nil {

@@ -387,10 +387,24 @@ func (t *tx) write(op string, q string, args ...any) error {
 	}
 	t.pending = append(t.pending, opOf(q, args))
 	if len(t.pending) >= maxPending {
-		return t.flush(op)
+		if err := t.flush(op); err != nil {
+			return err
+		}
+		if len(t.written) >= maxWritten {
+			// Everything written so far is on the server now, which
+			// answers reads of it: forget it, and what was read before
+			// it, so that a transaction writing many documents (an
+			// import) holds a bounded amount of memory.
+			t.written, t.dropped, t.seen = nil, nil, nil
+		}
 	}
 	return nil
 }
+
+// maxWritten is the number of documents written whose records a
+// transaction keeps to answer its own reads without a round trip, past
+// which it forgets them once they were sent.
+const maxWritten = 4096
 
 func opOf(q string, args []any) op { return op{sql: q, args: args} }
 

@@ -64,21 +64,25 @@ func parseURL(raw string) (config, error) {
 	}
 	rest := strings.TrimPrefix(raw, "sqlite:")
 	rest = strings.TrimPrefix(rest, "//")
+	if storage.IsKeyValueConnString(rest) {
+		return cfg, fmt.Errorf("sqlite: open: %q looks like a PostgreSQL key=value connection string, not a file path: write it as a URL, postgres://user:password@host:port/dbname?sslmode=disable", storage.Redact(rest))
+	}
+	shown := storage.Redact(raw)
 	path, query, _ := strings.Cut(rest, "?")
 	if path == "" {
-		return cfg, fmt.Errorf("sqlite: open %q: empty path (want sqlite:PATH)", raw)
+		return cfg, fmt.Errorf("sqlite: open %q: empty path (want sqlite:PATH)", shown)
 	}
 	if path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return cfg, fmt.Errorf("sqlite: open %q: want a file path, not %q", raw, path)
+		return cfg, fmt.Errorf("sqlite: open %q: want a file path, not %q", shown, path)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return cfg, fmt.Errorf("sqlite: open %q: %w", raw, err)
+		return cfg, fmt.Errorf("sqlite: open %q: %w", shown, err)
 	}
 	cfg.path = abs
 	params, err := url.ParseQuery(query)
 	if err != nil {
-		return cfg, fmt.Errorf("sqlite: open %q: bad query: %w", raw, err)
+		return cfg, fmt.Errorf("sqlite: open %q: bad query: %w", shown, err)
 	}
 	for key, vals := range params {
 		v := vals[len(vals)-1]
@@ -88,34 +92,34 @@ func parseURL(raw string) (config, error) {
 			case "OFF", "NORMAL", "FULL", "EXTRA":
 				cfg.synchronous = s
 			default:
-				return cfg, fmt.Errorf("sqlite: open %q: synchronous=%q: want off, normal, full or extra", raw, v)
+				return cfg, fmt.Errorf("sqlite: open %q: synchronous=%q: want off, normal, full or extra", shown, v)
 			}
 		case "busy_timeout":
 			d, err := parseDuration(v)
 			if err != nil {
-				return cfg, fmt.Errorf("sqlite: open %q: busy_timeout: %w", raw, err)
+				return cfg, fmt.Errorf("sqlite: open %q: busy_timeout: %w", shown, err)
 			}
 			cfg.busyTimeout = d
 		case "checkpoint_interval":
 			d, err := parseDuration(v)
 			if err != nil || d <= 0 {
-				return cfg, fmt.Errorf("sqlite: open %q: checkpoint_interval=%q: want a positive duration", raw, v)
+				return cfg, fmt.Errorf("sqlite: open %q: checkpoint_interval=%q: want a positive duration", shown, v)
 			}
 			cfg.checkpointInterval = d
 		case "checkpoint_pages":
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 1 || n > 1<<30 {
-				return cfg, fmt.Errorf("sqlite: open %q: checkpoint_pages=%q: want a positive integer", raw, v)
+				return cfg, fmt.Errorf("sqlite: open %q: checkpoint_pages=%q: want a positive integer", shown, v)
 			}
 			cfg.checkpointPages = n
 		case "readers":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 1024 {
-				return cfg, fmt.Errorf("sqlite: open %q: readers=%q: want an integer in [1, 1024]", raw, v)
+				return cfg, fmt.Errorf("sqlite: open %q: readers=%q: want an integer in [1, 1024]", shown, v)
 			}
 			cfg.readers = n
 		default:
-			return cfg, fmt.Errorf("sqlite: open %q: unknown parameter %q (known: synchronous, busy_timeout, readers, checkpoint_interval, checkpoint_pages)", raw, key)
+			return cfg, fmt.Errorf("sqlite: open %q: unknown parameter %q (known: synchronous, busy_timeout, readers, checkpoint_interval, checkpoint_pages)", shown, key)
 		}
 	}
 	return cfg, nil
