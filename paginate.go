@@ -19,7 +19,10 @@ type Page struct {
 	// IsDone reports that the query has no documents after this page.
 	IsDone bool
 	// ContinueCursor resumes the query after this page. It is opaque and
-	// valid only for the same query (table, index, range, order, filter).
+	// valid only for the same query (table, index, range, order, filter)
+	// on the same database (in any process, across restarts; not on a
+	// copy): it carries an integrity check keyed by the database's
+	// secret, so a cursor changed in any way is ErrInvalidCursor.
 	ContinueCursor string
 
 	fp   uint64   // the query's fingerprint
