@@ -178,18 +178,39 @@ func decodeCursor(mac []byte, s string, h uint64, r storage.Range) ([]byte, erro
 	return key, nil
 }
 
-// upgradeCursor is system.UpgradeCursor: a well-formed version 1 cursor
-// (base64url(1 | fingerprint(8) | flag | key), without an integrity
-// check) is signed as a current one; anything else is returned as is.
-// It must only be given cursors strata stored itself.
+// upgradeCursor is system.UpgradeCursor: a well-formed cursor of version
+// 1 (base64url(1 | fingerprint(8) | flag | key), made before cursors
+// carried an integrity check), or of the current version but signed by
+// another database (the one this database was copied from, record for
+// record, so its positions hold here), is signed for this database;
+// anything else is returned as is. It must only be given cursors strata
+// stored itself, in system tables applications cannot write.
 func upgradeCursor(mac []byte, s string) string {
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 10 || b[0] != 1 || b[9] > 1 || (b[9] == 0) != (len(b) == 10) {
+	if err != nil || len(b) < 10 {
 		return s
 	}
-	var after []byte
-	if b[9] == 1 {
-		after = b[10:]
+	switch {
+	case b[0] == 1:
+	case b[0] == cursorVersion && len(b) >= 10+cursorTagLen:
+		b = b[:len(b)-cursorTagLen]
+		if encodeCursor(mac, binary.BigEndian.Uint64(b[1:9]), cursorAfter(b)) == s {
+			return s // this database's own
+		}
+	default:
+		return s
 	}
-	return encodeCursor(mac, binary.BigEndian.Uint64(b[1:9]), after)
+	if b[9] > 1 || (b[9] == 0) != (len(b) == 10) {
+		return s
+	}
+	return encodeCursor(mac, binary.BigEndian.Uint64(b[1:9]), cursorAfter(b))
+}
+
+// cursorAfter returns the position of a cursor's content b (without its
+// tag): nil for "from the start".
+func cursorAfter(b []byte) []byte {
+	if b[9] == 1 {
+		return b[10:]
+	}
+	return nil
 }

@@ -1,11 +1,15 @@
 package migrate_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
+	"path/filepath"
 	"testing"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/cli"
+	"github.com/strata-db/strata/internal/pgtest"
 	"github.com/strata-db/strata/migrate"
 	"github.com/strata-db/strata/v"
 )
@@ -125,4 +129,56 @@ func TestResumeFromCursorOfOlderFormat(t *testing.T) {
 			t.Errorf("after resume: %v, want every document visited once", got)
 		}
 	})
+}
+
+// TestResumeOnCopiedDatabase: a migration stopped part-way and copied
+// with strata copy (to SQLite and to PostgreSQL) resumes on the copy from
+// its stored cursor, which the source database signed: the copy keeps
+// every position, so the cursor is adopted, and every document is visited
+// once.
+func TestResumeOnCopiedDatabase(t *testing.T) {
+	for _, to := range []procBackend{procSQLite, procPostgres} {
+		t.Run(string(to), func(t *testing.T) {
+			src, srcURL := procDB(t, procSQLite)
+			addUsers(t, src, 200)
+			failOn := "u123"
+			mig := migrate.Migration{
+				Name: "count", Table: "users", BatchSize: 50, TargetBatchDuration: -1,
+				MigrateOne: func(d strata.Doc) (strata.Patch, error) {
+					if d.String("name") == failOn {
+						return nil, errors.New("stop here")
+					}
+					return increment(d)
+				},
+			}
+			m := migrate.New(src)
+			m.Define(mig)
+			if st, err := m.Run(ctx, "count"); err == nil || st.State != migrate.Failed || st.Processed != 100 {
+				t.Fatalf("first run: %+v %v", st, err)
+			}
+			dstURL := "sqlite:" + filepath.Join(t.TempDir(), "copy.db")
+			if to == procPostgres {
+				dstURL = pgtest.URL(t)
+			}
+			var out, errOut bytes.Buffer
+			if err := cli.Run(ctx, []string{"copy", "--from", srcURL, "--to", dstURL}, &out, &errOut); err != nil {
+				t.Fatalf("copy: %v\n%s", err, errOut.String())
+			}
+			copied, err := strata.Open(ctx, dstURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer copied.Close()
+			failOn = ""
+			m2 := migrate.New(copied)
+			m2.Define(mig)
+			st, err := m2.Run(ctx, "count")
+			if err != nil || st.State != migrate.Completed || st.Processed != 200 {
+				t.Fatalf("resume on the copy: %+v %v", st, err)
+			}
+			if got := countVisits(t, copied); got[1] != 200 {
+				t.Errorf("after resume on the copy: %v, want every document visited once", got)
+			}
+		})
+	}
 }

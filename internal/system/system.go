@@ -105,8 +105,10 @@ func IsUnlimited(ctx context.Context) bool {
 var NameTransaction func(tx any, name string)
 
 // UpgradeCursor returns cursor, a query cursor that strata stored itself
-// (in a system table, which applications cannot write), in the current
-// format for the database of tx (a *strata.Tx): a cursor made before
-// cursors carried an integrity check gets one, so that work stored part-way
-// before an upgrade resumes. Any other cursor is returned unchanged.
+// (in a system table, which applications cannot write), signed for the
+// database of tx (a *strata.Tx): a cursor made before cursors carried an
+// integrity check, or signed by the database this one was copied from
+// (strata copy keeps every position), is signed again, so that work
+// stored part-way resumes after an upgrade or a copy. Any other cursor is
+// returned unchanged.
 var UpgradeCursor func(tx any, cursor string) string
