@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bufio"
+	"errors"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -9,6 +11,23 @@ import (
 	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/value"
 )
+
+// errExportRetry ends an export whose snapshot conflicted after part of
+// it was written out; it does not wrap strata.ErrConflict, so Query does
+// not run the export again.
+var errExportRetry = errors.New("export: the snapshot had to be taken again after part of the export was written (the server reported a conflict or ran out of lock memory); nothing more was written: run the export again")
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
 
 // tableField tags each line of a multi-table export with its table.
 const tableField = "_table"
@@ -27,9 +46,21 @@ The export is one consistent snapshot.`,
 			if err != nil {
 				return err
 			}
-			w := bufio.NewWriterSize(a.stdout, 64<<10)
+			out := &countingWriter{w: a.stdout}
+			w := bufio.NewWriterSize(out, 64<<10)
+			attempt := 0
 			err = db.Query(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				tables := args
+				// A conflict (PostgreSQL: a serialization failure, or a
+				// server out of lock memory) makes Query run this again:
+				// start over from an empty buffer, or fail rather than
+				// write documents twice if some reached the output.
+				if attempt++; attempt > 1 {
+					if out.n > 0 {
+						return errExportRetry
+					}
+					w.Reset(out)
+				}
 				if len(tables) == 0 {
 					var err error
 					if tables, err = tx.Tables(); err != nil {

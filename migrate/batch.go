@@ -10,6 +10,7 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/storage"
 )
 
 // runner runs the batches of one migration in this process.
@@ -86,7 +87,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			return system.MutationRelaxed(ctx, r.m.db, fn)
 		}
 	}
-	err = mutate(ctx, func(t any) error {
+	err = mutate(bulkRead(ctx, r.size), func(t any) error {
 		tx := t.(*strata.Tx)
 		visited, examined, yielded = 0, 0, false
 		attempts++
@@ -272,6 +273,23 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 		fn(r.progress(st))
 	}
 	return done, nil
+}
+
+// bulkBatch is the batch size from which a batch is a bulk read
+// (storage.WithBulkRead): while a PostgreSQL server is short of lock
+// memory (SQLSTATE 53200), it locks the tables it reads rather than each
+// row, so that it fits. Smaller batches, such as those halved after
+// conflicts, keep row locks and conflict only with writers of the rows
+// they read.
+const bulkBatch = 64
+
+// bulkRead marks ctx for a bulk read when a batch of size reads enough
+// rows for that.
+func bulkRead(ctx context.Context, size int) context.Context {
+	if size >= bulkBatch {
+		return storage.WithBulkRead(ctx)
+	}
+	return ctx
 }
 
 // adapt scales the batch size towards the target batch duration. A batch

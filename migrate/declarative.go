@@ -12,6 +12,7 @@ import (
 	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
 )
@@ -486,7 +487,7 @@ func (m *Migrator) markHighWater(ctx context.Context, id strata.ID, table string
 // read the schema from before the switch and inserted what this read
 // missed conflicts and retries under the new transforms.
 func (m *Migrator) count(ctx context.Context, table string) (total int64, hw float64, err error) {
-	err = system.QueryValidated(ctx, m.db, func(t any) error {
+	err = system.QueryValidated(storage.WithBulkRead(ctx), m.db, func(t any) error {
 		total, hw, err = countTable(t.(*strata.Tx), &Migration{Table: table})
 		return err
 	})

@@ -86,6 +86,7 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 	if r.size <= 0 {
 		r.size = 100
 	}
+	var conflictSince time.Time // since when batches of one conflict
 	for {
 		if err := ctx.Err(); err != nil {
 			// Leave it paused so that a later Run (or any process) resumes.
@@ -110,13 +111,30 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 				st, ferr := m.fail(context.WithoutCancel(ctx), r.id, be)
 				return st, errors.Join(err, ferr)
 			}
-			if (errors.Is(err, storage.ErrConflict) || errors.Is(err, errContended)) && r.size > 1 {
-				r.size = max(1, r.size/2) // shrink on conflicts and try again
-				continue
+			if errors.Is(err, storage.ErrConflict) || errors.Is(err, errContended) {
+				if r.size > 1 {
+					r.size = max(1, r.size/2) // shrink on conflicts and try again
+					continue
+				}
+				// A batch of one document that still conflicts (a document
+				// written all the time, or a PostgreSQL server out of
+				// lock memory: SQLSTATE 53200) waits and tries again, for
+				// conflictPatience, rather than fail the migration.
+				if conflictSince.IsZero() {
+					conflictSince = time.Now()
+				}
+				if time.Since(conflictSince) < conflictPatience {
+					select {
+					case <-ctx.Done():
+					case <-time.After(conflictPause):
+					}
+					continue
+				}
 			}
 			st, ferr := m.fail(context.WithoutCancel(ctx), r.id, &BatchError{Migration: name, Err: err})
 			return st, errors.Join(err, ferr)
 		}
+		conflictSince = time.Time{}
 		if done {
 			// The last batch committed; finish even if ctx just ended.
 			return m.seal(context.WithoutCancel(ctx), r.id)
@@ -124,6 +142,15 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 		r.throttle(ctx)
 	}
 }
+
+// conflictPatience is how long a run keeps retrying a batch of one
+// document that keeps losing serialization races (each try is a
+// Mutation with its own retries), pausing conflictPause between tries,
+// before it records the migration as failed.
+const (
+	conflictPatience = time.Minute
+	conflictPause    = 200 * time.Millisecond
+)
 
 // seal ends a run that reached the end of its table with an ordinary,
 // durable commit (the batches' commits are relaxed, see batch): once it
@@ -185,7 +212,9 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 	var total int64
 	var hw float64
 	counted := false
-	err := m.db.Query(system.Unlimited(ctx), func(tx *strata.Tx) error {
+	// The count reads every entry of the range: one lock per table, not
+	// per row (storage.WithBulkRead).
+	err := m.db.Query(system.Unlimited(storage.WithBulkRead(ctx)), func(tx *strata.Tx) error {
 		d, err := find(tx, mig.Name)
 		if err != nil || d != nil {
 			return err

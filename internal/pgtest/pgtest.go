@@ -274,6 +274,29 @@ type Options struct {
 	// Password and must authenticate with it (scram-sha-256) over TCP;
 	// every other role is trusted.
 	PasswordUser, Password string
+	// Settings are server parameters written to postgresql.conf after
+	// the defaults (name = value; values are written as given, so quote
+	// strings), for tests that need an unusual server, such as a tiny
+	// predicate lock table.
+	Settings map[string]string
+}
+
+// TinyPredicateLocks are Options.Settings for a server whose table of
+// serializable predicate locks is as small as PostgreSQL allows (10 per
+// transaction, few connections: about 150 locks in all) and that never
+// trades row locks for page or relation locks: a serializable
+// transaction that reads a few hundred rows fails with "out of shared
+// memory" (SQLSTATE 53200), as one does on a busy shared server.
+var TinyPredicateLocks = map[string]string{
+	"max_connections":                "12",
+	"superuser_reserved_connections": "2",
+	"max_pred_locks_per_transaction": "10",
+	"max_pred_locks_per_relation":    "1000000",
+	"max_pred_locks_per_page":        "1000000",
+	"max_worker_processes":           "0",
+	"max_parallel_workers":           "0",
+	"max_wal_senders":                "0",
+	"autovacuum_max_workers":         "1",
 }
 
 // Server is a private throw-away PostgreSQL server.
@@ -370,6 +393,14 @@ func (s *Server) start(opts Options) error {
 		return err
 	}
 	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\nshared_buffers = 32MB\n", s.dir)
+	names := make([]string, 0, len(opts.Settings))
+	for name := range opts.Settings {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		conf += fmt.Sprintf("%s = %s\n", name, opts.Settings[name])
+	}
 	if err := appendFile(filepath.Join(s.data, "postgresql.conf"), conf); err != nil {
 		return err
 	}

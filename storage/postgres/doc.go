@@ -80,8 +80,11 @@
 //
 // # Conflicts and retries
 //
-// A serialization failure (SQLSTATE 40001) or deadlock (40P01) is
-// returned as an error wrapping storage.ErrConflict; the root package's
+// A serialization failure (SQLSTATE 40001), a deadlock (40P01) or a full
+// lock table (53200, "out of shared memory": the server's predicate locks,
+// sized by max_pred_locks_per_transaction times the connections, are all
+// taken by concurrent and recently committed serializable transactions)
+// is returned as an error wrapping storage.ErrConflict; the root package's
 // DB.Mutation and DB.Query run the transaction function again with
 // jittered backoff, a bounded number of times, and then fail with an
 // error saying that the transaction kept conflicting. A session the

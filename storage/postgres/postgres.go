@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -55,6 +56,29 @@ type Backend struct {
 	closed  bool
 	closing chan struct{}
 	open    map[*tx]struct{}
+
+	// lockShortAt is when (unix nanoseconds) a statement last failed
+	// because the server's lock table was full (53200); bulk transactions
+	// begun within lockShortWindow of it lock relations, not rows.
+	lockShortAt atomic.Int64
+}
+
+// lockShortWindow is how long after the server last ran out of lock
+// memory (53200) transactions marked by storage.WithBulkRead lock the
+// tables they read rather than their rows.
+const lockShortWindow = time.Minute
+
+// noteLockShortage records a 53200 error, if err is one.
+func (b *Backend) noteLockShortage(err error) {
+	if sqlState(err) == "53200" {
+		b.lockShortAt.Store(time.Now().UnixNano())
+	}
+}
+
+// lockShort reports whether the server ran out of lock memory lately.
+func (b *Backend) lockShort() bool {
+	at := b.lockShortAt.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) < lockShortWindow
 }
 
 var _ storage.Backend = (*Backend)(nil)
@@ -239,7 +263,7 @@ func (b *Backend) migrate(ctx context.Context) error {
 			return nil
 		}
 		switch sqlState(err) {
-		case "40001", "40P01", "23505", "42P07", "42710": // conflict, unique, duplicate table/object
+		case "40001", "40P01", "53200", "23505", "42P07", "42710": // conflict, out of lock memory, unique, duplicate table/object
 			last = err
 			select {
 			case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
@@ -290,7 +314,11 @@ func (b *Backend) migrateOnce(ctx context.Context) (err error) {
 // all are busy (ctx bounds the wait). Every transaction is SERIALIZABLE;
 // a read-only one is also READ ONLY and takes its snapshot before Begin
 // returns. A writable transaction sends its BEGIN together with its first
-// statement. Begin after Close returns an error wrapping
+// statement. A transaction begun with a context marked by
+// storage.WithBulkRead within a minute after the server last ran out of
+// lock memory (53200) takes one predicate lock per table it reads
+// (strata_documents, strata_index) with its BEGIN, and none per row
+// after that. Begin after Close returns an error wrapping
 // storage.ErrClosed.
 func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
 	if err := ctx.Err(); err != nil {
@@ -310,7 +338,7 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 		}
 		return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
 	}
-	t := &tx{b: b, ctx: ctx, c: c, writable: writable}
+	t := &tx{b: b, ctx: ctx, c: c, writable: writable, bulk: b.lockShort() && storage.IsBulkRead(ctx)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := b.register(t); err != nil {
@@ -321,7 +349,12 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 	if !writable {
 		// A transaction's snapshot is taken at its first statement:
 		// run one now, in the same round trip as BEGIN.
-		if _, err := c.Exec(ctx, "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; SELECT 1"); err != nil {
+		begin := "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; SELECT 1"
+		if t.bulk {
+			begin = "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; " + sqlLockRelations
+		}
+		if _, err := c.Exec(ctx, begin); err != nil {
+			b.noteLockShortage(err)
 			t.finishLocked(txDone)
 			return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
 		}
@@ -407,7 +440,8 @@ func describe(err error) error {
 }
 
 // mapErr gives server and connection errors a cause a reader can act on:
-// serialization failures and deadlocks wrap storage.ErrConflict; a
+// serialization failures, deadlocks and a full lock table (53200, out of
+// shared memory) wrap storage.ErrConflict; a
 // statement timeout, a terminated session and a lost connection say so.
 func mapErr(err error) error {
 	if err == nil {
@@ -420,6 +454,14 @@ func mapErr(err error) error {
 	switch code := sqlState(err); code {
 	case "40001", "40P01":
 		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+	case "53200":
+		// Out of shared memory: under SERIALIZABLE, the server's table of
+		// predicate locks (sized by max_pred_locks_per_transaction times
+		// the connections) is full, usually because concurrent and
+		// recently committed transactions hold many. The server aborted
+		// the transaction and frees locks as transactions end: like a
+		// serialization failure, a retry after a pause may succeed.
+		return fmt.Errorf("%w: the server ran out of lock memory (raise max_pred_locks_per_transaction if this persists): %w", storage.ErrConflict, err)
 	case "57014":
 		if strings.Contains(err.Error(), "statement timeout") {
 			return fmt.Errorf("statement timeout exceeded (see statement_timeout in the URL): %w", err)

@@ -30,6 +30,13 @@ const (
 
 const (
 	sqlBeginRW = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+	// sqlLockRelations starts a sequential scan of each table a Scan
+	// reads, which under SERIALIZABLE takes one predicate lock on the
+	// whole relation (heap_beginscan); the transaction's later reads of
+	// single rows of those tables are then covered by it and take no lock
+	// of their own. Bulk transactions (storage.WithBulkRead) begun
+	// while the server is short of lock memory send it first.
+	sqlLockRelations = `SELECT (SELECT 1 FROM strata_documents LIMIT 1), (SELECT 1 FROM strata_index LIMIT 1)`
 
 	sqlGet     = `SELECT body FROM strata_documents WHERE tbl = $1 AND id = $2`
 	sqlGetMany = `SELECT id, body FROM strata_documents WHERE tbl = $1 AND id = ANY($2)`
@@ -114,6 +121,7 @@ type tx struct {
 	c        *pgxpool.Conn
 	writable bool
 	begun    bool // BEGIN has been sent
+	bulk     bool // storage.WithBulkRead: lock relations, not rows (sqlLockRelations)
 
 	// mu serializes the transaction's methods with Close, which may abort
 	// it from another goroutine.
@@ -185,6 +193,7 @@ func (t *tx) fail(op string, err error) error {
 			err = fmt.Errorf("%w (%w)", cerr, err)
 		}
 	}
+	t.b.noteLockShortage(err)
 	err = fmt.Errorf("postgres: %s: %w", op, mapErr(err))
 	if t.failed == nil {
 		t.failed = err
@@ -241,6 +250,9 @@ func (t *tx) readRows(op string, rows pgx.Rows, read func(rows pgx.Rows) error) 
 func (t *tx) queuePending(batch *pgx.Batch) {
 	if !t.begun {
 		batch.Queue(sqlBeginRW)
+		if t.bulk {
+			batch.Queue(sqlLockRelations)
+		}
 	}
 	t.pending = coalesce(t.pending)
 	for _, o := range t.pending {
@@ -253,6 +265,9 @@ func (t *tx) execPending(br pgx.BatchResults) error {
 	n := len(t.pending)
 	if !t.begun {
 		n++
+		if t.bulk {
+			n++
+		}
 		t.begun = true
 	}
 	t.pending = t.pending[:0]
@@ -659,7 +674,7 @@ func (t *tx) ReserveCreationTimes(table string, atLeast float64, n int, seed boo
 		}
 		// An autocommit statement conflicts only if the server's default
 		// isolation is serializable; it cannot have changed anything.
-		if err != nil && (sqlState(err) == "40001" || sqlState(err) == "40P01") && attempt < 50 {
+		if err != nil && retryable(err) && attempt < 50 {
 			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 			continue
 		}
@@ -670,10 +685,20 @@ func (t *tx) ReserveCreationTimes(table string, atLeast float64, n int, seed boo
 	}
 }
 
+// retryable reports whether a statement failed for a reason that a retry
+// may not meet: a serialization failure, a deadlock, a full lock table.
+func retryable(err error) bool {
+	switch sqlState(err) {
+	case "40001", "40P01", "53200":
+		return true
+	}
+	return false
+}
+
 // Commit sends the buffered writes and COMMIT in one round trip. A
 // statement that fails, a transaction that failed earlier, or a done
 // context rolls back and returns an error, wrapping storage.ErrConflict
-// on a serialization failure or deadlock. Once sent, the commit is not
+// on a serialization failure, deadlock or full lock table. Once sent, the commit is not
 // interrupted by the context. If the connection is lost after COMMIT was
 // sent and before its answer arrived, the error says that the outcome is
 // unknown.
@@ -713,6 +738,7 @@ func (t *tx) Commit() error {
 		err = cerr
 	}
 	if err != nil {
+		t.b.noteLockShortage(err)
 		t.rollbackLocked()
 		return fmt.Errorf("postgres: commit: nothing was committed: %w", mapErr(err))
 	}

@@ -16,9 +16,10 @@
 //
 //   - synchronous=full|normal|extra|off: durability of a commit (default
 //     full, see below).
-//   - busy_timeout=DURATION: how long a transaction waits for a lock held
-//     by another process before failing with an error wrapping
-//     storage.ErrConflict ("5s", or milliseconds "5000"; default 5s).
+//   - busy_timeout=DURATION: how long a write transaction waits for the
+//     write lock held by another process before failing with an error
+//     wrapping storage.ErrConflict ("60s", or milliseconds "60000";
+//     default 60s, DefaultBusyTimeout). Readers never wait for it.
 //   - readers=N: maximum number of read connections (default
 //     max(4, GOMAXPROCS)); read transactions beyond it wait for one.
 //   - checkpoint_interval=DURATION: period of the background WAL
@@ -38,8 +39,12 @@
 // random int64s that make up the database's secret (storage.KeyHolder;
 // added by the format 2 upgrade). Open refuses a file whose format
 // is newer than the one this package writes, naming both versions, and
-// upgrades an older one in a single transaction. Keys and ids are BLOBs,
-// which SQLite compares with memcmp: the order storage requires.
+// upgrades an older one in a single transaction. Open reads the format
+// without taking the write lock: it takes it (waiting up to busy_timeout)
+// only when it must create the tables or upgrade the format, so opening a
+// current database never waits for another process's write transaction.
+// Keys and ids are BLOBs, which SQLite compares with memcmp: the order
+// storage requires.
 //
 // # Concurrency
 //
@@ -51,13 +56,17 @@
 //     wait for that connection in a fair first-come first-served queue, so a
 //     small transaction queued behind a stream of large ones gets the next
 //     turn instead of sleeping in SQLite's busy handler. Across processes
-//     (several may open the same file) writers coordinate through SQLite's
-//     locks and busy_timeout; a writer that cannot get the lock in time
-//     fails with an error wrapping storage.ErrConflict.
+//     (several may open the same file) writers take turns through SQLite's
+//     write lock: a writer waits for it up to busy_timeout (60s by
+//     default), so processes importing at the same time run one after the
+//     other; one that cannot get the lock in time fails with an error
+//     wrapping storage.ErrConflict.
 //   - Read transactions use a separate pool of connections and see the
 //     snapshot of the database as of Begin (the snapshot is taken inside
 //     Begin, not at the first read). They never block writers or each
-//     other.
+//     other, and never wait for a writer, in this process or another:
+//     Open and a query answer while another process holds a long write
+//     transaction.
 //   - A transaction holding the write connection blocks every other writer
 //     of the process: keep write transactions short, and never begin a
 //     second write transaction in a goroutine that already holds one.

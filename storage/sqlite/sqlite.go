@@ -28,6 +28,14 @@ func init() {
 // upgrades files with an older one.
 const FormatVersion = 2
 
+// DefaultBusyTimeout is how long a write transaction waits for the write
+// lock held by another process (another connection to the same file)
+// before failing with an error wrapping storage.ErrConflict, unless the
+// URL sets busy_timeout. It is long because writers take turns: a writer
+// queued behind another process's large import must wait for it rather
+// than fail.
+const DefaultBusyTimeout = 60 * time.Second
+
 // Driver opens SQLite backends for the "sqlite" URL scheme. The zero value
 // is ready to use.
 type Driver struct{}
@@ -57,7 +65,7 @@ type config struct {
 func parseURL(raw string) (config, error) {
 	cfg := config{
 		synchronous:        "FULL",
-		busyTimeout:        5 * time.Second,
+		busyTimeout:        DefaultBusyTimeout,
 		readers:            max(4, runtime.GOMAXPROCS(0)),
 		checkpointInterval: time.Second,
 		checkpointPages:    defaultCheckpointPages,
@@ -276,9 +284,59 @@ var upgrades = []func(ctx context.Context, c *conn) error{
 	1: addKey,
 }
 
-// migrate checks the format version and brings the file to FormatVersion
-// in one write transaction: the only place where the layout changes.
-func (b *Backend) migrate(ctx context.Context) (err error) {
+// migrate checks the format version and brings the file to FormatVersion.
+// It first reads the version without any lock a writer could be holding
+// (a WAL read), so opening a database that is already current never waits
+// for another process's write transaction; only a file that must be
+// created or upgraded takes the write lock (BEGIN IMMEDIATE, waiting up to
+// busy_timeout), reads the version again under it and changes the layout
+// in that one transaction: the only place where the layout changes.
+func (b *Backend) migrate(ctx context.Context) error {
+	version, err := b.readFormat(ctx)
+	if err != nil {
+		return err
+	}
+	if err := checkFormat(version); err != nil || version == FormatVersion {
+		return err
+	}
+	return b.upgrade(ctx)
+}
+
+// readFormat returns the format version stored in the file, 0 for a file
+// without strata_meta (new, or not yet upgraded). It runs in autocommit
+// mode: in WAL mode a read never waits for a writer.
+func (b *Backend) readFormat(ctx context.Context) (int64, error) {
+	c := b.writer.c
+	var n int64
+	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'strata_meta'`).Scan(&n); err != nil {
+		return 0, mapErr(err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	var version int64
+	err := c.QueryRowContext(ctx, `SELECT value FROM strata_meta WHERE name = 'format'`).Scan(&version)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, mapErr(err)
+	}
+	return version, nil
+}
+
+// checkFormat refuses a version this build cannot read.
+func checkFormat(version int64) error {
+	if version > FormatVersion {
+		return fmt.Errorf("database format version %d is newer than format version %d that this build of strata supports; upgrade strata", version, FormatVersion)
+	}
+	if version < 0 {
+		return fmt.Errorf("invalid database format version %d", version)
+	}
+	return nil
+}
+
+// upgrade creates or upgrades the layout under the write lock. Another
+// process may have done it between readFormat and the lock: the version is
+// read again under the lock.
+func (b *Backend) upgrade(ctx context.Context) (err error) {
 	c := b.writer.c
 	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return mapErr(err)
@@ -297,11 +355,8 @@ func (b *Backend) migrate(ctx context.Context) (err error) {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return mapErr(err)
 	}
-	if version > FormatVersion {
-		return fmt.Errorf("database format version %d is newer than format version %d that this build of strata supports; upgrade strata", version, FormatVersion)
-	}
-	if version < 0 {
-		return fmt.Errorf("invalid database format version %d", version)
+	if err := checkFormat(version); err != nil {
+		return err
 	}
 	if version == FormatVersion {
 		_, err = c.ExecContext(ctx, "COMMIT")

@@ -319,6 +319,45 @@ func TestBusyIsConflict(t *testing.T) {
 	put(t, b, "t", "x", "ok")
 }
 
+// TestOpenDoesNotTakeWriteLock: opening a database that exists and is
+// current, and reading it, never waits for a writer holding the write
+// lock; a write waits its turn (busy_timeout) and proceeds once the lock
+// is free.
+func TestOpenDoesNotTakeWriteLock(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "open.db")
+	first := openAt(t, "sqlite:"+path)
+	put(t, first, "t", "x", "before")
+	// Another "process" holds the write lock, for longer than busy_timeout.
+	conn, err := rawDB(t, path).Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := sqlite.Open(context.Background(), "sqlite:"+path+"?busy_timeout=100ms")
+	if err != nil {
+		t.Fatalf("Open while another connection holds the write lock: %v", err)
+	}
+	defer b.Close()
+	if got := getBody(t, b, "t", "x"); got != "before" {
+		t.Fatalf("read while another connection writes: %q", got)
+	}
+	if _, err := b.Begin(context.Background(), true); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("write Begin past busy_timeout: %v, want ErrConflict", err)
+	}
+	// Once the lock is free, the write proceeds.
+	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	put(t, b, "t", "x", "after")
+	if got := getBody(t, first, "t", "x"); got != "after" {
+		t.Fatalf("first handle reads %q", got)
+	}
+}
+
 func TestClose(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "close.db")
 	b, err := sqlite.Open(context.Background(), "sqlite:"+path)
