@@ -2,6 +2,7 @@ package strata_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -62,6 +63,19 @@ func TestBadInput(t *testing.T) {
 		err := cli.Run(ctx, append([]string{"--db", "sqlite:" + path}, args...), &out, &errOut)
 		if err != nil && !strings.HasPrefix(errOut.String(), "strata: ") {
 			t.Errorf("CLI error not on stderr as 'strata: ...': %q", errOut.String())
+		}
+		return err
+	}
+	// openRefused opens path with limits, which must be refused before
+	// the file is created.
+	openRefused := func(path string, l strata.Limits) error {
+		db, err := strata.Open(ctx, "sqlite:"+path, strata.WithLimits(l))
+		if err == nil {
+			db.Close()
+			return nil
+		}
+		if _, statErr := os.Stat(path); statErr == nil {
+			return fmt.Errorf("refused, but created %s: %w", path, err)
 		}
 		return err
 	}
@@ -215,6 +229,18 @@ func TestBadInput(t *testing.T) {
 		{"cursor: truncated", func() error {
 			return queryErr(func(tx *strata.Tx) error { _, err := tx.Table("users").Paginate(1, cursor[:5]); return err })
 		}, "cursor"},
+		{"cursor: one bit flipped", func() error {
+			b, _ := base64.RawURLEncoding.DecodeString(cursor)
+			b[len(b)/2] ^= 1
+			c := base64.RawURLEncoding.EncodeToString(b)
+			return queryErr(func(tx *strata.Tx) error { _, err := tx.Table("users").Paginate(1, c); return err })
+		}, "integrity check"},
+		{"cursor: line break inside", func() error {
+			return queryErr(func(tx *strata.Tx) error {
+				_, err := tx.Table("users").Paginate(1, cursor[:3]+"\n"+cursor[3:])
+				return err
+			})
+		}, "cursor"},
 		{"cursor: other query", func() error {
 			return queryErr(func(tx *strata.Tx) error { _, err := tx.Table("posts").Paginate(1, cursor); return err })
 		}, "different query"},
@@ -234,6 +260,16 @@ func TestBadInput(t *testing.T) {
 				return err
 			})
 		}, "settings..theme"},
+		// Open options.
+		{"open: negative DocumentsRead", func() error {
+			return openRefused(filepath.Join(dir, "neg1.db"), strata.Limits{DocumentsRead: -1})
+		}, "DocumentsRead is -1"},
+		{"open: negative DocumentsWritten", func() error {
+			return openRefused(filepath.Join(dir, "neg2.db"), strata.Limits{DocumentsWritten: -5})
+		}, "DocumentsWritten is -5"},
+		{"open: negative BytesWritten", func() error {
+			return openRefused(filepath.Join(dir, "neg3.db"), strata.Limits{BytesWritten: -1 << 20})
+		}, "BytesWritten is -1048576"},
 		{"schema file: larger than 16 MiB", func() error {
 			p := writeFile("huge.json", "")
 			if err := os.Truncate(p, 16<<20+1); err != nil {

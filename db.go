@@ -2,6 +2,8 @@ package strata
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
 
@@ -32,6 +35,8 @@ type DB struct {
 	closed   bool
 
 	maxRetries int
+	limits     Limits // of application transactions; see Limits
+	cursorKey  []byte // keys the integrity check of cursors; see cursorKeyOf
 
 	transforms atomic.Pointer[transformSet] // write transforms by table; see AddWriteTransform
 	writers    writerSet                    // write transactions in flight in this process
@@ -39,8 +44,20 @@ type DB struct {
 
 // Open opens the database at url, creating it if it does not exist:
 // "sqlite:PATH" for the embedded store (a bare path is taken as a SQLite
-// file), or a PostgreSQL URL once that backend is registered.
-func Open(ctx context.Context, url string) (*DB, error) {
+// file), or a PostgreSQL URL once that backend is registered. opts
+// configure it (WithLimits); an invalid option makes Open fail before it
+// touches the database.
+func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	limits, err := o.limits.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("strata: open: %w", err)
+	}
 	if !strings.Contains(url, ":") || strings.HasPrefix(url, "/") || strings.HasPrefix(url, ".") {
 		url = "sqlite:" + url
 	}
@@ -48,7 +65,8 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("strata: open: %w", err)
 	}
-	db := &DB{backend: b, url: url, maxRetries: 20}
+	db := &DB{backend: b, url: url, maxRetries: 20, limits: limits, cursorKey: cursorKeyOf(b)}
+	ctx = system.Unlimited(ctx)
 	// Load the active schema once so read transactions start with it.
 	if err := db.Query(ctx, func(tx *Tx) error { return nil }); err != nil {
 		b.Close()
@@ -59,6 +77,21 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// cursorKeyOf derives the key of the cursors' integrity check from the
+// backend's secret (storage.KeyHolder), so that a cursor is valid only for
+// the database that made it, in every process and across restarts. A
+// backend without a secret gets a fixed key: its cursors' check then
+// catches changes made by mistake, but not forgeries.
+func cursorKeyOf(b storage.Backend) []byte {
+	secret := []byte("strata: no database secret")
+	if kh, ok := b.(storage.KeyHolder); ok && len(kh.DatabaseKey()) > 0 {
+		secret = kh.DatabaseKey()
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("strata pagination cursor"))
+	return m.Sum(nil)
 }
 
 // Close closes the database. Transactions still running fail.
@@ -170,6 +203,9 @@ func (db *DB) runOnce(ctx context.Context, mode txMode, fn func(tx *Tx) error) (
 		defer db.writers.start()()
 	}
 	tx := &Tx{db: db, st: st, ctx: ctx, writable: writable, schema: sch, state: sst}
+	// Limits are for application code: relaxed and validated transactions
+	// are strata's own, as is work under system.Unlimited.
+	tx.limited = !relaxed && !mode.validated && !system.IsUnlimited(ctx)
 	committed := false
 	defer func() {
 		if !committed {
@@ -187,6 +223,10 @@ func (db *DB) runOnce(ctx context.Context, mode txMode, fn func(tx *Tx) error) (
 	if err := fn(tx); err != nil {
 		return err
 	}
+	if tx.counts.err != nil {
+		// fn went on after a limit refused it: the transaction fails.
+		return tx.counts.err
+	}
 	if !writable && !mode.validated {
 		return nil
 	}
@@ -202,5 +242,5 @@ func (db *DB) runOnce(ctx context.Context, mode txMode, fn func(tx *Tx) error) (
 
 // refreshSchema reloads the active schema in a short write-free read.
 func (db *DB) refreshSchema(ctx context.Context) error {
-	return db.Query(ctx, func(tx *Tx) error { return tx.loadSchema() })
+	return db.Query(system.Unlimited(ctx), func(tx *Tx) error { return tx.loadSchema() })
 }

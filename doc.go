@@ -37,6 +37,13 @@
 // panics; on a serialization conflict the function runs again, so it must
 // be deterministic over what it reads.
 //
+// Application transactions are held to Limits (by default, as Convex: 32,000
+// documents read, 16,000 documents written, 16 MiB written; set with
+// WithLimits at Open): one that goes past a limit fails with a *LimitError
+// naming the limit, the count and the function, and commits nothing.
+// strata's own work (schema pushes, index builds, migrations, the command
+// line's import and export) is exempt.
+//
 // # Documents
 //
 // Every document has _id (an opaque, url-safe ID that names its table) and
@@ -52,6 +59,8 @@
 // an index restricted by Eq on a prefix of its fields and at most one lower
 // and one upper bound on the next; Order, Filter (Field(...).Eq, And, Or,
 // Not, ...); then Take, First, Unique, Collect, Each or Paginate. Cursors
-// from Paginate are opaque, bound to their query, and stable under
+// from Paginate are opaque, bound to their query and to their database
+// (an HMAC keyed by a secret created with the database: a changed cursor,
+// or one from another database, is ErrInvalidCursor), and stable under
 // concurrent writes.
 package strata

@@ -9,8 +9,9 @@ import (
 )
 
 // FuzzCursor feeds arbitrary cursors to Paginate: each must be rejected
-// with ErrInvalidCursor or resume somewhere inside the query's range, and
-// never panic.
+// with ErrInvalidCursor, or be exactly one of the cursors the database
+// handed out for the query (the cursors carry an integrity check, so a
+// changed one is never accepted), and never panic.
 func FuzzCursor(f *testing.F) {
 	db, all := postsDB(f, 40)
 	build := func(tx *strata.Tx) *strata.Query {
@@ -34,6 +35,17 @@ func FuzzCursor(f *testing.F) {
 	}
 	f.Add("")
 	f.Add("AQ")
+	// Every cursor the database can hand out for the query: the one after
+	// each document of its range.
+	valid := map[string]bool{"": true}
+	query(f, db, func(tx *strata.Tx) error {
+		p, err := build(tx).Paginate(1000, "")
+		for i := range p.Page {
+			valid[p.CursorAfter(i)] = true
+			f.Add(p.CursorAfter(i))
+		}
+		return err
+	})
 	inRange := map[strata.ID]bool{}
 	for _, d := range all {
 		if r, _ := d.Int("rank"); r >= -5 && r < 5 {
@@ -45,6 +57,9 @@ func FuzzCursor(f *testing.F) {
 			p, err := build(tx).Paginate(5, cursor)
 			if err != nil {
 				return err
+			}
+			if !valid[cursor] {
+				t.Errorf("cursor %q was accepted but the database never handed it out", cursor)
 			}
 			for _, d := range p.Page {
 				if !inRange[d.ID()] {

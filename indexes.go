@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/value"
@@ -135,7 +136,7 @@ func buildFromDoc(d Doc) IndexBuild {
 // first, as of one snapshot.
 func (db *DB) IndexBuilds(ctx context.Context) ([]IndexBuild, error) {
 	var out []IndexBuild
-	err := db.Query(ctx, func(tx *Tx) error {
+	err := db.Query(system.Unlimited(ctx), func(tx *Tx) error {
 		return tx.scanAll(indexBuildsTable, func(d Doc) bool {
 			out = append(out, buildFromDoc(d))
 			return true
@@ -225,7 +226,7 @@ func (db *DB) runBuild(ctx context.Context, id ID, opts PushOptions) error {
 	for {
 		var done, held bool
 		var prog Progress
-		err := db.Mutation(ctx, func(tx *Tx) error {
+		err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 			done, held = false, false
 			d, err := tx.get(indexBuildsTable, id)
 			if err != nil {
@@ -327,7 +328,7 @@ var (
 func (db *DB) releaseBuild(id ID, owner string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = db.Mutation(ctx, func(tx *Tx) error {
+	_ = db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 		d, err := tx.get(indexBuildsTable, id)
 		if err != nil || d == nil || d.String("leaseOwner") != owner {
 			return err

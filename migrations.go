@@ -82,7 +82,7 @@ func init() {
 			return nil, fmt.Errorf("strata: active migrations: not a *strata.DB: %T", d)
 		}
 		var out []string
-		err := db.Query(ctx, func(tx *Tx) error {
+		err := db.Query(system.Unlimited(ctx), func(tx *Tx) error {
 			if err := tx.loadSchema(); err != nil {
 				return err
 			}

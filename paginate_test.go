@@ -1,12 +1,16 @@
 package strata_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/pgtest"
 )
 
 func paginateAll(t testing.TB, db *strata.DB, n int, build func(tx *strata.Tx) *strata.Query, between func(page int)) []strata.Doc {
@@ -213,5 +217,135 @@ func TestCursorAfter(t *testing.T) {
 	}
 	if (strata.Page{}).CursorAfter(0) != "" {
 		t.Error("a zero Page returned a cursor")
+	}
+}
+
+// backendURL returns the URL of a fresh, empty database of backend
+// ("sqlite" or "postgres"), for tests that open it more than once.
+func backendURL(t testing.TB, backend string) string {
+	t.Helper()
+	if backend == "postgres" {
+		return pgtest.URL(t)
+	}
+	return "sqlite:" + filepath.Join(t.TempDir(), "test.db")
+}
+
+// TestCursorTampering changes a real cursor every way a careless or
+// hostile client could: every bit of its text, every bit of its decoded
+// bytes (re-encoded), every truncation and some extensions. Each variant
+// is refused with ErrInvalidCursor.
+func TestCursorTampering(t *testing.T) {
+	eachBackend(t, func(t *testing.T, _ func(testing.TB) *strata.DB) {
+		db, _ := postsDB(t, 30)
+		build := func(tx *strata.Tx) *strata.Query {
+			return tx.Table("posts").WithIndex("by_rank", strata.Gte("rank", int64(-10)))
+		}
+		var cursor string
+		query(t, db, func(tx *strata.Tx) error {
+			p, err := build(tx).Paginate(3, "")
+			cursor = p.ContinueCursor
+			return err
+		})
+		variants := map[string]string{}
+		for i := range len(cursor) {
+			for bit := range 8 {
+				b := []byte(cursor)
+				b[i] ^= 1 << bit
+				variants[fmt.Sprintf("text byte %d bit %d", i, bit)] = string(b)
+			}
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range len(raw) {
+			for bit := range 8 {
+				b := bytes.Clone(raw)
+				b[i] ^= 1 << bit
+				variants[fmt.Sprintf("decoded byte %d bit %d", i, bit)] = base64.RawURLEncoding.EncodeToString(b)
+			}
+		}
+		for n := 1; n < len(cursor); n++ {
+			variants[fmt.Sprintf("text truncated to %d", n)] = cursor[:n]
+		}
+		for n := 1; n < len(raw); n++ { // "" is the first page's cursor
+			variants[fmt.Sprintf("decoded truncated to %d", n)] = base64.RawURLEncoding.EncodeToString(raw[:n])
+		}
+		for _, ext := range []string{"A", "AA", "AAA", "AAAA", "\n", "=", "=="} {
+			variants[fmt.Sprintf("text extended by %q", ext)] = cursor + ext
+		}
+		for _, ext := range [][]byte{{0}, {1}, {0xff, 0xff}} {
+			variants[fmt.Sprintf("decoded extended by %x", ext)] = base64.RawURLEncoding.EncodeToString(append(bytes.Clone(raw), ext...))
+		}
+		variants["line break inside"] = cursor[:4] + "\n" + cursor[4:]
+		refused := 0
+		query(t, db, func(tx *strata.Tx) error {
+			for name, c := range variants {
+				if c == cursor {
+					continue // a flip of a padding bit the encoding cannot express
+				}
+				_, err := build(tx).Paginate(3, c)
+				if !errors.Is(err, strata.ErrInvalidCursor) {
+					t.Errorf("%s (%q): got %v, want ErrInvalidCursor", name, c, err)
+				}
+				refused++
+			}
+			_, err := build(tx).Paginate(3, cursor)
+			return err
+		})
+		if refused < 8*len(cursor) {
+			t.Fatalf("only %d variants tried", refused)
+		}
+	})
+}
+
+// TestCursorBelongsToItsDatabase: a cursor is accepted by the database
+// that made it, also after it is closed and opened again (migrations keep
+// cursors across restarts), and refused by another database holding the
+// same query.
+func TestCursorBelongsToItsDatabase(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) { testCursorBelongsToItsDatabase(t, backend) })
+	}
+}
+
+func testCursorBelongsToItsDatabase(t *testing.T, backend string) {
+	open := func(url string) *strata.DB {
+		db, err := strata.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	url := backendURL(t, backend)
+	a, b := open(url), open(backendURL(t, backend))
+	for _, db := range []*strata.DB{a, b} {
+		insert(t, db, "items", strata.Doc{"n": 1.0}, strata.Doc{"n": 2.0}, strata.Doc{"n": 3.0})
+	}
+	page := func(db *strata.DB, cursor string) (strata.Page, error) {
+		var p strata.Page
+		err := db.Query(ctx, func(tx *strata.Tx) error {
+			var err error
+			p, err = tx.Table("items").Paginate(1, cursor)
+			return err
+		})
+		return p, err
+	}
+	p, err := page(a, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := page(b, p.ContinueCursor); !errors.Is(err, strata.ErrInvalidCursor) {
+		t.Errorf("another database: got %v, want ErrInvalidCursor", err)
+	}
+	a.Close()
+	a = open(url)
+	next, err := page(a, p.ContinueCursor)
+	if err != nil {
+		t.Fatalf("after reopening: %v", err)
+	}
+	if len(next.Page) != 1 || next.Page[0]["n"] != 2.0 {
+		t.Errorf("after reopening: page %v, want the second document", next.Page)
 	}
 }

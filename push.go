@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/v"
@@ -199,7 +200,7 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 	// The base: the state the diff is computed against.
 	var base *schemaState
 	res := &PushResult{DryRun: opts.DryRun, Checked: map[string]int64{}, KeptTables: map[string]int64{}, DroppedTables: map[string]int64{}}
-	err = db.Query(ctx, func(tx *Tx) error {
+	err = db.Query(system.Unlimited(ctx), func(tx *Tx) error {
 		if err := tx.loadSchema(); err != nil {
 			return err
 		}
@@ -275,7 +276,7 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 		if opts.beforePending != nil {
 			opts.beforePending()
 		}
-		err := db.Mutation(ctx, func(tx *Tx) error {
+		err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 			if tx.state.activeID != base.activeID {
 				return errors.New("the active schema changed while the push was starting; push again")
 			}
@@ -384,7 +385,7 @@ func (db *DB) endPending(p *pendingPush, cause error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = db.Mutation(ctx, func(tx *Tx) error {
+	_ = db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 		if tx.state.headID != p.id {
 			return nil
 		}
@@ -622,7 +623,7 @@ func formatCount(n int64) string {
 // still the pending document p (or, without p, still expect).
 func (db *DB) activate(ctx context.Context, p *pendingPush, expect []byte, s *Schema, text []byte, diff *schema.Diff, opts PushOptions, res *PushResult) (ID, error) {
 	var id ID
-	err := db.Mutation(ctx, func(tx *Tx) error {
+	err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 		st := tx.state
 		if p != nil {
 			if st.headID != p.id {

@@ -249,6 +249,9 @@ func (q *Query) scan(after []byte, fn func(key []byte, d Doc) bool, hint int) (d
 			if e.Body == nil {
 				return false, q.errorf("index entry %x points to missing document %s", e.Key, e.ID)
 			}
+			if err := q.tx.countRead(q.table, 1); err != nil {
+				return false, err
+			}
 			m, err := value.DecodeDoc(e.Body)
 			if err != nil {
 				return false, q.errorf("corrupt record %s: %v", e.ID, err)
@@ -297,6 +300,9 @@ func (q *Query) getByID(fn func(key []byte, d Doc) bool) error {
 	}
 	d, err := q.tx.get(q.table, id)
 	if err != nil || d == nil {
+		return err
+	}
+	if err := q.tx.countRead(q.table, 1); err != nil {
 		return err
 	}
 	if q.filter == nil || q.filter.eval(d) {

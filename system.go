@@ -118,3 +118,17 @@ func asSystemTxID(t any, id value.ID) (*Tx, error) {
 	}
 	return asSystemTx(t, table)
 }
+
+func init() {
+	system.UpgradeCursor = func(t any, cursor string) string {
+		if tx, ok := t.(*Tx); ok && tx != nil {
+			return upgradeCursor(tx.db.cursorKey, cursor)
+		}
+		return cursor
+	}
+	system.NameTransaction = func(t any, name string) {
+		if tx, ok := t.(*Tx); ok && tx != nil && tx.counts.function == "" {
+			tx.counts.function = name
+		}
+	}
+}

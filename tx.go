@@ -28,6 +28,8 @@ type Tx struct {
 	state    *schemaState       // the schema lifecycle state tx.schema belongs to
 	onCommit []func()
 	records  recordCache // write transactions: records read or written
+	limited  bool        // counts holds this transaction to db.limits
+	counts   txCounts    // see Limits
 }
 
 // OnCommit registers fn to run after the transaction commits, on the
@@ -60,7 +62,13 @@ func (tx *Tx) Get(id ID) (Doc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("strata: get: %w", err)
 	}
-	return tx.get(table, id)
+	d, err := tx.get(table, id)
+	if err == nil && d != nil {
+		if err := tx.countRead(table, 1); err != nil {
+			return nil, err
+		}
+	}
+	return d, err
 }
 
 func (tx *Tx) get(table string, id ID) (Doc, error) {
@@ -369,6 +377,22 @@ func (tx *Tx) write(table string, id ID, old, next Doc) error {
 	if err := tx.checkPending(table, id, next); err != nil {
 		return err
 	}
+	var body []byte
+	if next != nil {
+		// An update is sized by the record it replaces: encoding then
+		// rarely grows its buffer.
+		size := 256
+		if r, ok := tx.records.get(id); ok && len(r.body)+64 > size {
+			size = len(r.body) + 64
+		}
+		var err error
+		if body, err = value.AppendDoc(make([]byte, 0, size), map[string]any(next)); err != nil {
+			return err
+		}
+	}
+	if err := tx.countWrite(table, len(body)); err != nil {
+		return err
+	}
 	for _, ix := range tx.indexes(table) {
 		if old != nil && next != nil && ix.Name == indexByCreationTime {
 			continue // an update keeps _creationTime and _id: the same key
@@ -402,16 +426,6 @@ func (tx *Tx) write(table string, id ID, old, next Doc) error {
 	if next == nil {
 		tx.records.forget(id)
 		return tx.st.Delete(table, []byte(id))
-	}
-	// An update is sized by the record it replaces: encoding then rarely
-	// grows its buffer.
-	size := 256
-	if r, ok := tx.records.get(id); ok && len(r.body)+64 > size {
-		size = len(r.body) + 64
-	}
-	body, err := value.AppendDoc(make([]byte, 0, size), map[string]any(next))
-	if err != nil {
-		return err
 	}
 	if err := tx.st.Put(table, []byte(id), body); err != nil {
 		tx.records.forget(id)
@@ -580,6 +594,11 @@ func (tx *Tx) GetMany(ids []ID) ([]Doc, error) {
 			if out[i], err = tx.get(table, id); err != nil {
 				return nil, err
 			}
+			if out[i] != nil {
+				if err := tx.countRead(table, 1); err != nil {
+					return nil, err
+				}
+			}
 		}
 		return out, nil
 	}
@@ -590,6 +609,9 @@ func (tx *Tx) GetMany(ids []ID) ([]Doc, error) {
 	for i, b := range bodies {
 		if b == nil {
 			continue
+		}
+		if err := tx.countRead(table, 1); err != nil {
+			return nil, err
 		}
 		m, err := value.DecodeDoc(b)
 		if err != nil {

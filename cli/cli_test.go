@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/cli"
 )
 
@@ -97,6 +99,24 @@ func TestImportExportRoundTrip(t *testing.T) {
 	out = e2.ok("data", "users", "--order", "desc", "--limit", "1")
 	if !strings.Contains(out, "Grace") || strings.Contains(out, "Ada") {
 		t.Errorf("data --order desc --limit 1: %s", out)
+	}
+}
+
+// TestImportExportOverTransactionLimits: import (all or nothing, one
+// transaction) and export (one snapshot) are strata's own work, exempt
+// from the transaction limits of application code: 32,001 documents,
+// above the default limits on documents written (16,000) and read
+// (32,000), go in and come out whole.
+func TestImportExportOverTransactionLimits(t *testing.T) {
+	e := newEnv(t)
+	const n = strata.DefaultDocumentsRead + 1
+	var lines strings.Builder
+	for i := range n {
+		fmt.Fprintf(&lines, "{\"name\":\"u%d\"}\n", i)
+	}
+	e.ok("import", "users", e.file("big.jsonl", lines.String()))
+	if got := strings.Count(e.ok("export", "users"), "\n"); got != n {
+		t.Errorf("export wrote %d lines, want %d", got, n)
 	}
 }
 

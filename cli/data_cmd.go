@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/value"
 )
 
@@ -64,7 +65,7 @@ as a string otherwise.`,
 				return err
 			}
 			var docs []strata.Doc
-			err = db.Query(cmd.Context(), func(tx *strata.Tx) error {
+			err = db.Query(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				q := tx.Table(table).Order(ord)
 				if index != "" {
 					q = q.WithIndex(index, rng...)

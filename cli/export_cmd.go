@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/value"
 )
 
@@ -52,7 +53,7 @@ the document (strata check lists them all).`,
 			out := &countingWriter{w: a.stdout}
 			w := bufio.NewWriterSize(out, 64<<10)
 			attempt := 0
-			err = db.Query(cmd.Context(), func(tx *strata.Tx) error {
+			err = db.Query(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				tables := args
 				// A conflict (PostgreSQL: a serialization failure, or a
 				// server out of lock memory) makes Query run this again:

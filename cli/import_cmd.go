@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/value"
 )
 
@@ -43,7 +44,7 @@ again from the first line).`,
 				return err
 			}
 			n := 0
-			err = db.Mutation(cmd.Context(), func(tx *strata.Tx) error {
+			err = db.Mutation(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				// A retried transaction starts again from the first line.
 				if _, err := src.Seek(0, io.SeekStart); err != nil {
 					return fmt.Errorf("import: %s: %w", path, err)

@@ -437,6 +437,10 @@ func (w *Worker) run(ctx context.Context, e *entry) (retry bool) {
 		return true
 	case handlerErr != nil:
 		return w.fail(ctx, e, handlerErr.Error())
+	case errors.Is(err, strata.ErrLimitExceeded):
+		// The handler went on after a transaction limit refused it: the
+		// job fails as if it had returned that error; a retry would too.
+		return w.fail(ctx, e, err.Error())
 	default:
 		w.log.Warn("functions: job will be retried", "job", e.id, "err", err)
 		return true
@@ -456,6 +460,9 @@ func (w *Worker) executeQuery(ctx context.Context, e *entry, f *Function, job Jo
 		return qerr
 	})
 	if err != nil {
+		if qerr == nil && errors.Is(err, strata.ErrLimitExceeded) {
+			return w.fail(ctx, e, err.Error()) // the handler swallowed it
+		}
 		if transient(ctx, err) || qerr == nil {
 			return true
 		}

@@ -77,7 +77,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 	// for a while after a batch yielded to a writer, batches commit
 	// durably and pay for their own sync.
 	mutate := func(ctx context.Context, fn func(any) error) error {
-		return r.m.db.Mutation(ctx, func(tx *strata.Tx) error { return fn(tx) })
+		return r.m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error { return fn(tx) })
 	}
 	// While the application writes (a batch yielded lately), batches are
 	// also gentler on the CPU: no decoding ahead on a second goroutine.
@@ -120,7 +120,7 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 			return err
 		}
 		bm = batchMoves{}
-		cursor, isDone := cur.Cursor, false
+		cursor, isDone := system.UpgradeCursor(tx, cur.Cursor), false
 		changed := 0
 		if mig.MigrateBatch != nil {
 			page, err := q.Paginate(r.size, cursor)

@@ -72,7 +72,7 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 			}
 			before = string(b)
 		}
-		err = m.db.Mutation(ctx, func(tx *strata.Tx) error {
+		err = m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
 			_, err := system.Insert(tx, Table, map[string]any{
 				"name": f.Name, "table": table, "kind": kindDeclarative, "state": string(Pending),
 				"file": string(text), "before": before,
@@ -351,7 +351,7 @@ func fieldsOf(f *op.File) []string {
 
 func (m *Migrator) trackingDoc(ctx context.Context, name string) (strata.Doc, error) {
 	var d strata.Doc
-	err := m.db.Query(ctx, func(tx *strata.Tx) error {
+	err := m.db.Query(system.Unlimited(ctx), func(tx *strata.Tx) error {
 		var err error
 		d, err = find(tx, name)
 		return err
@@ -474,7 +474,7 @@ func (m *Migrator) markHighWater(ctx context.Context, id strata.ID, table string
 	if err != nil {
 		return err
 	}
-	return m.db.Mutation(ctx, func(tx *strata.Tx) error {
+	return m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
 		return system.Patch(tx, id, map[string]any{"highWater": hw, "total": total})
 	})
 }
@@ -501,7 +501,7 @@ func (m *Migrator) restart(ctx context.Context, id strata.ID, state State, table
 	if err != nil {
 		return err
 	}
-	return m.db.Mutation(ctx, func(tx *strata.Tx) error {
+	return m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
 		return system.Patch(tx, id, map[string]any{
 			"state": string(state), "cursor": value.Undef, "highWater": hw, "total": total,
 			"processed": int64(0), "changed": int64(0), "leaseOwner": value.Undef, "leaseExpiresAt": value.Undef,
@@ -511,7 +511,7 @@ func (m *Migrator) restart(ctx context.Context, id strata.ID, state State, table
 
 func (m *Migrator) finish(ctx context.Context, id strata.ID, state State) (Status, error) {
 	var st Status
-	err := m.db.Mutation(ctx, func(tx *strata.Tx) error {
+	err := m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
 		p := map[string]any{"state": string(state), "updatedAt": timeMS(time.Now()), "leaseOwner": value.Undef, "leaseExpiresAt": value.Undef}
 		if state == Completed {
 			p["completedAt"] = timeMS(time.Now())
@@ -574,7 +574,7 @@ func (m *Migrator) scanCheck(ctx context.Context, table string, check func(strat
 	cursor := ""
 	for {
 		var page strata.Page
-		err := m.db.Query(ctx, func(tx *strata.Tx) error {
+		err := m.db.Query(system.Unlimited(ctx), func(tx *strata.Tx) error {
 			var err error
 			page, err = tx.Table(table).Paginate(1000, cursor)
 			return err

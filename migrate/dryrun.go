@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/value"
@@ -79,7 +80,7 @@ func (m *Migrator) dryRun(ctx context.Context, mig *Migration, target *schema.Sc
 	cursor := ""
 	for {
 		var page strata.Page
-		err := m.db.Query(ctx, func(tx *strata.Tx) error {
+		err := m.db.Query(system.Unlimited(ctx), func(tx *strata.Tx) error {
 			q := tx.Table(mig.Table)
 			if mig.Index != "" {
 				q = q.WithIndex(mig.Index, mig.Range...)

@@ -19,6 +19,7 @@ import (
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/dbcheck"
 	"github.com/strata-db/strata/internal/pgtest"
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/migrate"
 )
 
@@ -240,7 +241,8 @@ func testKill9Migration(t *testing.T, b procBackend) {
 
 	var docs, initialLeft, inserts, deletes, deletedVisited, untransformed int64
 	counters := map[int64]int64{}
-	err = db.Query(ctx, func(tx *strata.Tx) error {
+	// A check of the whole table, not application work: no limits.
+	err = db.Query(system.Unlimited(ctx), func(tx *strata.Tx) error {
 		err := tx.Table("docs").Each(func(d strata.Doc) error {
 			docs++
 			c, _ := d.Int("counter")

@@ -157,7 +157,7 @@ const (
 // returns, the migration's final state survives a power loss.
 func (m *Migrator) seal(ctx context.Context, id strata.ID) (Status, error) {
 	var st Status
-	err := m.db.Mutation(ctx, func(tx *strata.Tx) error {
+	err := m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
 		if err := system.Patch(tx, id, strata.Patch{"updatedAt": timeMS(time.Now())}); err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func (m *Migrator) seal(ctx context.Context, id strata.ID) (Status, error) {
 // alone.
 func (m *Migrator) interrupted(ctx context.Context, mig *Migration) (Status, error) {
 	var st Status
-	err := m.db.Mutation(ctx, func(tx *strata.Tx) error {
+	err := m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
 		d, err := find(tx, mig.Name)
 		if err != nil {
 			return err
@@ -214,7 +214,7 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 	counted := false
 	// The count reads every entry of the range: one lock per table, not
 	// per row (storage.WithBulkRead).
-	err := m.db.Query(storage.WithBulkRead(ctx), func(tx *strata.Tx) error {
+	err := m.db.Query(system.Unlimited(storage.WithBulkRead(ctx)), func(tx *strata.Tx) error {
 		d, err := find(tx, mig.Name)
 		if err != nil || d != nil {
 			return err
@@ -226,7 +226,7 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 	if err != nil {
 		return st, err
 	}
-	err = m.db.Mutation(ctx, func(tx *strata.Tx) error {
+	err = m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
 		now := time.Now()
 		d, err := find(tx, mig.Name)
 		if err != nil {
@@ -314,7 +314,7 @@ func countTable(tx *strata.Tx, mig *Migration) (int64, float64, error) {
 // fail records a batch failure and releases the lease.
 func (m *Migrator) fail(ctx context.Context, id strata.ID, be *BatchError) (Status, error) {
 	var st Status
-	err := m.db.Mutation(ctx, func(tx *strata.Tx) error {
+	err := m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
 		p := strata.Patch{
 			"state":          string(Failed),
 			"error":          be.Err.Error(),

@@ -292,3 +292,20 @@ func Open(ctx context.Context, url string) (Backend, error) {
 	}
 	return d.Open(ctx, url)
 }
+
+// KeyHolder is an optional interface of a Backend that keeps a secret:
+// random bytes created with the database (or added by the format upgrade
+// that introduced them), the same for every process and every Open of
+// that database, and different for every database, copies included. The
+// root package keys the integrity check of pagination cursors with it.
+// Both built-in backends implement it.
+type KeyHolder interface {
+	// DatabaseKey returns the database's secret, at least 32 bytes. The
+	// caller must not modify it.
+	DatabaseKey() []byte
+}
+
+// DatabaseKeyRows is how many int64 values (8 bytes each, big-endian)
+// make up the secret of a built-in backend, which stores them as rows
+// "key0", "key1", ... of its strata_meta table.
+const DatabaseKeyRows = 4

@@ -80,3 +80,35 @@ var (
 	// active schema.
 	ActiveMigrations func(ctx context.Context, db any) ([]string, error)
 )
+
+// unlimitedKey marks a context whose transactions are strata's own work.
+type unlimitedKey struct{}
+
+// Unlimited returns ctx marked as strata's own work (imports, exports,
+// migrations, index builds, schema checks, the scheduler's bookkeeping):
+// DB.Query and DB.Mutation run under it are exempt from the
+// per-transaction limits (strata.Limits), which are for application
+// code.
+func Unlimited(ctx context.Context) context.Context {
+	return context.WithValue(ctx, unlimitedKey{}, true)
+}
+
+// IsUnlimited reports whether ctx was marked by Unlimited.
+func IsUnlimited(ctx context.Context) bool {
+	v, _ := ctx.Value(unlimitedKey{}).(bool)
+	return v
+}
+
+// NameTransaction records that the function name runs in tx (a
+// *strata.Tx), so that an exceeded transaction limit names it. The
+// outermost call of a transaction names it; nested calls do not.
+var NameTransaction func(tx any, name string)
+
+// UpgradeCursor returns cursor, a query cursor that strata stored itself
+// (in a system table, which applications cannot write), signed for the
+// database of tx (a *strata.Tx): a cursor made before cursors carried an
+// integrity check, or signed by the database this one was copied from
+// (strata copy keeps every position), is signed again, so that work
+// stored part-way resumes after an upgrade or a copy. Any other cursor is
+// returned unchanged.
+var UpgradeCursor func(tx any, cursor string) string

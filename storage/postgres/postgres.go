@@ -26,7 +26,7 @@ func init() {
 // FormatVersion is the version of the storage layout this package writes
 // into strata_meta. Open refuses a database with a newer version and
 // upgrades one with an older version in one transaction.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Driver opens PostgreSQL backends for the "postgres" URL scheme
 // (storage.Open maps "postgresql" to it). The zero value is ready to use.
@@ -50,6 +50,7 @@ type Backend struct {
 	pool  *pgxpool.Pool // transactions
 	clock *pgxpool.Pool // creation-time clock statements, never inside a transaction
 	where string        // the URL without its password, for error messages
+	key   []byte        // the database's secret; see DatabaseKey
 
 	mu      sync.Mutex
 	closed  bool
@@ -185,6 +186,10 @@ func open(ctx context.Context, rawURL string) (*Backend, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
 	}
+	if err := b.loadKey(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
+	}
 	if b.clock, err = pgxpool.NewWithConfig(ctx, clockCfg); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
@@ -213,6 +218,7 @@ var upgrades = []func(ctx context.Context, t pgx.Tx) error{
 		}
 		return nil
 	},
+	1: addKey,
 }
 
 // readFormat returns the stored format version, 0 if there is none.

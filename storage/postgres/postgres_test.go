@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -98,6 +99,42 @@ func TestFormatVersion(t *testing.T) {
 	}
 	b = openAt(t, url)
 	update(t, b, func(tx storage.Tx) error { return tx.Put("t", []byte("a"), []byte("b")) })
+	if err := c.QueryRow(ctx, `SELECT value FROM strata_meta WHERE name = 'format'`).Scan(&v); err != nil || v != postgres.FormatVersion {
+		t.Fatalf("after upgrade: format %d, %v", v, err)
+	}
+}
+
+// TestDatabaseKey: a new database gets a random secret
+// (storage.KeyHolder) that every later open reads back; another database
+// gets another; a database of format 1, from before the secret, gets one
+// by the upgrade.
+func TestDatabaseKey(t *testing.T) {
+	ctx := context.Background()
+	keyOf := func(url string) []byte {
+		b := openAt(t, url)
+		k := bytes.Clone(b.DatabaseKey())
+		b.Close()
+		if len(k) != 32 || bytes.Equal(k, make([]byte, 32)) {
+			t.Fatalf("key %x, want 32 random bytes", k)
+		}
+		return k
+	}
+	a := pgtest.URL(t)
+	ka := keyOf(a)
+	if again := keyOf(a); !bytes.Equal(again, ka) {
+		t.Errorf("reopened: key %x, want %x", again, ka)
+	}
+	if kb := keyOf(pgtest.URL(t)); bytes.Equal(kb, ka) {
+		t.Error("two databases share a key")
+	}
+	c := rawConn(t, a)
+	if _, err := c.Exec(ctx, `DELETE FROM strata_meta WHERE name LIKE 'key%'; UPDATE strata_meta SET value = 1 WHERE name = 'format'`); err != nil {
+		t.Fatal(err)
+	}
+	if up := keyOf(a); bytes.Equal(up, ka) {
+		t.Error("the upgrade did not make a new key")
+	}
+	var v int
 	if err := c.QueryRow(ctx, `SELECT value FROM strata_meta WHERE name = 'format'`).Scan(&v); err != nil || v != postgres.FormatVersion {
 		t.Fatalf("after upgrade: format %d, %v", v, err)
 	}

@@ -27,7 +27,7 @@
 //   - checkpoint_pages=N: run the checkpoint early once this process has
 //     appended N pages to the WAL (default 10000).
 //
-// # Storage layout (format 1)
+// # Storage layout (format 2)
 //
 // The backend owns three tables in the file:
 //
@@ -35,7 +35,9 @@
 //	strata_index     (tbl TEXT, idx TEXT, key BLOB, id BLOB, PRIMARY KEY (tbl, idx, key)) WITHOUT ROWID
 //	strata_meta      (name TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID
 //
-// strata_meta holds the row ('format', 1). Open refuses a file whose format
+// strata_meta holds the row ('format', 2) and the rows key0..key3, four
+// random int64s that make up the database's secret (storage.KeyHolder;
+// added by the format 2 upgrade). Open refuses a file whose format
 // is newer than the one this package writes, naming both versions, and
 // upgrades an older one in a single transaction. Open reads the format
 // without taking the write lock: it takes it (waiting up to busy_timeout)

@@ -26,7 +26,7 @@ func init() {
 // FormatVersion is the version of the storage layout this package writes
 // into the strata_meta table. Open refuses files with a newer version and
 // upgrades files with an older one.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // DefaultBusyTimeout is how long a write transaction waits for the write
 // lock held by another process (another connection to the same file)
@@ -195,6 +195,8 @@ type Backend struct {
 	closing chan struct{} // closed by Close
 	open    map[*tx]struct{}
 
+	key []byte // the database's secret; see DatabaseKey
+
 	walPages  atomic.Int64 // appended by this process since the last checkpoint
 	ckptNudge chan struct{}
 	ckptDone  chan struct{}
@@ -243,6 +245,9 @@ func (b *Backend) init(ctx context.Context) error {
 	if err := b.migrate(ctx); err != nil {
 		return err
 	}
+	if err := b.loadKey(ctx); err != nil {
+		return err
+	}
 	if b.ckpt, err = newConn(ctx, wdb); err != nil {
 		return mapErr(err)
 	}
@@ -276,6 +281,7 @@ var upgrades = []func(ctx context.Context, c *conn) error{
 		}
 		return nil
 	},
+	1: addKey,
 }
 
 // migrate checks the format version and brings the file to FormatVersion.

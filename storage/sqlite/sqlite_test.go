@@ -1,9 +1,11 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -95,6 +97,51 @@ func TestFormatVersionWritten(t *testing.T) {
 	}
 }
 
+// TestDatabaseKey: a new file gets a random secret (storage.KeyHolder)
+// that every later open reads back; another file gets another; a file of
+// format 1, from before the secret, gets one by the upgrade, keeping its
+// data.
+func TestDatabaseKey(t *testing.T) {
+	dir := t.TempDir()
+	keyOf := func(path string) []byte {
+		b := openAt(t, "sqlite:"+path)
+		k := bytes.Clone(b.DatabaseKey())
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if len(k) != 32 || bytes.Equal(k, make([]byte, 32)) {
+			t.Fatalf("%s: key %x, want 32 random bytes", path, k)
+		}
+		return k
+	}
+	a, b := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	ka := keyOf(a)
+	if again := keyOf(a); !bytes.Equal(again, ka) {
+		t.Errorf("reopened: key %x, want %x", again, ka)
+	}
+	if kb := keyOf(b); bytes.Equal(kb, ka) {
+		t.Error("two databases share a key")
+	}
+	// Back to format 1: no key rows.
+	raw := rawDB(t, a)
+	if _, err := raw.Exec(`INSERT INTO strata_documents (tbl, id, body) VALUES ('t', x'01', x'02')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`DELETE FROM strata_meta WHERE name LIKE 'key%'; UPDATE strata_meta SET value = 1 WHERE name = 'format'`); err != nil {
+		t.Fatal(err)
+	}
+	if up := keyOf(a); bytes.Equal(up, ka) {
+		t.Error("the upgrade did not make a new key")
+	}
+	var v, rows int
+	if err := raw.QueryRow(`SELECT value FROM strata_meta WHERE name = 'format'`).Scan(&v); err != nil || v != sqlite.FormatVersion {
+		t.Fatalf("after upgrade: format %d, %v", v, err)
+	}
+	if err := raw.QueryRow(`SELECT count(*) FROM strata_documents`).Scan(&rows); err != nil || rows != 1 {
+		t.Fatalf("after upgrade: %d documents, %v", rows, err)
+	}
+}
+
 func TestNewerFormatRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "newer.db")
 	b := openAt(t, "sqlite:"+path)
@@ -109,7 +156,7 @@ func TestNewerFormatRefused(t *testing.T) {
 		t.Fatal("opened a file with a newer format")
 	}
 	msg := err.Error()
-	for _, want := range []string{path, "format version 7", "format version 1", "upgrade strata"} {
+	for _, want := range []string{path, "format version 7", fmt.Sprintf("format version %d", sqlite.FormatVersion), "upgrade strata"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not mention %q", msg, want)
 		}
