@@ -128,6 +128,9 @@ func testWriterAcrossSwitch(t *testing.T, db *strata.DB, phase string) {
 				return nil
 			})
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	} else {
 		st, err := m.Complete(ctx, f.Name)
 		if err != nil || st.State != migrate.Completed {
@@ -144,9 +147,9 @@ func testWriterAcrossSwitch(t *testing.T, db *strata.DB, phase string) {
 				return nil
 			})
 		})
-	}
-	if err != nil {
-		t.Fatal(err)
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	if !turns && attempts < 2 {
 		t.Errorf("the writer committed across the switch without a conflict")
