@@ -138,13 +138,27 @@ func (a *app) rootCommand() *cobra.Command {
 
 // open opens the database named by --db, once per invocation.
 func (a *app) open(ctx context.Context) (*strata.DB, error) {
+	return a.openWith(ctx, "", "")
+}
+
+// openWith is open with a SQLite URL parameter set to value unless --db
+// sets it (param "": none); other backends ignore it.
+func (a *app) openWith(ctx context.Context, param, value string) (*strata.DB, error) {
 	if a.db != nil {
 		return a.db, nil
 	}
 	if strings.TrimSpace(a.dbURL) == "" {
 		return nil, usageErrorf("--db is empty: give a database URL, sqlite:PATH or postgres://user:password@host:port/dbname")
 	}
-	db, err := strata.Open(ctx, a.dbURL)
+	u := a.dbURL
+	if param != "" && !strings.HasPrefix(u, "postgres") && !strings.Contains(u, param+"=") {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += sep + param + "=" + value
+	}
+	db, err := strata.Open(ctx, u)
 	if err != nil {
 		return nil, err
 	}

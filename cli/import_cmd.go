@@ -39,7 +39,9 @@ again from the first line).`,
 				return err
 			}
 			defer done()
-			db, err := a.open(cmd.Context())
+			// One long write transaction: a smaller SQLite page cache
+			// keeps an import's memory flat (storage/sqlite, cache_mib).
+			db, err := a.openWith(cmd.Context(), "cache_mib", "16")
 			if err != nil {
 				return err
 			}

@@ -26,6 +26,10 @@
 //     checkpoint (default 1s).
 //   - checkpoint_pages=N: run the checkpoint early once this process has
 //     appended N pages to the WAL (default 10000).
+//   - cache_mib=N: the page cache of each connection, in MiB (default 64;
+//     it grows only as it is used). `strata import` opens with 16: one
+//     long write transaction gains little from more, and the memory of
+//     an import then stays flat at about 60 MiB whatever the file's size.
 //
 // # Storage layout (format 2)
 //

@@ -59,6 +59,7 @@ type config struct {
 	readers            int
 	checkpointInterval time.Duration
 	checkpointPages    int64
+	cacheMiB           int
 }
 
 // parseURL parses "sqlite:PATH?params" (the "sqlite:" prefix is optional).
@@ -69,6 +70,7 @@ func parseURL(raw string) (config, error) {
 		readers:            max(4, runtime.GOMAXPROCS(0)),
 		checkpointInterval: time.Second,
 		checkpointPages:    defaultCheckpointPages,
+		cacheMiB:           64,
 	}
 	rest := strings.TrimPrefix(raw, "sqlite:")
 	rest = strings.TrimPrefix(rest, "//")
@@ -120,6 +122,12 @@ func parseURL(raw string) (config, error) {
 				return cfg, fmt.Errorf("sqlite: open %q: checkpoint_pages=%q: want a positive integer", shown, v)
 			}
 			cfg.checkpointPages = n
+		case "cache_mib":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1<<16 {
+				return cfg, fmt.Errorf("sqlite: open %q: cache_mib=%q: want an integer in [1, 65536]", shown, v)
+			}
+			cfg.cacheMiB = n
 		case "readers":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 1024 {
@@ -127,7 +135,7 @@ func parseURL(raw string) (config, error) {
 			}
 			cfg.readers = n
 		default:
-			return cfg, fmt.Errorf("sqlite: open %q: unknown parameter %q (known: synchronous, busy_timeout, readers, checkpoint_interval, checkpoint_pages)", shown, key)
+			return cfg, fmt.Errorf("sqlite: open %q: unknown parameter %q (known: synchronous, busy_timeout, readers, checkpoint_interval, checkpoint_pages, cache_mib)", shown, key)
 		}
 	}
 	return cfg, nil
@@ -157,11 +165,12 @@ func (c config) dsn(reader bool) string {
 		"wal_autocheckpoint(0)",
 		"foreign_keys(0)",
 		"mmap_size(268435456)",
-		// A page cache of 64 MiB (the default is 2 MiB): pages in the
-		// WAL are read with pread, not through the mmap, so a write
-		// connection that re-reads what it just wrote would otherwise
-		// read them from the file again. It grows only as it is used.
-		"cache_size(-65536)",
+		// A page cache of 64 MiB by default (SQLite's is 2 MiB): pages
+		// in the WAL are read with pread, not through the mmap, so a
+		// write connection that re-reads what it just wrote would
+		// otherwise read them from the file again. It grows only as it
+		// is used.
+		fmt.Sprintf("cache_size(%d)", -c.cacheMiB*1024),
 	}
 	if reader {
 		pragmas = append(pragmas, "query_only(1)")

@@ -181,6 +181,8 @@ func TestOpenErrors(t *testing.T) {
 		{"sqlite:" + dir + "/x.db?busy_timeout=soon", "busy_timeout"},
 		{"sqlite:" + dir + "/x.db?readers=0", "readers"},
 		{"sqlite:" + dir + "/x.db?checkpoint_pages=0", "checkpoint_pages"},
+		{"sqlite:" + dir + "/x.db?cache_mib=0", "cache_mib"},
+		{"sqlite:" + dir + "/x.db?cache_mib=lots", "cache_mib"},
 		{"sqlite:" + dir + "/x.db?checkpoint_pages=many", "checkpoint_pages"},
 		{"sqlite::memory:", "file path"},
 		{"sqlite:" + dir + "/missing/dir/x.db", dir + "/missing/dir/x.db"},
