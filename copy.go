@@ -80,7 +80,7 @@ type CopyResult struct {
 
 // Copy copies the whole database at fromURL to the database at toURL (URLs
 // as for Open: "sqlite:PATH", a bare path, or "postgres://..."), record
-// for record, as bbolt's Compact does for a bbolt file. It guarantees:
+// for record. It guarantees:
 //
 //   - Every table is copied, system tables (_schemas, _migrations,
 //     _scheduled_functions, ...) included: every document and every index
@@ -90,7 +90,7 @@ type CopyResult struct {
 //   - The source is read in one read-only transaction, so the copy is one
 //     consistent snapshot of it (SQLite: a read transaction of the WAL;
 //     PostgreSQL: SERIALIZABLE READ ONLY); writes to the source during the
-//     copy are not in it and are not held up by it.
+//     copy are not in it, and the read does not block them.
 //   - The destination is written in transactions of CopyBatch records or
 //     index entries. They are not one transaction: if Copy fails midway
 //     the destination holds part of the source (copy again with Force).
@@ -105,9 +105,8 @@ type CopyResult struct {
 //   - Transaction limits (Limits) do not apply: Copy works below the
 //     document layer and opens no DB.
 //
-// Copy opens and closes both databases itself; neither should be open in
-// this process for writing while it runs (a SQLite file open by a DB of
-// this process would make the two writers wait on each other).
+// Copy opens its own connections to both databases and closes them before
+// it returns; a DB of this process may stay open on the source.
 func Copy(ctx context.Context, fromURL, toURL string, opts CopyOptions) (res CopyResult, err error) {
 	src, err := storage.Open(ctx, storageURL(fromURL))
 	if err != nil {

@@ -46,11 +46,11 @@ type Config struct {
 	// The names must be unique.
 	Migrations []migrate.Migration
 	// DevCommands adds `demo` (builds a sample database and migrates it
-	// while it serves traffic) and `bench` (measures migrations), the
-	// commands that try strata out rather than operate an application's
-	// database. The plain strata command (Main, Run) has them; an
-	// application binary leaves them out unless it sets this, and then
-	// refuses them as unknown commands.
+	// while it serves traffic) and `bench` (measures strata against the
+	// raw engine), the commands that try strata out rather than operate
+	// an application's database. The plain strata command (Main, Run) has
+	// them. Without it they are neither listed nor run: an application
+	// binary does not offer them unless it asks.
 	DevCommands bool
 }
 
