@@ -452,7 +452,6 @@ func (b *Backend) begin(ctx context.Context, writable, relaxed bool) (storage.Tx
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
 	var err error
-	connOK := true // a failed BEGIN leaves no transaction open
 	if writable {
 		if relaxed {
 			// The safety level cannot change inside a transaction: set it
@@ -468,12 +467,15 @@ func (b *Backend) begin(ctx context.Context, writable, relaxed bool) (storage.Tx
 		// A deferred transaction takes its snapshot at its first read:
 		// read now, so the transaction sees the database as of Begin.
 		var v int64
-		if err = t.c.queryRow(ctx, stmtSnapshot).Scan(&v); err != nil {
-			connOK = t.rollbackStmt()
-		}
+		err = t.c.queryRow(ctx, stmtSnapshot).Scan(&v)
 	}
 	if err != nil {
-		t.finishLocked(txDone, connOK)
+		// A BEGIN that reported an error (one interrupted by its context,
+		// say) may still have opened a transaction: end it whatever
+		// happened, so that the connection goes back to the pool outside
+		// any transaction (rollbackStmt tolerates "no transaction is
+		// active"), or is discarded if even that fails.
+		t.finishLocked(txDone, t.rollbackStmt())
 		return nil, fmt.Errorf("sqlite: begin: %w", mapErr(err))
 	}
 	return t, nil
