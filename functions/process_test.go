@@ -3,7 +3,6 @@ package functions_test
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/functions"
+	"github.com/strata-db/strata/internal/pgtest"
 	"github.com/strata-db/strata/v"
 )
 
@@ -29,7 +29,7 @@ var (
 func jobproc(t testing.TB) string {
 	t.Helper()
 	helperOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "jobproc")
+		dir, err := pgtest.SharedDir("jobproc")
 		if err != nil {
 			helperErr = err
 			return

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -24,7 +23,8 @@ import (
 )
 
 // The tests in this file drive real OS processes: the helper program
-// migrate/internal/migproc, built once per test run, runs the migration
+// migrate/internal/migproc, built once per test run (into a directory
+// TestMain removes), runs the migration
 // "count_once" over the table "docs" (and, with --writers, writes to it).
 
 var (
@@ -38,7 +38,7 @@ var (
 func migproc(t testing.TB) string {
 	t.Helper()
 	migprocOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "migproc")
+		dir, err := pgtest.SharedDir("migproc")
 		if err != nil {
 			migprocErr = err
 			return

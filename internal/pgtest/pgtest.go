@@ -64,13 +64,14 @@ var (
 	schemaSeq atomic.Int64
 )
 
-// Main runs the tests of m, then drops the package's database and stops
-// the private server if one was started, and exits with the tests'
-// status.
+// Main runs the tests of m, then drops the package's database, stops
+// the private server if one was started, removes the directories
+// SharedDir created, and exits with the tests' status.
 func Main(m *testing.M) {
 	underMain.Store(true)
 	code := m.Run()
 	teardown()
+	removeSharedDirs()
 	os.Exit(code)
 }
 
