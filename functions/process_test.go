@@ -66,7 +66,8 @@ func helperCmd(t testing.TB, url string, args ...string) *exec.Cmd {
 // rarely conflict on their writes: the races left are the two processes
 // claiming the same job, which is what the test is about.
 func TestTwoProcessesRunEachJobOnce(t *testing.T) {
-	eachBackendParallel(t, testTwoProcessesRunEachJobOnce)
+	t.Parallel()
+	eachBackend(t, testTwoProcessesRunEachJobOnce)
 }
 
 func testTwoProcessesRunEachJobOnce(t *testing.T, b backend) {
@@ -139,7 +140,10 @@ func testTwoProcessesRunEachJobOnce(t *testing.T, b backend) {
 // TestKill9ExactlyOnce kills a process running scheduled mutations at
 // random moments, restarts it, and checks that every job completed exactly
 // once: each job increments its own counter, which must end at 1.
-func TestKill9ExactlyOnce(t *testing.T) { eachBackendParallel(t, testKill9ExactlyOnce) }
+func TestKill9ExactlyOnce(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testKill9ExactlyOnce)
+}
 
 func testKill9ExactlyOnce(t *testing.T, b backend) {
 	if testing.Short() {
