@@ -64,13 +64,13 @@ func Run(t *testing.T, open func(t testing.TB) storage.Backend) {
 		{"RelaxedBegin", testRelaxed},
 		{"IntegrityChecker", testIntegrity},
 		{"IndexClearer", testIndexClearer},
-		{"Model", testModel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
 		})
 	}
+	t.Run("Model", func(t *testing.T) { testModel(t, open) })
 }
 
 // Retry runs fn in a transaction and commits it, starting over while
