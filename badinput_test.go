@@ -79,6 +79,14 @@ func TestBadInput(t *testing.T) {
 		}
 		return err
 	}
+	// copyErr runs strata.Copy with the database closed, as an operator
+	// would, and reopens it.
+	copyErr := func(from, to string, force bool) error {
+		db.Close()
+		defer func() { db, _ = strata.Open(ctx, "sqlite:"+path) }()
+		_, err := strata.Copy(ctx, from, to, strata.CopyOptions{Force: force})
+		return err
+	}
 	otherTableID := value.NewID("posts")
 	cases := []struct {
 		name string
@@ -129,6 +137,13 @@ func TestBadInput(t *testing.T) {
 			_, err := strata.NewSchema(strata.Table("t", v.Object{"a": v.String()}).Index("by_"+strings.Repeat("x", 70), "a"))
 			return err
 		}, "64"},
+		// Copies (strata.Copy) to or from the database.
+		{"copy: onto itself, forced", func() error { return copyErr("sqlite:"+path, path, true) }, "same database"},
+		{"copy: into a non-empty database", func() error {
+			return copyErr("sqlite:"+filepath.Join(dir, "empty.db"), "sqlite:"+path, false)
+		}, "posts, users"},
+		{"copy: unknown scheme", func() error { return copyErr("nosuch:x", "sqlite:"+path, true) }, "nosuch"},
+		{"copy: key=value source", func() error { return copyErr("host=db dbname=app", "sqlite:"+path, true) }, "key=value"},
 		// Schema files.
 		{"schema file: not JSON", func() error { return runCLI("schema", "set", writeFile("a.json", "{tables:")) }, "a.json"},
 		{"schema file: unknown type", func() error {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,9 +57,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("strata: open: %w", err)
 	}
-	if !strings.Contains(url, ":") || strings.HasPrefix(url, "/") || strings.HasPrefix(url, ".") {
-		url = "sqlite:" + url
-	}
+	url = storageURL(url)
 	b, err := storage.Open(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("strata: open: %w", err)

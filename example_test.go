@@ -2,6 +2,7 @@ package strata_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -182,4 +183,60 @@ func ExamplePage_CursorAfter() {
 	// Output:
 	// jobs: 5
 	// 2 3 4
+}
+
+// Copy makes a consistent copy of a whole database, for example a backup
+// or a move from SQLite to PostgreSQL, while the source keeps serving.
+func ExampleCopy() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "strata-example-")
+	defer os.RemoveAll(dir)
+	from := "sqlite:" + filepath.Join(dir, "app.db")
+	to := "sqlite:" + filepath.Join(dir, "backup.db") // or "postgres://..."
+
+	db, err := strata.Open(ctx, from)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	s, err := strata.NewSchema(strata.Table("users", v.Object{"name": v.String()}).Index("by_name", "name"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := db.SetSchema(ctx, s); err != nil {
+		log.Fatal(err)
+	}
+	err = db.Mutation(ctx, func(tx *strata.Tx) error {
+		for _, name := range []string{"Ada", "Grace"} {
+			if _, err := tx.Insert("users", strata.Doc{"name": name}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	res, err := strata.Copy(ctx, from, to, strata.CopyOptions{
+		Progress: func(p strata.CopyProgress) {
+			if p.TableDone && p.Table.Table == "users" {
+				fmt.Printf("copied users: %d documents, %d by_name entries\n", p.Table.Documents, p.Table.Indexes["by_name"])
+			}
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if res.CloseErr != nil {
+		log.Print(res.CloseErr) // the copy is complete all the same
+	}
+
+	// The backup now holds data: a second copy into it is refused unless
+	// forced.
+	_, err = strata.Copy(ctx, from, to, strata.CopyOptions{})
+	fmt.Println(errors.Is(err, strata.ErrDestinationNotEmpty))
+	// Output:
+	// copied users: 2 documents, 2 by_name entries
+	// true
 }

@@ -35,8 +35,8 @@ import (
 // nothing — schema pushes and their checks of existing documents, index
 // builds, migrations (their batches, MigrateOne and MigrateBatch
 // callbacks, dry runs and bookkeeping), the scheduler's bookkeeping (the
-// job's own handler is limited), and the command line's import, export,
-// data, copy and scheduled commands.
+// job's own handler is limited), Copy (which opens no DB), and the
+// command line's import, export, data, copy and scheduled commands.
 type Limits struct {
 	// DocumentsRead caps the documents a transaction reads; default
 	// DefaultDocumentsRead.

@@ -20,19 +20,22 @@ import (
 	"github.com/strata-db/strata/migrate"
 )
 
-// Main runs the strata command line with os.Args and exits: 0 on success,
-// 1 on any error or refusal, with the error on stderr in one line that
-// starts with "strata: ".
-func Main() { MainWith(nil) }
+// Main runs the strata command line, as cmd/strata does, with os.Args
+// and exits: 0 on success, 1 on any error or refusal, with the error on
+// stderr in one line that starts with "strata: ". It is
+// MainConfig(Config{DevCommands: true}): every command, demo and bench
+// included.
+func Main() { MainConfig(Config{DevCommands: true}) }
 
 // MainWith is Main for an application binary that embeds the command line
 // with its own functions: `run NAME 'JSON-ARGS'` calls them and `scheduled
 // work` runs their scheduled jobs. fns may be nil (no functions). It is
-// MainConfig(Config{Functions: fns}).
+// MainConfig(Config{Functions: fns}): without demo and bench.
 func MainWith(fns *functions.App) { MainConfig(Config{Functions: fns}) }
 
 // Config is what an application binary gives the command line it embeds.
-// The zero Config is the plain strata command.
+// The zero Config has every command that works on a database, but not
+// demo and bench; Config{DevCommands: true} is the plain strata command.
 type Config struct {
 	// Functions are the application's functions: `run NAME 'JSON-ARGS'`
 	// calls them and `scheduled work` runs their scheduled jobs. nil: none.
@@ -42,6 +45,13 @@ type Config struct {
 	// NAME` runs or resumes one of them in the foreground, with progress.
 	// The names must be unique.
 	Migrations []migrate.Migration
+	// DevCommands adds `demo` (builds a sample database and migrates it
+	// while it serves traffic) and `bench` (measures strata against the
+	// raw engine), the commands that try strata out rather than operate
+	// an application's database. The plain strata command (Main, Run) has
+	// them. Without it they are neither listed nor run: an application
+	// binary does not offer them unless it asks.
+	DevCommands bool
 }
 
 // MainConfig is Main for an application binary that embeds the command
@@ -59,13 +69,17 @@ func MainConfig(cfg Config) {
 	}
 }
 
-// Run runs the command line with args, writing results to stdout and
-// errors to stderr, and returns the error it reported.
+// Run runs the plain strata command line (every command, demo and bench
+// included) with args, writing results to stdout and errors to stderr,
+// and returns the error it reported. It is RunConfig with
+// Config{DevCommands: true}.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return RunWith(ctx, nil, args, stdout, stderr)
+	return RunConfig(ctx, Config{DevCommands: true}, args, stdout, stderr)
 }
 
-// RunWith is Run with the functions of an application (nil for none).
+// RunWith is Run for an application's command line: with its functions
+// (nil for none) and without demo and bench. It is RunConfig with
+// Config{Functions: fns}.
 func RunWith(ctx context.Context, fns *functions.App, args []string, stdout, stderr io.Writer) error {
 	return RunConfig(ctx, Config{Functions: fns}, args, stdout, stderr)
 }
@@ -88,7 +102,7 @@ func RunConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io
 
 func runConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	app := &app{stdout: stdout, stderr: stderr, fns: cfg.Functions, migrations: cfg.Migrations}
-	root := app.rootCommand()
+	root := app.rootCommand(cfg.DevCommands)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -112,7 +126,9 @@ type app struct {
 	migrations     []migrate.Migration // the application's Go migrations, if any
 }
 
-func (a *app) rootCommand() *cobra.Command {
+// rootCommand builds the command tree: demo and bench only with
+// devCommands (see Config.DevCommands).
+func (a *app) rootCommand(devCommands bool) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "strata",
 		Short:         "strata: a document database whose schema can change while the service runs",
@@ -128,11 +144,12 @@ func (a *app) rootCommand() *cobra.Command {
 		a.exportCommand(),
 		a.copyCommand(),
 		a.checkCommand(),
-		a.demoCommand(),
 		a.runCommand(), a.scheduledCommand(),
 		a.migrateCommand(),
-		a.benchCommand(),
 	)
+	if devCommands {
+		root.AddCommand(a.demoCommand(), a.benchCommand())
+	}
 	return root
 }
 

@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 	if args := os.Getenv(childEnv); args != "" {
 		os.Exit(childMain(args))
 	}
+	if entry := os.Getenv(mainEnv); entry != "" {
+		os.Exit(mainChild(entry))
+	}
 	pgtest.Main(m)
 }
 
