@@ -21,7 +21,7 @@ const (
 // A stored document also holds the system fields _id and _creationTime.
 //
 // The accessor methods are safe on a nil Doc (a missing document), so the
-// seed's `user.avatarUrl ?? null` reads as doc.StringOr("avatarUrl", "").
+// TypeScript's `user.avatarUrl ?? null` reads as doc.StringOr("avatarUrl", "").
 type Doc map[string]any
 
 // ID returns the document's _id, or "" if it has none.

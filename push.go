@@ -187,6 +187,53 @@ const maxSamples = 5
 // resumes unfinished index builds). When pushes race, the newest
 // registration wins and the others fail with ErrPushSuperseded.
 func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResult, error) {
+	text, err := pushedText(s)
+	if err != nil {
+		return nil, err
+	}
+	// 1. Compare with the active schema.
+	base, res, err := db.pushBase(ctx, s, opts)
+	if err != nil {
+		return nil, fmt.Errorf("strata: push schema: %w", err)
+	}
+	diff := compareForPush(base, s, res)
+	if diff.Empty() && (opts.migrations == nil || slices.Equal(*opts.migrations, base.migrations)) {
+		return db.pushUnchanged(ctx, base, opts, res)
+	}
+	if opts.DryRun {
+		return res, db.checkData(ctx, nil, s, diff, opts, res)
+	}
+	expect := base.head
+	// 2. Register s as pending; 3. check the existing documents.
+	pending, err := db.registerPending(ctx, base, s, text, diff, opts)
+	if err != nil {
+		return nil, fmt.Errorf("strata: push schema: register pending schema: %w", err)
+	}
+	if pending != nil {
+		if err := db.checkData(ctx, pending, s, diff, opts, res); err != nil {
+			db.endPending(pending, err)
+			return res, err
+		}
+	}
+	// 4. Activate s.
+	id, err := db.activate(ctx, pending, expect, s, text, diff, opts, res)
+	if err != nil {
+		if pending != nil {
+			db.endPending(pending, err)
+		}
+		return res, err
+	}
+	res.SchemaID = id
+	if err := db.refreshSchema(ctx); err != nil {
+		return res, fmt.Errorf("strata: push schema: %w", err)
+	}
+	// 5. Build the new indexes.
+	res.Builds, err = db.finishBuilds(ctx, opts)
+	return res, err
+}
+
+// pushedText checks s and returns the JSON text recorded in _schemas.
+func pushedText(s *Schema) ([]byte, error) {
 	if s == nil {
 		return nil, errors.New("strata: push schema: nil schema")
 	}
@@ -197,10 +244,16 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 	if err != nil {
 		return nil, fmt.Errorf("strata: push schema: %w", err)
 	}
-	// The base: the state the diff is computed against.
+	return text, nil
+}
+
+// pushBase reads the state the diff is computed against and returns it
+// with a result that counts the documents of every table s removes: kept,
+// or with DropTables dropped.
+func (db *DB) pushBase(ctx context.Context, s *Schema, opts PushOptions) (*schemaState, *PushResult, error) {
 	var base *schemaState
 	res := &PushResult{DryRun: opts.DryRun, Checked: map[string]int64{}, KeptTables: map[string]int64{}, DroppedTables: map[string]int64{}}
-	err = db.Query(system.Unlimited(ctx), func(tx *Tx) error {
+	err := db.Query(system.Unlimited(ctx), func(tx *Tx) error {
 		if err := tx.loadSchema(); err != nil {
 			return err
 		}
@@ -222,8 +275,15 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("strata: push schema: %w", err)
+		return nil, nil, err
 	}
+	return base, res, nil
+}
+
+// compareForPush compares s with the active schema of base, sets it as
+// res.Diff and returns it. A table removed with DropTables is described
+// by what dropping it deletes: destructive unless it is empty.
+func compareForPush(base *schemaState, s *Schema, res *PushResult) *schema.Diff {
 	diff := schema.Compare(base.active, s)
 	res.Diff = diff
 	for name, n := range res.DroppedTables {
@@ -239,80 +299,67 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 			}
 		}
 	}
-	if diff.Empty() && (opts.migrations == nil || slices.Equal(*opts.migrations, base.migrations)) {
-		res.Unchanged, res.SchemaID = true, base.activeID
-		if opts.DryRun {
-			return res, nil
-		}
-		res.Builds, err = db.finishBuilds(ctx, opts)
-		return res, err
-	}
+	return diff
+}
+
+// pushUnchanged ends the push of the schema already active: it writes
+// nothing, but (unless DryRun) resumes unfinished index builds.
+func (db *DB) pushUnchanged(ctx context.Context, base *schemaState, opts PushOptions, res *PushResult) (*PushResult, error) {
+	res.Unchanged, res.SchemaID = true, base.activeID
 	if opts.DryRun {
-		if rerr := db.checkData(ctx, nil, s, diff, opts, res); rerr != nil {
-			return res, rerr
-		}
 		return res, nil
 	}
-
-	expect := base.head
-	var pending *pendingPush
-	if len(diff.Check) > 0 {
-		pending = &pendingPush{schema: s, check: map[string]bool{}}
-		for _, t := range diff.Check {
-			pending.check[t] = true
-		}
-		doc := Doc{
-			"state":     statePending,
-			"schema":    string(text),
-			"changes":   changesValue(diff.Changes),
-			"check":     stringsValue(diff.Check),
-			"actor":     opts.Actor,
-			"comment":   opts.Comment,
-			"startedAt": nowMillis(),
-		}
-		if base.activeID != "" {
-			doc["active"] = base.activeID
-		}
-		if opts.beforePending != nil {
-			opts.beforePending()
-		}
-		err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
-			if tx.state.activeID != base.activeID {
-				return errors.New("the active schema changed while the push was starting; push again")
-			}
-			if prev := tx.state.pending; prev != nil {
-				// A push that was pending is superseded: record it first, so
-				// the new pending document is the head.
-				if err := tx.appendSystem(schemasTable, copyFields(Doc{"state": stateSuperseded, "push": prev.id,
-					"endedAt": nowMillis(), "active": doc["active"]})); err != nil {
-					return err
-				}
-			}
-			id, err := tx.appendSystemID(schemasTable, copyFields(doc))
-			pending.id = id
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("strata: push schema: register pending schema: %w", err)
-		}
-		if err := db.checkData(ctx, pending, s, diff, opts, res); err != nil {
-			db.endPending(pending, err)
-			return res, err
-		}
-	}
-	id, err := db.activate(ctx, pending, expect, s, text, diff, opts, res)
-	if err != nil {
-		if pending != nil {
-			db.endPending(pending, err)
-		}
-		return res, err
-	}
-	res.SchemaID = id
-	if err := db.refreshSchema(ctx); err != nil {
-		return res, fmt.Errorf("strata: push schema: %w", err)
-	}
+	var err error
 	res.Builds, err = db.finishBuilds(ctx, opts)
 	return res, err
+}
+
+// registerPending registers s in _schemas as the pending schema that
+// every write validates against, when diff has tables to check (it
+// returns nil otherwise). A push that was pending is superseded.
+func (db *DB) registerPending(ctx context.Context, base *schemaState, s *Schema, text []byte, diff *schema.Diff, opts PushOptions) (*pendingPush, error) {
+	if len(diff.Check) == 0 {
+		return nil, nil
+	}
+	pending := &pendingPush{schema: s, check: map[string]bool{}}
+	for _, t := range diff.Check {
+		pending.check[t] = true
+	}
+	doc := Doc{
+		"state":     statePending,
+		"schema":    string(text),
+		"changes":   changesValue(diff.Changes),
+		"check":     stringsValue(diff.Check),
+		"actor":     opts.Actor,
+		"comment":   opts.Comment,
+		"startedAt": nowMillis(),
+	}
+	if base.activeID != "" {
+		doc["active"] = base.activeID
+	}
+	if opts.beforePending != nil {
+		opts.beforePending()
+	}
+	err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
+		if tx.state.activeID != base.activeID {
+			return errors.New("the active schema changed while the push was starting; push again")
+		}
+		if prev := tx.state.pending; prev != nil {
+			// A push that was pending is superseded: record it first, so
+			// the new pending document is the head.
+			if err := tx.appendSystem(schemasTable, copyFields(Doc{"state": stateSuperseded, "push": prev.id,
+				"endedAt": nowMillis(), "active": doc["active"]})); err != nil {
+				return err
+			}
+		}
+		id, err := tx.appendSystemID(schemasTable, copyFields(doc))
+		pending.id = id
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pending, nil
 }
 
 // copyFields returns a shallow copy of d, so a retried transaction starts from
@@ -620,94 +667,25 @@ func formatCount(n int64) string {
 }
 
 // activate makes s active in one transaction, if the head of _schemas is
-// still the pending document p (or, without p, still expect).
+// still the pending document p (or, without p, still expect): it drops
+// the indexes (and, with DropTables, the tables) s removes, stages the
+// indexes it adds and appends the active document.
 func (db *DB) activate(ctx context.Context, p *pendingPush, expect []byte, s *Schema, text []byte, diff *schema.Diff, opts PushOptions, res *PushResult) (ID, error) {
 	var id ID
 	err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 		st := tx.state
-		if p != nil {
-			if st.headID != p.id {
-				return pushEnded(tx, p)
-			}
-		} else if !bytes.Equal(st.head, expect) {
-			return errors.New("the schema changed while the push was running; push again")
+		if err := checkHead(tx, st, p, expect); err != nil {
+			return err
 		}
-		old := st.active
-		dropped := map[string]bool{}
-		for k := range st.dropped {
-			dropped[k] = true
+		dropped, err := tx.dropRemoved(st, s, opts.DropTables)
+		if err != nil {
+			return err
 		}
-		// Indexes that leave the schema or change are deleted.
-		for name, ot := range tablesOf(old) {
-			nt := s.Tables[name]
-			if nt == nil && opts.DropTables {
-				tx.records.clear()
-				if err := tx.st.DropTable(name); err != nil {
-					return fmt.Errorf("table %q: drop: %w", name, err)
-				}
-			}
-			for _, ix := range ot.Indexes {
-				nix, ok := nt.IndexByName(ix.Name)
-				if ok && slices.Equal(nix.Fields, ix.Fields) {
-					continue
-				}
-				if err := tx.st.DropIndex(name, ix.Name); err != nil {
-					return fmt.Errorf("table %q: drop index %q: %w", name, ix.Name, err)
-				}
-				if !ok {
-					dropped[indexKeyName(name, ix.Name)] = true
-				}
-			}
+		builds, err := tx.stageAdded(st, s, dropped)
+		if err != nil {
+			return err
 		}
-		// New and changed indexes are staged.
-		builds := map[string]any{}
-		for name, nt := range s.Tables {
-			ot := tablesOf(old)[name]
-			for _, ix := range nt.Indexes {
-				delete(dropped, indexKeyName(name, ix.Name))
-				oix, ok := ot.IndexByName(ix.Name)
-				if ok && slices.Equal(oix.Fields, ix.Fields) {
-					if bid, staged := st.builds[indexKeyName(name, ix.Name)]; staged {
-						builds[indexKeyName(name, ix.Name)] = bid // still building
-					}
-					continue
-				}
-				bid, err := tx.stageIndex(name, ix)
-				if err != nil {
-					return fmt.Errorf("table %q: index %q: %w", name, ix.Name, err)
-				}
-				builds[indexKeyName(name, ix.Name)] = bid
-			}
-		}
-		droppedList := make([]string, 0, len(dropped))
-		for k := range dropped {
-			droppedList = append(droppedList, k)
-		}
-		slices.Sort(droppedList)
-		doc := Doc{
-			"state":       stateActive,
-			"schema":      string(text),
-			"changes":     changesValue(diff.Changes),
-			"actor":       opts.Actor,
-			"comment":     opts.Comment,
-			"activatedAt": nowMillis(),
-			"builds":      builds,
-			"dropped":     stringsValue(droppedList),
-		}
-		migs := st.migrations
-		if opts.migrations != nil {
-			migs = *opts.migrations
-		}
-		if len(migs) > 0 {
-			doc["migrations"] = stringsValue(migs)
-		}
-		if p != nil {
-			doc["push"] = p.id
-		}
-		if st.activeID != "" {
-			doc["previous"] = st.activeID
-		}
-		var err error
+		doc := activeDoc(st, p, text, diff, opts, builds, dropped)
 		id, err = tx.appendSystemID(schemasTable, doc)
 		return err
 	})
@@ -719,4 +697,109 @@ func (db *DB) activate(ctx context.Context, p *pendingPush, expect []byte, s *Sc
 		return "", fmt.Errorf("strata: push schema: activate: %w", err)
 	}
 	return id, nil
+}
+
+// checkHead returns an error unless the head of _schemas in st is still
+// the pending document p (or, without p, still expect).
+func checkHead(tx *Tx, st *schemaState, p *pendingPush, expect []byte) error {
+	if p != nil {
+		if st.headID != p.id {
+			return pushEnded(tx, p)
+		}
+	} else if !bytes.Equal(st.head, expect) {
+		return errors.New("the schema changed while the push was running; push again")
+	}
+	return nil
+}
+
+// dropRemoved deletes the indexes that leave the schema or change and,
+// with dropTables, the tables s removes. It returns the indexes dropped so
+// far ("table.index"): those of st and those s removes.
+func (tx *Tx) dropRemoved(st *schemaState, s *Schema, dropTables bool) (map[string]bool, error) {
+	dropped := map[string]bool{}
+	for k := range st.dropped {
+		dropped[k] = true
+	}
+	for name, ot := range tablesOf(st.active) {
+		nt := s.Tables[name]
+		if nt == nil && dropTables {
+			tx.records.clear()
+			if err := tx.st.DropTable(name); err != nil {
+				return nil, fmt.Errorf("table %q: drop: %w", name, err)
+			}
+		}
+		for _, ix := range ot.Indexes {
+			nix, ok := nt.IndexByName(ix.Name)
+			if ok && slices.Equal(nix.Fields, ix.Fields) {
+				continue
+			}
+			if err := tx.st.DropIndex(name, ix.Name); err != nil {
+				return nil, fmt.Errorf("table %q: drop index %q: %w", name, ix.Name, err)
+			}
+			if !ok {
+				dropped[indexKeyName(name, ix.Name)] = true
+			}
+		}
+	}
+	return dropped, nil
+}
+
+// stageAdded stages the new and changed indexes of s (registering each in
+// _index_builds) and returns every index still building ("table.index" →
+// build id). An index of s leaves dropped.
+func (tx *Tx) stageAdded(st *schemaState, s *Schema, dropped map[string]bool) (map[string]any, error) {
+	builds := map[string]any{}
+	for name, nt := range s.Tables {
+		ot := tablesOf(st.active)[name]
+		for _, ix := range nt.Indexes {
+			key := indexKeyName(name, ix.Name)
+			delete(dropped, key)
+			oix, ok := ot.IndexByName(ix.Name)
+			if ok && slices.Equal(oix.Fields, ix.Fields) {
+				if bid, staged := st.builds[key]; staged {
+					builds[key] = bid // still building
+				}
+				continue
+			}
+			bid, err := tx.stageIndex(name, ix)
+			if err != nil {
+				return nil, fmt.Errorf("table %q: index %q: %w", name, ix.Name, err)
+			}
+			builds[key] = bid
+		}
+	}
+	return builds, nil
+}
+
+// activeDoc returns the _schemas document that makes s active.
+func activeDoc(st *schemaState, p *pendingPush, text []byte, diff *schema.Diff, opts PushOptions, builds map[string]any, dropped map[string]bool) Doc {
+	droppedList := make([]string, 0, len(dropped))
+	for k := range dropped {
+		droppedList = append(droppedList, k)
+	}
+	slices.Sort(droppedList)
+	doc := Doc{
+		"state":       stateActive,
+		"schema":      string(text),
+		"changes":     changesValue(diff.Changes),
+		"actor":       opts.Actor,
+		"comment":     opts.Comment,
+		"activatedAt": nowMillis(),
+		"builds":      builds,
+		"dropped":     stringsValue(droppedList),
+	}
+	migs := st.migrations
+	if opts.migrations != nil {
+		migs = *opts.migrations
+	}
+	if len(migs) > 0 {
+		doc["migrations"] = stringsValue(migs)
+	}
+	if p != nil {
+		doc["push"] = p.id
+	}
+	if st.activeID != "" {
+		doc["previous"] = st.activeID
+	}
+	return doc
 }

@@ -148,12 +148,26 @@ func TestCLIErrors(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	out := e.ok("demo", "--dir", filepath.Join(e.dir, "demo"), "--users", "600", "--posts", "900")
-	for _, want := range []string{"schema set", "inserted 600 users", "refused", "getUser", "ten newest published posts", "paginated every user", "refused:", "tracked backfill", "migrate complete: completed", "0 refused"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out)
-		}
+	for _, tc := range []struct {
+		name         string
+		users, posts string
+		want         []string
+	}{
+		{"600 users", "600", "900", []string{"schema set", "inserted 600 users", "refused", "getUser", "ten newest published posts", "paginated every user", "refused:", "tracked backfill", "migrate complete: completed", "0 refused"}},
+		// One user: the demo reads two users at step 4; it must not read
+		// past the one there is.
+		{"one user", "1", "0", []string{"inserted 1 users and 0 posts", "getUser", "migrate complete: completed", "0 refused"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			out := e.ok("demo", "--dir", filepath.Join(e.dir, "demo"), "--users", tc.users, "--posts", tc.posts)
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("demo output lacks %q:\n%s", want, out)
+				}
+			}
+		})
 	}
 }
 

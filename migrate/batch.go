@@ -60,219 +60,177 @@ const minBeforeYield = 8
 // application write is queued behind it, so that writes wait for a few
 // documents rather than for a whole batch.
 func (r *runner) batch(ctx context.Context) (done bool, err error) {
-	mig := r.mig
 	t0 := time.Now()
-	var st Status
-	var visited int
-	var examined int // documents read, migrated or passed over
-	var yielded bool
-	var bm batchMoves
-	var record strata.ID
-	attempts := 0
-	// Batches commit without waiting for stable storage (SQLite): a batch
-	// that a power loss undoes is undone with its cursor and runs again;
-	// the run's last write (seal) is durable and makes every batch before
-	// it durable too. But while the application writes, the next of its
-	// commits would wait for the sync of every relaxed batch before it:
-	// for a while after a batch yielded to a writer, batches commit
-	// durably and pay for their own sync.
-	mutate := func(ctx context.Context, fn func(any) error) error {
-		return r.m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error { return fn(tx) })
-	}
 	// While the application writes (a batch yielded lately), batches are
-	// also gentler on the CPU: no decoding ahead on a second goroutine.
+	// gentler: durable commits, no decoding ahead on a second goroutine.
 	gentle := time.Since(r.lastYield) <= durableAfterYield
-	if !gentle {
-		mutate = func(ctx context.Context, fn func(any) error) error {
-			return system.MutationRelaxed(ctx, r.m.db, fn)
-		}
-	}
-	err = mutate(bulkRead(ctx, r.size), func(t any) error {
-		tx := t.(*strata.Tx)
-		visited, examined, yielded = 0, 0, false
+	var b *batchTx
+	attempts := 0
+	err = r.mutate(bulkRead(ctx, r.size), gentle, func(tx *strata.Tx) error {
 		attempts++
 		if attempts > maxBatchAttempts && r.size > 1 {
 			return errContended
 		}
-		d, err := tx.Get(r.id)
-		if err != nil {
-			return err
-		}
-		if d == nil {
-			return fmt.Errorf("%w: tracking document deleted", errStopped)
-		}
-		cur := statusOf(d)
-		if cur.State != mig.running() {
-			return errStopped
-		}
-		if cur.LeaseOwner != r.m.owner {
-			return fmt.Errorf("migrate: %q: lost the lease to %s: %w", mig.Name, cur.LeaseOwner, ErrRunningElsewhere)
-		}
-		q := tx.Table(mig.Table)
-		if mig.Index != "" {
-			q = q.WithIndex(mig.Index, mig.Range...)
-		} else if mig.highWaterScan() {
-			q = q.WithIndex("by_creation_time", strata.Lte(strata.FieldCreationTime, r.highWater))
-		}
-		skip := skipSet(d) // recorded by older versions: ids only
-		mv, err := r.mover(tx)
-		if err != nil {
-			return err
-		}
-		bm = batchMoves{}
-		cursor, isDone := system.UpgradeCursor(tx, cur.Cursor), false
-		changed := 0
-		if mig.MigrateBatch != nil {
-			page, err := q.Paginate(r.size, cursor)
-			if err != nil {
-				return fmt.Errorf("migrate: %q: read page: %w", mig.Name, err)
-			}
-			docs := make([]strata.Doc, 0, len(page.Page))
-			for _, doc := range page.Page {
-				if seen, err := r.seen(mv, doc, &bm, skip); err != nil {
-					return err
-				} else if seen {
-					continue // visited before it moved here
-				}
-				docs = append(docs, doc)
-			}
-			if changed, err = mig.MigrateBatch(tx, docs); err != nil {
-				return &BatchError{Migration: mig.Name, Err: err}
-			}
-			if mv != nil && len(docs) > 0 {
-				// The batch rewrote what it chose: those of its documents
-				// whose new position lies after the cursor will be met
-				// again; skip them then.
-				ids := make([]strata.ID, len(docs))
-				for i, doc := range docs {
-					ids[i] = doc.ID()
-				}
-				if err := mv.note(tx, ids, page.Page[len(page.Page)-1], &bm); err != nil {
-					return err
-				}
-			}
-			visited, examined, cursor, isDone = len(docs), len(page.Page), page.ContinueCursor, page.IsDone
-		}
-		src, err := r.source(q, cursor)
-		if err != nil {
-			return err
-		}
-		defer src.stop()
-		// Read in sub-pages where the batch may end early for writers
-		// (SQLite); elsewhere, the whole batch in one read.
-		step := r.size
-		if system.TakesTurns(tx) {
-			step = subPage
-		}
-		// A batch is bounded by the documents it reads, not only those it
-		// migrates: past the high-water mark an id-order scan meets only
-		// documents written since the start (passed over), possibly many.
-		for mig.MigrateBatch == nil && !isDone && examined < r.size && !yielded {
-			if examined >= minBeforeYield && system.WritersWaiting(tx) {
-				yielded = true
-				break
-			}
-			want := min(r.size-examined, step)
-			more := r.size - examined - want
-			if gentle {
-				more = 0
-			}
-			page, err := src.next(tx, want, more)
-			if err != nil {
-				return fmt.Errorf("migrate: %q: read page: %w", mig.Name, err)
-			}
-			cursor, isDone = page.end, page.done
-			var rewritten []strata.ID
-			last := len(page.docs) - 1
-			for i, doc := range page.docs {
-				examined++
-				seen, err := r.seen(mv, doc, &bm, skip)
-				if err != nil {
-					return err
-				}
-				switch {
-				case seen:
-					// Visited before it moved here.
-				case src.aboveHighWater(doc):
-					// Written since the migration started: transformed on
-					// write.
-				default:
-					p, err := callOne(mig.MigrateOne, doc)
-					if err != nil {
-						return &BatchError{Migration: mig.Name, DocID: doc.ID(), Err: err}
-					}
-					visited++
-					if len(p) > 0 {
-						if err := tx.Patch(doc.ID(), p); err != nil {
-							return &BatchError{Migration: mig.Name, DocID: doc.ID(), Err: err}
-						}
-						changed++
-						rewritten = append(rewritten, doc.ID())
-					}
-				}
-				if i < last && examined >= minBeforeYield && system.WritersWaiting(tx) {
-					cursor, isDone, last, yielded = page.cursorAfter(i), false, i, true
-					break
-				}
-			}
-			if mv != nil && len(rewritten) > 0 {
-				// Documents rewritten here whose new position lies after
-				// the cursor will be met again: skip them then.
-				if err := mv.note(tx, rewritten, page.docs[last], &bm); err != nil {
-					return err
-				}
-			}
-		}
-		if record, err = bm.record(tx, mig.Name); err != nil {
-			return err
-		}
-		if isDone && mv != nil {
-			if err := deleteMoved(tx, mig.Name); err != nil {
-				return err
-			}
-		}
-		now := time.Now()
-		patch := strata.Patch{
-			"skip":           skipValue(skip),
-			"cursor":         cursor,
-			"processed":      cur.Processed + int64(visited),
-			"changed":        cur.Changed + int64(changed),
-			"batches":        cur.Batches + 1,
-			"updatedAt":      timeMS(now),
-			"leaseExpiresAt": timeMS(now.Add(r.m.opts.LeaseDuration)),
-		}
-		if isDone {
-			patch["state"] = string(Completed)
-			if mig.doneState != "" {
-				patch["state"] = string(mig.doneState)
-			}
-			patch["completedAt"] = timeMS(now)
-			patch["leaseOwner"] = strata.Unset
-			patch["leaseExpiresAt"] = strata.Unset
-		}
-		if err := system.Patch(tx, r.id, patch); err != nil {
-			return err
-		}
-		nd, err := tx.Get(r.id)
-		st = statusOf(nd)
-		done = isDone
-		return err
+		b = &batchTx{r: r, tx: tx, gentle: gentle}
+		return b.run()
 	})
 	if err != nil {
 		return false, err
 	}
-	r.commitMoves(&bm, record)
-	r.processed += int64(visited)
-	r.lastBatch, r.lastCount, r.yielded = time.Since(t0), examined, yielded
-	if yielded {
+	r.afterBatch(b, time.Since(t0), attempts)
+	return b.done, nil
+}
+
+// mutate runs fn in the write transaction of one batch. Batches commit
+// without waiting for stable storage (SQLite): a batch that a power loss
+// undoes is undone with its cursor and runs again; the run's last write
+// (seal) is durable and makes every batch before it durable too. But
+// while the application writes, the next of its commits would wait for
+// the sync of every relaxed batch before it: gentle batches (for a while
+// after a batch yielded to a writer) commit durably and pay for their own
+// sync.
+func (r *runner) mutate(ctx context.Context, gentle bool, fn func(*strata.Tx) error) error {
+	if gentle {
+		return r.m.db.Mutation(system.Unlimited(ctx), fn)
+	}
+	return system.MutationRelaxed(ctx, r.m.db, func(tx any) error { return fn(tx.(*strata.Tx)) })
+}
+
+// afterBatch updates the runner once batch b has committed: the moved
+// documents, the counts, the batch size and the progress report.
+func (r *runner) afterBatch(b *batchTx, took time.Duration, attempts int) {
+	r.commitMoves(&b.bm, b.record)
+	r.processed += int64(b.visited)
+	r.lastBatch, r.lastCount, r.yielded = took, b.examined, b.yielded
+	if b.yielded {
 		r.lastYield = time.Now()
 	}
 	r.conflicted = attempts > 1
 	r.adapt()
 	if fn := r.m.opts.OnProgress; fn != nil {
-		fn(r.progress(st))
+		fn(r.progress(b.status))
 	}
-	return done, nil
+}
+
+// batchTx is one attempt of a batch, in its transaction: what it read of
+// the tracking document and what it has done so far. A retried
+// transaction starts a new one.
+type batchTx struct {
+	r        *runner
+	tx       *strata.Tx
+	gentle   bool               // no reading ahead (see runner.batch)
+	tracking Status             // the tracking document as this attempt read it
+	skip     map[strata.ID]bool // recorded by older versions: ids only
+	mv       *mover             // set when rewrites move documents in the scan's order
+	bm       batchMoves
+	cursor   string
+	done     bool      // the scan is over
+	visited  int       // documents given to the migration
+	examined int       // documents read, migrated or passed over
+	changed  int       // documents the migration rewrote
+	yielded  bool      // the batch ended early for waiting writers
+	record   strata.ID // the moved-documents record this batch wrote
+	status   Status    // the tracking document after the batch
+}
+
+// run does the work of one batch attempt: check the lease, read and
+// migrate documents after the cursor with one of the two read strategies
+// (a page handed to MigrateBatch, or documents one at a time to
+// MigrateOne), then record how far it got.
+func (b *batchTx) run() error {
+	tracking, err := b.checkLease()
+	if err != nil {
+		return err
+	}
+	b.skip = skipSet(tracking)
+	if b.mv, err = b.r.mover(b.tx); err != nil {
+		return err
+	}
+	b.cursor = system.UpgradeCursor(b.tx, b.tracking.Cursor)
+	q := b.query()
+	if b.r.mig.MigrateBatch != nil {
+		err = b.migratePage(q)
+	} else {
+		err = b.migrateEach(q)
+	}
+	if err != nil {
+		return err
+	}
+	return b.advance()
+}
+
+// checkLease reads the tracking document and checks that the migration is
+// still running and that this process still holds its lease.
+func (b *batchTx) checkLease() (strata.Doc, error) {
+	r, mig := b.r, b.r.mig
+	d, err := b.tx.Get(r.id)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, fmt.Errorf("%w: tracking document deleted", errStopped)
+	}
+	b.tracking = statusOf(d)
+	if b.tracking.State != mig.running() {
+		return nil, errStopped
+	}
+	if b.tracking.LeaseOwner != r.m.owner {
+		return nil, fmt.Errorf("migrate: %q: lost the lease to %s: %w", mig.Name, b.tracking.LeaseOwner, ErrRunningElsewhere)
+	}
+	return d, nil
+}
+
+// query returns the query whose order the migration visits documents in.
+func (b *batchTx) query() *strata.Query {
+	mig := b.r.mig
+	q := b.tx.Table(mig.Table)
+	if mig.Index != "" {
+		q = q.WithIndex(mig.Index, mig.Range...)
+	} else if mig.highWaterScan() {
+		q = q.WithIndex("by_creation_time", strata.Lte(strata.FieldCreationTime, b.r.highWater))
+	}
+	return q
+}
+
+// advance records the batch's progress: the moved documents it met and
+// made, and the tracking document's cursor, counts and lease (or, when
+// the scan is over, its final state).
+func (b *batchTx) advance() error {
+	r, mig, tx := b.r, b.r.mig, b.tx
+	var err error
+	if b.record, err = b.bm.record(tx, mig.Name); err != nil {
+		return err
+	}
+	if b.done && b.mv != nil {
+		if err := deleteMoved(tx, mig.Name); err != nil {
+			return err
+		}
+	}
+	now := time.Now()
+	patch := strata.Patch{
+		"skip":           skipValue(b.skip),
+		"cursor":         b.cursor,
+		"processed":      b.tracking.Processed + int64(b.visited),
+		"changed":        b.tracking.Changed + int64(b.changed),
+		"batches":        b.tracking.Batches + 1,
+		"updatedAt":      timeMS(now),
+		"leaseExpiresAt": timeMS(now.Add(r.m.opts.LeaseDuration)),
+	}
+	if b.done {
+		patch["state"] = string(Completed)
+		if mig.doneState != "" {
+			patch["state"] = string(mig.doneState)
+		}
+		patch["completedAt"] = timeMS(now)
+		patch["leaseOwner"] = strata.Unset
+		patch["leaseExpiresAt"] = strata.Unset
+	}
+	if err := system.Patch(tx, r.id, patch); err != nil {
+		return err
+	}
+	nd, err := tx.Get(r.id)
+	b.status = statusOf(nd)
+	return err
 }
 
 // bulkBatch is the batch size from which a batch is a bulk read

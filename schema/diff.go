@@ -228,8 +228,8 @@ func diffFields(table string, o, n v.Object) []Change {
 		}
 		out = append(out, ch)
 	}
-	// A removed field and a newly required one look like the seed's
-	// rename or type change done in one step: say so.
+	// A removed field and a newly required one look like a rename or a
+	// type change done in one step: say so.
 	if len(removed) == 1 && len(required) == 1 {
 		from, to := removed[0], required[0]
 		hint := "this looks like renaming or retyping " + from + " as " + to + " in one step: keep (or add) " + to +

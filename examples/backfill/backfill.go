@@ -1,4 +1,4 @@
-// Package backfill is the seed's backfillAvatarUrl — an internal mutation
+// Package backfill is Convex's backfillAvatarUrl — an internal mutation
 // that paginates 100 users, patches those without avatarUrl, and schedules
 // itself with the continue cursor until the table is done — written
 // one-to-one against strata's functions and scheduler.
@@ -47,7 +47,8 @@ import (
 const BatchSize = 100
 
 // Schema is the users table with avatarUrl still optional (step 1 of the
-// seed's "add a required field" pattern).
+// "add a required field" pattern: add it optional, backfill it, then make
+// it required).
 func Schema() (*strata.Schema, error) {
 	return strata.NewSchema(strata.Table("users", v.Object{
 		"name":      v.String(),
@@ -65,7 +66,8 @@ func SetUp(ctx context.Context, db *strata.DB) error {
 	return db.SetSchema(ctx, s)
 }
 
-// DefaultAvatar is the seed's generateDefaultAvatar.
+// DefaultAvatar is generateDefaultAvatar of the Convex original: the URL
+// of an initials avatar for name.
 func DefaultAvatar(name string) string {
 	return "https://api.dicebear.com/7.x/initials/svg?seed=" + url.QueryEscape(name)
 }

@@ -1,8 +1,8 @@
-// Package seedmigrations runs the seed's schema changes — add a field,
+// Package seedmigrations runs Convex's migration patterns — add a field,
 // backfill it, make it required; remove a deprecated field; rename a field
 // with a fallback read; change a type through a new field; add an index
-// before querying with it — with strata's migration engine, as the seed
-// does them by hand in Convex. `go run ./examples/seedmigrations/cmd/seedmigrations`
+// before querying with it — with strata's migration engine, where a
+// Convex application does them by hand. `go run ./examples/seedmigrations/cmd/seedmigrations`
 // runs them on a fresh embedded database and prints each step.
 package seedmigrations
 
@@ -29,7 +29,7 @@ func Schema() (*strata.Schema, error) {
 	)
 }
 
-// Files are the seed's changes as migration files, in order.
+// Files are those changes as migration files, in order.
 var Files = []string{
 	`{"name":"001_add_avatar_url","operations":[{"add_field":{"table":"users","field":"avatarUrl","type":"string","default":"https://api.dicebear.com/7.x/initials/svg?seed=user"}}]}`,
 	`{"name":"002_remove_legacy_field","operations":[{"remove_field":{"table":"posts","field":"legacyField"}}]}`,
@@ -39,8 +39,8 @@ var Files = []string{
 }
 
 // Run sets Schema on db, inserts n documents per table, applies every
-// file with Start and Complete, reads with the seed's fallbacks while the
-// rename is ready, and queries the new index. It reports on out.
+// file with Start and Complete, reads displayName with a fallback to
+// userName while the rename is ready, and queries the new index. It reports on out.
 func Run(ctx context.Context, db *strata.DB, n int, out io.Writer) error {
 	s, err := Schema()
 	if err != nil {
@@ -83,7 +83,8 @@ func Run(ctx context.Context, db *strata.DB, n int, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%s: start → %s (%d documents backfilled)\n", f.Name, st.State, st.Changed)
 		if f.Name == "003_rename_user_name" {
-			// The seed's fallback read, while both fields exist.
+			// The fallback read (displayName ?? userName), while both
+			// fields exist.
 			err := db.Query(ctx, func(tx *strata.Tx) error {
 				u, err := tx.Table("users").First()
 				fmt.Fprintf(out, "  getUser: displayName = %q (displayName ?? userName)\n", u.StringOr("displayName", u.String("userName")))

@@ -1,5 +1,6 @@
-// Package seed holds the schemas of the seed document (Convex's migration
-// patterns) written with strata's Go API, for the demo, examples and tests.
+// Package seed holds the schema of a blog (tables migrations, users and
+// posts, as in Convex's migration patterns) written with strata's Go API,
+// and generated users and posts, for the demo, examples and tests.
 package seed
 
 import (
@@ -11,9 +12,10 @@ import (
 	"github.com/strata-db/strata/v"
 )
 
-// FinalSchema is the seed's final schema (migrations, users, posts with
-// its four indexes), plus the by_status_and_published index of the seed's
-// "add indexes before using them" pattern.
+// FinalSchema is the blog's schema once its migrations are done
+// (migrations, users, and posts with four indexes), plus the
+// by_status_and_published index of the "add indexes before using them"
+// pattern.
 func FinalSchema() (*strata.Schema, error) {
 	return strata.NewSchema(
 		strata.Table("migrations", v.Object{
@@ -54,7 +56,8 @@ func FinalSchema() (*strata.Schema, error) {
 	)
 }
 
-// DefaultAvatar is the seed's generateDefaultAvatar.
+// DefaultAvatar is Convex's generateDefaultAvatar: the URL of an initials
+// avatar for name.
 func DefaultAvatar(name string) string {
 	return "https://api.dicebear.com/7.x/initials/svg?seed=" + url.QueryEscape(name)
 }
@@ -66,7 +69,8 @@ var (
 )
 
 // User returns the i-th generated user. Every third user has no avatarUrl
-// yet (the seed's "new optional field" state) and every fifth has settings.
+// yet (the "new optional field" state: added, not yet backfilled) and every
+// fifth has settings.
 func User(r *rand.Rand, i int, now float64) strata.Doc {
 	name := fmt.Sprintf("%s %s %d", firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))], i)
 	d := strata.Doc{

@@ -118,7 +118,9 @@ func required(val v.Validator) v.Validator {
 	return val
 }
 
-// checkField verifies that table/field names are plausible.
+// checkNames returns an error naming the operation kind unless table is
+// a valid application table name and each of fields a valid, unreserved
+// field name.
 func checkNames(kind, table string, fields ...string) error {
 	if !value.ValidTableName(table) || table[0] == '_' {
 		return fmt.Errorf("%s: invalid table %q", kind, table)
@@ -131,8 +133,10 @@ func checkNames(kind, table string, fields ...string) error {
 	return nil
 }
 
-// requireTableField reports an error if the deployed schema defines table
-// but not field.
+// requireField returns the validator of field in table of the deployed
+// schema s. It returns an error if s has tables but not table, or has
+// table without field; with no deployed schema (or no tables) it returns
+// nil and no error.
 func requireField(kind string, s *schema.Schema, table, field string) (v.Validator, error) {
 	t := tableOf(s, table)
 	if t == nil {

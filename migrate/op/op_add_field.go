@@ -8,9 +8,10 @@ import (
 	"github.com/strata-db/strata/value"
 )
 
-// AddField adds a field (the seed's avatarUrl): Expand adds it as
+// AddField adds a field (such as users.avatarUrl): Expand adds it as
 // optional, every document without it gets Default (or the value Derive
-// computes from the document), and Complete makes it required.
+// computes from the document), and Contract, when the migration
+// completes, makes it required.
 type AddField struct {
 	TableName string
 	Field     string

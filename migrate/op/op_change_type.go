@@ -8,12 +8,13 @@ import (
 	"github.com/strata-db/strata/value"
 )
 
-// ChangeType changes a field's type through a new field (the seed's
+// ChangeType changes a field's type through a new field (such as
 // priority "low"/"medium"/"high" → priorityLevel 1/2/3): the new field To
 // of Type holds Map[old value] (or Default for a value the map lacks);
 // with ReverseMap, a writer that sets only the new field has the old one
-// filled in too, so old readers keep working. Complete removes the old
-// field and makes the new one required.
+// filled in too, so old readers keep working. When the migration
+// completes, Cleanup removes the old field from documents and Contract
+// from the schema, making the new one required.
 type ChangeType struct {
 	TableName  string
 	From, To   string

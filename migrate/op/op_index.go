@@ -7,9 +7,10 @@ import (
 	"github.com/strata-db/strata/schema"
 )
 
-// AddIndex adds an index (the seed's by_status_and_published) before
+// AddIndex adds an index (such as posts.by_status_and_published) before
 // queries use it: Expand adds it to the schema, which builds it online;
-// Complete has nothing left to do; Rollback drops it.
+// Contract, when the migration completes, has nothing left to do;
+// Rollback drops it.
 type AddIndex struct {
 	TableName string   `json:"table"`
 	Name      string   `json:"name"`

@@ -4,10 +4,11 @@ import (
 	"github.com/strata-db/strata/schema"
 )
 
-// RemoveField removes a deprecated field (the seed's legacyField): Expand
-// makes it optional so new code may stop writing it; Complete removes it
-// from every document (the seed's replace without the field), then from
-// the schema. Until Complete the data is kept, so Rollback loses nothing.
+// RemoveField removes a deprecated field (such as posts.legacyField):
+// Expand makes it optional so new code may stop writing it; when the
+// migration completes, Cleanup removes it from every document, then
+// Contract from the schema. Until then the data is kept, so Rollback
+// loses nothing.
 type RemoveField struct {
 	TableName string `json:"table"`
 	Field     string `json:"field"`

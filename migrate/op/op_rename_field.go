@@ -8,7 +8,7 @@ import (
 	"github.com/strata-db/strata/value"
 )
 
-// RenameField renames a field by copy (the seed's userName → displayName):
+// RenameField renames a field by copy (such as userName → displayName):
 // while the migration is active both fields exist and are kept equal in
 // both directions — a writer that sets only the old field has the new one
 // copied from it, and the reverse — so old and new readers both work.

@@ -143,13 +143,18 @@ func fmtEntries(es []storage.Entry) string {
 }
 
 // checkRead draws a read (Get, Scan or Tables), runs it on tx and
-// compares it with m.
-func checkRead(t *rapid.T, tx storage.Tx, m *model, tables []string, prefix, who string) {
+// compares it with m. It returns false if the backend ended tx with a
+// conflict (storage.ErrConflict), which the contract allows at any time:
+// the caller then treats tx as rolled back.
+func checkRead(t *rapid.T, tx storage.Tx, m *model, tables []string, prefix, who string) bool {
 	table := rapid.SampledFrom(tables).Draw(t, "table")
 	switch rapid.IntRange(0, 5).Draw(t, "read") {
 	case 0, 1:
 		id := genID.Draw(t, "id")
 		got, err := tx.Get(table, []byte(id))
+		if errors.Is(err, storage.ErrConflict) {
+			return false
+		}
 		want, ok := m.docs[table][id]
 		switch {
 		case !ok && !errors.Is(err, storage.ErrNotFound):
@@ -172,6 +177,9 @@ func checkRead(t *rapid.T, tx storage.Tx, m *model, tables []string, prefix, who
 			req.Range.End = genKey.Draw(t, "end")
 		}
 		got, err := tx.Scan(req)
+		if errors.Is(err, storage.ErrConflict) {
+			return false
+		}
 		if err != nil {
 			t.Fatalf("%s Scan(%+v): %v", who, req, err)
 		}
@@ -182,6 +190,9 @@ func checkRead(t *rapid.T, tx storage.Tx, m *model, tables []string, prefix, who
 		}
 	case 5:
 		all, err := tx.Tables()
+		if errors.Is(err, storage.ErrConflict) {
+			return false
+		}
 		if err != nil {
 			t.Fatalf("%s Tables: %v", who, err)
 		}
@@ -195,10 +206,12 @@ func checkRead(t *rapid.T, tx storage.Tx, m *model, tables []string, prefix, who
 			t.Fatalf("%s Tables = %q, want %q", who, got, want)
 		}
 	}
+	return true
 }
 
-// applyWrite draws a write, runs it on tx and applies it to m.
-func applyWrite(t *rapid.T, tx storage.Tx, m *model, tables []string) {
+// applyWrite draws a write, runs it on tx and applies it to m. It
+// returns false if the backend ended tx with a conflict.
+func applyWrite(t *rapid.T, tx storage.Tx, m *model, tables []string) bool {
 	table := rapid.SampledFrom(tables).Draw(t, "table")
 	var err error
 	switch op := rapid.IntRange(0, 19).Draw(t, "write"); {
@@ -226,9 +239,13 @@ func applyWrite(t *rapid.T, tx storage.Tx, m *model, tables []string) {
 		err = tx.DropTable(table)
 		m.dropTable(table)
 	}
+	if errors.Is(err, storage.ErrConflict) {
+		return false
+	}
 	if err != nil {
 		t.Fatalf("write: %v", err)
 	}
+	return true
 }
 
 // testModel runs random sequences of transactions (some rolled back, some
@@ -246,15 +263,32 @@ func testModel(t *testing.T, open func(t testing.TB) storage.Backend) {
 	for round := range rounds {
 		t.Run(fmt.Sprintf("round%d", round), func(t *testing.T) {
 			t.Parallel()
-			b := open(t)
-			iteration := 0
-			rapid.Check(t, func(t *rapid.T) { modelCheck(context.Background(), t, b, &iteration) })
+			testModelRound(t, open(t))
 		})
 	}
 }
 
+// testModelRound is one round of testModel on b.
+func testModelRound(t *testing.T, b storage.Backend) {
+	ctx := context.Background()
+	iteration := 0
+	var st modelStats
+	rapid.Check(t, func(t *rapid.T) { modelCheck(ctx, t, b, &iteration, &st) })
+	// A backend may end any serializable transaction with a conflict (on
+	// a shared PostgreSQL server even a lone one, when the server's
+	// predicate lock table is under pressure), so the histories treat
+	// one as a rollback; but most transactions must commit.
+	if st.conflicts > st.commits/10 {
+		t.Errorf("%d transactions ended with a conflict, %d committed: a history without concurrent writers should rarely conflict", st.conflicts, st.commits)
+	}
+	t.Logf("%d commits, %d conflicts", st.commits, st.conflicts)
+}
+
+// modelStats counts how the histories' transactions ended.
+type modelStats struct{ commits, conflicts int }
+
 // modelCheck is one random history on fresh tables.
-func modelCheck(ctx context.Context, t *rapid.T, b storage.Backend, iteration *int) {
+func modelCheck(ctx context.Context, t *rapid.T, b storage.Backend, iteration *int, st *modelStats) {
 	*iteration++
 	prefix := fmt.Sprintf("m%d_", *iteration)
 	tables := []string{prefix + "a", prefix + "b"}
@@ -287,15 +321,30 @@ func modelCheck(ctx context.Context, t *rapid.T, b storage.Backend, iteration *i
 		open = append(open, tx)
 		pending := committed.clone()
 		nOps := rapid.IntRange(0, 12).Draw(t, "ops")
+		aborted := false
 		for range nOps {
+			ok := true
 			if writable && rapid.IntRange(0, 2).Draw(t, "isWrite") != 0 {
-				applyWrite(t, tx, pending, tables)
+				ok = applyWrite(t, tx, pending, tables)
 			} else {
-				checkRead(t, tx, pending, tables, prefix, "tx")
+				ok = checkRead(t, tx, pending, tables, prefix, "tx")
 			}
 			if reader != nil && rapid.IntRange(0, 4).Draw(t, "readerRead") == 0 {
-				checkRead(t, reader, readerModel, tables, prefix, "older snapshot")
+				if !checkRead(t, reader, readerModel, tables, prefix, "older snapshot") {
+					st.conflicts++
+					_ = reader.Rollback()
+					reader = nil
+				}
 			}
+			if !ok {
+				aborted = true
+				break
+			}
+		}
+		if aborted {
+			st.conflicts++
+			_ = tx.Rollback()
+			continue
 		}
 		if !writable {
 			if err := tx.Put(tables[0], []byte("x"), nil); !errors.Is(err, storage.ErrReadOnly) {
@@ -307,13 +356,19 @@ func modelCheck(ctx context.Context, t *rapid.T, b storage.Backend, iteration *i
 				t.Fatalf("Rollback: %v", err)
 			}
 		} else {
-			if err := tx.Commit(); err != nil {
+			err := tx.Commit()
+			switch {
+			case errors.Is(err, storage.ErrConflict):
+				st.conflicts++ // rolled back: committed stays as it was
+			case err != nil:
 				t.Fatalf("Commit: %v", err)
+			default:
+				st.commits++
+				committed = pending
 			}
-			committed = pending
 		}
 		if reader != nil && rapid.IntRange(0, 6).Draw(t, "closeReader") == 0 {
-			if err := reader.Commit(); err != nil {
+			if err := reader.Commit(); err != nil && !errors.Is(err, storage.ErrConflict) {
 				t.Fatalf("reader Commit: %v", err)
 			}
 			reader = nil

@@ -1,5 +1,6 @@
-// Command seedmigrations runs the seed's schema changes with strata's
-// migration engine on a fresh embedded database.
+// Command seedmigrations runs Convex's migration patterns (package
+// seedmigrations) with strata's migration engine on a fresh embedded
+// database.
 package main
 
 import (
