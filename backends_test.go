@@ -50,10 +50,14 @@ func openPostgres(t testing.TB) *strata.DB {
 
 // eachBackend runs fn as a subtest per backend ("sqlite", "postgres"),
 // with open returning a fresh database of that backend; openDB called
-// below the subtest opens the same backend.
+// below the subtest opens the same backend. The subtests run in parallel.
 func eachBackend(t *testing.T, fn func(t *testing.T, open func(testing.TB) *strata.DB)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, openDB) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, openDB)
+	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		openers.Store(t.Name()+"/", openPostgres)
 		t.Cleanup(func() { openers.Delete(t.Name() + "/") })
 		fn(t, openPostgres)
@@ -63,6 +67,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, open func(testing.TB) *stra
 // TestOnPostgres runs key tests of the package, written against openDB,
 // on PostgreSQL (they run on SQLite under their own names).
 func TestOnPostgres(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		fn   func(t *testing.T)
@@ -92,6 +97,7 @@ func TestOnPostgres(t *testing.T) {
 // goroutines at once: every document gets a distinct creation time, and
 // an imported document's _creationTime pushes later ones above it.
 func TestConcurrentInsertsCreationTime(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, open func(testing.TB) *strata.DB) {
 		db := open(t)
 		const workers, each = 4, 25
@@ -164,6 +170,7 @@ func TestConcurrentInsertsCreationTime(t *testing.T) {
 // transaction reads the end of the table's by_creation_time range that
 // the other inserts into, and neither has to run again.
 func TestConcurrentInsertsDoNotConflict(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, open func(testing.TB) *strata.DB) {
 		if strings.HasSuffix(t.Name(), "/sqlite") {
 			t.Skip("SQLite runs write transactions one at a time")

@@ -5,13 +5,13 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/pgtest"
 	"github.com/strata-db/strata/v"
 )
 
@@ -100,7 +100,7 @@ func loadFixture(tb testing.TB) *benchFixture {
 }
 
 func buildFixture() (*benchFixture, error) {
-	dir, err := os.MkdirTemp("", "strata-bench-")
+	dir, err := pgtest.SharedDir("strata-bench-")
 	if err != nil {
 		return nil, err
 	}

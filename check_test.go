@@ -132,6 +132,7 @@ func hasProblem(rep *strata.CheckReport, want problemAt) bool {
 // reads) to return every document or fail, and RepairIndexes to leave
 // only the damaged records themselves in the report.
 func TestCheckNamesEachProblem(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cases := []struct {
 		name string
@@ -349,6 +350,7 @@ func TestCheckDamagedSQLiteFile(t *testing.T) {
 // says the engine was not checked and why; once it is installed,
 // bt_index_check runs on strata's primary keys.
 func TestCheckEngineOnPostgres(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := pgtest.URL(t)
 	db, err := strata.Open(ctx, url)

@@ -13,6 +13,7 @@ import (
 // TestMutationsDoNotLoseUpdates runs read-modify-write mutations from many
 // goroutines on the same documents; every increment must survive.
 func TestMutationsDoNotLoseUpdates(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ids := insert(t, db, "counters", strata.Doc{"n": int64(0)}, strata.Doc{"n": int64(0)})
 	const workers, each = 8, 50
@@ -61,6 +62,7 @@ func TestMutationsDoNotLoseUpdates(t *testing.T) {
 // TestQuerySeesOneSnapshot checks that a read transaction does not see
 // writes committed after it started.
 func TestQuerySeesOneSnapshot(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	insert(t, db, "t", strata.Doc{"n": 1.0})
 	started := make(chan struct{})
@@ -96,6 +98,7 @@ func TestQuerySeesOneSnapshot(t *testing.T) {
 // serialization races is retried a bounded number of times and then fails
 // with an error that says so (and still wraps ErrConflict).
 func TestConflictRetriesAreBounded(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	attempts := 0
 	err := db.Mutation(ctx, func(tx *strata.Tx) error {

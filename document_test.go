@@ -12,6 +12,7 @@ import (
 )
 
 func TestInsertGetPatchReplaceDelete(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	var id strata.ID
 	mutate(t, db, func(tx *strata.Tx) error {
@@ -86,6 +87,7 @@ func TestInsertGetPatchReplaceDelete(t *testing.T) {
 }
 
 func TestCreationTimeStrictlyIncreasing(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	var docs []strata.Doc
 	for i := 0; i < 300; i++ {
@@ -114,6 +116,7 @@ func TestCreationTimeStrictlyIncreasing(t *testing.T) {
 }
 
 func TestSchemaValidatesWrites(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	s, err := strata.NewSchema(strata.Table("users", v.Object{
 		"name":     v.String(),
@@ -144,6 +147,7 @@ func TestSchemaValidatesWrites(t *testing.T) {
 }
 
 func TestRollbackOnErrorAndPanic(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	before := dump(t, db)
 	sentinel := errors.New("boom")
@@ -173,6 +177,7 @@ func TestRollbackOnErrorAndPanic(t *testing.T) {
 }
 
 func TestQueryIsReadOnly(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	err := db.Query(ctx, func(tx *strata.Tx) error {
 		_, err := tx.Insert("t", strata.Doc{})
@@ -184,6 +189,7 @@ func TestQueryIsReadOnly(t *testing.T) {
 }
 
 func TestNaNAndNegativeZeroRoundTrip(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ids := insert(t, db, "t", strata.Doc{"nan": math.NaN(), "negz": math.Copysign(0, -1), "inf": math.Inf(-1)})
 	query(t, db, func(tx *strata.Tx) error {

@@ -12,6 +12,7 @@ import (
 // ones, the transaction's own writes included, on both backends; ids of
 // two tables are refused.
 func TestGetMany(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, open func(testing.TB) *strata.DB) {
 		db := open(t)
 		ids := insert(t, db, "t", strata.Doc{"n": int64(0)}, strata.Doc{"n": int64(1)}, strata.Doc{"n": int64(2)})

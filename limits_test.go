@@ -75,6 +75,7 @@ func wantLimit(t testing.TB, err error, who, limit string, max, count int64) {
 // count and the kind of transaction, and nothing committed — also when
 // the function ignores the error and returns nil.
 func TestTransactionLimits(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()

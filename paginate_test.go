@@ -45,6 +45,7 @@ func paginateAll(t testing.TB, db *strata.DB, n int, build func(tx *strata.Tx) *
 }
 
 func TestPaginateMatchesCollect(t *testing.T) {
+	t.Parallel()
 	db, all := postsDB(t, 230)
 	for _, n := range []int{1, 7, 100, 230, 500} {
 		for _, order := range []strata.Order{strata.Asc, strata.Desc} {
@@ -78,6 +79,7 @@ func TestPaginateMatchesCollect(t *testing.T) {
 // pages (including ones just before and after the cursor) and checks that
 // every document present throughout is returned exactly once.
 func TestPaginateStableUnderWrites(t *testing.T) {
+	t.Parallel()
 	for _, order := range []strata.Order{strata.Asc, strata.Desc} {
 		t.Run(fmt.Sprint(order), func(t *testing.T) {
 			db, all := postsDB(t, 300)
@@ -136,6 +138,7 @@ func TestPaginateStableUnderWrites(t *testing.T) {
 }
 
 func TestCursorBoundToQuery(t *testing.T) {
+	t.Parallel()
 	db, _ := postsDB(t, 30)
 	var cursor string
 	query(t, db, func(tx *strata.Tx) error {
@@ -181,6 +184,7 @@ func TestCursorBoundToQuery(t *testing.T) {
 // TestCursorAfter: a cursor taken after any document of a page resumes
 // right after that document, in both orders.
 func TestCursorAfter(t *testing.T) {
+	t.Parallel()
 	db, _ := postsDB(t, 60)
 	for _, order := range []strata.Order{strata.Asc, strata.Desc} {
 		build := func(tx *strata.Tx) *strata.Query {
@@ -235,6 +239,7 @@ func backendURL(t testing.TB, backend string) string {
 // bytes (re-encoded), every truncation and some extensions. Each variant
 // is refused with ErrInvalidCursor.
 func TestCursorTampering(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, _ func(testing.TB) *strata.DB) {
 		db, _ := postsDB(t, 30)
 		build := func(tx *strata.Tx) *strata.Query {
@@ -304,6 +309,7 @@ func TestCursorTampering(t *testing.T) {
 // cursors across restarts), and refused by another database holding the
 // same query.
 func TestCursorBelongsToItsDatabase(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) { testCursorBelongsToItsDatabase(t, backend) })
 	}

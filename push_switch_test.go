@@ -23,6 +23,7 @@ import (
 // the writer begins just before the registration and is held until the
 // registration waits behind it, the closest interleaving it allows.
 func TestPushWriterAcrossPending(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, open func(testing.TB) *strata.DB) {
 		db := open(t)
 		push(t, db, mustSchema(t, usersV1()), strata.PushOptions{})

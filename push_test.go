@@ -67,6 +67,7 @@ func usersV1() *schema.Table {
 // early: refused with the count, the documents and the fix, and nothing
 // changes; after the backfill the same push succeeds.
 func TestPushRefusesMakeRequired(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, open func(testing.TB) *strata.DB) {
 		db := open(t)
 		push(t, db, mustSchema(t, usersV1()), strata.PushOptions{Wait: true})
@@ -132,6 +133,7 @@ func TestPushRefusesMakeRequired(t *testing.T) {
 // while documents still hold the old field: both are refused with the
 // count and the fix.
 func TestPushSeedPitfalls(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		table string
@@ -211,6 +213,7 @@ func TestPushSeedPitfalls(t *testing.T) {
 // TestPushWideningSkipsCheck: safe changes check no table; a dry run
 // writes nothing; pushing the active schema again is a no-op.
 func TestPushWideningSkipsCheck(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	push(t, db, mustSchema(t, strata.Table("posts", v.Object{"status": v.Union(v.Literal("draft"), v.Literal("published"))})), strata.PushOptions{})
 	insert(t, db, "posts", strata.Doc{"status": "draft"}, strata.Doc{"status": "published"})
@@ -246,6 +249,7 @@ func TestPushWideningSkipsCheck(t *testing.T) {
 // writes are never refused; a write that breaks the pending schema,
 // committed while the push checks, fails the push and is named.
 func TestPushWithConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, open func(testing.TB) *strata.DB) {
 		db := open(t)
 		push(t, db, mustSchema(t, usersV1()), strata.PushOptions{})
@@ -367,6 +371,7 @@ func indexMatchesScan(t testing.TB, db *strata.DB, table, index string, field st
 // TestIndexBuildOnline: a new index is staged (queries fail saying so)
 // while writers run, then ready and equal to a full scan.
 func TestIndexBuildOnline(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, open func(testing.TB) *strata.DB) {
 		db := open(t)
 		base := func() *schema.Table {
@@ -445,6 +450,7 @@ func TestIndexBuildOnline(t *testing.T) {
 // TestIndexBuildResumes interrupts a build (its context ends mid-way),
 // then resumes it from its cursor.
 func TestIndexBuildResumes(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	push(t, db, mustSchema(t, strata.Table("items", v.Object{"n": v.Int64()})), strata.PushOptions{})
 	var docs []strata.Doc
@@ -493,6 +499,7 @@ func TestIndexBuildResumes(t *testing.T) {
 // TestQueryIndexErrors: unknown, dropped and staged indexes each fail
 // with an error that says which.
 func TestQueryIndexErrors(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	push(t, db, mustSchema(t, strata.Table("t", v.Object{"a": v.String()}).Index("by_a", "a")), strata.PushOptions{})
 	insert(t, db, "t", strata.Doc{"a": "x"})
@@ -530,6 +537,7 @@ func TestQueryIndexErrors(t *testing.T) {
 // and is no longer validated; DropTables deletes it and says how many
 // documents go.
 func TestPushRemovedTables(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	push(t, db, mustSchema(t, usersV1(), strata.Table("logs", v.Object{"msg": v.String()}).Index("by_msg", "msg")), strata.PushOptions{})
 	insert(t, db, "logs", strata.Doc{"msg": "a"}, strata.Doc{"msg": "b"}, strata.Doc{"msg": "c"})
@@ -571,6 +579,7 @@ func TestPushRemovedTables(t *testing.T) {
 // TestPushSupersedes: a push registered while another is pending wins;
 // the older one fails with ErrPushSuperseded.
 func TestPushSupersedes(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	push(t, db, mustSchema(t, usersV1()), strata.PushOptions{})
 	insert(t, db, "users", strata.Doc{"name": "a", "avatarUrl": "x"})
@@ -593,6 +602,7 @@ func TestPushSupersedes(t *testing.T) {
 // TestPushOnPostgres runs the push tests written against openDB on
 // PostgreSQL (they run on SQLite under their own names).
 func TestPushOnPostgres(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		fn   func(t *testing.T)

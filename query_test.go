@@ -95,6 +95,7 @@ func keep(docs []strata.Doc, pred func(strata.Doc) bool) []strata.Doc {
 }
 
 func TestIndexRanges(t *testing.T) {
+	t.Parallel()
 	db, all := postsDB(t, 400)
 	pub := func(d strata.Doc) bool { return d.String("status") == "published" }
 	at := func(d strata.Doc) (float64, bool) { return d.Float("publishedAt") }
@@ -156,6 +157,7 @@ func TestIndexRanges(t *testing.T) {
 }
 
 func TestFullScanAndFilters(t *testing.T) {
+	t.Parallel()
 	db, all := postsDB(t, 200)
 	rank := func(d strata.Doc) int64 { r, _ := d.Int("rank"); return r }
 	cases := []struct {
@@ -194,6 +196,7 @@ func TestFullScanAndFilters(t *testing.T) {
 }
 
 func TestFirstUniqueTake(t *testing.T) {
+	t.Parallel()
 	db, all := postsDB(t, 50)
 	query(t, db, func(tx *strata.Tx) error {
 		first, err := tx.Table("posts").First()
@@ -233,6 +236,7 @@ func TestFirstUniqueTake(t *testing.T) {
 }
 
 func TestCreationTimeRange(t *testing.T) {
+	t.Parallel()
 	db, all := postsDB(t, 30)
 	mid := all[10].CreationTime()
 	query(t, db, func(tx *strata.Tx) error {
@@ -248,6 +252,7 @@ func TestCreationTimeRange(t *testing.T) {
 }
 
 func TestQueryErrors(t *testing.T) {
+	t.Parallel()
 	db, _ := postsDB(t, 5)
 	cases := []struct {
 		name string
@@ -299,6 +304,7 @@ func TestQueryErrors(t *testing.T) {
 // TestCount: Count agrees with Collect for whole tables, index ranges,
 // filters, by_id and empty tables, across the scan's batch boundary.
 func TestCount(t *testing.T) {
+	t.Parallel()
 	db, all := postsDB(t, 5000)
 	cases := []struct {
 		name  string

@@ -9,6 +9,7 @@ import (
 )
 
 func TestOnCommit(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	var ran []string
 	mutate(t, db, func(tx *strata.Tx) error {
@@ -33,6 +34,7 @@ func TestOnCommit(t *testing.T) {
 }
 
 func TestSystemWrites(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	var id strata.ID
 	mutate(t, db, func(tx *strata.Tx) error {
@@ -67,6 +69,7 @@ func TestSystemWrites(t *testing.T) {
 // document, but Get returns copies, so a caller that modifies what it got
 // changes neither the cache nor what is written.
 func TestAdoptedRecordsStayPrivate(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	var id strata.ID
 	mutate(t, db, func(tx *strata.Tx) error {

@@ -13,6 +13,7 @@ import (
 // table passes through it before validation (so a write in the old shape
 // is accepted by a schema that needs the new one); removing it stops that.
 func TestWriteTransform(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	s, err := strata.NewSchema(strata.Table("users", v.Object{"name": v.String(), "nameLen": v.Optional(v.Int64())}))
 	setSchema(t, db, s, err)

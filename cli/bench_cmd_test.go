@@ -15,6 +15,7 @@ import (
 // table and as JSON, on SQLite and on PostgreSQL. Only the shape of the
 // output is checked: the figures are timings.
 func TestBenchMigrate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		args func(t *testing.T) []string
@@ -24,6 +25,7 @@ func TestBenchMigrate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			backend := tt.args(t)
 			common := []string{"bench", "migrate", "--docs", "300", "--idle", "100ms", "--rate", "200", "--rounds", "2"}
 			out := benchRun(t, append(common, backend...)...)
@@ -67,6 +69,7 @@ func benchRun(t *testing.T, args ...string) string {
 
 // TestBenchMigrateUsage: bad flags are usage errors.
 func TestBenchMigrateUsage(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"bench", "migrate", "--docs", "0"},
 		{"bench", "migrate", "--rounds", "0"},

@@ -104,6 +104,7 @@ func dropEntry(st storage.Tx, ix schema.Index, d strata.Doc) error {
 // fraction, check names every missing entry, and check --repair-indexes
 // rebuilds them.
 func TestExportAndDataDoNotTrustIndexes(t *testing.T) {
+	t.Parallel()
 	damageBackends(t, func(t *testing.T, url string) {
 		var lost []string
 		docs := seedNamed(t, url, 50, func(st storage.Tx, docs []strata.Doc) error {
@@ -178,6 +179,7 @@ func TestExportAndDataDoNotTrustIndexes(t *testing.T) {
 // be exported as is; check names both, and repairing the indexes does not
 // hide them.
 func TestExportRefusesDamagedRecords(t *testing.T) {
+	t.Parallel()
 	damageBackends(t, func(t *testing.T, url string) {
 		docs := seedNamed(t, url, 10, func(st storage.Tx, docs []strata.Doc) error {
 			empty, err := value.AppendDoc(nil, map[string]any{})

@@ -52,6 +52,7 @@ func (e *env) file(name, content string) string {
 const usersSchema = `{"tables":{"users":{"fields":{"name":"string","age":{"optional":"int64"},"blob":{"optional":"bytes"}},"indexes":{"by_name":["name"]}}}}`
 
 func TestSchemaSetShow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if out := e.ok("schema", "show"); !strings.Contains(out, "no schema") {
 		t.Errorf("show before set: %q", out)
@@ -71,6 +72,7 @@ func TestSchemaSetShow(t *testing.T) {
 }
 
 func TestImportExportRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.ok("schema", "set", e.file("s.json", usersSchema))
 	lines := `{"name":"Ada","age":{"$integer":"9007199254740993"},"blob":{"$bytes":"AAEC/w=="}}
@@ -108,6 +110,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 // above the default limits on documents written (16,000) and read
 // (32,000), go in and come out whole.
 func TestImportExportOverTransactionLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const n = strata.DefaultDocumentsRead + 1
 	var lines strings.Builder
@@ -121,6 +124,7 @@ func TestImportExportOverTransactionLimits(t *testing.T) {
 }
 
 func TestCLIErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cases := [][]string{
 		{"data"},
@@ -143,6 +147,7 @@ func TestCLIErrors(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name         string
 		users, posts string
@@ -154,6 +159,7 @@ func TestDemo(t *testing.T) {
 		{"one user", "1", "0", []string{"inserted 1 users and 0 posts", "getUser", "migrate complete: completed", "0 refused"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			out := e.ok("demo", "--dir", filepath.Join(e.dir, "demo"), "--users", tc.users, "--posts", tc.posts)
 			for _, want := range tc.want {
@@ -170,6 +176,7 @@ func TestDemo(t *testing.T) {
 // each fails at once with an error stating the cap, instead of reading
 // the whole file into memory.
 func TestDefinitionFileCap(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	big := filepath.Join(e.dir, "big.json")
 	f, err := os.Create(big)

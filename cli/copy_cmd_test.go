@@ -60,6 +60,7 @@ func runCLI(url string, out, errOut *bytes.Buffer, args ...string) error {
 // byte for byte, every index entry is copied, and the copies are
 // consistent.
 func TestCopyRoundTrip(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	a := "sqlite:" + filepath.Join(dir, "a.db")

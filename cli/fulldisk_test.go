@@ -68,6 +68,7 @@ func fill(t *testing.T, dir string, n int64) {
 // stderr; read-only commands afterwards print everything and exit 0
 // likewise; nothing was lost.
 func TestCommittedWorkSucceedsOnFullDisk(t *testing.T) {
+	t.Parallel()
 	disk := smallDisk(t, 16<<20)
 	var lines strings.Builder
 	const n = 3000

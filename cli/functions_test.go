@@ -56,6 +56,7 @@ func (e *env) okFn(app *functions.App, args ...string) string {
 }
 
 func TestRunFunction(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	app := fnApp()
 	out := e.okFn(app, "run", "notes:add", `{"text":"hi","n":{"$integer":"3"}}`)
@@ -73,6 +74,7 @@ func TestRunFunction(t *testing.T) {
 }
 
 func TestRunBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	app := fnApp()
 	tests := []struct {
@@ -101,6 +103,7 @@ func TestRunBadInput(t *testing.T) {
 }
 
 func TestScheduledCommands(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	app := fnApp()
 	if out := e.okFn(app, "scheduled", "list"); !strings.Contains(out, "no scheduled jobs") {

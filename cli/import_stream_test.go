@@ -179,6 +179,7 @@ func TestImportMemoryFlat(t *testing.T) {
 // way a line can be, on both backends: the error names the line and the
 // table is untouched. Standard input that is a pipe imports too.
 func TestImportAllOrNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	schemaFile := filepath.Join(dir, "s.json")
 	if err := os.WriteFile(schemaFile, []byte(usersSchema), 0o644); err != nil {
@@ -193,6 +194,7 @@ func TestImportAllOrNothing(t *testing.T) {
 	}
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			db := "sqlite:" + filepath.Join(t.TempDir(), "x.db")
 			if backend == "postgres" {
 				db = pgtest.URL(t)

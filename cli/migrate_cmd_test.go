@@ -11,6 +11,7 @@ import (
 )
 
 func TestMigrateStatusAndSteering(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	db, err := strata.Open(ctx, e.db)

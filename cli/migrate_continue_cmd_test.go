@@ -45,6 +45,7 @@ const renameName = "003_rename_user_name"
 // finishes an interrupted rollback; an unknown name is an error that
 // changes nothing.
 func TestMigrateRunCLI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.ok("schema", "set", e.file("v1.json", `{"tables":{"users":{"fields":{"userName":"string","email":"string"},"indexes":{}}}}`))
 	e.ok("import", "users", e.file("u.jsonl", strings.Repeat(`{"userName":"ada","email":"a@x"}`+"\n", 250)))
@@ -123,6 +124,7 @@ func TestMigrateRunCLI(t *testing.T) {
 // says where to run it, and is finished from its cursor by a binary that
 // passes it in cli.Config.Migrations.
 func TestMigrateRunGoMigration(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	def := migrate.Migration{Name: "touch", Table: "items", BatchSize: 30, TargetBatchDuration: -1,
 		MigrateOne: func(d strata.Doc) (strata.Patch, error) {

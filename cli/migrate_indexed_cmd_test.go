@@ -15,8 +15,12 @@ import (
 // eachCLIBackend runs fn with an env on a fresh SQLite file and one on a
 // fresh PostgreSQL schema (internal/pgtest).
 func eachCLIBackend(t *testing.T, fn func(t *testing.T, e *env)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t)) })
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, newEnv(t))
+	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		e := newEnv(t)
 		e.db = pgtest.URL(t)
 		fn(t, e)
@@ -30,7 +34,10 @@ func eachCLIBackend(t *testing.T, fn func(t *testing.T, e *env)) {
 // rename plus an index on the new name into a file that starts and
 // completes, carrying the index on the renamed field; and a rename
 // interrupted while completing is rolled back by `migrate rollback`.
-func TestMigrateIndexedFieldCLI(t *testing.T) { eachCLIBackend(t, testMigrateIndexedFieldCLI) }
+func TestMigrateIndexedFieldCLI(t *testing.T) {
+	t.Parallel()
+	eachCLIBackend(t, testMigrateIndexedFieldCLI)
+}
 
 func testMigrateIndexedFieldCLI(t *testing.T, e *env) {
 	e.ok("schema", "set", e.file("v1.json", `{"tables":{"users":{"fields":{"name":"string","age":"int64","email":"string"},"indexes":{"by_name_age":["name","age"]}}}}`))

@@ -11,6 +11,7 @@ import (
 // complete finishes it — with plain progress lines (stdout is not a
 // terminal here).
 func TestMigrateLifecycleCLI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.ok("schema", "set", e.file("v1.json", `{"tables":{"users":{"fields":{"userName":"string","email":"string"},"indexes":{}}}}`))
 	lines := strings.Repeat(`{"userName":"ada","email":"a@x"}`+"\n", 250)

@@ -12,6 +12,7 @@ const (
 )
 
 func TestSchemaDiffPush(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.ok("schema", "push", e.file("v1.json", avatarOptional))
 	e.ok("import", "users", e.file("u.jsonl", "{\"name\":\"ada\"}\n{\"name\":\"grace\",\"avatarUrl\":\"g.png\"}\n"))
@@ -85,6 +86,7 @@ func TestSchemaDiffPush(t *testing.T) {
 // TestSchemaPushBadFiles: every bad schema file is one clear error line
 // and changes nothing.
 func TestSchemaPushBadFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.ok("schema", "push", e.file("v1.json", avatarOptional))
 	many := `{"tables":{"t":{"fields":{"a":"string"},"indexes":{`
@@ -129,6 +131,7 @@ func TestSchemaPushBadFiles(t *testing.T) {
 // TestSchemaPushStagedIndex: without --wait a new index is staged; a
 // second push with --wait finishes it.
 func TestSchemaPushStagedIndex(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.ok("schema", "push", e.file("v1.json", avatarOptional))
 	e.ok("import", "users", e.file("u.jsonl", "{\"name\":\"ada\",\"avatarUrl\":\"a.png\"}\n{\"name\":\"bob\",\"avatarUrl\":\"b.png\"}\n"))

@@ -84,6 +84,7 @@ func runArgs(args ...string) (string, string, error) {
 // document whose text is that password: the export is data and shows it
 // as stored (only messages are scrubbed).
 func TestExportKeepsPasswordText(t *testing.T) {
+	t.Parallel()
 	const pw = "S3cr3tPW"
 	u, err := url.Parse(pgtest.URL(t)) // the test server trusts loopback connections
 	if err != nil {

@@ -131,7 +131,10 @@ func countUsers(t testing.TB, db *strata.DB) int {
 	return n
 }
 
-func TestCallQueryAndMutation(t *testing.T) { eachBackend(t, testCallQueryAndMutation) }
+func TestCallQueryAndMutation(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testCallQueryAndMutation)
+}
 
 func testCallQueryAndMutation(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -159,6 +162,7 @@ func testCallQueryAndMutation(t *testing.T, b backend) {
 }
 
 func TestLookupVisibility(t *testing.T) {
+	t.Parallel()
 	app := testApp(t)
 	f, ok := app.Lookup("users:createFailing")
 	if !ok || !f.Internal || f.Kind != functions.KindMutation {
@@ -174,6 +178,7 @@ func TestLookupVisibility(t *testing.T) {
 }
 
 func TestRegisterErrors(t *testing.T) {
+	t.Parallel()
 	h := func(*functions.Ctx, strata.Doc) (any, error) { return nil, nil }
 	tests := []struct {
 		f    functions.Function
@@ -198,7 +203,10 @@ func TestRegisterErrors(t *testing.T) {
 
 // TestBadInput is the table of bad calls with the error each gets. None
 // of them may write anything.
-func TestBadInput(t *testing.T) { eachBackend(t, testBadInput) }
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testBadInput)
+}
 
 func testBadInput(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -262,7 +270,10 @@ func testBadInput(t *testing.T, b backend) {
 
 // TestRetriedMutationGetsFreshArgs: a handler that modifies its args and
 // is rerun after a conflict sees the caller's arguments again.
-func TestArgsAreCopied(t *testing.T) { eachBackend(t, testArgsAreCopied) }
+func TestArgsAreCopied(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testArgsAreCopied)
+}
 
 func testArgsAreCopied(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -282,7 +293,10 @@ func testArgsAreCopied(t *testing.T, b backend) {
 	}
 }
 
-func TestConcurrentMutationsSerialize(t *testing.T) { eachBackend(t, testConcurrentMutationsSerialize) }
+func TestConcurrentMutationsSerialize(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testConcurrentMutationsSerialize)
+}
 
 func testConcurrentMutationsSerialize(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -334,7 +348,10 @@ func testConcurrentMutationsSerialize(t *testing.T, b backend) {
 	}
 }
 
-func TestCallAs(t *testing.T) { eachBackend(t, testCallAs) }
+func TestCallAs(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testCallAs)
+}
 
 func testCallAs(t *testing.T, b backend) {
 	db, _ := openDB(t, b)

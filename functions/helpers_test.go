@@ -27,17 +27,10 @@ const (
 	sqliteFull backend = "sqlite-full"
 )
 
-// eachBackend runs fn as a subtest on SQLite and on PostgreSQL (skipped,
-// loudly, when no PostgreSQL server is available).
+// eachBackend runs fn as parallel subtests on SQLite and on PostgreSQL
+// (skipped, loudly, when no PostgreSQL server is available); each opens
+// its own database (dbURL).
 func eachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
-	for _, b := range []backend{sqliteBackend, postgresBackend} {
-		t.Run(string(b), func(t *testing.T) { fn(t, b) })
-	}
-}
-
-// eachBackendParallel is eachBackend with the subtests run in parallel,
-// for the long multi-process tests.
-func eachBackendParallel(t *testing.T, fn func(t *testing.T, b backend)) {
 	for _, b := range []backend{sqliteBackend, postgresBackend} {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

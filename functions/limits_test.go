@@ -16,7 +16,10 @@ import (
 // transaction limit fails with a *strata.LimitError naming the function
 // that ran the transaction (the outermost one when calls nest), whether
 // it is called directly or runs as a scheduled job; nothing is committed.
-func TestLimitNamesFunction(t *testing.T) { eachBackend(t, testLimitNamesFunction) }
+func TestLimitNamesFunction(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testLimitNamesFunction)
+}
 
 func testLimitNamesFunction(t *testing.T, b backend) {
 	ctx := context.Background()

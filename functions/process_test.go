@@ -3,7 +3,6 @@ package functions_test
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/functions"
+	"github.com/strata-db/strata/internal/pgtest"
 	"github.com/strata-db/strata/v"
 )
 
@@ -29,7 +29,7 @@ var (
 func jobproc(t testing.TB) string {
 	t.Helper()
 	helperOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "jobproc")
+		dir, err := pgtest.SharedDir("jobproc")
 		if err != nil {
 			helperErr = err
 			return
@@ -66,7 +66,8 @@ func helperCmd(t testing.TB, url string, args ...string) *exec.Cmd {
 // rarely conflict on their writes: the races left are the two processes
 // claiming the same job, which is what the test is about.
 func TestTwoProcessesRunEachJobOnce(t *testing.T) {
-	eachBackendParallel(t, testTwoProcessesRunEachJobOnce)
+	t.Parallel()
+	eachBackend(t, testTwoProcessesRunEachJobOnce)
 }
 
 func testTwoProcessesRunEachJobOnce(t *testing.T, b backend) {
@@ -139,7 +140,10 @@ func testTwoProcessesRunEachJobOnce(t *testing.T, b backend) {
 // TestKill9ExactlyOnce kills a process running scheduled mutations at
 // random moments, restarts it, and checks that every job completed exactly
 // once: each job increments its own counter, which must end at 1.
-func TestKill9ExactlyOnce(t *testing.T) { eachBackendParallel(t, testKill9ExactlyOnce) }
+func TestKill9ExactlyOnce(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testKill9ExactlyOnce)
+}
 
 func testKill9ExactlyOnce(t *testing.T, b backend) {
 	if testing.Short() {

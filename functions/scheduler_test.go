@@ -94,7 +94,10 @@ func logSeqs(t testing.TB, db *strata.DB) []int64 {
 	return out
 }
 
-func TestSchedulerRunsJobsOnce(t *testing.T) { eachBackend(t, testSchedulerRunsJobsOnce) }
+func TestSchedulerRunsJobsOnce(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testSchedulerRunsJobsOnce)
+}
 
 func testSchedulerRunsJobsOnce(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -127,7 +130,10 @@ func testSchedulerRunsJobsOnce(t *testing.T, b backend) {
 	}
 }
 
-func TestJobExistsOnlyIfCallerCommits(t *testing.T) { eachBackend(t, testJobExistsOnlyIfCallerCommits) }
+func TestJobExistsOnlyIfCallerCommits(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testJobExistsOnlyIfCallerCommits)
+}
 
 func testJobExistsOnlyIfCallerCommits(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -160,7 +166,10 @@ func testJobExistsOnlyIfCallerCommits(t *testing.T, b backend) {
 }
 
 // TestScheduleBadInput: scheduling is checked when it happens.
-func TestScheduleBadInput(t *testing.T) { eachBackend(t, testScheduleBadInput) }
+func TestScheduleBadInput(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testScheduleBadInput)
+}
 
 func testScheduleBadInput(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -194,6 +203,7 @@ func testScheduleBadInput(t *testing.T, b backend) {
 }
 
 func TestFailedJobRollsBackAndRecordsError(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, testFailedJobRollsBackAndRecordsError)
 }
 
@@ -218,7 +228,10 @@ func testFailedJobRollsBackAndRecordsError(t *testing.T, b backend) {
 
 // TestScheduledFunctionGone: a job whose function is no longer registered
 // when it runs fails with that error and is not retried.
-func TestScheduledFunctionGone(t *testing.T) { eachBackend(t, testScheduledFunctionGone) }
+func TestScheduledFunctionGone(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testScheduledFunctionGone)
+}
 
 func testScheduledFunctionGone(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -242,7 +255,10 @@ func testScheduledFunctionGone(t *testing.T, b backend) {
 
 // TestScheduledArgsNoLongerValid: the function changed its validator
 // between scheduling and running: the job fails naming the argument.
-func TestScheduledArgsNoLongerValid(t *testing.T) { eachBackend(t, testScheduledArgsNoLongerValid) }
+func TestScheduledArgsNoLongerValid(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testScheduledArgsNoLongerValid)
+}
 
 func testScheduledArgsNoLongerValid(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -265,7 +281,10 @@ func testScheduledArgsNoLongerValid(t *testing.T, b backend) {
 	}
 }
 
-func TestCancel(t *testing.T) { eachBackend(t, testCancel) }
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testCancel)
+}
 
 func testCancel(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -304,7 +323,10 @@ func testCancel(t *testing.T, b backend) {
 	}
 }
 
-func TestJobsSurviveRestart(t *testing.T) { eachBackend(t, testJobsSurviveRestart) }
+func TestJobsSurviveRestart(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testJobsSurviveRestart)
+}
 
 func testJobsSurviveRestart(t *testing.T, b backend) {
 	db, url := openDB(t, b)
@@ -336,7 +358,10 @@ func testJobsSurviveRestart(t *testing.T, b backend) {
 
 // TestScheduledTimeOrder: with one worker slot, due jobs run in
 // scheduled-time order, not in the order they were created.
-func TestScheduledTimeOrder(t *testing.T) { eachBackend(t, testScheduledTimeOrder) }
+func TestScheduledTimeOrder(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testScheduledTimeOrder)
+}
 
 func testScheduledTimeOrder(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -360,7 +385,10 @@ func testScheduledTimeOrder(t *testing.T, b backend) {
 	}
 }
 
-func TestScheduledQuery(t *testing.T) { eachBackend(t, testScheduledQuery) }
+func TestScheduledQuery(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testScheduledQuery)
+}
 
 func testScheduledQuery(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -380,7 +408,10 @@ func testScheduledQuery(t *testing.T, b backend) {
 	}
 }
 
-func TestRetentionCleanup(t *testing.T) { eachBackend(t, testRetentionCleanup) }
+func TestRetentionCleanup(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testRetentionCleanup)
+}
 
 func testRetentionCleanup(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -429,7 +460,10 @@ func testRetentionCleanup(t *testing.T, b backend) {
 	}
 }
 
-func TestStopWaitsForRunningJobs(t *testing.T) { eachBackend(t, testStopWaitsForRunningJobs) }
+func TestStopWaitsForRunningJobs(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testStopWaitsForRunningJobs)
+}
 
 func testStopWaitsForRunningJobs(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -467,7 +501,10 @@ func testStopWaitsForRunningJobs(t *testing.T, b backend) {
 	}
 }
 
-func TestStopDeadlineLeavesJobPending(t *testing.T) { eachBackend(t, testStopDeadlineLeavesJobPending) }
+func TestStopDeadlineLeavesJobPending(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testStopDeadlineLeavesJobPending)
+}
 
 func testStopDeadlineLeavesJobPending(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -500,7 +537,10 @@ func testStopDeadlineLeavesJobPending(t *testing.T, b backend) {
 	}
 }
 
-func TestChainedJobsFromHandlers(t *testing.T) { eachBackend(t, testChainedJobsFromHandlers) }
+func TestChainedJobsFromHandlers(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testChainedJobsFromHandlers)
+}
 
 func testChainedJobsFromHandlers(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -535,7 +575,10 @@ func testChainedJobsFromHandlers(t *testing.T, b backend) {
 
 // TestPanickingJobFails: a handler that panics fails its job; the worker
 // keeps running.
-func TestPanickingJobFails(t *testing.T) { eachBackend(t, testPanickingJobFails) }
+func TestPanickingJobFails(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testPanickingJobFails)
+}
 
 func testPanickingJobFails(t *testing.T, b backend) {
 	db, _ := openDB(t, b)
@@ -573,7 +616,10 @@ func testPanickingJobFails(t *testing.T, b backend) {
 // a job scheduled through the worker's App runs because its commit wakes
 // the worker; a job scheduled through another App (as another process
 // would) is found when Wake is called.
-func TestWakeOnCommitWithoutPolling(t *testing.T) { eachBackend(t, testWakeOnCommitWithoutPolling) }
+func TestWakeOnCommitWithoutPolling(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testWakeOnCommitWithoutPolling)
+}
 
 func testWakeOnCommitWithoutPolling(t *testing.T, b backend) {
 	db, _ := openDB(t, b)

@@ -10,11 +10,12 @@ import (
 // file) and "postgres" (a fresh schema from internal/pgtest; skipped, or
 // failed under STRATA_REQUIRE_POSTGRES=1, when no server is available),
 // each with a fresh, empty database whose consistency is checked when the
-// subtest ends.
+// subtest ends. The subtests run in parallel (each has its own database).
 func eachBackend(t *testing.T, fn func(t *testing.T, db *strata.DB)) {
 	t.Helper()
 	for _, b := range []procBackend{procSQLite, procPostgres} {
 		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
 			db, _ := procDB(t, b)
 			fn(t, db)
 		})

@@ -15,6 +15,7 @@ import (
 // transform, and commits while the migration starts, is waited for before
 // the high-water mark is taken, so its document is migrated by the scan.
 func TestTransformWritesWaitsForWritersInFlight(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *strata.DB) {
 		addUsers(t, db, 300)
 		started, release := make(chan struct{}), make(chan struct{})

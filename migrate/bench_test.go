@@ -1,7 +1,6 @@
 package migrate_test
 
 import (
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -54,7 +53,7 @@ func benchFixture(b *testing.B, backend string) *migbench.Fixture {
 	var err error
 	switch backend {
 	case "sqlite":
-		dir, derr := os.MkdirTemp("", "migbench")
+		dir, derr := pgtest.SharedDir("migbench")
 		if derr != nil {
 			b.Fatal(derr)
 		}

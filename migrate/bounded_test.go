@@ -29,6 +29,7 @@ func mark(name string, batch int) migrate.Migration {
 // order); a batch reads at most its size of them, so it cannot grow into
 // one transaction over everything written since.
 func TestBatchBoundedByDocumentsRead(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *strata.DB) {
 		addUsers(t, db, 20)
 		batches := 0
@@ -59,6 +60,7 @@ func TestBatchBoundedByDocumentsRead(t *testing.T) {
 // TestInterruptedRunLeavesAnotherOwnersMigration: a runner whose context
 // ends after another process took its migration over does not pause it.
 func TestInterruptedRunLeavesAnotherOwnersMigration(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *strata.DB) {
 		addUsers(t, db, 100)
 		cctx, cancel := context.WithCancel(ctx)

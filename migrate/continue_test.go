@@ -83,12 +83,8 @@ func startInterrupted(t *testing.T, db *strata.DB, n int) {
 // Continue of a ready and of a completed migration does nothing and says
 // so.
 func TestContinueInterruptedStart(t *testing.T) {
-	for _, b := range []procBackend{procSQLite, procPostgres} {
-		t.Run(string(b), func(t *testing.T) {
-			db, _ := procDB(t, b)
-			testContinueInterruptedStart(t, db)
-		})
-	}
+	t.Parallel()
+	eachBackend(t, testContinueInterruptedStart)
 }
 
 func testContinueInterruptedStart(t *testing.T, db *strata.DB) {
@@ -149,6 +145,7 @@ func testContinueInterruptedStart(t *testing.T, db *strata.DB) {
 // completing under its runner's lease; Continue refuses it while that
 // lease is live and finishes it once the lease has expired.
 func TestContinueInterruptedComplete(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	renameUsers(t, db, 250)
 	if _, err := migrate.New(db).Start(ctx, parseFile(t, renameFile)); err != nil {
@@ -183,6 +180,7 @@ func TestContinueInterruptedComplete(t *testing.T) {
 // phase recorded with the schema and finishes the rollback rather than
 // migrating forward again.
 func TestContinueInterruptedRollback(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	renameUsers(t, db, 250)
 	if _, err := migrate.New(db).Start(ctx, parseFile(t, renameFile)); err != nil {
@@ -218,6 +216,7 @@ func checkRolledBack(t *testing.T, db *strata.DB) {
 // schema (the migration is no longer active) but died before recording
 // rolled_back is finished as a rollback, not started again.
 func TestContinueRollbackAfterRestore(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	renameUsers(t, db, 120)
 	m := migrate.New(db)
@@ -272,6 +271,7 @@ func setPhase(t *testing.T, db *strata.DB, name, phase string) {
 // whose contract pass failed (which Complete itself refuses to rerun) is
 // finished too.
 func TestContinueByPhase(t *testing.T) {
+	t.Parallel()
 	// A failed complete is failed in its contract pass, which restarted
 	// the cursor.
 	failedFirstBatch := map[string]any{"state": string(migrate.Failed), "error": "boom", "cursor": strata.Unset, "processed": int64(0)}
@@ -315,6 +315,7 @@ func TestContinueByPhase(t *testing.T) {
 // nothing; a Go migration is run only by a Migrator that defines it (from
 // its cursor), and one defined but never run is started.
 func TestContinueGoMigrations(t *testing.T) {
+	t.Parallel()
 	db := usersDB(t, 150)
 	if _, err := migrate.New(db).Continue(ctx, "nope"); !errors.Is(err, migrate.ErrUnknown) {
 		t.Errorf("unknown: %v", err)
@@ -390,6 +391,7 @@ func waitState(t *testing.T, db *strata.DB, name string, want migrate.State) mig
 // finishes its start once the lease has expired (its runner died), and
 // finishes a rollback an operator paused and resumed.
 func TestServeContinuesDeclarative(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	renameUsers(t, db, 250)
 	startInterrupted(t, db, 1)
@@ -433,6 +435,7 @@ func TestServeContinuesDeclarative(t *testing.T) {
 // Rollback leaves it for a moment before claiming its pass) is taken over
 // at the second look that finds it unchanged, not at the first.
 func TestServeWaitsForALeaselessDeclarative(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	renameUsers(t, db, 250)
 	startInterrupted(t, db, 1)

@@ -14,6 +14,7 @@ import (
 // not parse) runs start and complete: every document ends with the
 // number, none with the string, and the schema requires the new field.
 func TestChangeTypeWithConversion(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *strata.DB) {
 		s, _ := strata.NewSchema(strata.Table("items", v.Object{"price": v.String()}))
 		if err := db.SetSchema(ctx, s); err != nil {

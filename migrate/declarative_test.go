@@ -38,7 +38,10 @@ func (w *writer) do(fn func(tx *strata.Tx) error) {
 // of the new shape (displayName only) keep writing through start, ready
 // and complete without a refused write; after complete every document has
 // displayName and none has userName.
-func TestSeedRenameLifecycle(t *testing.T) { eachBackend(t, testSeedRenameLifecycle) }
+func TestSeedRenameLifecycle(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testSeedRenameLifecycle)
+}
 
 func testSeedRenameLifecycle(t *testing.T, db *strata.DB) {
 	s, _ := strata.NewSchema(strata.Table("users", v.Object{"userName": v.String(), "email": v.String()}))
@@ -136,7 +139,10 @@ func testSeedRenameLifecycle(t *testing.T, db *strata.DB) {
 
 // TestSeedScenariosDeclarative: add a required field, change a type with a
 // map, remove a deprecated field, add an index then query with it.
-func TestSeedScenariosDeclarative(t *testing.T) { eachBackend(t, testSeedScenariosDeclarative) }
+func TestSeedScenariosDeclarative(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testSeedScenariosDeclarative)
+}
 
 func testSeedScenariosDeclarative(t *testing.T, db *strata.DB) {
 	s, _ := strata.NewSchema(
@@ -227,7 +233,10 @@ func isRequired(db *strata.DB, table, field string) bool {
 // active one is refused, naming it; rollback of a ready rename (with a
 // new-shape write made while ready) leaves only the old field, in
 // documents and schema, and a rolled-back migration cannot complete.
-func TestRollbackAndConflicts(t *testing.T) { eachBackend(t, testRollbackAndConflicts) }
+func TestRollbackAndConflicts(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testRollbackAndConflicts)
+}
 
 func testRollbackAndConflicts(t *testing.T, db *strata.DB) {
 	s, _ := strata.NewSchema(strata.Table("users", v.Object{"userName": v.String()}))

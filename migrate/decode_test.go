@@ -13,6 +13,7 @@ import (
 // goroutine takes part or not, the copies independent of the documents
 // the transaction keeps, and a corrupt record reported by its id.
 func TestDecodeJob(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{0, 1, decodeChunk, 3*decodeChunk + 1, 64} {
 		for _, helper := range []bool{false, true} {
 			t.Run(fmt.Sprintf("n=%d/helper=%v", n, helper), func(t *testing.T) {
@@ -60,6 +61,7 @@ func TestDecodeJob(t *testing.T) {
 // TestDecodeJobAbandon: after abandon, a helper that has not started yet
 // decodes nothing.
 func TestDecodeJobAbandon(t *testing.T) {
+	t.Parallel()
 	good, _ := value.EncodeDoc(map[string]any{"a": "b"})
 	ids := []strata.ID{"a", "b", "c", "d", "e", "f", "g", "h", "i"}
 	records := make([][]byte, len(ids))

@@ -12,6 +12,7 @@ import (
 // process continues it at once instead of waiting for the lease to
 // expire.
 func TestInterruptedCompleteReleasesLease(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *strata.DB) {
 		renameUsers(t, db, 450)
 		if st, err := migrate.New(db).Start(ctx, parseFile(t, renameFile)); err != nil || st.State != migrate.Ready {

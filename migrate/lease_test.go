@@ -14,7 +14,10 @@ import (
 // TestDeadRunnerIsReplaced: a migration left running by a process that
 // died (its lease expired) is resumed from its cursor by another runner;
 // one whose lease is still live is refused. On both backends.
-func TestDeadRunnerIsReplaced(t *testing.T) { eachBackend(t, testDeadRunnerIsReplaced) }
+func TestDeadRunnerIsReplaced(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testDeadRunnerIsReplaced)
+}
 
 func testDeadRunnerIsReplaced(t *testing.T, db *strata.DB) {
 	addUsers(t, db, 200)
@@ -63,7 +66,10 @@ func testDeadRunnerIsReplaced(t *testing.T, db *strata.DB) {
 // TestServeResumes: a migration paused by an operator and resumed with
 // Resume (as `strata migrate resume` does) is finished by a serving
 // Migrator in another "process". On both backends.
-func TestServeResumes(t *testing.T) { eachBackend(t, testServeResumes) }
+func TestServeResumes(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testServeResumes)
+}
 
 func testServeResumes(t *testing.T, db *strata.DB) {
 	addUsers(t, db, 150)

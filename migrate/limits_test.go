@@ -21,6 +21,7 @@ import (
 // are strata's own work, exempt from the limits of application
 // transactions — which still apply.
 func TestMigrationsAreNotLimited(t *testing.T) {
+	t.Parallel()
 	for _, b := range []procBackend{procSQLite, procPostgres} {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -95,6 +96,7 @@ func TestMigrationsAreNotLimited(t *testing.T) {
 // strata whose cursors had no integrity check (cursor version 1) resumes
 // from its stored cursor after the upgrade, visiting every document once.
 func TestResumeFromCursorOfOlderFormat(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *strata.DB) {
 		addUsers(t, db, 200)
 		m := migrate.New(db)
@@ -137,8 +139,10 @@ func TestResumeFromCursorOfOlderFormat(t *testing.T) {
 // every position, so the cursor is adopted, and every document is visited
 // once.
 func TestResumeOnCopiedDatabase(t *testing.T) {
+	t.Parallel()
 	for _, to := range []procBackend{procSQLite, procPostgres} {
 		t.Run(string(to), func(t *testing.T) {
+			t.Parallel()
 			src, srcURL := procDB(t, procSQLite)
 			addUsers(t, src, 200)
 			failOn := "u123"

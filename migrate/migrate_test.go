@@ -86,7 +86,10 @@ func increment(doc strata.Doc) (strata.Patch, error) {
 // TestAddUserTimestamps is the seed's addUserTimestamps migration with the
 // seed's tracking system: progress, completion, and a second run that
 // does nothing and says so.
-func TestAddUserTimestamps(t *testing.T) { eachBackend(t, testAddUserTimestamps) }
+func TestAddUserTimestamps(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testAddUserTimestamps)
+}
 
 func testAddUserTimestamps(t *testing.T, db *strata.DB) {
 	addUsers(t, db, 1234)
@@ -154,6 +157,7 @@ func testAddUserTimestamps(t *testing.T, db *strata.DB) {
 // exactly once overall (the seed resets a failed migration to 0; strata
 // resumes).
 func TestFailureRecordedAndResumedFromCursor(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, testFailureRecordedAndResumedFromCursor)
 }
 
@@ -196,7 +200,10 @@ func testFailureRecordedAndResumedFromCursor(t *testing.T, db *strata.DB) {
 
 // TestInvalidResultFailsBatch: a patch the schema refuses fails the batch,
 // which is rolled back, and the error names the document.
-func TestInvalidResultFailsBatch(t *testing.T) { eachBackend(t, testInvalidResultFailsBatch) }
+func TestInvalidResultFailsBatch(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testInvalidResultFailsBatch)
+}
 
 func testInvalidResultFailsBatch(t *testing.T, db *strata.DB) {
 	addUsers(t, db, 20)
@@ -219,7 +226,10 @@ func testInvalidResultFailsBatch(t *testing.T, db *strata.DB) {
 
 // TestPauseByContextAndResume stops a run mid-way (as a redeploy would)
 // and resumes it in a new Migrator.
-func TestPauseByContextAndResume(t *testing.T) { eachBackend(t, testPauseByContextAndResume) }
+func TestPauseByContextAndResume(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testPauseByContextAndResume)
+}
 
 func testPauseByContextAndResume(t *testing.T, db *strata.DB) {
 	addUsers(t, db, 600)
@@ -250,7 +260,10 @@ func testPauseByContextAndResume(t *testing.T, db *strata.DB) {
 // TestOneRunnerPerMigration: while one runner holds the lease (here
 // paused between two batches), a second Migrator is refused; an operator
 // pause stops the first, and any runner resumes it.
-func TestOneRunnerPerMigration(t *testing.T) { eachBackend(t, testOneRunnerPerMigration) }
+func TestOneRunnerPerMigration(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testOneRunnerPerMigration)
+}
 
 func testOneRunnerPerMigration(t *testing.T, db *strata.DB) {
 	addUsers(t, db, 300)
@@ -294,7 +307,10 @@ func testOneRunnerPerMigration(t *testing.T, db *strata.DB) {
 	}
 }
 
-func TestSeriesCancelReset(t *testing.T) { eachBackend(t, testSeriesCancelReset) }
+func TestSeriesCancelReset(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testSeriesCancelReset)
+}
 
 func testSeriesCancelReset(t *testing.T, db *strata.DB) {
 	addUsers(t, db, 50)
@@ -337,7 +353,10 @@ func testSeriesCancelReset(t *testing.T, db *strata.DB) {
 	}
 }
 
-func TestDryRun(t *testing.T) { eachBackend(t, testDryRun) }
+func TestDryRun(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testDryRun)
+}
 
 func testDryRun(t *testing.T, db *strata.DB) {
 	addUsers(t, db, 120)
@@ -379,6 +398,7 @@ func testDryRun(t *testing.T, db *strata.DB) {
 }
 
 func TestDefineErrors(t *testing.T) {
+	t.Parallel()
 	m := migrate.New(openDB(t))
 	cases := []migrate.Migration{
 		{Table: "t", MigrateOne: increment},
@@ -415,6 +435,7 @@ func contextAfterBatches(n int) (context.Context, func(migrate.Progress)) {
 // migrated, the scan stops at the high-water mark, and at the end every
 // document is migrated exactly once.
 func TestTransformWritesDuringBackfill(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, testTransformWritesDuringBackfill)
 }
 
@@ -471,7 +492,10 @@ func testTransformWritesDuringBackfill(t *testing.T, db *strata.DB) {
 // TestIndexRangeOnRewrittenField: a migration whose range is an index on
 // the very field it rewrites (every document moves past the cursor)
 // visits every document exactly once.
-func TestIndexRangeOnRewrittenField(t *testing.T) { eachBackend(t, testIndexRangeOnRewrittenField) }
+func TestIndexRangeOnRewrittenField(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testIndexRangeOnRewrittenField)
+}
 
 func testIndexRangeOnRewrittenField(t *testing.T, db *strata.DB) {
 	s, _ := strata.NewSchema(strata.Table("users", v.Object{"rank": v.Int64(), "visits": v.Int64()}).Index("by_rank", "rank"))

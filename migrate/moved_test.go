@@ -16,7 +16,10 @@ import (
 // rewritten with the batches (the tracking document stays small — it used
 // to hold every moved id, rewritten by every batch), and is gone when the
 // migration completes.
-func TestIndexRangeRewriteVisitsOnce(t *testing.T) { eachBackend(t, testIndexRangeRewriteVisitsOnce) }
+func TestIndexRangeRewriteVisitsOnce(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testIndexRangeRewriteVisitsOnce)
+}
 
 const movedDocs = 3000
 

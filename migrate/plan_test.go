@@ -25,6 +25,7 @@ func mustSchema(t *testing.T, tables ...*schema.Table) *schema.Schema {
 // TestPlanSeedRename: the seed's rename step 4 as a target schema plans
 // to rename_field users.userName → displayName.
 func TestPlanSeedRename(t *testing.T) {
+	t.Parallel()
 	deployed := mustSchema(t, strata.Table("users", v.Object{"userName": v.String(), "email": v.String()}).Index("by_email", "email"))
 	target := mustSchema(t, strata.Table("users", v.Object{"displayName": v.String(), "email": v.String()}).Index("by_email", "email"))
 	p, err := migrate.PlanMigration("003_rename_user_name", deployed, target)
@@ -40,6 +41,7 @@ func TestPlanSeedRename(t *testing.T) {
 }
 
 func TestPlanMixed(t *testing.T) {
+	t.Parallel()
 	deployed := mustSchema(t,
 		strata.Table("posts", v.Object{"title": v.String(), "legacyField": v.Optional(v.String()), "status": v.String()}).Index("by_status", "status"),
 	)
@@ -67,6 +69,7 @@ func TestPlanMixed(t *testing.T) {
 }
 
 func TestPlanNeedsInput(t *testing.T) {
+	t.Parallel()
 	deployed := mustSchema(t, strata.Table("tasks", v.Object{
 		"title":    v.String(),
 		"priority": v.String(),
@@ -97,7 +100,10 @@ func TestPlanNeedsInput(t *testing.T) {
 // expands); an index whose fields change only by a planned rename is
 // carried by the rename and needs nothing. Both plans start and complete
 // on a real database and end at the target schema.
-func TestPlanRenameWithIndexes(t *testing.T) { eachBackend(t, testPlanRenameWithIndexes) }
+func TestPlanRenameWithIndexes(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testPlanRenameWithIndexes)
+}
 
 func testPlanRenameWithIndexes(t *testing.T, db *strata.DB) {
 	cases := []struct {

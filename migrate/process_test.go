@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -24,7 +23,8 @@ import (
 )
 
 // The tests in this file drive real OS processes: the helper program
-// migrate/internal/migproc, built once per test run, runs the migration
+// migrate/internal/migproc, built once per test run (into a directory
+// TestMain removes), runs the migration
 // "count_once" over the table "docs" (and, with --writers, writes to it).
 
 var (
@@ -38,7 +38,7 @@ var (
 func migproc(t testing.TB) string {
 	t.Helper()
 	migprocOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "migproc")
+		dir, err := pgtest.SharedDir("migproc")
 		if err != nil {
 			migprocErr = err
 			return
@@ -173,10 +173,16 @@ func (p *helperProc) waitLine(prefix string, d time.Duration) string {
 // the scan was changed (processed == changed), and the documents visited
 // are the seeded ones still present plus the seeded ones deleted after the
 // scan migrated them.
-func TestKill9Migration(t *testing.T) { eachProcBackend(t, testKill9Migration) }
+func TestKill9Migration(t *testing.T) {
+	t.Parallel()
+	eachProcBackend(t, testKill9Migration)
+}
 
 func testKill9Migration(t *testing.T, b procBackend) {
-	n := 100_000
+	// A run commits at most one batch (at most MaxBatchSize, 1000) before
+	// its first progress line and at most 150ms / 50µs = 3000 documents
+	// more before it is killed: ten runs cannot finish 50,000.
+	n := 50_000
 	if testing.Short() {
 		n = 20_000
 	}
@@ -192,8 +198,11 @@ func testKill9Migration(t *testing.T, b procBackend) {
 		}
 		// The migration function takes 50µs a document, so that the
 		// migration lasts long enough for ten kills, most of them inside a
-		// batch's transaction.
-		p := startHelper(t, url, "--writers", "2", "--lease", "2s", "--per-doc", "50us")
+		// batch's transaction. Each run first waits for the lease of the
+		// run killed before it to expire: a short lease keeps the test
+		// short (one process runs at a time, so no other process takes
+		// over an expired lease from a live runner).
+		p := startHelper(t, url, "--writers", "2", "--lease", "1s", "--per-doc", "50us")
 		// Kill it at a random moment once it is migrating (and writing).
 		if l := p.waitLine("progress", 60*time.Second); l == "" {
 			err := p.cmd.Wait()
@@ -223,7 +232,7 @@ func testKill9Migration(t *testing.T, b procBackend) {
 		t.Errorf("%d kills, want at least %d (the migration ran too fast to be killed)", kills, wantKills)
 	}
 	if st.State != migrate.Completed {
-		p := startHelper(t, url, "--writers", "2", "--lease", "2s")
+		p := startHelper(t, url, "--writers", "2", "--lease", "1s")
 		line := p.waitLine("completed", 5*time.Minute)
 		if err := p.cmd.Wait(); err != nil || line == "" {
 			t.Fatalf("final run: %v %q\n%s", err, line, p.stderr)
@@ -302,6 +311,7 @@ func testKill9Migration(t *testing.T, b procBackend) {
 // processes at the same moment: one runs it to the end, the other reports
 // that it is running elsewhere (exit code 3, "running-elsewhere").
 func TestTwoProcessesStartSameMigration(t *testing.T) {
+	t.Parallel()
 	eachProcBackend(t, testTwoProcessesStartSameMigration)
 }
 

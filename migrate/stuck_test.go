@@ -54,6 +54,7 @@ func usersWith(t *testing.T, db *strata.DB, fields ...string) map[string]int {
 // same file with a drop_index of it is accepted and completes; a Go-built
 // file with two renames of one field is refused naming both.
 func TestStartRefusesWhatCompleteWouldRefuse(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, testStartRefusesWhatCompleteWouldRefuse)
 }
 
@@ -114,7 +115,10 @@ func testStartRefusesWhatCompleteWouldRefuse(t *testing.T, db *strata.DB) {
 // final push, leaving the migration completing with the old field removed
 // from every document), and the index answers queries on the new field
 // for every document.
-func TestRenameCarriesIndexes(t *testing.T) { eachBackend(t, testRenameCarriesIndexes) }
+func TestRenameCarriesIndexes(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testRenameCarriesIndexes)
+}
 
 func testRenameCarriesIndexes(t *testing.T, db *strata.DB) {
 	indexedUsers(t, db, 260)
@@ -155,7 +159,10 @@ func testRenameCarriesIndexes(t *testing.T, db *strata.DB) {
 // the one from before. A completing remove_field of a required field
 // cannot be rolled back (the data is gone): Rollback says so, changes
 // nothing, and Complete finishes it.
-func TestCompletingCanRollBack(t *testing.T) { eachBackend(t, testCompletingCanRollBack) }
+func TestCompletingCanRollBack(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testCompletingCanRollBack)
+}
 
 func testCompletingCanRollBack(t *testing.T, db *strata.DB) {
 	indexedUsers(t, db, 300)
@@ -213,6 +220,7 @@ func testCompletingCanRollBack(t *testing.T, db *strata.DB) {
 // the field, so it cannot be rolled back) is finished by Complete, which
 // drops the index that can index nothing any more and says so.
 func TestCompletingRecordedBeforeChecks(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, testCompletingRecordedBeforeChecks)
 }
 
@@ -246,7 +254,10 @@ func testCompletingRecordedBeforeChecks(t *testing.T, db *strata.DB) {
 // TestSchemalessRenameCompletes: a rename on a database without a schema
 // starts and completes (Complete used to panic on the missing schema,
 // leaving the migration completing).
-func TestSchemalessRenameCompletes(t *testing.T) { eachBackend(t, testSchemalessRenameCompletes) }
+func TestSchemalessRenameCompletes(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, testSchemalessRenameCompletes)
+}
 
 func testSchemalessRenameCompletes(t *testing.T, db *strata.DB) {
 	err := db.Mutation(ctx, func(tx *strata.Tx) error {

@@ -26,6 +26,7 @@ import (
 // switch's push waits behind it, the closest interleaving the backend
 // allows.
 func TestWriterAcrossSwitch(t *testing.T) {
+	t.Parallel()
 	for _, phase := range []string{"expand", "contract"} {
 		t.Run(phase, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, db *strata.DB) {

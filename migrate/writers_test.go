@@ -281,6 +281,7 @@ func (tr *renameTraffic) awaitWrites(t testing.TB, n int64, kindsWanted ...int) 
 // to it, as displayName only; and that the table holds the seeded
 // documents plus every insert.
 func TestRenameWithConcurrentWriters(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, testRenameWithConcurrentWriters)
 }
 

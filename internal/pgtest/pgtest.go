@@ -64,13 +64,19 @@ var (
 	schemaSeq atomic.Int64
 )
 
-// Main runs the tests of m, then drops the package's database and stops
-// the private server if one was started, and exits with the tests'
-// status.
+// Main runs the tests of m, then drops the package's database, stops
+// the private server if one was started, removes the directories
+// SharedDir created, and exits with the tests' status.
+//
+// Unless -parallel is given, Main runs up to ParallelPerCPU parallel
+// tests per CPU instead of the testing package's one: these tests mostly
+// wait (for fsync, the server, a helper process or a lease), not compute.
 func Main(m *testing.M) {
 	underMain.Store(true)
+	raiseParallel()
 	code := m.Run()
 	teardown()
+	removeSharedDirs()
 	os.Exit(code)
 }
 

@@ -17,6 +17,7 @@ import (
 // TestOpenErrors checks that each way of failing to reach a database
 // says what happened.
 func TestOpenErrors(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +69,7 @@ func TestOpenErrors(t *testing.T) {
 // with an error saying so, nothing of it is visible, and the backend
 // carries on with new connections.
 func TestSessionTerminatedMidTransaction(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := pgtest.WithParam(pgtest.URL(t), "application_name", "strata-terminate-test")
 	b := openAt(t, url)

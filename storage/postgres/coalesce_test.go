@@ -11,6 +11,7 @@ import (
 // final states agree, every key is written once, and drops keep their
 // place.
 func TestCoalesceKeepsLastWritePerKey(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	tables := []string{"a", "b"}
 	indexes := []string{"x", "y"}

@@ -60,6 +60,7 @@ func counterHelper() int {
 // are exact (no lost update) and every log document has its own creation
 // time.
 func TestMultiProcessCounters(t *testing.T) {
+	t.Parallel()
 	const procs, ops, counters = 3, 60, 2
 	ctx := context.Background()
 	url := pgtest.URL(t)

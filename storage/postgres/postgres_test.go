@@ -38,12 +38,14 @@ func openAt(t testing.TB, url string) *postgres.Backend {
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storagetest.Run(t, func(t testing.TB) storage.Backend {
 		return openAt(t, pgtest.URL(t))
 	})
 }
 
 func TestRegisteredScheme(t *testing.T) {
+	t.Parallel()
 	url := pgtest.URL(t)
 	for _, u := range []string{url, "postgresql" + strings.TrimPrefix(url, "postgres")} {
 		b, err := storage.Open(context.Background(), u)
@@ -73,6 +75,7 @@ func rawConn(t testing.TB, url string) *pgx.Conn {
 }
 
 func TestFormatVersion(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := pgtest.URL(t)
 	b := openAt(t, url)
@@ -109,6 +112,7 @@ func TestFormatVersion(t *testing.T) {
 // gets another; a database of format 1, from before the secret, gets one
 // by the upgrade.
 func TestDatabaseKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	keyOf := func(url string) []byte {
 		b := openAt(t, url)
@@ -143,6 +147,7 @@ func TestDatabaseKey(t *testing.T) {
 // TestConcurrentOpen opens one fresh database from many goroutines at
 // once: creating the tables races and every open must still succeed.
 func TestConcurrentOpen(t *testing.T) {
+	t.Parallel()
 	url := pgtest.URL(t)
 	const n = 8
 	errs := make(chan error, n)
@@ -170,6 +175,7 @@ func update(t testing.TB, b storage.Backend, fn func(tx storage.Tx) error) {
 }
 
 func TestBadURL(t *testing.T) {
+	t.Parallel()
 	for _, u := range []string{
 		"postgres://x@127.0.0.1:1/db?statement_timeout=soon",
 		"mysql://x",
@@ -185,6 +191,7 @@ func TestBadURL(t *testing.T) {
 }
 
 func TestCloseAbortsOpenTransactions(t *testing.T) {
+	t.Parallel()
 	b, err := postgres.Open(context.Background(), pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)

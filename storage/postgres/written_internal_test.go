@@ -14,6 +14,7 @@ import (
 // forgotten or not, still reads back as written, in the transaction and
 // after commit.
 func TestWrittenBounded(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b, err := Open(ctx, pgtest.URL(t))
 	if err != nil {

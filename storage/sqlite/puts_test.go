@@ -14,6 +14,7 @@ import (
 // deletes, Gets and scans see exactly what an unbuffered store would, a
 // rollback leaves nothing and a commit everything.
 func TestBufferedPuts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openAt(t, "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
 	want := map[string]string{}

@@ -34,12 +34,14 @@ func openAt(t testing.TB, url string) *sqlite.Backend {
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storagetest.Run(t, func(t testing.TB) storage.Backend {
 		return openAt(t, "sqlite:"+filepath.Join(t.TempDir(), "conformance.db"))
 	})
 }
 
 func TestRegisteredScheme(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "reg.db")
 	b, err := storage.Open(context.Background(), "sqlite:"+path)
 	if err != nil {
@@ -67,6 +69,7 @@ func rawDB(t testing.TB, path string) *sql.DB {
 }
 
 func TestFormatVersionWritten(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "f.db")
 	b := openAt(t, "sqlite:"+path)
 	if err := b.Close(); err != nil {
@@ -102,6 +105,7 @@ func TestFormatVersionWritten(t *testing.T) {
 // format 1, from before the secret, gets one by the upgrade, keeping its
 // data.
 func TestDatabaseKey(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	keyOf := func(path string) []byte {
 		b := openAt(t, "sqlite:"+path)
@@ -143,6 +147,7 @@ func TestDatabaseKey(t *testing.T) {
 }
 
 func TestNewerFormatRefused(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "newer.db")
 	b := openAt(t, "sqlite:"+path)
 	if err := b.Close(); err != nil {
@@ -169,6 +174,7 @@ func TestNewerFormatRefused(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	notDB := filepath.Join(dir, "not.db")
 	if err := os.WriteFile(notDB, []byte(strings.Repeat("this is not a database ", 100)), 0o644); err != nil {
@@ -242,6 +248,7 @@ func getBody(t testing.TB, b storage.Backend, table, id string) string {
 }
 
 func TestTwoHandlesSameFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "shared.db")
 	b1 := openAt(t, "sqlite:"+path)
 	b2 := openAt(t, "sqlite:"+path)
@@ -361,6 +368,7 @@ func TestOpenDoesNotTakeWriteLock(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "close.db")
 	b, err := sqlite.Open(context.Background(), "sqlite:"+path)
 	if err != nil {
@@ -434,6 +442,7 @@ func TestCloseWakesQueuedWriters(t *testing.T) {
 }
 
 func TestContextCancelMidTransaction(t *testing.T) {
+	t.Parallel()
 	b := openAt(t, "sqlite:"+filepath.Join(t.TempDir(), "cancel.db"))
 	ctx, cancel := context.WithCancel(context.Background())
 	tx, err := b.Begin(ctx, true)
@@ -464,6 +473,7 @@ func TestContextCancelMidTransaction(t *testing.T) {
 }
 
 func TestWaitForWriteQueueHonorsContext(t *testing.T) {
+	t.Parallel()
 	b := openAt(t, "sqlite:"+filepath.Join(t.TempDir(), "wq.db"))
 	w, err := b.Begin(context.Background(), true)
 	if err != nil {

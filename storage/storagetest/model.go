@@ -250,21 +250,30 @@ func applyWrite(t *rapid.T, tx storage.Tx, m *model, tables []string) bool {
 
 // testModel runs random sequences of transactions (some rolled back, some
 // read-only, with a long-lived reader holding an older snapshot) and
-// compares every read with the in-memory model. Each check uses its own
-// table names, so all checks share one backend.
-func testModel(t *testing.T, b storage.Backend) {
-	ctx := context.Background()
-	iteration := 0
-	var st modelStats
-	// rapid runs 100 checks per call (-rapid.checks); run a few rounds for
-	// longer random histories unless -short.
+// compares every read with the in-memory model. rapid runs 100 checks per
+// round (-rapid.checks); testModel runs four rounds (one with -short) as
+// parallel subtests, each on a backend of its own, since the checks
+// mostly wait for commits. Each check of a round uses its own table
+// names, so the checks of a round share its backend.
+func testModel(t *testing.T, open func(t testing.TB) storage.Backend) {
 	rounds := 4
 	if testing.Short() {
 		rounds = 1
 	}
-	for range rounds {
-		rapid.Check(t, func(t *rapid.T) { modelCheck(ctx, t, b, &iteration, &st) })
+	for round := range rounds {
+		t.Run(fmt.Sprintf("round%d", round), func(t *testing.T) {
+			t.Parallel()
+			testModelRound(t, open(t))
+		})
 	}
+}
+
+// testModelRound is one round of testModel on b.
+func testModelRound(t *testing.T, b storage.Backend) {
+	ctx := context.Background()
+	iteration := 0
+	var st modelStats
+	rapid.Check(t, func(t *rapid.T) { modelCheck(ctx, t, b, &iteration, &st) })
 	// A backend may end any serializable transaction with a conflict (on
 	// a shared PostgreSQL server even a lone one, when the server's
 	// predicate lock table is under pressure), so the histories treat

@@ -31,9 +31,10 @@ import (
 	"github.com/strata-db/strata/storage"
 )
 
-// Run runs the conformance suite as subtests of t. open must return a
-// fresh, empty backend each time it is called and arrange for it to be
-// closed when the test ends (t.Cleanup).
+// Run runs the conformance suite as parallel subtests of t, each on a
+// backend of its own. open must return a fresh, empty backend each time
+// it is called (from several goroutines at once) and arrange for it to
+// be closed when the test ends (t.Cleanup).
 func Run(t *testing.T, open func(t testing.TB) storage.Backend) {
 	tests := []struct {
 		name string
@@ -64,13 +65,14 @@ func Run(t *testing.T, open func(t testing.TB) storage.Backend) {
 		{"RelaxedBegin", testRelaxed},
 		{"IntegrityChecker", testIntegrity},
 		{"IndexClearer", testIndexClearer},
-		{"Model", testModel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tc.fn(t, open(t))
 		})
 	}
+	t.Run("Model", func(t *testing.T) { testModel(t, open) })
 }
 
 // Retry runs fn in a transaction and commits it, starting over while
