@@ -168,7 +168,8 @@ func appendValue(dst []byte, x any, depth int) ([]byte, *Error) {
 // The strings of the result (keys and values) share one allocation holding
 // a copy of b, kept alive while any of them is reachable; b itself is not
 // retained and may be reused by the caller. For speed, strings and numbers
-// are boxed into shared slabs rather than one allocation each.
+// are boxed into shared slabs rather than one allocation each, unless built
+// with the strata_purego tag (see the package documentation).
 func DecodeDoc(b []byte) (map[string]any, error) {
 	if len(b) > 1 && b[1] != tagObject && b[0] == CodecVersion {
 		return nil, (&Error{Msg: "not a document: top-level value is not an object"}).op("decode")
