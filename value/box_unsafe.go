@@ -134,7 +134,10 @@ func (bx *boxer) array(n int) []any {
 
 // boxArray boxes a.
 func (bx *boxer) boxArray(a []any) any {
-	if bx.plain || len(bx.hdrs) == cap(bx.hdrs) {
+	if bx.plain {
+		return bx.p.boxArray(a)
+	}
+	if len(bx.hdrs) == cap(bx.hdrs) {
 		return a
 	}
 	bx.hdrs = append(bx.hdrs, a)
