@@ -30,7 +30,7 @@ func boxDocs() []struct {
 		name string
 		doc  map[string]any
 	}{
-		{"record200B", map[string]any{
+		{"record", map[string]any{
 			"_id":           ID("01hq3k9c4b7x2m8w5r6t0yza9c1n3s5v7users0aq"),
 			"_creationTime": 1718000000123.5,
 			"name":          "User 000042",
