@@ -1,88 +1,40 @@
 package value
 
-import "unsafe"
+import "math"
 
 // Boxing a string or a float64 into an interface, or allocating a small
-// array, costs an allocation per value. The decoders instead take such
-// values from slabs (one allocation for many values) and build interfaces
-// that point into them. A slab element is never written again once handed
-// out, so an interface observes an immutable value exactly as if the runtime
-// had boxed it, and arrays taken from a slab have their capacity capped so
-// that appending to one cannot overwrite another.
+// array, costs an allocation per value. The decoders box through a boxer,
+// whose implementation depends on the build: box_unsafe.go (the default)
+// takes strings, numbers and arrays from slabs (one allocation for many
+// values) and builds interfaces that point into them with package unsafe;
+// box_purego.go (build tag strata_purego) is plainBoxer, which boxes
+// strings and numbers the ordinary way, one allocation each. Both give the
+// same values; docs/decisions.md has the measured difference.
 
-// eface is the layout of an empty interface.
-type eface struct {
-	typ  unsafe.Pointer
-	data unsafe.Pointer
-}
-
-func typeOf(x any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&x)).typ }
-
-var (
-	stringType  = typeOf("")
-	float64Type = typeOf(float64(0))
-	int64Type   = typeOf(int64(0))
-	idType      = typeOf(ID(""))
-	arrayType   = typeOf([]any(nil))
-)
-
-// slab is the first allocation of a boxer, sized for a typical document.
-type slab struct {
-	strs  [8]string
-	nums  [4]uint64
-	elems [8]any
-	hdrs  [2][]any
-}
-
-// boxer hands out boxed values from slabs. Its zero value is ready to use.
-type boxer struct {
-	strs  []string
-	nums  []uint64
+// plainBoxer boxes values without package unsafe. Arrays come from a slab
+// of elements, capped in capacity so that appending to one cannot overwrite
+// another. Its zero value is ready to use.
+type plainBoxer struct {
 	elems []any
-	hdrs  [][]any
-	init  bool
 }
 
-func (bx *boxer) start() {
-	s := new(slab)
-	bx.strs, bx.nums, bx.elems, bx.hdrs = s.strs[:0], s.nums[:0], s.elems[:0], s.hdrs[:0]
-	bx.init = true
-}
+// str boxes s as a string. limit bounds the size of a new slab here and in
+// the other boxing methods.
+func (bx *plainBoxer) str(s string, _ int) any { return s }
 
-func box(typ, p unsafe.Pointer) any {
-	return *(*any)(unsafe.Pointer(&eface{typ, p}))
-}
+// id boxes s as an ID.
+func (bx *plainBoxer) id(s string, _ int) any { return ID(s) }
 
-// string boxes s as a value of the type typ, which must be stringType or
-// idType. limit bounds the size of a new slab.
-func (bx *boxer) string(typ unsafe.Pointer, s string, limit int) any {
-	if !bx.init {
-		bx.start()
-	}
-	if len(bx.strs) == cap(bx.strs) {
-		bx.strs = make([]string, 0, min(2*cap(bx.strs), 64, max(limit, 1)))
-	}
-	bx.strs = append(bx.strs, s)
-	return box(typ, unsafe.Pointer(&bx.strs[len(bx.strs)-1]))
-}
+// float boxes the float64 whose bits are u.
+func (bx *plainBoxer) float(u uint64, _ int) any { return math.Float64frombits(u) }
 
-// number boxes the 8 bytes u as a value of the type typ, which must be
-// float64Type or int64Type.
-func (bx *boxer) number(typ unsafe.Pointer, u uint64, limit int) any {
-	if !bx.init {
-		bx.start()
-	}
-	if len(bx.nums) == cap(bx.nums) {
-		bx.nums = make([]uint64, 0, min(2*cap(bx.nums), 64, max(limit, 1)))
-	}
-	bx.nums = append(bx.nums, u)
-	return box(typ, unsafe.Pointer(&bx.nums[len(bx.nums)-1]))
-}
+// int boxes the int64 whose bits are u.
+func (bx *plainBoxer) int(u uint64, _ int) any { return int64(u) }
 
 // array returns a new []any of length and capacity n.
-func (bx *boxer) array(n int) []any {
-	if !bx.init {
-		bx.start()
+func (bx *plainBoxer) array(n int) []any {
+	if bx.elems == nil {
+		bx.elems = make([]any, 0, 8)
 	}
 	if k := len(bx.elems); n <= cap(bx.elems)-k {
 		bx.elems = bx.elems[:k+n]
@@ -92,16 +44,4 @@ func (bx *boxer) array(n int) []any {
 }
 
 // boxArray boxes a.
-func (bx *boxer) boxArray(a []any) any {
-	if len(bx.hdrs) == cap(bx.hdrs) {
-		return a
-	}
-	bx.hdrs = append(bx.hdrs, a)
-	return box(arrayType, unsafe.Pointer(&bx.hdrs[len(bx.hdrs)-1]))
-}
-
-// unsafeString returns b as a string without copying; the caller must not
-// retain it past a change of b.
-func unsafeString(b []byte) string {
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
+func (bx *plainBoxer) boxArray(a []any) any { return a }

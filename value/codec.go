@@ -168,7 +168,8 @@ func appendValue(dst []byte, x any, depth int) ([]byte, *Error) {
 // The strings of the result (keys and values) share one allocation holding
 // a copy of b, kept alive while any of them is reachable; b itself is not
 // retained and may be reused by the caller. For speed, strings and numbers
-// are boxed into shared slabs rather than one allocation each.
+// are boxed into shared slabs rather than one allocation each, unless built
+// with the strata_purego tag (see the package documentation).
 func DecodeDoc(b []byte) (map[string]any, error) {
 	if len(b) > 1 && b[1] != tagObject && b[0] == CodecVersion {
 		return nil, (&Error{Msg: "not a document: top-level value is not an object"}).op("decode")
@@ -185,13 +186,18 @@ func DecodeDoc(b []byte) (map[string]any, error) {
 // floats as float64 with their exact bits. It rejects the same inputs as
 // DecodeDoc.
 func Decode(b []byte) (any, error) {
+	return decode(b, boxer{})
+}
+
+// decode is Decode boxing with bx.
+func decode(b []byte, bx boxer) (any, error) {
 	if len(b) == 0 {
 		return nil, newErr("empty input").op("decode")
 	}
 	if b[0] != CodecVersion {
 		return nil, newErr("unknown codec version " + strconv.Itoa(int(b[0]))).op("decode")
 	}
-	d := decoder{b: b, pos: 1}
+	d := decoder{b: b, pos: 1, bx: bx}
 	x, err := d.value(0)
 	if err != nil {
 		return nil, err.op("decode")
@@ -273,14 +279,14 @@ func (d *decoder) value(depth int) (any, *Error) {
 		if uint64(v) < 256 {
 			return v, nil // boxed without allocation by the runtime
 		}
-		return d.bx.number(int64Type, uint64(v), (len(d.b)-d.pos)/2+1), nil
+		return d.bx.int(uint64(v), (len(d.b)-d.pos)/2+1), nil
 	case tagFloat:
 		if len(d.b)-d.pos < 8 {
 			return nil, d.errorf("truncated float64")
 		}
 		u := binary.LittleEndian.Uint64(d.b[d.pos:])
 		d.pos += 8
-		return d.bx.number(float64Type, u, (len(d.b)-d.pos)/9+1), nil
+		return d.bx.float(u, (len(d.b)-d.pos)/9+1), nil
 	case tagString, tagID:
 		n, err := d.length("string length", 1)
 		if err != nil {
@@ -291,11 +297,10 @@ func (d *decoder) value(depth int) (any, *Error) {
 			d.pos -= n
 			return nil, d.errorf(errInvalidUTF8)
 		}
-		typ := stringType
 		if tag == tagID {
-			typ = idType
+			return d.bx.id(s, (len(d.b)-d.pos)/2+1), nil
 		}
-		return d.bx.string(typ, s, (len(d.b)-d.pos)/2+1), nil
+		return d.bx.str(s, (len(d.b)-d.pos)/2+1), nil
 	case tagBytes:
 		n, err := d.length("bytes length", 1)
 		if err != nil {

@@ -308,7 +308,7 @@ func (p *jsonParser) value(depth int) (any, *Error) {
 		if err != nil {
 			return nil, err
 		}
-		return p.bx.string(stringType, s, (len(p.b)-p.pos)/2+1), nil
+		return p.bx.str(s, (len(p.b)-p.pos)/2+1), nil
 	case c == 't':
 		return p.literal("true", true)
 	case c == 'f':
@@ -355,13 +355,13 @@ func (p *jsonParser) number() (any, *Error) {
 			return nil, p.unexpected()
 		}
 	}
-	text := unsafeString(p.b[start:p.pos])
+	text := transientString(p.b[start:p.pos])
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
 		p.pos = start
 		return nil, p.errorf("number " + quoteTrunc(text) + " is out of the float64 range")
 	}
-	return p.bx.number(float64Type, math.Float64bits(f), (len(p.b)-p.pos)/2+1), nil
+	return p.bx.float(math.Float64bits(f), (len(p.b)-p.pos)/2+1), nil
 }
 
 // str parses a JSON string at p.pos.
