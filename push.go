@@ -492,11 +492,17 @@ func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *sc
 		var done int64
 		for {
 			var ents []storage.Entry
+			type offense struct {
+				doc Doc
+				err error
+			}
+			var bad []offense // this page's, kept only once its read commits
 			// Validated reads: a writer that read the schema from before
 			// the pending one and writes what a page missed conflicts
 			// (and retries, seeing the pending schema) instead of
 			// committing behind the check (see txMode.validated).
 			err := db.runWith(ctx, txMode{validated: true}, func(tx *Tx) error {
+				bad = bad[:0] // a retried page starts over
 				if p != nil {
 					if err := stillPending(tx, p); err != nil {
 						return err
@@ -513,7 +519,7 @@ func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *sc
 						return fmt.Errorf("table %q: corrupt record %s: %w", table, e.ID, err)
 					}
 					if verr := t.ValidateDocument(m); verr != nil {
-						rep.add(table, t, Doc(m), verr)
+						bad = append(bad, offense{Doc(m), verr})
 					}
 				}
 				return nil
@@ -524,6 +530,9 @@ func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *sc
 					return err
 				}
 				return fmt.Errorf("strata: push schema: check table %q: %w", table, err)
+			}
+			for _, o := range bad {
+				rep.add(table, t, o.doc, o.err)
 			}
 			done += int64(len(ents))
 			res.Checked[table] = done

@@ -28,9 +28,9 @@ table, the error names its line number and nothing is imported.
 _id and _creationTime are kept when present (as written by export).
 
 The file is read as a stream, a line at a time, so memory does not grow
-with its size (standard input that cannot be re-read is first copied to a
-temporary file, since a transaction that loses a serialization race is run
-again from the first line).`,
+with its size (a stream that cannot be re-read, such as a pipe on standard
+input, is first copied to a temporary file, since a transaction that loses
+a serialization race is run again from the first line).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			table, path := args[0], args[1]
@@ -48,7 +48,7 @@ again from the first line).`,
 			n := 0
 			err = db.Mutation(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				// A retried transaction starts again from the first line.
-				if _, err := src.Seek(0, io.SeekStart); err != nil {
+				if _, err := src.Seek(src.start, io.SeekStart); err != nil {
 					return fmt.Errorf("import: %s: %w", path, err)
 				}
 				n = 0
@@ -73,34 +73,49 @@ again from the first line).`,
 	}
 }
 
+// importSource is the stream an import reads, and the offset at which it
+// began, so that a retried transaction reads it again from there.
+type importSource struct {
+	io.ReadSeeker
+	start int64
+}
+
 // openImport opens the file to import, "-" for standard input, as a
-// stream that can be read again from the start. Standard input that
-// cannot seek (a pipe) is copied to a temporary file first. done closes
-// (and removes) what openImport opened.
-func openImport(path string) (io.ReadSeeker, func(), error) {
+// stream that can be read again from where it stood. A stream that cannot
+// seek (a pipe, standard input or a named one such as <(cmd)) is copied to
+// a temporary file first. done closes (and removes) what openImport
+// opened.
+func openImport(path string) (importSource, func(), error) {
+	f, closeF := os.Stdin, func() {}
 	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, nil, fmt.Errorf("import: %w", err)
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return importSource{}, nil, fmt.Errorf("import: %w", err)
 		}
-		return f, func() { f.Close() }, nil
+		closeF = func() { f.Close() }
 	}
-	if _, err := os.Stdin.Seek(0, io.SeekCurrent); err == nil {
-		return os.Stdin, func() {}, nil
+	if off, err := f.Seek(0, io.SeekCurrent); err == nil {
+		return importSource{f, off}, closeF, nil
+	}
+	name := path
+	if path == "-" {
+		name = "standard input"
 	}
 	tmp, err := os.CreateTemp("", "strata-import-*.jsonl")
 	if err != nil {
-		return nil, nil, fmt.Errorf("import: spool standard input: %w", err)
+		closeF()
+		return importSource{}, nil, fmt.Errorf("import: spool %s: %w", name, err)
 	}
 	done := func() {
 		tmp.Close()
 		os.Remove(tmp.Name())
+		closeF()
 	}
-	if _, err := io.Copy(tmp, os.Stdin); err != nil {
+	if _, err := io.Copy(tmp, f); err != nil {
 		done()
-		return nil, nil, fmt.Errorf("import: spool standard input to %s: %w", tmp.Name(), err)
+		return importSource{}, nil, fmt.Errorf("import: spool %s to %s: %w", name, tmp.Name(), err)
 	}
-	return tmp, done, nil
+	return importSource{tmp, 0}, done, nil
 }
 
 // eachJSONLine parses r one line at a time and calls fn with each
