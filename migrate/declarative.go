@@ -87,6 +87,11 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 	case err != nil:
 		return Status{}, err
 	default:
+		if completing, err := m.contracting(ctx, st); err != nil {
+			return st, err
+		} else if completing {
+			return st, fmt.Errorf("migrate: start %s: it is completing (its contract pass is %s): documents have lost the old shape; run complete to finish it, or rollback", f.Name, st.State)
+		}
 		switch st.State {
 		case Ready:
 			st.Message = "ready: every document is migrated; run complete when no code uses the old shape"
@@ -148,6 +153,11 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 	st := statusOf(d)
 	if st.Kind != kindDeclarative {
 		return st, fmt.Errorf("migrate: complete %s: only declarative migrations are completed (this one is %s)", name, st.Kind)
+	}
+	if completing, err := m.contracting(ctx, st); err != nil {
+		return st, err
+	} else if completing {
+		st.State = Completing // its contract pass failed or stopped: continue it
 	}
 	switch st.State {
 	case Completed:
@@ -246,7 +256,11 @@ func (m *Migrator) Rollback(ctx context.Context, name string) (Status, error) {
 	if err != nil {
 		return st, err
 	}
-	if st.State == Completing {
+	completing, err := m.contracting(ctx, st)
+	if err != nil {
+		return st, err
+	}
+	if st.State == Completing || completing {
 		// Complete has removed the old representation from some
 		// documents: roll back only if reverting brings every one of them
 		// back to a shape the old schema accepts (a renamed field is
@@ -623,4 +637,18 @@ func relax(expanded, final *schema.Schema, table string) *schema.Schema {
 	}
 	out.Tables[table] = cp
 	return out
+}
+
+// contracting reports a migration whose contract pass began and stopped
+// before it finished (failed, paused or canceled): its writes already
+// produce the final shape and some documents have lost the old one, so it
+// is completing whatever its state says.
+func (m *Migrator) contracting(ctx context.Context, st Status) (bool, error) {
+	switch st.State {
+	case Failed, Paused, Canceled, Running:
+	default:
+		return false, nil
+	}
+	phase, err := m.activePhase(ctx, st.Name)
+	return phase == op.PhaseContract, err
 }
