@@ -72,7 +72,13 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 			}
 			before = string(b)
 		}
+		m.hooks.call(m.hooks.beforeTrack, "start")
 		err = m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
+			// Another process may have started it since Status: its
+			// tracking document stands, and this start continues it.
+			if d, err := find(tx, f.Name); err != nil || d != nil {
+				return err
+			}
 			_, err := system.Insert(tx, Table, map[string]any{
 				"name": f.Name, "table": table, "kind": kindDeclarative, "state": string(Pending),
 				"file": string(text), "before": before,

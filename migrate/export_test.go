@@ -7,3 +7,9 @@ package migrate
 func SetHooks(m *Migrator, before, after func(phase string)) {
 	m.hooks = hooks{beforeSwitch: before, afterMark: after}
 }
+
+// SetTrackHook installs a test hook on m called when Start, having found
+// no tracking document, is about to record one.
+func SetTrackHook(m *Migrator, f func()) {
+	m.hooks.beforeTrack = func(string) { f() }
+}

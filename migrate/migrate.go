@@ -132,6 +132,7 @@ type Migrator struct {
 type hooks struct {
 	beforeSwitch func(phase string) // before pushing the schema that switches the write transforms
 	afterMark    func(phase string) // after the high-water mark of a pass is recorded
+	beforeTrack  func(phase string) // before start records a new migration ("start")
 }
 
 func (h hooks) call(f func(string), phase string) {
