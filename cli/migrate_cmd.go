@@ -119,8 +119,8 @@ func anyActive(all []migrate.Status) bool {
 	return false
 }
 
-// statusJSON is the --json form: DESIGN.md asks for at least name, table,
-// state, processed, total and error.
+// statusJSON is the --json form: at least name, table, state, processed,
+// total and error, which scripts read.
 type statusJSON struct {
 	Name        string  `json:"name"`
 	Table       string  `json:"table"`

@@ -16,7 +16,8 @@ const Table = "_migrations"
 // State is the lifecycle state of a migration.
 type State string
 
-// The states of a migration (DESIGN.md "File formats").
+// The states of a migration, as its tracking document and `strata migrate
+// status` show them.
 const (
 	Pending    State = "pending"
 	Running    State = "running"

@@ -13,7 +13,7 @@ import (
 	"github.com/strata-db/strata/v"
 )
 
-// Parse decodes a schema file (DESIGN.md, "File formats"):
+// Parse decodes a schema file:
 //
 //	{"tables": {"users": {
 //		"fields": {"email": "string", "avatarUrl": {"optional": "string"}},

@@ -68,8 +68,8 @@ func TestParseReportsAll(t *testing.T) {
 	}
 }
 
-// TestDesignExample parses the schema file example of DESIGN.md (with the
-// index fields it names added to the table).
+// TestDesignExample parses the schema file example of the original design
+// (with the index fields it names added to the table).
 func TestDesignExample(t *testing.T) {
 	in := `{
   "tables": {

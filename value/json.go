@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// The JSON form of a value (DESIGN.md, "JSON value form") is lossless:
+// The JSON form of a value is lossless:
 //
 //	null, true, false      as themselves
 //	float64                a plain JSON number, written in the shortest form

@@ -11,7 +11,7 @@ import (
 )
 
 // File is a declarative migration: a name and operations applied together
-// (DESIGN.md "File formats"):
+// (the migration file format):
 //
 //	{"name": "003_rename_user_name",
 //	 "operations": [{"rename_field": {"table": "users", "from": "userName", "to": "displayName"}}]}
