@@ -10,6 +10,9 @@ import (
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/dbcheck"
 	"github.com/strata-db/strata/internal/pgtest"
+
+	_ "github.com/strata-db/strata/storage/postgres"
+	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

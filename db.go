@@ -14,11 +14,6 @@ import (
 	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
-
-	// The embedded backend is always available.
-	_ "github.com/strata-db/strata/storage/sqlite"
-	// PostgreSQL, for many processes sharing one database.
-	_ "github.com/strata-db/strata/storage/postgres"
 )
 
 // DB is a handle on a strata database. It is safe for concurrent use by
@@ -43,7 +38,10 @@ type DB struct {
 
 // Open opens the database at url, creating it if it does not exist:
 // "sqlite:PATH" for the embedded store (a bare path is taken as a SQLite
-// file), or a PostgreSQL URL once that backend is registered. opts
+// file) or "postgres://..." for PostgreSQL. The backend of the scheme must
+// be linked into the program by importing its package
+// (github.com/strata-db/strata/storage/sqlite or .../storage/postgres);
+// Open names the missing import otherwise. opts
 // configure it (WithLimits); an invalid option makes Open fail before it
 // touches the database.
 func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {

@@ -2,7 +2,10 @@
 // change while the service keeps running.
 //
 // Documents live in tables, are checked by validators (package v) and read
-// through indexes, inside serializable transactions:
+// through indexes, inside serializable transactions. A backend is linked
+// in by importing its package, as database/sql drivers are:
+//
+//	import _ "github.com/strata-db/strata/storage/sqlite" // or storage/postgres
 //
 //	db, err := strata.Open(ctx, "sqlite:app.db")
 //	s, err := strata.NewSchema(

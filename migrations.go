@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/strata-db/strata/internal/active"
 	"github.com/strata-db/strata/internal/system"
-	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/schema/op"
 )
 
 // loadMigrations parses the declarative migrations recorded with the
-// active schema (op.EncodeActive entries) into operations by table; an
+// active schema (active.Encode entries) into operations by table; an
 // expanding migration's writes go through Transform, a completing one's
 // through Finalize.
 func (st *schemaState) loadMigrations(x any) error {
@@ -24,7 +25,7 @@ func (st *schemaState) loadMigrations(x any) error {
 		if !ok {
 			return fmt.Errorf("active migrations: not a migration: %v", item)
 		}
-		phase, f, err := op.DecodeActive(text)
+		phase, f, err := active.Decode(text)
 		if err != nil {
 			return err
 		}
@@ -49,7 +50,7 @@ func (tx *Tx) applyOps(table string, old, next Doc) (Doc, error) {
 		return next, nil
 	}
 	for _, o := range tx.state.ops[table] {
-		out, err := op.Apply(o.Operation, o.phase, old, next)
+		out, err := active.Apply(o.Operation, o.phase, old, next)
 		if err != nil {
 			return nil, fmt.Errorf("migration %s: %w", o.Kind(), err)
 		}

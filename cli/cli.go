@@ -18,6 +18,9 @@ import (
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/functions"
 	"github.com/strata-db/strata/migrate"
+
+	_ "github.com/strata-db/strata/storage/postgres"
+	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
 // Main runs the strata command line, as cmd/strata does, with os.Args

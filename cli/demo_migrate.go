@@ -11,7 +11,7 @@ import (
 	"github.com/strata-db/strata/internal/seed"
 	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/migrate"
-	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema/op"
 	"github.com/strata-db/strata/v"
 )
 

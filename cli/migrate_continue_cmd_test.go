@@ -10,7 +10,7 @@ import (
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/cli"
 	"github.com/strata-db/strata/migrate"
-	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema/op"
 )
 
 // withDB runs fn on the env's database, opened and closed around it, as

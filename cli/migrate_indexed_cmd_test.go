@@ -9,7 +9,7 @@ import (
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/pgtest"
 	"github.com/strata-db/strata/migrate"
-	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema/op"
 )
 
 // eachCLIBackend runs fn with an env on a fresh SQLite file and one on a

@@ -13,7 +13,7 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/migrate"
-	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema/op"
 	"github.com/strata-db/strata/value"
 )
 

@@ -10,6 +10,9 @@ import (
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/functions"
 	"github.com/strata-db/strata/internal/pgtest"
+
+	_ "github.com/strata-db/strata/storage/postgres"
+	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
 var quiet = slog.New(slog.DiscardHandler)

@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	"github.com/strata-db/strata"
+
+	_ "github.com/strata-db/strata/storage/postgres"
+	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
 // eachBackend runs fn as a subtest per backend, "sqlite" (a temporary

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/strata-db/strata/internal/active"
 	"github.com/strata-db/strata/internal/system"
-	"github.com/strata-db/strata/migrate/op"
 )
 
 // ErrNotDefined is wrapped by Continue's error for a Go migration that is
@@ -65,11 +65,11 @@ func (m *Migrator) Continue(ctx context.Context, name string) (Status, error) {
 	case st.State == RolledBack:
 		st.Message = "rolled back; nothing to do (reset it to start over)"
 		return st, nil
-	case phase == op.PhaseRollback:
+	case phase == active.Rollback:
 		return m.continued(ctx, "rollback", m.Rollback, name)
 	case st.State == Completing:
 		return m.continued(ctx, "complete", m.Complete, name)
-	case phase == op.PhaseContract:
+	case phase == active.Contract:
 		// Complete switched writes to the final shape, then stopped: it
 		// either failed a batch or never marked the pass (ready). Complete
 		// continues from completing (keeping the cursor) or from ready.
@@ -82,7 +82,7 @@ func (m *Migrator) Continue(ctx context.Context, name string) (Status, error) {
 	case st.State == Ready:
 		st.Message = "ready: every document is migrated; nothing to run. Complete it when no code uses the old shape"
 		return st, nil
-	case phase == op.PhaseExpand || st.State == Pending || st.Batches == 0:
+	case phase == active.Expand || st.State == Pending || st.Batches == 0:
 		f, _, _, err := parseTracked(d)
 		if err != nil {
 			return st, err
@@ -122,12 +122,12 @@ func (m *Migrator) continueGo(ctx context.Context, st Status) (Status, error) {
 // activePhase returns the phase in which the schema records the
 // declarative migration name as active, or "" if it is not active.
 func (m *Migrator) activePhase(ctx context.Context, name string) (string, error) {
-	active, err := system.ActiveMigrations(ctx, m.db)
+	set, err := system.ActiveMigrations(ctx, m.db)
 	if err != nil {
 		return "", err
 	}
-	for _, a := range active {
-		phase, f, err := op.DecodeActive(a)
+	for _, a := range set {
+		phase, f, err := active.Decode(a)
 		if err == nil && f.Name == name {
 			return phase, nil
 		}

@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/active"
 	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/migrate"
-	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema/op"
 	"github.com/strata-db/strata/v"
 )
 
@@ -241,12 +242,12 @@ func TestContinueRollbackAfterRestore(t *testing.T) {
 // schema, as Complete and Rollback do first.
 func setPhase(t *testing.T, db *strata.DB, name, phase string) {
 	t.Helper()
-	active, err := system.ActiveMigrations(ctx, db)
+	set, err := system.ActiveMigrations(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, a := range active {
-		_, f, err := op.DecodeActive(a)
+	for i, a := range set {
+		_, f, err := active.Decode(a)
 		if err != nil || f.Name != name {
 			continue
 		}
@@ -254,15 +255,15 @@ func setPhase(t *testing.T, db *strata.DB, name, phase string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if active[i], err = op.EncodeActive(phase, text); err != nil {
+		if set[i], err = active.Encode(phase, text); err != nil {
 			t.Fatal(err)
 		}
-		if err := system.Push(ctx, db, db.Schema(), active, true); err != nil {
+		if err := system.Push(ctx, db, db.Schema(), set, true); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	t.Fatalf("%s is not active: %v", name, active)
+	t.Fatalf("%s is not active: %v", name, set)
 }
 
 // TestContinueByPhase: a complete or a rollback that switched the
@@ -281,9 +282,9 @@ func TestContinueByPhase(t *testing.T) {
 		state map[string]any
 		want  migrate.State
 	}{
-		{"rollback_ready", op.PhaseRollback, map[string]any{}, migrate.RolledBack},
-		{"contract_ready", op.PhaseContract, map[string]any{}, migrate.Completed},
-		{"contract_failed", op.PhaseContract, failedFirstBatch, migrate.Completed},
+		{"rollback_ready", active.Rollback, map[string]any{}, migrate.RolledBack},
+		{"contract_ready", active.Contract, map[string]any{}, migrate.Completed},
+		{"contract_failed", active.Contract, failedFirstBatch, migrate.Completed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openDB(t)

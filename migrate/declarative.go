@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/active"
 	"github.com/strata-db/strata/internal/system"
-	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/schema/op"
 	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
@@ -124,7 +125,7 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("migrate: start %s: %w", f.Name, err)
 	}
-	entry, err := op.EncodeActive(op.PhaseExpand, text)
+	entry, err := active.Encode(active.Expand, text)
 	if err != nil {
 		return Status{}, err
 	}
@@ -176,7 +177,7 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 	if st.State == Completing {
 		if phase, err := m.activePhase(ctx, name); err != nil {
 			return st, err
-		} else if phase == op.PhaseRollback {
+		} else if phase == active.Rollback {
 			return st, fmt.Errorf("migrate: complete %s: it is being rolled back; run rollback to finish that", name)
 		}
 	}
@@ -199,7 +200,7 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 		if err := m.verify(ctx, f, st.Table, final); err != nil {
 			return st, err
 		}
-		entry, err := op.EncodeActive(op.PhaseContract, text)
+		entry, err := active.Encode(active.Contract, text)
 		if err != nil {
 			return st, err
 		}
@@ -276,7 +277,7 @@ func (m *Migrator) Rollback(ctx context.Context, name string) (Status, error) {
 		}
 	}
 	// From now on every write produces the old shape.
-	entry, err := op.EncodeActive(op.PhaseRollback, text)
+	entry, err := active.Encode(active.Rollback, text)
 	if err != nil {
 		return st, err
 	}
@@ -469,13 +470,13 @@ func (m *Migrator) pushWith(ctx context.Context, s *schema.Schema, name, entry s
 	if s == nil {
 		s = &schema.Schema{Tables: map[string]*schema.Table{}}
 	}
-	active, err := system.ActiveMigrations(ctx, m.db)
+	set, err := system.ActiveMigrations(ctx, m.db)
 	if err != nil {
 		return err
 	}
 	var out []string
-	for _, a := range active {
-		_, f, err := op.DecodeActive(a)
+	for _, a := range set {
+		_, f, err := active.Decode(a)
 		if err == nil && f.Name == name {
 			continue
 		}
@@ -573,7 +574,7 @@ func (m *Migrator) verifyRevert(ctx context.Context, f *op.File, table string, b
 		next := op.Doc(doc)
 		for _, o := range f.Operations {
 			var err error
-			if next, err = op.Apply(o, op.PhaseRollback, nil, next); err != nil {
+			if next, err = active.Apply(o, active.Rollback, nil, next); err != nil {
 				return err
 			}
 		}
@@ -656,5 +657,5 @@ func (m *Migrator) contracting(ctx context.Context, st Status) (bool, error) {
 		return false, nil
 	}
 	phase, err := m.activePhase(ctx, st.Name)
-	return phase == op.PhaseContract, err
+	return phase == active.Contract, err
 }

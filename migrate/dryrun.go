@@ -6,8 +6,8 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/system"
-	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/schema/op"
 	"github.com/strata-db/strata/value"
 )
 

@@ -54,7 +54,7 @@ type Migration struct {
 	// insert rate. MigrateOne must then be idempotent (return nil for a
 	// document it already migrated), and every process that writes the
 	// table must run the migration's definition; declarative migrations
-	// (package migrate/op) need neither.
+	// (package schema/op) need neither.
 	TransformWrites bool
 
 	// Set by the declarative engine: scan to the high-water mark, and the

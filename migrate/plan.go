@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/schema/op"
 	"github.com/strata-db/strata/v"
 )
 

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/schema/op"
 )
 
 // shapes are the schemas a declarative migration passes through: the

@@ -271,6 +271,13 @@ func Drivers() []string {
 	return names
 }
 
+// driverPackages names the package that registers each of strata's own
+// backends, so that a program that forgot the import is told which.
+var driverPackages = map[string]string{
+	"sqlite":   "github.com/strata-db/strata/storage/sqlite",
+	"postgres": "github.com/strata-db/strata/storage/postgres",
+}
+
 // Open opens the store named by url with the driver registered for its
 // scheme: "sqlite:PATH", "postgres://..." (also "postgresql://...").
 func Open(ctx context.Context, url string) (Backend, error) {
@@ -288,7 +295,14 @@ func Open(ctx context.Context, url string) (Backend, error) {
 	d, found := drivers[scheme]
 	driversMu.RUnlock()
 	if !found {
-		return nil, fmt.Errorf("storage: open %q: unknown scheme %q (registered: %s; forgot an import?)", Redact(url), scheme, strings.Join(Drivers(), ", "))
+		if pkg, ok := driverPackages[scheme]; ok {
+			return nil, fmt.Errorf("storage: open %q: the %s backend is not linked into this program: add import _ %q", Redact(url), scheme, pkg)
+		}
+		registered := strings.Join(Drivers(), ", ")
+		if registered == "" {
+			registered = "none"
+		}
+		return nil, fmt.Errorf("storage: open %q: unknown scheme %q (registered: %s)", Redact(url), scheme, registered)
 	}
 	return d.Open(ctx, url)
 }

@@ -12,6 +12,9 @@ import (
 	"github.com/strata-db/strata/examples/backfill"
 	"github.com/strata-db/strata/functions"
 	"github.com/strata-db/strata/internal/pgtest"
+
+	_ "github.com/strata-db/strata/storage/postgres"
+	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -12,6 +12,9 @@ import (
 	"github.com/strata-db/strata/internal/dbcheck"
 	"github.com/strata-db/strata/internal/pgtest"
 	"github.com/strata-db/strata/v"
+
+	_ "github.com/strata-db/strata/storage/postgres"
+	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -35,6 +35,9 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/migrate"
+
+	_ "github.com/strata-db/strata/storage/postgres"
+	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
 // BatchSize is the batch size of both backfills in Backfill.

@@ -12,6 +12,9 @@ import (
 	"github.com/strata-db/strata/cli"
 	"github.com/strata-db/strata/functions"
 	"github.com/strata-db/strata/v"
+
+	_ "github.com/strata-db/strata/storage/postgres"
+	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
 // App returns the helper's functions. The tests register the same names

@@ -34,6 +34,9 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/migrate"
+
+	_ "github.com/strata-db/strata/storage/postgres"
+	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
 // Name is the migration's name; Table the table it migrates.

@@ -11,6 +11,9 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/examples/seedmigrations"
+
+	_ "github.com/strata-db/strata/storage/postgres"
+	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
 func main() {

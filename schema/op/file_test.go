@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema/op"
 )
 
 func TestParseFile(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/migrate/op"
 	"github.com/strata-db/strata/schema"
+	"github.com/strata-db/strata/schema/op"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
 )

@@ -253,43 +253,6 @@ func parsePairs(field string, raw json.RawMessage) ([]Pair, error) {
 	return out, nil
 }
 
-// Phases of an active migration, recorded with the schema: while it is
-// expanding (started, backfilling, ready) writes pass through Transform;
-// while it completes, through Finalize.
-const (
-	PhaseExpand   = "expand"
-	PhaseContract = "contract"
-	PhaseRollback = "rollback" // writes go through Transform, then Revert
-)
-
-// Active is one entry of the active set recorded with the schema.
-type Active struct {
-	Phase string          `json:"phase"`
-	File  json.RawMessage `json:"file"`
-}
-
-// EncodeActive returns the stored form of an active migration.
-func EncodeActive(phase string, file []byte) (string, error) {
-	if phase != PhaseExpand && phase != PhaseContract && phase != PhaseRollback {
-		return "", fmt.Errorf("migration phase %q", phase)
-	}
-	b, err := json.Marshal(Active{Phase: phase, File: json.RawMessage(file)})
-	return string(b), err
-}
-
-// DecodeActive parses an entry written by EncodeActive.
-func DecodeActive(s string) (phase string, f *File, err error) {
-	var a Active
-	if err := strictDecode([]byte(s), &a); err != nil {
-		return "", nil, fmt.Errorf("active migration: %w", err)
-	}
-	if a.Phase != PhaseExpand && a.Phase != PhaseContract && a.Phase != PhaseRollback {
-		return "", nil, fmt.Errorf("active migration: unknown phase %q", a.Phase)
-	}
-	f, err = ParseRecorded(a.File)
-	return a.Phase, f, err
-}
-
 // MarshalFile returns the JSON form of f (the migration file format), so a
 // migration built from Go values can be recorded and run in every process.
 // An AddField with Derive cannot be written down and is an error.
@@ -373,33 +336,4 @@ func marshalOp(o Operation) (any, error) {
 		return t, nil
 	}
 	return nil, fmt.Errorf("unknown operation type %T", o)
-}
-
-// Apply runs the write transform of an operation in phase: Transform
-// while expanding, Finalize while completing, and Transform followed by
-// Revert while rolling back.
-func Apply(o Operation, phase string, old, doc Doc) (Doc, error) {
-	switch phase {
-	case PhaseContract:
-		return o.Finalize(old, doc)
-	case PhaseRollback:
-		out, err := o.Transform(old, doc)
-		if err != nil {
-			return nil, err
-		}
-		p := o.Revert(out)
-		if len(p) == 0 {
-			return out, nil
-		}
-		out = clone(out)
-		for k, x := range p {
-			if x == Unset {
-				delete(out, k)
-			} else {
-				out[k] = x
-			}
-		}
-		return out, nil
-	}
-	return o.Transform(old, doc)
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/migrate/op"
+	"github.com/strata-db/strata/schema/op"
 	"github.com/strata-db/strata/v"
 )
 
