@@ -431,7 +431,7 @@ func (c *checker) entries(table string, ix schema.Index) (valid, n int64, err er
 			if why != "" || c.damaged[ID(e.ID)] {
 				continue // reported by the document scan
 			}
-			want, err := IndexKey(ix, d)
+			want, err := storedIndexKey(ix, d)
 			if err != nil {
 				c.add(Problem{Kind: ProblemWrongKey, Table: table, Index: ix.Name, ID: string(e.ID), Key: key, Detail: fmt.Sprintf("the document has no key in the index: %v", err)})
 				continue
@@ -459,7 +459,7 @@ func (c *checker) missing(en storage.Enumerator, table string, ix schema.Index) 
 			if why != "" || c.damaged[id] {
 				continue // reported already
 			}
-			want, err := IndexKey(ix, d)
+			want, err := storedIndexKey(ix, d)
 			if err != nil {
 				c.add(Problem{Kind: ProblemMissingEntry, Table: table, Index: ix.Name, ID: string(id), Detail: fmt.Sprintf("the document has no key in the index: %v", err)})
 				continue

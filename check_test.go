@@ -68,7 +68,7 @@ func seedUsers(t testing.TB, db *strata.DB, n int) []strata.ID {
 // damage runs fn in a storage write transaction of db, below strata.
 func damage(t testing.TB, db *strata.DB, fn func(st storage.Tx) error) {
 	t.Helper()
-	st, err := db.Backend().Begin(context.Background(), true)
+	st, err := strata.BackendOf(db).Begin(context.Background(), true)
 	if err != nil {
 		t.Fatal(err)
 	}

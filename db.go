@@ -101,10 +101,6 @@ func (db *DB) Close() error {
 	return db.backend.Close()
 }
 
-// Backend returns the storage backend, for tools and benchmarks that work
-// below the document layer.
-func (db *DB) Backend() storage.Backend { return db.backend }
-
 // Schema returns the active schema, or nil if none has been set. The
 // result must not be modified.
 func (db *DB) Schema() *schema.Schema {
@@ -128,6 +124,28 @@ func (db *DB) Query(ctx context.Context, fn func(tx *Tx) error) error {
 // effects outside the transaction other than through its result.
 func (db *DB) Mutation(ctx context.Context, fn func(tx *Tx) error) error {
 	return db.run(ctx, true, fn)
+}
+
+// MutationRelaxed runs fn as Mutation does, with the same isolation and
+// retries, but lets its commit return before it reaches stable storage
+// where the backend can (SQLite): a crash of the process loses nothing,
+// but a crash of the operating system or a power loss may undo it,
+// together with the relaxed commits after it, until an ordinary Mutation
+// commits (which makes every earlier commit durable). A transaction is
+// never partly undone. It suits work that is redone if lost, such as a
+// backfill that records its own progress; on PostgreSQL it is an
+// ordinary Mutation.
+func (db *DB) MutationRelaxed(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.runWith(ctx, txMode{writable: true, relaxed: true}, fn)
+}
+
+// WriteBarrier returns once every write transaction of db that was
+// running in this process when it was called has ended (committed or
+// rolled back), or when ctx ends. A write transform added before the call
+// (AddWriteTransform) therefore applies to every write that commits after
+// WriteBarrier returns nil.
+func (db *DB) WriteBarrier(ctx context.Context) error {
+	return db.writers.wait(ctx)
 }
 
 func (db *DB) run(ctx context.Context, writable bool, fn func(tx *Tx) error) error {
@@ -198,9 +216,10 @@ func (db *DB) runOnce(ctx context.Context, mode txMode, fn func(tx *Tx) error) (
 		defer db.writers.start()()
 	}
 	tx := &Tx{db: db, st: st, ctx: ctx, writable: writable, schema: sch, state: sst}
-	// Limits are for application code: relaxed and validated transactions
-	// are strata's own, as is work under system.Unlimited.
-	tx.limited = !relaxed && !mode.validated && !system.IsUnlimited(ctx)
+	// Limits are for application code (relaxed mutations included):
+	// validated transactions are strata's own, as is work under
+	// system.Unlimited.
+	tx.limited = !mode.validated && !system.IsUnlimited(ctx)
 	committed := false
 	defer func() {
 		if !committed {

@@ -83,7 +83,7 @@ func dump(t testing.TB, db *strata.DB) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	ctx := context.Background()
-	tx, err := db.Backend().Begin(ctx, false)
+	tx, err := strata.BackendOf(db).Begin(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,10 +54,9 @@ func indexKey(dst []byte, ix schema.Index, doc Doc) ([]byte, error) {
 	return value.AppendKey(dst, string(id))
 }
 
-// IndexKey returns the key of doc (a stored document, with its system
-// fields) in index ix, as strata writes it to storage. It is exported for
-// consistency checkers and tools; applications never need it.
-func IndexKey(ix schema.Index, doc map[string]any) ([]byte, error) {
+// storedIndexKey returns the key of doc (a stored document, with its
+// system fields) in index ix, as strata writes it to storage.
+func storedIndexKey(ix schema.Index, doc map[string]any) ([]byte, error) {
 	if ix.Name == indexByCreationTime {
 		ix.Fields = nil
 	}

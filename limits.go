@@ -128,7 +128,7 @@ func (e *LimitError) Unwrap() error { return ErrLimitExceeded }
 type txCounts struct {
 	read, written, bytes int64
 	err                  *LimitError // the first limit exceeded
-	function             string      // see system.NameTransaction
+	function             string      // see system.Core.NameTransaction
 }
 
 // countRead counts n documents read from table.

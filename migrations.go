@@ -1,12 +1,9 @@
 package strata
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/strata-db/strata/internal/active"
-	"github.com/strata-db/strata/internal/system"
-	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/schema/op"
 )
 
@@ -65,33 +62,4 @@ func (tx *Tx) hasTransforms(table string) bool {
 	}
 	set := tx.db.transforms.Load()
 	return set != nil && len((*set)[table]) > 0
-}
-
-func init() {
-	system.Push = func(ctx context.Context, d any, s *schema.Schema, migrations []string, wait bool) error {
-		db, ok := d.(*DB)
-		if !ok {
-			return fmt.Errorf("strata: system push: not a *strata.DB: %T", d)
-		}
-		migs := append([]string{}, migrations...)
-		_, err := db.Push(ctx, s, PushOptions{Wait: wait, migrations: &migs})
-		return err
-	}
-	system.ActiveMigrations = func(ctx context.Context, d any) ([]string, error) {
-		db, ok := d.(*DB)
-		if !ok {
-			return nil, fmt.Errorf("strata: active migrations: not a *strata.DB: %T", d)
-		}
-		var out []string
-		err := db.Query(system.Unlimited(ctx), func(tx *Tx) error {
-			if err := tx.loadSchema(); err != nil {
-				return err
-			}
-			if tx.state != nil {
-				out = append(out, tx.state.migrations...)
-			}
-			return nil
-		})
-		return out, err
-	}
 }

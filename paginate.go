@@ -178,7 +178,7 @@ func decodeCursor(mac []byte, s string, h uint64, r storage.Range) ([]byte, erro
 	return key, nil
 }
 
-// upgradeCursor is system.UpgradeCursor: a well-formed cursor of version
+// upgradeCursor is system.Core.UpgradeCursor: a well-formed cursor of version
 // 1 (base64url(1 | fingerprint(8) | flag | key), made before cursors
 // carried an integrity check), or of the current version but signed by
 // another database (the one this database was copied from, record for

@@ -97,7 +97,7 @@ func BenchmarkPushCheck(b *testing.B) {
 	})
 	b.Run("raw", func(b *testing.B) {
 		for b.Loop() {
-			n, err := rawScanDecode(db.Backend(), "users", 1000)
+			n, err := rawScanDecode(strata.BackendOf(db), "users", 1000)
 			if err != nil || n != benchRows {
 				b.Fatalf("%d %v", n, err)
 			}
@@ -152,7 +152,7 @@ func BenchmarkPushPaired(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		if _, err := rawScanDecode(db.Backend(), "users", 1000); err != nil {
+		if _, err := rawScanDecode(strata.BackendOf(db), "users", 1000); err != nil {
 			b.Fatal(err)
 		}
 		t2 := time.Now()
@@ -165,12 +165,12 @@ func BenchmarkPushPaired(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 = time.Now()
-		if err := rawPutEntries(db.Backend(), entries); err != nil {
+		if err := rawPutEntries(strata.BackendOf(db), entries); err != nil {
 			b.Fatal(err)
 		}
 		t2 = time.Now()
 		buildS, buildR = buildS+t1.Sub(t0), buildR+t2.Sub(t1)
-		if err := rawDropIndex(db.Backend(), "users", "raw_by_email"); err != nil {
+		if err := rawDropIndex(strata.BackendOf(db), "users", "raw_by_email"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -242,16 +242,16 @@ func BenchmarkIndexBuild(b *testing.B) {
 		entries := precomputedEntries(b, db) // the same entries, computed up front
 		for b.Loop() {
 			b.StopTimer()
-			if err := rawDropIndex(db.Backend(), "users", "raw_by_email"); err != nil {
+			if err := rawDropIndex(strata.BackendOf(db), "users", "raw_by_email"); err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()
-			if err := rawPutEntries(db.Backend(), entries); err != nil {
+			if err := rawPutEntries(strata.BackendOf(db), entries); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.StopTimer()
-		if err := rawDropIndex(db.Backend(), "users", "raw_by_email"); err != nil {
+		if err := rawDropIndex(strata.BackendOf(db), "users", "raw_by_email"); err != nil {
 			b.Fatal(err)
 		}
 	})

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/v"
 )
 
@@ -38,7 +37,7 @@ func TestPushWriterAcrossPending(t *testing.T) {
 		required := mustSchema(t, strata.Table("users", v.Object{"name": v.String(), "avatarUrl": v.String()}))
 
 		var turns bool
-		mutate(t, db, func(tx *strata.Tx) error { turns = system.TakesTurns(tx); return nil })
+		mutate(t, db, func(tx *strata.Tx) error { turns = strata.TakesTurns(tx); return nil })
 		began, release := make(chan struct{}), make(chan struct{})
 		done := make(chan error, 1)
 		attempts := 0
@@ -50,7 +49,7 @@ func TestPushWriterAcrossPending(t *testing.T) {
 					if attempts == 1 {
 						close(began) // the schema head is read
 						if turns {
-							for !system.WritersWaiting(tx) {
+							for !tx.WritersWaiting() {
 								time.Sleep(time.Millisecond)
 							}
 						} else {

@@ -511,7 +511,7 @@ func TestQueryIndexErrors(t *testing.T) {
 		return db.Query(ctx, func(tx *strata.Tx) error { _, err := tx.Table("t").WithIndex(index).First(); return err })
 	}
 	// Its entries are gone.
-	btx, err := db.Backend().Begin(ctx, false)
+	btx, err := strata.BackendOf(db).Begin(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}

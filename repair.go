@@ -109,7 +109,7 @@ func (tx *Tx) rebuildIndexes(table string, cleared bool, prog CheckProgress, pro
 			}
 			tr.Documents++
 			for _, ix := range indexes {
-				key, err := IndexKey(ix, d)
+				key, err := storedIndexKey(ix, d)
 				if err != nil {
 					return fmt.Errorf("document %s: %w", id, err)
 				}

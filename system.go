@@ -5,130 +5,114 @@ import (
 	"fmt"
 
 	"github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/value"
 )
 
+// The privileged surface strata's own packages fetch with system.Open.
 func init() {
-	system.Insert = func(t any, table string, doc map[string]any) (value.ID, error) {
-		tx, err := asSystemTx(t, table)
-		if err != nil {
-			return "", err
-		}
-		for k := range doc {
-			if k == FieldID || k == FieldCreationTime {
-				return "", &WriteError{Op: "insert", Table: table, Err: fmt.Errorf("system field %s cannot be set", k)}
+	system.Register(&system.Core[*DB, *Tx]{
+		Insert: func(tx *Tx, table string, doc map[string]any) (value.ID, error) {
+			if err := tx.systemWrite(table); err != nil {
+				return "", err
 			}
-		}
-		return tx.insert(table, doc, "", 0)
-	}
-	system.Patch = func(t any, id value.ID, p map[string]any) error {
-		tx, err := asSystemTxID(t, id)
-		if err != nil {
-			return err
-		}
-		return tx.patch(id, p, true)
-	}
-	system.Replace = func(t any, id value.ID, doc map[string]any) error {
-		tx, err := asSystemTxID(t, id)
-		if err != nil {
-			return err
-		}
-		return tx.replace(id, doc, true)
-	}
-	system.Delete = func(t any, id value.ID) error {
-		tx, err := asSystemTxID(t, id)
-		if err != nil {
-			return err
-		}
-		return tx.delete(id, true)
-	}
-}
-
-func init() {
-	system.ScanRecordsByID = func(t any, table string, after value.ID, limit int) ([]value.ID, [][]byte, bool, error) {
-		tx, ok := t.(*Tx)
-		if !ok || tx == nil {
-			return nil, nil, false, fmt.Errorf("strata: scan by id: not a *strata.Tx: %T", t)
-		}
-		return tx.scanRecordsByID(table, after, limit)
-	}
-	system.AdoptDecoded = func(t any, id value.ID, record []byte, doc map[string]any) {
-		if tx, ok := t.(*Tx); ok && tx != nil {
+			for k := range doc {
+				if k == FieldID || k == FieldCreationTime {
+					return "", &WriteError{Op: "insert", Table: table, Err: fmt.Errorf("system field %s cannot be set", k)}
+				}
+			}
+			return tx.insert(table, doc, "", 0)
+		},
+		Patch: func(tx *Tx, id value.ID, p map[string]any) error {
+			if err := tx.systemWriteID(id); err != nil {
+				return err
+			}
+			return tx.patch(id, p, true)
+		},
+		Replace: func(tx *Tx, id value.ID, doc map[string]any) error {
+			if err := tx.systemWriteID(id); err != nil {
+				return err
+			}
+			return tx.replace(id, doc, true)
+		},
+		Delete: func(tx *Tx, id value.ID) error {
+			if err := tx.systemWriteID(id); err != nil {
+				return err
+			}
+			return tx.delete(id, true)
+		},
+		ScanRecordsByID: func(tx *Tx, table string, after value.ID, limit int) ([]value.ID, [][]byte, bool, error) {
+			return tx.scanRecordsByID(table, after, limit)
+		},
+		AdoptDecoded: func(tx *Tx, id value.ID, record []byte, doc map[string]any) {
 			tx.adoptDecoded(id, record, doc)
-		}
-	}
-	system.MutationRelaxed = func(ctx context.Context, d any, fn func(tx any) error) error {
-		db, ok := d.(*DB)
-		if !ok || db == nil {
-			return fmt.Errorf("strata: relaxed mutation: not a *strata.DB: %T", d)
-		}
-		return db.runWith(ctx, txMode{writable: true, relaxed: true}, func(tx *Tx) error { return fn(tx) })
-	}
-	system.QueryValidated = func(ctx context.Context, d any, fn func(tx any) error) error {
-		db, ok := d.(*DB)
-		if !ok || db == nil {
-			return fmt.Errorf("strata: validated query: not a *strata.DB: %T", d)
-		}
-		return db.runWith(ctx, txMode{validated: true}, func(tx *Tx) error { return fn(tx) })
-	}
-	system.WriteBarrier = func(ctx context.Context, d any) error {
-		db, ok := d.(*DB)
-		if !ok || db == nil {
-			return fmt.Errorf("strata: write barrier: not a *strata.DB: %T", d)
-		}
-		return db.writers.wait(ctx)
-	}
-	system.TakesTurns = func(t any) bool {
-		tx, ok := t.(*Tx)
-		if !ok || tx == nil {
-			return false
-		}
-		_, ok = tx.st.(storage.Waiters)
-		return ok
-	}
-	system.WritersWaiting = func(t any) bool {
-		tx, ok := t.(*Tx)
-		if !ok || tx == nil || !tx.writable {
-			return false
-		}
-		w, ok := tx.st.(storage.Waiters)
-		return ok && w.WritersWaiting() > 0
-	}
+		},
+		TakesTurns: func(tx *Tx) bool {
+			_, ok := tx.st.(storage.Waiters)
+			return ok
+		},
+		NameTransaction: func(tx *Tx, name string) {
+			if tx.counts.function == "" {
+				tx.counts.function = name
+			}
+		},
+		UpgradeCursor: func(tx *Tx, cursor string) string {
+			return upgradeCursor(tx.db.cursorKey, cursor)
+		},
+		QueryValidated: func(ctx context.Context, db *DB, fn func(tx *Tx) error) error {
+			return db.runWith(ctx, txMode{validated: true}, fn)
+		},
+		Push: func(ctx context.Context, db *DB, s *schema.Schema, migrations []string, wait bool) error {
+			migs := append([]string{}, migrations...)
+			_, err := db.Push(ctx, s, PushOptions{Wait: wait, migrations: &migs})
+			return err
+		},
+		ActiveMigrations: func(ctx context.Context, db *DB) ([]string, error) {
+			return db.activeMigrations(ctx)
+		},
+		CreationOutOfOrder: func(tx *Tx) bool {
+			_, ok := tx.st.(storage.Clock)
+			return ok
+		},
+		IndexKey: storedIndexKey,
+	})
 }
 
-func asSystemTx(t any, table string) (*Tx, error) {
-	tx, ok := t.(*Tx)
-	if !ok || tx == nil {
-		return nil, fmt.Errorf("strata: system write: not a *strata.Tx: %T", t)
+// systemWrite checks that table is a system table and tx may write.
+func (tx *Tx) systemWrite(table string) error {
+	if tx == nil {
+		return fmt.Errorf("strata: system write: no transaction")
 	}
 	if !tx.writable {
-		return nil, ErrReadOnly
+		return ErrReadOnly
 	}
 	if err := checkReadTableName(table); err != nil || table[0] != '_' {
-		return nil, &WriteError{Op: "write", Table: table, Err: fmt.Errorf("not a system table")}
+		return &WriteError{Op: "write", Table: table, Err: fmt.Errorf("not a system table")}
 	}
-	return tx, nil
+	return nil
 }
 
-func asSystemTxID(t any, id value.ID) (*Tx, error) {
+func (tx *Tx) systemWriteID(id value.ID) error {
 	table, err := id.Table()
 	if err != nil {
-		return nil, &WriteError{Op: "write", Err: err}
+		return &WriteError{Op: "write", Err: err}
 	}
-	return asSystemTx(t, table)
+	return tx.systemWrite(table)
 }
 
-func init() {
-	system.UpgradeCursor = func(t any, cursor string) string {
-		if tx, ok := t.(*Tx); ok && tx != nil {
-			return upgradeCursor(tx.db.cursorKey, cursor)
+// activeMigrations returns the migration files recorded with the active
+// schema.
+func (db *DB) activeMigrations(ctx context.Context) ([]string, error) {
+	var out []string
+	err := db.Query(system.Unlimited(ctx), func(tx *Tx) error {
+		if err := tx.loadSchema(); err != nil {
+			return err
 		}
-		return cursor
-	}
-	system.NameTransaction = func(t any, name string) {
-		if tx, ok := t.(*Tx); ok && tx != nil && tx.counts.function == "" {
-			tx.counts.function = name
+		if tx.state != nil {
+			out = append(out, tx.state.migrations...)
 		}
-	}
+		return nil
+	})
+	return out, err
 }

@@ -33,39 +33,90 @@ func TestOnCommit(t *testing.T) {
 	}
 }
 
-func TestSystemWrites(t *testing.T) {
+// sys is the privileged surface as a package without a grant sees it.
+var sys = system.Open[*strata.DB, *strata.Tx]()
+
+// TestSurfaceWithoutGrant: a package that owns no system table (this test
+// package) may read through the surface but every write and push is
+// refused with system.ErrDenied, and nothing is written.
+func TestSurfaceWithoutGrant(t *testing.T) {
 	t.Parallel()
+	if got := sys.Package(); got != "github.com/strata-db/strata_test" {
+		t.Fatalf("surface opened by %q", got)
+	}
 	db := openDB(t)
-	var id strata.ID
+	var migration strata.ID
 	mutate(t, db, func(tx *strata.Tx) error {
 		var err error
-		if id, err = system.Insert(tx, "_jobs", map[string]any{"state": "pending"}); err != nil {
+		migration, err = tx.Insert("users", strata.Doc{"name": "ada"})
+		return err
+	})
+	writes := []struct {
+		name string
+		fn   func(tx *strata.Tx) error
+	}{
+		{"insert _migrations", func(tx *strata.Tx) error {
+			_, err := sys.Insert(tx, "_migrations", map[string]any{"name": "x"})
 			return err
-		}
-		if err := system.Patch(tx, id, map[string]any{"state": "done"}); err != nil {
+		}},
+		{"insert _schemas", func(tx *strata.Tx) error {
+			_, err := sys.Insert(tx, "_schemas", map[string]any{})
 			return err
+		}},
+		{"patch users", func(tx *strata.Tx) error { return sys.Patch(tx, migration, map[string]any{"name": "x"}) }},
+		{"replace users", func(tx *strata.Tx) error { return sys.Replace(tx, migration, map[string]any{}) }},
+		{"delete users", func(tx *strata.Tx) error { return sys.Delete(tx, migration) }},
+	}
+	for _, w := range writes {
+		err := db.Mutation(ctx, w.fn)
+		if !errors.Is(err, system.ErrDenied) {
+			t.Errorf("%s: %v, want ErrDenied", w.name, err)
 		}
-		if _, err := system.Insert(tx, "users", map[string]any{}); err == nil {
-			t.Errorf("system.Insert into an application table succeeded")
+	}
+	if err := sys.Push(ctx, db, db.Schema(), nil, true); !errors.Is(err, system.ErrDenied) {
+		t.Errorf("push: %v, want ErrDenied", err)
+	}
+	query(t, db, func(tx *strata.Tx) error {
+		d, err := tx.Get(migration)
+		if err != nil || d.String("name") != "ada" {
+			t.Errorf("users document after refused writes: %v %v", d, err)
+		}
+		for _, table := range []string{"_migrations", "_schemas"} {
+			n, err := tx.Table(table).Count()
+			if err != nil || n != 0 {
+				t.Errorf("%s holds %d documents (%v) after refused inserts", table, n, err)
+			}
+		}
+		return nil
+	})
+}
+
+// TestSystemWriteCheck: whatever a package's grant says, the core writes
+// only system tables, and only in write transactions.
+func TestSystemWriteCheck(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	mutate(t, db, func(tx *strata.Tx) error {
+		if err := strata.CheckSystemWrite(tx, "_jobs"); err != nil {
+			t.Errorf("system table: %v", err)
+		}
+		for _, table := range []string{"users", "", "_bad name"} {
+			if err := strata.CheckSystemWrite(tx, table); err == nil {
+				t.Errorf("%q: accepted", table)
+			}
 		}
 		return nil
 	})
 	query(t, db, func(tx *strata.Tx) error {
-		d, err := tx.Get(id)
-		if err != nil || d.String("state") != "done" {
-			t.Errorf("system doc: %v %v", d, err)
+		if err := strata.CheckSystemWrite(tx, "_jobs"); !errors.Is(err, strata.ErrReadOnly) {
+			t.Errorf("read-only transaction: %v", err)
 		}
 		return nil
 	})
-	err := db.Mutation(ctx, func(tx *strata.Tx) error { return tx.Delete(id) })
-	if err == nil {
-		t.Errorf("application delete of a system document succeeded")
-	}
-	mutate(t, db, func(tx *strata.Tx) error { return system.Delete(tx, id) })
 }
 
 // TestAdoptedRecordsStayPrivate: a decoded record the migration engine
-// hands to the transaction (system.AdoptDecoded) serves updates as the old
+// hands to the transaction (AdoptDecoded) serves updates as the old
 // document, but Get returns copies, so a caller that modifies what it got
 // changes neither the cache nor what is written.
 func TestAdoptedRecordsStayPrivate(t *testing.T) {
@@ -78,7 +129,7 @@ func TestAdoptedRecordsStayPrivate(t *testing.T) {
 		return err
 	})
 	mutate(t, db, func(tx *strata.Tx) error {
-		ids, recs, done, err := system.ScanRecordsByID(tx, "t", "", 10)
+		ids, recs, done, err := sys.ScanRecordsByID(tx, "t", "", 10)
 		if err != nil || len(ids) != 1 || ids[0] != id || !done {
 			t.Fatalf("scan: %v %d %v %v", ids, len(recs), done, err)
 		}
@@ -90,7 +141,7 @@ func TestAdoptedRecordsStayPrivate(t *testing.T) {
 		for k, x := range got {
 			adopted[k] = x
 		}
-		system.AdoptDecoded(tx, id, recs[0], adopted)
+		sys.AdoptDecoded(tx, id, recs[0], adopted)
 		d, err := tx.Get(id)
 		if err != nil {
 			return err

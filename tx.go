@@ -49,6 +49,19 @@ func (tx *Tx) Context() context.Context { return tx.ctx }
 // nil if none is set.
 func (tx *Tx) Schema() *schema.Schema { return tx.schema }
 
+// WritersWaiting reports whether other write transactions of this process
+// are queued behind tx, a write transaction, on a backend whose writers
+// take turns (SQLite). A long batch can check it and commit early to let
+// them in. It is always false on PostgreSQL, whose writers run
+// concurrently, and in a read-only transaction.
+func (tx *Tx) WritersWaiting() bool {
+	if !tx.writable {
+		return false
+	}
+	w, ok := tx.st.(storage.Waiters)
+	return ok && w.WritersWaiting() > 0
+}
+
 const (
 	indexByCreationTime = "by_creation_time"
 	indexByID           = "by_id"

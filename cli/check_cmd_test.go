@@ -12,6 +12,7 @@ import (
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/corrupt"
 	"github.com/strata-db/strata/internal/pgtest"
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/v"
@@ -76,7 +77,13 @@ func seedNamed(t *testing.T, url string, n int, damage func(st storage.Tx, docs 
 		}
 	}
 	if damage != nil {
-		st, err := db.Backend().Begin(ctx, true)
+		// A second handle on the same store, below strata.
+		b, err := storage.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		st, err := b.Begin(ctx, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,8 +98,11 @@ func seedNamed(t *testing.T, url string, n int, damage func(st storage.Tx, docs 
 	return docs
 }
 
+// sys is strata's privileged surface without a grant: it reads only.
+var sys = system.Open[*strata.DB, *strata.Tx]()
+
 func dropEntry(st storage.Tx, ix schema.Index, d strata.Doc) error {
-	k, err := strata.IndexKey(ix, d)
+	k, err := sys.IndexKey(ix, d)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
 )
@@ -302,7 +301,7 @@ func (a *App) Call(ctx context.Context, db *strata.DB, name string, args any) (a
 
 // invokeTop runs f as the outermost call of the transaction tx.
 func (a *App) invokeTop(tx *strata.Tx, f *Function, args strata.Doc) (any, error) {
-	system.NameTransaction(tx, f.Name) // an exceeded limit names f
+	sys.NameTransaction(tx, f.Name) // an exceeded limit names f
 	c := &Ctx{Tx: tx, app: a, kind: f.Kind, state: &callState{}}
 	c.Scheduler = &Scheduler{app: a, tx: tx, readOnly: f.Kind == KindQuery}
 	r, err := c.invoke(f, args)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/internal/system"
 )
 
 // Table is the system table that records scheduled jobs. It is readable
@@ -108,7 +107,7 @@ func (s *Scheduler) RunAt(t time.Time, name string, args any) (strata.ID, error)
 		return "", err
 	}
 	at := timeToMs(t)
-	id, err := system.Insert(s.tx, Table, map[string]any{
+	id, err := sys.Insert(s.tx, Table, map[string]any{
 		FieldName:          name,
 		FieldArgs:          map[string]any(a),
 		FieldScheduledTime: at,
@@ -144,7 +143,7 @@ func CancelJob(tx *strata.Tx, id strata.ID) error {
 	if job.State != StatePending {
 		return fmt.Errorf("functions: cancel %s: %w (it is %s)", id, ErrNotPending, job.State)
 	}
-	err = system.Patch(tx, id, map[string]any{
+	err = sys.Patch(tx, id, map[string]any{
 		FieldState:         string(StateCanceled),
 		FieldCompletedTime: timeToMs(time.Now()),
 	})

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/internal/system"
-	"github.com/strata-db/strata/storage"
 )
 
 // WorkerOptions configure a Worker. Zero fields take their defaults.
@@ -66,12 +64,12 @@ func (o *WorkerOptions) setDefaults() {
 
 // defaultOverlap returns the ScanOverlap default for db's backend.
 func defaultOverlap(ctx context.Context, db *strata.DB) time.Duration {
-	st, err := db.Backend().Begin(ctx, false)
-	if err != nil {
-		return 2 * time.Second
-	}
-	defer st.Rollback()
-	if _, ok := st.(storage.Clock); ok {
+	outOfOrder := true
+	_ = db.Query(ctx, func(tx *strata.Tx) error {
+		outOfOrder = sys.CreationOutOfOrder(tx)
+		return nil
+	})
+	if outOfOrder {
 		return 2 * time.Second
 	}
 	return 0
@@ -535,7 +533,7 @@ func finish(tx *strata.Tx, e *entry, s State, result any, msg string) error {
 	} else {
 		p[FieldError] = msg
 	}
-	if err := system.Patch(tx, e.id, p); err != nil {
+	if err := sys.Patch(tx, e.id, p); err != nil {
 		return fmt.Errorf("functions: record job %s: %w", e.id, err)
 	}
 	return nil
@@ -678,7 +676,7 @@ func deleteExpired(ctx context.Context, db *strata.DB, ids []strata.ID, cutoff f
 				if !j.State.Final() || j.CompletedTime.IsZero() || timeToMs(j.CompletedTime) >= cutoff {
 					continue
 				}
-				if err := system.Delete(tx, id); err != nil {
+				if err := sys.Delete(tx, id); err != nil {
 					return err
 				}
 			}

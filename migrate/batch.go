@@ -93,7 +93,7 @@ func (r *runner) mutate(ctx context.Context, gentle bool, fn func(*strata.Tx) er
 	if gentle {
 		return r.m.db.Mutation(system.Unlimited(ctx), fn)
 	}
-	return system.MutationRelaxed(ctx, r.m.db, func(tx any) error { return fn(tx.(*strata.Tx)) })
+	return r.m.db.MutationRelaxed(system.Unlimited(ctx), fn)
 }
 
 // afterBatch updates the runner once batch b has committed: the moved
@@ -146,7 +146,7 @@ func (b *batchTx) run() error {
 	if b.mv, err = b.r.mover(b.tx); err != nil {
 		return err
 	}
-	b.cursor = system.UpgradeCursor(b.tx, b.tracking.Cursor)
+	b.cursor = sys.UpgradeCursor(b.tx, b.tracking.Cursor)
 	q := b.query()
 	if b.r.mig.MigrateBatch != nil {
 		err = b.migratePage(q)
@@ -225,7 +225,7 @@ func (b *batchTx) advance() error {
 		patch["leaseOwner"] = strata.Unset
 		patch["leaseExpiresAt"] = strata.Unset
 	}
-	if err := system.Patch(tx, r.id, patch); err != nil {
+	if err := sys.Patch(tx, r.id, patch); err != nil {
 		return err
 	}
 	nd, err := tx.Get(r.id)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/internal/system"
 )
 
 // The two read strategies of a batch: a page handed whole to
@@ -62,14 +61,14 @@ func (b *batchTx) migrateEach(q *strata.Query) error {
 	}
 	defer src.stop()
 	step := r.size
-	if system.TakesTurns(tx) {
+	if sys.TakesTurns(tx) {
 		step = subPage
 	}
 	// A batch is bounded by the documents it reads, not only those it
 	// migrates: past the high-water mark an id-order scan meets only
 	// documents written since the start (passed over), possibly many.
 	for !b.done && b.examined < r.size && !b.yielded {
-		if b.examined >= minBeforeYield && system.WritersWaiting(tx) {
+		if b.examined >= minBeforeYield && tx.WritersWaiting() {
 			b.yielded = true
 			break
 		}
@@ -122,7 +121,7 @@ func (b *batchTx) migrateSubPage(src source, page sourcePage) error {
 				rewritten = append(rewritten, doc.ID())
 			}
 		}
-		if i < last && b.examined >= minBeforeYield && system.WritersWaiting(tx) {
+		if i < last && b.examined >= minBeforeYield && tx.WritersWaiting() {
 			b.cursor, b.done, last, b.yielded = page.cursorAfter(i), false, i, true
 			break
 		}

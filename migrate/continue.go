@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/strata-db/strata/internal/active"
-	"github.com/strata-db/strata/internal/system"
 )
 
 // ErrNotDefined is wrapped by Continue's error for a Go migration that is
@@ -122,7 +121,7 @@ func (m *Migrator) continueGo(ctx context.Context, st Status) (Status, error) {
 // activePhase returns the phase in which the schema records the
 // declarative migration name as active, or "" if it is not active.
 func (m *Migrator) activePhase(ctx context.Context, name string) (string, error) {
-	set, err := system.ActiveMigrations(ctx, m.db)
+	set, err := sys.ActiveMigrations(ctx, m.db)
 	if err != nil {
 		return "", err
 	}

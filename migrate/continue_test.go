@@ -10,7 +10,6 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/active"
-	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/migrate"
 	"github.com/strata-db/strata/schema/op"
 	"github.com/strata-db/strata/v"
@@ -58,7 +57,7 @@ func forge(t *testing.T, db *strata.DB, name string, patch map[string]any) {
 		if err != nil {
 			return err
 		}
-		return system.Patch(tx, d.ID(), patch)
+		return migrate.Sys.Patch(tx, d.ID(), patch)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +241,7 @@ func TestContinueRollbackAfterRestore(t *testing.T) {
 // schema, as Complete and Rollback do first.
 func setPhase(t *testing.T, db *strata.DB, name, phase string) {
 	t.Helper()
-	set, err := system.ActiveMigrations(ctx, db)
+	set, err := migrate.Sys.ActiveMigrations(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +257,7 @@ func setPhase(t *testing.T, db *strata.DB, name, phase string) {
 		if set[i], err = active.Encode(phase, text); err != nil {
 			t.Fatal(err)
 		}
-		if err := system.Push(ctx, db, db.Schema(), set, true); err != nil {
+		if err := migrate.Sys.Push(ctx, db, db.Schema(), set, true); err != nil {
 			t.Fatal(err)
 		}
 		return

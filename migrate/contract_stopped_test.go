@@ -75,7 +75,7 @@ func testContractPassStopped(t *testing.T, db *strata.DB, state migrate.State) {
 	// What a contract batch that fails records (failed), or what an
 	// operator's pause records (paused).
 	err = db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
-		return system.Patch(tx, st.ID, map[string]any{"state": string(state), "error": "a batch failed"})
+		return migrate.Sys.Patch(tx, st.ID, map[string]any{"state": string(state), "error": "a batch failed"})
 	})
 	if err != nil {
 		t.Fatal(err)

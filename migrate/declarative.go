@@ -80,7 +80,7 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 			if d, err := find(tx, f.Name); err != nil || d != nil {
 				return err
 			}
-			_, err := system.Insert(tx, Table, map[string]any{
+			_, err := sys.Insert(tx, Table, map[string]any{
 				"name": f.Name, "table": table, "kind": kindDeclarative, "state": string(Pending),
 				"file": string(text), "before": before,
 				"processed": int64(0), "changed": int64(0), "total": int64(0), "batches": int64(0),
@@ -326,7 +326,7 @@ func fileTable(f *op.File) (string, error) {
 
 // deployed returns the active schema as the database has it now.
 func (m *Migrator) deployed(ctx context.Context) (*schema.Schema, error) {
-	if _, err := system.ActiveMigrations(ctx, m.db); err != nil { // refreshes the schema
+	if _, err := sys.ActiveMigrations(ctx, m.db); err != nil { // refreshes the schema
 		return nil, err
 	}
 	return m.db.Schema(), nil
@@ -470,7 +470,7 @@ func (m *Migrator) pushWith(ctx context.Context, s *schema.Schema, name, entry s
 	if s == nil {
 		s = &schema.Schema{Tables: map[string]*schema.Table{}}
 	}
-	set, err := system.ActiveMigrations(ctx, m.db)
+	set, err := sys.ActiveMigrations(ctx, m.db)
 	if err != nil {
 		return err
 	}
@@ -485,7 +485,7 @@ func (m *Migrator) pushWith(ctx context.Context, s *schema.Schema, name, entry s
 	if entry != "" {
 		out = append(out, entry)
 	}
-	return system.Push(ctx, m.db, s, out, true)
+	return sys.Push(ctx, m.db, s, out, true)
 }
 
 // markHighWater records the newest _creationTime of table (after the
@@ -496,20 +496,20 @@ func (m *Migrator) markHighWater(ctx context.Context, id strata.ID, table string
 		return err
 	}
 	return m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
-		return system.Patch(tx, id, map[string]any{"highWater": hw, "total": total})
+		return sys.Patch(tx, id, map[string]any{"highWater": hw, "total": total})
 	})
 }
 
 // count counts table and reads its high-water mark after a switch of the
 // write transforms. The pass that follows skips the documents above the
 // mark, taking them for written under the new transforms, so the read
-// must be validated (system.QueryValidated): it reads the schema head
+// must be validated (sys.QueryValidated): it reads the schema head
 // (so it is ordered after the switch) and commits, so that a writer that
 // read the schema from before the switch and inserted what this read
 // missed conflicts and retries under the new transforms.
 func (m *Migrator) count(ctx context.Context, table string) (total int64, hw float64, err error) {
-	err = system.QueryValidated(storage.WithBulkRead(ctx), m.db, func(t any) error {
-		total, hw, err = countTable(t.(*strata.Tx), &Migration{Table: table})
+	err = sys.QueryValidated(storage.WithBulkRead(ctx), m.db, func(tx *strata.Tx) error {
+		total, hw, err = countTable(tx, &Migration{Table: table})
 		return err
 	})
 	return total, hw, err
@@ -523,7 +523,7 @@ func (m *Migrator) restart(ctx context.Context, id strata.ID, state State, table
 		return err
 	}
 	return m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
-		return system.Patch(tx, id, map[string]any{
+		return sys.Patch(tx, id, map[string]any{
 			"state": string(state), "cursor": value.Undef, "highWater": hw, "total": total,
 			"processed": int64(0), "changed": int64(0), "leaseOwner": value.Undef, "leaseExpiresAt": value.Undef,
 		})
@@ -537,7 +537,7 @@ func (m *Migrator) finish(ctx context.Context, id strata.ID, state State) (Statu
 		if state == Completed {
 			p["completedAt"] = timeMS(time.Now())
 		}
-		if err := system.Patch(tx, id, p); err != nil {
+		if err := sys.Patch(tx, id, p); err != nil {
 			return err
 		}
 		d, err := tx.Get(id)

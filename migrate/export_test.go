@@ -13,3 +13,7 @@ func SetHooks(m *Migrator, before, after func(phase string)) {
 func SetTrackHook(m *Migrator, f func()) {
 	m.hooks.beforeTrack = func(string) { f() }
 }
+
+// Sys is the package's privileged surface, for tests that set a tracking
+// document's state directly.
+var Sys = sys

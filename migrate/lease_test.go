@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/migrate"
 )
 
@@ -38,7 +37,7 @@ func testDeadRunnerIsReplaced(t *testing.T, db *strata.DB) {
 			if err != nil {
 				return err
 			}
-			return system.Patch(tx, d.ID(), map[string]any{
+			return migrate.Sys.Patch(tx, d.ID(), map[string]any{
 				"state": "running", "leaseOwner": "dead-process",
 				"leaseExpiresAt": float64(expires.UnixMilli()),
 			})

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/schema"
 )
 
@@ -64,7 +63,7 @@ func deleteMoved(tx *strata.Tx, name string) error {
 		return err
 	}
 	for _, id := range ids {
-		if err := system.Delete(tx, id); err != nil {
+		if err := sys.Delete(tx, id); err != nil {
 			return err
 		}
 	}
@@ -117,7 +116,7 @@ func (r *runner) seen(m *mover, doc strata.Doc, bm *batchMoves, legacy map[strat
 	if !ok {
 		return false, nil
 	}
-	now, err := strata.IndexKey(m.ix, doc)
+	now, err := sys.IndexKey(m.ix, doc)
 	if err != nil {
 		return false, err
 	}
@@ -133,7 +132,7 @@ func (r *runner) seen(m *mover, doc strata.Doc, bm *batchMoves, legacy map[strat
 // note records in bm each rewritten document whose key now lies after
 // that of last, the document at the cursor (as read).
 func (m *mover) note(tx *strata.Tx, rewritten []strata.ID, last strata.Doc, bm *batchMoves) error {
-	lastKey, err := strata.IndexKey(m.ix, last)
+	lastKey, err := sys.IndexKey(m.ix, last)
 	if err != nil {
 		return err
 	}
@@ -145,7 +144,7 @@ func (m *mover) note(tx *strata.Tx, rewritten []strata.ID, last strata.Doc, bm *
 		if now == nil {
 			continue
 		}
-		newKey, err := strata.IndexKey(m.ix, now)
+		newKey, err := sys.IndexKey(m.ix, now)
 		if err != nil {
 			return err
 		}
@@ -170,7 +169,7 @@ func (bm *batchMoves) record(tx *strata.Tx, name string) (strata.ID, error) {
 		ids = append(ids, string(id))
 		keys = append(keys, key)
 	}
-	return system.Insert(tx, MovedTable, map[string]any{"migration": name, "ids": ids, "keys": keys})
+	return sys.Insert(tx, MovedTable, map[string]any{"migration": name, "ids": ids, "keys": keys})
 }
 
 // commit applies a committed batch's moves to the runner's memory.

@@ -69,7 +69,7 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 		// and the scan meets them. (Declarative migrations, whose
 		// transforms switch on with the schema in one serializable
 		// transaction in every process, need none.)
-		if err := system.WriteBarrier(ctx, m.db); err != nil {
+		if err := m.db.WriteBarrier(ctx); err != nil {
 			return Status{}, fmt.Errorf("migrate: %q: %w", name, err)
 		}
 	}
@@ -158,7 +158,7 @@ const (
 func (m *Migrator) seal(ctx context.Context, id strata.ID) (Status, error) {
 	var st Status
 	err := m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
-		if err := system.Patch(tx, id, strata.Patch{"updatedAt": timeMS(time.Now())}); err != nil {
+		if err := sys.Patch(tx, id, strata.Patch{"updatedAt": timeMS(time.Now())}); err != nil {
 			return err
 		}
 		d, err := tx.Get(id)
@@ -189,7 +189,7 @@ func (m *Migrator) interrupted(ctx context.Context, mig *Migration) (Status, err
 			if d.String("state") == string(Running) {
 				p["state"] = string(Paused)
 			}
-			if err := system.Patch(tx, d.ID(), p); err != nil {
+			if err := sys.Patch(tx, d.ID(), p); err != nil {
 				return err
 			}
 			if d, err = tx.Get(d.ID()); err != nil {
@@ -254,7 +254,7 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 					doc[k] = x
 				}
 			}
-			id, err := system.Insert(tx, Table, doc)
+			id, err := sys.Insert(tx, Table, doc)
 			if err != nil {
 				return err
 			}
@@ -280,7 +280,7 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 				return fmt.Errorf("migrate: %q: %w (lease held until %s)", mig.Name, ErrRunningElsewhere, cur.LeaseExpires.Format(time.RFC3339))
 			}
 		}
-		if err := system.Patch(tx, d.ID(), lease); err != nil {
+		if err := sys.Patch(tx, d.ID(), lease); err != nil {
 			return err
 		}
 		d, err = tx.Get(d.ID())
@@ -325,7 +325,7 @@ func (m *Migrator) fail(ctx context.Context, id strata.ID, be *BatchError) (Stat
 		if be.DocID != "" {
 			p["errorDocId"] = string(be.DocID)
 		}
-		if err := system.Patch(tx, id, p); err != nil {
+		if err := sys.Patch(tx, id, p); err != nil {
 			return err
 		}
 		d, err := tx.Get(id)

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/internal/system"
 )
 
 // A migration reads its table in one of two orders. A migration over an
@@ -100,7 +99,7 @@ type readAhead struct {
 // read reads up to n records after s.after and starts decoding them, on a
 // helper goroutine if helper is set.
 func (s *idSource) read(tx *strata.Tx, n int, helper bool) (*readAhead, error) {
-	ids, records, done, err := system.ScanRecordsByID(tx, s.table, strata.ID(s.after), n)
+	ids, records, done, err := sys.ScanRecordsByID(tx, s.table, strata.ID(s.after), n)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +144,7 @@ func (s *idSource) next(tx *strata.Tx, n, more int) (sourcePage, error) {
 		return sourcePage{}, err
 	}
 	for i, id := range cur.ids {
-		system.AdoptDecoded(tx, id, cur.records[i], pristine[i])
+		sys.AdoptDecoded(tx, id, cur.records[i], pristine[i])
 	}
 	ids := cur.ids
 	if len(ids) > 0 {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/dbcheck"
-	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/migrate"
 	"github.com/strata-db/strata/v"
 )
@@ -70,7 +69,7 @@ func testWriterAcrossSwitch(t *testing.T, db *strata.DB, phase string) {
 	}
 
 	var turns bool // write transactions run one at a time
-	if err := db.Mutation(ctx, func(tx *strata.Tx) error { turns = system.TakesTurns(tx); return nil }); err != nil {
+	if err := db.Mutation(ctx, func(tx *strata.Tx) error { turns = migrate.Sys.TakesTurns(tx); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	began, marked := make(chan struct{}), make(chan struct{})
@@ -84,7 +83,7 @@ func testWriterAcrossSwitch(t *testing.T, db *strata.DB, phase string) {
 					// The transaction has read the schema before the switch.
 					close(began)
 					if turns {
-						for !system.WritersWaiting(tx) {
+						for !tx.WritersWaiting() {
 							time.Sleep(time.Millisecond)
 						}
 					} else {

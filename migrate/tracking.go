@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/internal/system"
 )
 
 // Table is the system table that tracks migrations.
@@ -164,7 +163,7 @@ func setState(ctx context.Context, db *strata.DB, name string, to State, from ..
 			p["leaseOwner"] = strata.Unset
 			p["leaseExpiresAt"] = strata.Unset
 		}
-		if err := system.Patch(tx, d.ID(), p); err != nil {
+		if err := sys.Patch(tx, d.ID(), p); err != nil {
 			return err
 		}
 		d2, err := tx.Get(d.ID())
@@ -206,7 +205,7 @@ func Reset(ctx context.Context, db *strata.DB, name string) error {
 		if err := deleteMoved(tx, name); err != nil {
 			return err
 		}
-		return system.Delete(tx, d.ID())
+		return sys.Delete(tx, d.ID())
 	})
 }
 
