@@ -22,43 +22,17 @@ import (
 // must be an interior page: the database needs a few thousand index
 // entries.
 func SQLiteIndexTree(path, index string) error {
-	sdb, err := sql.Open("sqlite", path)
+	db, err := open(path, "strata_index")
 	if err != nil {
 		return err
 	}
-	var root int64
-	err = sdb.QueryRow(`SELECT rootpage FROM sqlite_schema WHERE name = 'strata_index'`).Scan(&root)
-	if cerr := sdb.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("corrupt: find strata_index: %w", err)
-	}
-	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
-		return fmt.Errorf("corrupt: %s-wal holds %d bytes: close the database first", path, fi.Size())
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
+	defer db.f.Close()
+	page := make([]byte, db.pageSize)
+	off, hdr := db.offset(db.root)
+	if _, err := db.f.ReadAt(page, off); err != nil {
 		return err
 	}
-	defer f.Close()
-	var hdr [100]byte
-	if _, err := f.ReadAt(hdr[:], 0); err != nil {
-		return err
-	}
-	pageSize := int64(binary.BigEndian.Uint16(hdr[16:]))
-	if pageSize == 1 {
-		pageSize = 65536
-	}
-	page := make([]byte, pageSize)
-	off := (root - 1) * pageSize
-	if _, err := f.ReadAt(page, off); err != nil {
-		return err
-	}
-	h := 0
-	if root == 1 {
-		h = 100 // the file header precedes page 1's
-	}
+	h := int(hdr - off)
 	if page[h] != 0x02 {
 		return fmt.Errorf("corrupt: the root page of strata_index is of type %#x, not an interior index page: add documents", page[h])
 	}
@@ -90,7 +64,7 @@ func SQLiteIndexTree(path, index string) error {
 	}
 	p := targets[len(targets)/2]
 	page[p] = 'z'
-	_, err = f.WriteAt(page, off)
+	_, err = db.f.WriteAt(page, off)
 	return err
 }
 
@@ -115,51 +89,81 @@ func varint(b []byte) (uint64, int) {
 // with "_") stay readable, so the database still opens. The root page
 // must be an interior page: the database needs a few thousand documents.
 func SQLiteLastDocumentsPage(path string) error {
-	sdb, err := sql.Open("sqlite", path)
+	db, err := open(path, "strata_documents")
 	if err != nil {
 		return err
 	}
-	var root int64
-	err = sdb.QueryRow(`SELECT rootpage FROM sqlite_schema WHERE name = 'strata_documents'`).Scan(&root)
-	if cerr := sdb.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("corrupt: find strata_documents: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var hdr [100]byte
-	if _, err := f.ReadAt(hdr[:], 0); err != nil {
-		return err
-	}
-	pageSize := int64(binary.BigEndian.Uint16(hdr[16:]))
-	if pageSize == 1 {
-		pageSize = 65536
-	}
+	defer db.f.Close()
 	// Follow the right-most child pointers (bytes 8-11 of an interior
 	// page header) down to the last leaf.
-	page := root
+	page := db.root
 	for range 10 {
 		var h [12]byte
-		off := (page - 1) * pageSize
-		if page == 1 {
-			off += 100
-		}
-		if _, err := f.ReadAt(h[:], off); err != nil {
+		_, off := db.offset(page)
+		if _, err := db.f.ReadAt(h[:], off); err != nil {
 			return err
 		}
 		if h[0] != 0x02 {
-			if page == root {
+			if page == db.root {
 				return fmt.Errorf("corrupt: the root page of strata_documents is a leaf: add documents")
 			}
-			_, err = f.WriteAt([]byte{0x07}, off)
+			_, err = db.f.WriteAt([]byte{0x07}, off)
 			return err
 		}
 		page = int64(binary.BigEndian.Uint32(h[8:]))
 	}
 	return fmt.Errorf("corrupt: no leaf page of strata_documents within 10 levels")
+}
+
+// file is a closed strata SQLite database opened for damage: its file,
+// page size, and the root page of the B-tree it was opened for.
+type file struct {
+	f        *os.File
+	pageSize int64
+	root     int64
+}
+
+// open finds the root page of tree (a table or index of the SQLite schema)
+// in the database at path, which must be closed with its WAL checkpointed,
+// and opens the file for writing.
+func open(path, tree string) (*file, error) {
+	sdb, err := sql.Open("sqlite", path)
+	if err != nil {
+		return nil, err
+	}
+	var root int64
+	err = sdb.QueryRow(`SELECT rootpage FROM sqlite_schema WHERE name = ?`, tree).Scan(&root)
+	if cerr := sdb.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("corrupt: find %s: %w", tree, err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+		return nil, fmt.Errorf("corrupt: %s-wal holds %d bytes: close the database first", path, fi.Size())
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	var hdr [100]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	pageSize := int64(binary.BigEndian.Uint16(hdr[16:]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	return &file{f: f, pageSize: pageSize, root: root}, nil
+}
+
+// offset returns where page n starts in the file, and where its header
+// starts (after the file header on page 1).
+func (f *file) offset(n int64) (page, header int64) {
+	page = (n - 1) * f.pageSize
+	if n == 1 {
+		return page, page + 100
+	}
+	return page, page
 }
