@@ -305,7 +305,7 @@ func (c *checker) indexesOf(table string) ([]checkedIndex, error) {
 				if err != nil {
 					return nil, err
 				}
-				ci.partial = d == nil || d.String("state") != BuildReady
+				ci.partial = d == nil || d.StringOr("state", "") != BuildReady
 			}
 		}
 		out = append(out, ci)

@@ -50,21 +50,24 @@ func (d Doc) Lookup(path string) (any, bool) {
 	return lookupPath(d, path)
 }
 
-// String returns the string at a dotted path, or "" if it is missing or not
-// a string (an ID counts as a string).
-func (d Doc) String(path string) string {
-	return d.StringOr(path, "")
-}
-
-// StringOr returns the string at a dotted path, or def if it is missing or
-// not a string.
-func (d Doc) StringOr(path, def string) string {
+// String returns the string at a dotted path and whether there is one (an
+// ID counts as a string). StringOr gives a default instead.
+func (d Doc) String(path string) (string, bool) {
 	x, _ := d.Lookup(path)
 	switch s := x.(type) {
 	case string:
-		return s
+		return s, true
 	case ID:
-		return string(s)
+		return string(s), true
+	}
+	return "", false
+}
+
+// StringOr returns the string at a dotted path, or def if it is missing or
+// not a string (an ID counts as a string).
+func (d Doc) StringOr(path, def string) string {
+	if s, ok := d.String(path); ok {
+		return s
 	}
 	return def
 }

@@ -54,7 +54,7 @@ func TestInsertGetPatchReplaceDelete(t *testing.T) {
 	})
 	query(t, db, func(tx *strata.Tx) error {
 		d, _ := tx.Get(id)
-		if d.Has("age") || d.String("email") != "ada@example.com" || d.String("name") != "Ada" {
+		if d.Has("age") || d.StringOr("email", "") != "ada@example.com" || d.StringOr("name", "") != "Ada" {
 			t.Errorf("after patch: %#v", d)
 		}
 		return nil
@@ -67,7 +67,7 @@ func TestInsertGetPatchReplaceDelete(t *testing.T) {
 	})
 	query(t, db, func(tx *strata.Tx) error {
 		d, _ := tx.Get(id)
-		if len(d) != 3 || d.String("name") != "Ada L." || d.ID() != id || d.CreationTime() != ct {
+		if len(d) != 3 || d.StringOr("name", "") != "Ada L." || d.ID() != id || d.CreationTime() != ct {
 			t.Errorf("after replace: %#v", d)
 		}
 		return nil

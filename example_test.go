@@ -57,7 +57,7 @@ func Example() {
 		if err != nil {
 			return err
 		}
-		fmt.Println(u.String("name"), u.StringOr("avatarUrl", "(no avatar yet)"))
+		fmt.Println(u.StringOr("name", ""), u.StringOr("avatarUrl", "(no avatar yet)"))
 		return nil
 	})
 	if err != nil {
@@ -126,7 +126,7 @@ func ExampleTx_Patch() {
 			return err
 		}
 		d, _ := tx.Get(id)
-		fmt.Println(d.String("title"), d.Has("legacyField"))
+		fmt.Println(d.StringOr("title", ""), d.Has("legacyField"))
 		return nil
 	})
 	// Output: Hello, world false

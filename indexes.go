@@ -118,7 +118,7 @@ func (tx *Tx) stageIndex(table string, ix schema.Index) (ID, error) {
 }
 
 func buildFromDoc(d Doc) IndexBuild {
-	b := IndexBuild{ID: d.ID(), Table: d.String("table"), Index: d.String("index"), State: d.String("state")}
+	b := IndexBuild{ID: d.ID(), Table: d.StringOr("table", ""), Index: d.StringOr("index", ""), State: d.StringOr("state", "")}
 	b.Processed, _ = d.Int("processed")
 	b.Total, _ = d.Int("total")
 	if list, ok := d["fields"].([]any); ok {
@@ -231,12 +231,12 @@ func (db *DB) runBuild(ctx context.Context, id ID, opts PushOptions) error {
 			if err != nil {
 				return err
 			}
-			if d == nil || d.String("state") != BuildBackfilling {
+			if d == nil || d.StringOr("state", "") != BuildBackfilling {
 				done = true
 				return nil
 			}
 			now := nowMillis()
-			if until, _ := d.Float("leaseUntil"); d.String("leaseOwner") != owner && until > now {
+			if until, _ := d.Float("leaseUntil"); d.StringOr("leaseOwner", "") != owner && until > now {
 				held = true
 				return nil
 			}
@@ -329,7 +329,7 @@ func (db *DB) releaseBuild(id ID, owner string) {
 	defer cancel()
 	_ = db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
 		d, err := tx.get(indexBuildsTable, id)
-		if err != nil || d == nil || d.String("leaseOwner") != owner {
+		if err != nil || d == nil || d.StringOr("leaseOwner", "") != owner {
 			return err
 		}
 		next := make(Doc, len(d))
@@ -383,7 +383,7 @@ func (tx *Tx) checkIndexReady(table, index string) error {
 	if err != nil {
 		return err
 	}
-	if d != nil && d.String("state") == BuildReady {
+	if d != nil && d.StringOr("state", "") == BuildReady {
 		st.ready.Store(k, true)
 		return nil
 	}

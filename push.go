@@ -455,10 +455,10 @@ func pushEnded(tx *Tx, p *pendingPush) error {
 	if err != nil {
 		return err
 	}
-	if head != nil && head.String("state") == stateFailed {
+	if head != nil && head.StringOr("state", "") == stateFailed {
 		if pid, _ := head["push"].(ID); pid == p.id {
 			doc, _ := head["document"].(ID)
-			return &PushRefusedError{Document: doc, Table: head.String("table"), Reason: head.String("error")}
+			return &PushRefusedError{Document: doc, Table: head.StringOr("table", ""), Reason: head.StringOr("error", "")}
 		}
 	}
 	return ErrPushSuperseded

@@ -53,7 +53,7 @@ func activeJSON(t testing.TB, db *strata.DB) string {
 	var out string
 	query(t, db, func(tx *strata.Tx) error {
 		d, err := tx.Table("_schemas").Order(strata.Desc).First()
-		out = d.String("state") + " " + d.String("schema")
+		out = d.StringOr("state", "") + " " + d.StringOr("schema", "")
 		return err
 	})
 	return out
@@ -121,7 +121,7 @@ func TestPushRefusesMakeRequired(t *testing.T) {
 				return err
 			}
 			changes, _ := d["changes"].([]any)
-			if d.String("state") != "active" || d.String("actor") != "ada" || d.String("comment") != "avatarUrl required" || len(changes) != 1 || !d.Has("activatedAt") {
+			if d.StringOr("state", "") != "active" || d.StringOr("actor", "") != "ada" || d.StringOr("comment", "") != "avatarUrl required" || len(changes) != 1 || !d.Has("activatedAt") {
 				t.Errorf("history document = %v", d)
 			}
 			return nil
@@ -159,7 +159,7 @@ func TestPushSeedPitfalls(t *testing.T) {
 				"keep (or add) displayName as optional, backfill it from userName with a migration",
 			},
 			after: func(d strata.Doc) strata.Patch {
-				return strata.Patch{"displayName": d.String("userName"), "userName": strata.Unset}
+				return strata.Patch{"displayName": d.StringOr("userName", ""), "userName": strata.Unset}
 			},
 		},
 		{

@@ -97,7 +97,7 @@ func keep(docs []strata.Doc, pred func(strata.Doc) bool) []strata.Doc {
 func TestIndexRanges(t *testing.T) {
 	t.Parallel()
 	db, all := postsDB(t, 400)
-	pub := func(d strata.Doc) bool { return d.String("status") == "published" }
+	pub := func(d strata.Doc) bool { return d.StringOr("status", "") == "published" }
 	at := func(d strata.Doc) (float64, bool) { return d.Float("publishedAt") }
 	rank := func(d strata.Doc) int64 { r, _ := d.Int("rank"); return r }
 	byPub := sortedBy(all, "status", "publishedAt")
@@ -165,17 +165,17 @@ func TestFullScanAndFilters(t *testing.T) {
 		f    strata.Expr
 		pred func(strata.Doc) bool
 	}{
-		{"eq", strata.Field("status").Eq("draft"), func(d strata.Doc) bool { return d.String("status") == "draft" }},
-		{"neq", strata.Field("status").Neq("draft"), func(d strata.Doc) bool { return d.String("status") != "draft" }},
+		{"eq", strata.Field("status").Eq("draft"), func(d strata.Doc) bool { return d.StringOr("status", "") == "draft" }},
+		{"neq", strata.Field("status").Neq("draft"), func(d strata.Doc) bool { return d.StringOr("status", "") != "draft" }},
 		{"lt", strata.Field("rank").Lt(int64(0)), func(d strata.Doc) bool { return rank(d) < 0 }},
 		{"lte", strata.Field("rank").Lte(int64(0)), func(d strata.Doc) bool { return rank(d) <= 0 }},
 		{"gt", strata.Field("rank").Gt(int64(0)), func(d strata.Doc) bool { return rank(d) > 0 }},
 		{"gte", strata.Field("rank").Gte(int64(0)), func(d strata.Doc) bool { return rank(d) >= 0 }},
 		{"and", strata.And(strata.Field("rank").Gte(int64(0)), strata.Field("status").Eq("published")),
-			func(d strata.Doc) bool { return rank(d) >= 0 && d.String("status") == "published" }},
+			func(d strata.Doc) bool { return rank(d) >= 0 && d.StringOr("status", "") == "published" }},
 		{"or", strata.Or(strata.Field("rank").Eq(int64(3)), strata.Field("rank").Eq(int64(-3))),
 			func(d strata.Doc) bool { return rank(d) == 3 || rank(d) == -3 }},
-		{"not", strata.Not(strata.Field("status").Eq("draft")), func(d strata.Doc) bool { return d.String("status") != "draft" }},
+		{"not", strata.Not(strata.Field("status").Eq("draft")), func(d strata.Doc) bool { return d.StringOr("status", "") != "draft" }},
 		{"missing field is undefined", strata.Field("publishedAt").Eq(value.Undef), func(d strata.Doc) bool { return !d.Has("publishedAt") }},
 		{"int64 never equals float64", strata.Field("rank").Eq(0.0), func(d strata.Doc) bool { return false }},
 	}

@@ -153,7 +153,7 @@ func (tx *Tx) readState(key []byte, id ID, cur *schemaState) (*schemaState, erro
 	}
 	st := &schemaState{head: key, headID: id}
 	activeDoc := doc
-	if doc.String("state") != stateActive {
+	if doc.StringOr("state", "") != stateActive {
 		aid, _ := doc["active"].(ID)
 		activeDoc = nil
 		if aid != "" && cur != nil && cur.activeID == aid {
@@ -167,8 +167,8 @@ func (tx *Tx) readState(key []byte, id ID, cur *schemaState) (*schemaState, erro
 				return nil, fmt.Errorf("active schema document %s is missing", aid)
 			}
 		}
-		if doc.String("state") == statePending {
-			p, err := schema.Parse([]byte(doc.String("schema")))
+		if doc.StringOr("state", "") == statePending {
+			p, err := schema.Parse([]byte(doc.StringOr("schema", "")))
 			if err != nil {
 				return nil, fmt.Errorf("pending schema: %w", err)
 			}
@@ -183,7 +183,7 @@ func (tx *Tx) readState(key []byte, id ID, cur *schemaState) (*schemaState, erro
 		}
 	}
 	if activeDoc != nil {
-		s, err := schema.Parse([]byte(activeDoc.String("schema")))
+		s, err := schema.Parse([]byte(activeDoc.StringOr("schema", "")))
 		if err != nil {
 			return nil, err
 		}

@@ -78,7 +78,7 @@ func TestSurfaceWithoutGrant(t *testing.T) {
 	}
 	query(t, db, func(tx *strata.Tx) error {
 		d, err := tx.Get(migration)
-		if err != nil || d.String("name") != "ada" {
+		if err != nil || d.StringOr("name", "") != "ada" {
 			t.Errorf("users document after refused writes: %v %v", d, err)
 		}
 		for _, table := range []string{"_migrations", "_schemas"} {

@@ -25,7 +25,7 @@ func TestWriteTransform(t *testing.T) {
 		}
 		out := next.Fields()
 		out[strata.FieldID], out[strata.FieldCreationTime] = next.ID(), next.CreationTime()
-		out["nameLen"] = int64(len(next.String("name")))
+		out["nameLen"] = int64(len(next.StringOr("name", "")))
 		return out, nil
 	})
 	ids := insert(t, db, "users", strata.Doc{"name": "Ada"})

@@ -172,7 +172,7 @@ func demoGetUsers(ctx context.Context, db *strata.DB, ids []strata.ID, say func(
 				return err
 			}
 			say("4. getUser(%s): name=%q avatarUrl=%q (fallback \"\" when missing: has=%v)",
-				id, u.String("name"), u.StringOr("avatarUrl", ""), u.Has("avatarUrl"))
+				id, u.StringOr("name", ""), u.StringOr("avatarUrl", ""), u.Has("avatarUrl"))
 		}
 		return nil
 	})
@@ -192,7 +192,7 @@ func demoPublished(ctx context.Context, db *strata.DB, say func(string, ...any))
 		say("5. ten newest published posts (index by_status_and_published, desc):")
 		for _, p := range docs {
 			at, _ := p.Float("publishedAt")
-			say("     %-10s publishedAt=%s", p.String("title"), time.UnixMilli(int64(at)).UTC().Format(time.DateTime))
+			say("     %-10s publishedAt=%s", p.StringOr("title", ""), time.UnixMilli(int64(at)).UTC().Format(time.DateTime))
 		}
 		return nil
 	})

@@ -70,7 +70,7 @@ func fillAvatarURL(old, next strata.Doc) (strata.Doc, error) {
 	}
 	out := next.Fields()
 	out[strata.FieldID], out[strata.FieldCreationTime] = next.ID(), next.CreationTime()
-	out["avatarUrl"] = seed.DefaultAvatar(next.String("name"))
+	out["avatarUrl"] = seed.DefaultAvatar(next.StringOr("name", ""))
 	return out, nil
 }
 
@@ -84,7 +84,7 @@ func demoBackfill(ctx context.Context, db *strata.DB, required *strata.Schema, s
 			if u.Has("avatarUrl") {
 				return nil, nil
 			}
-			return strata.Patch{"avatarUrl": seed.DefaultAvatar(u.String("name"))}, nil
+			return strata.Patch{"avatarUrl": seed.DefaultAvatar(u.StringOr("name", ""))}, nil
 		},
 	})
 	st, err := m.Run(ctx, "backfill_avatar_url")

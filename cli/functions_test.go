@@ -34,7 +34,7 @@ func fnApp() *functions.App {
 		Args: v.Object{"text": v.String(), "delayMs": v.Int64()},
 		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
 			ms, _ := args.Int("delayMs")
-			return ctx.Scheduler.RunAfter(msDuration(ms), "notes:add", map[string]any{"text": args.String("text")})
+			return ctx.Scheduler.RunAfter(msDuration(ms), "notes:add", map[string]any{"text": args.StringOr("text", "")})
 		},
 	})
 	return app

@@ -10,11 +10,11 @@
 //		Args:    v.Object{"id": v.ID("users")},
 //		Returns: v.Union(v.Null(), v.Object{"name": v.String()}),
 //		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
-//			u, err := ctx.Tx.Get(strata.ID(args.String("id")))
+//			u, err := ctx.Tx.Get(strata.ID(args.StringOr("id", "")))
 //			if err != nil || u == nil {
 //				return nil, err
 //			}
-//			return map[string]any{"name": u.String("name")}, nil
+//			return map[string]any{"name": u.StringOr("name", "")}, nil
 //		},
 //	})
 //

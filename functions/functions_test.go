@@ -29,11 +29,11 @@ func testApp(t testing.TB) *functions.App {
 		Args:    v.Object{"id": v.ID("users")},
 		Returns: v.Union(v.Null(), v.Object{"name": v.String()}),
 		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
-			u, err := ctx.Tx.Get(strata.ID(args.String("id")))
+			u, err := ctx.Tx.Get(strata.ID(args.StringOr("id", "")))
 			if err != nil || u == nil {
 				return nil, err
 			}
-			return map[string]any{"name": u.String("name")}, nil
+			return map[string]any{"name": u.StringOr("name", "")}, nil
 		},
 	})
 	app.Query("users:count", functions.Def{
@@ -304,7 +304,7 @@ func testConcurrentMutationsSerialize(t *testing.T, b backend) {
 	app.Mutation("counter:inc", functions.Def{
 		Args: v.Object{"id": v.ID("counters")},
 		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
-			id := strata.ID(args.String("id"))
+			id := strata.ID(args.StringOr("id", ""))
 			d, err := ctx.Tx.Get(id)
 			if err != nil {
 				return nil, err

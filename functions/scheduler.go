@@ -187,9 +187,9 @@ func GetJob(tx *strata.Tx, id strata.ID) (Job, error) {
 func ParseJob(d strata.Doc) (Job, error) {
 	j := Job{
 		ID:    d.ID(),
-		Name:  d.String(FieldName),
-		State: State(d.String(FieldState)),
-		Error: d.String(FieldError),
+		Name:  d.StringOr(FieldName, ""),
+		State: State(d.StringOr(FieldState, "")),
+		Error: d.StringOr(FieldError, ""),
 	}
 	if j.ID == "" || j.Name == "" || j.State == "" {
 		return Job{}, fmt.Errorf("functions: %w %s", ErrMalformedJob, j.ID)

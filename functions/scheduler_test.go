@@ -20,7 +20,7 @@ func counterApp() *functions.App {
 		Args:    v.Object{"id": v.ID("counters")},
 		Returns: v.Int64(),
 		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
-			id := strata.ID(args.String("id"))
+			id := strata.ID(args.StringOr("id", ""))
 			d, err := ctx.Tx.Get(id)
 			if err != nil {
 				return nil, err

@@ -572,7 +572,7 @@ func (w *Worker) scanNew(ctx context.Context) error {
 			if ct := d.CreationTime(); ct > newest {
 				newest = ct
 			}
-			if State(d.String(FieldState)) == StatePending {
+			if State(d.StringOr(FieldState, "")) == StatePending {
 				at, _ := d.Float(FieldScheduledTime)
 				jobs = append(jobs, found{d.ID(), at})
 			}
@@ -612,7 +612,7 @@ func (w *Worker) sweep(ctx context.Context) error {
 		}
 		var expired []strata.ID
 		for _, d := range page.Page {
-			s := State(d.String(FieldState))
+			s := State(d.StringOr(FieldState, ""))
 			if s == StatePending {
 				at, _ := d.Float(FieldScheduledTime)
 				w.add(d.ID(), at, false)

@@ -120,7 +120,7 @@ func testContinueInterruptedStart(t *testing.T, db *strata.DB) {
 	n := 0
 	eachUser(t, db, func(d strata.Doc) {
 		n++
-		if d.String("displayName") == "" || d.String("displayName") != d.String("userName") {
+		if d.StringOr("displayName", "") == "" || d.StringOr("displayName", "") != d.StringOr("userName", "") {
 			t.Errorf("after continue: %v", d)
 		}
 	})
@@ -166,7 +166,7 @@ func TestContinueInterruptedComplete(t *testing.T) {
 		t.Fatalf("continue: %+v %v", st, err)
 	}
 	eachUser(t, db, func(d strata.Doc) {
-		if d.Has("userName") || d.String("displayName") == "" {
+		if d.Has("userName") || d.StringOr("displayName", "") == "" {
 			t.Errorf("after continue: %v", d)
 		}
 	})
@@ -203,7 +203,7 @@ func TestContinueInterruptedRollback(t *testing.T) {
 func checkRolledBack(t *testing.T, db *strata.DB) {
 	t.Helper()
 	eachUser(t, db, func(d strata.Doc) {
-		if d.Has("displayName") || d.String("userName") == "" {
+		if d.Has("displayName") || d.StringOr("userName", "") == "" {
 			t.Errorf("after rollback: %v", d)
 		}
 	})
@@ -303,7 +303,7 @@ func TestContinueByPhase(t *testing.T) {
 				return
 			}
 			eachUser(t, db, func(d strata.Doc) {
-				if d.Has("userName") || d.String("displayName") == "" {
+				if d.Has("userName") || d.StringOr("displayName", "") == "" {
 					t.Errorf("after continue: %v", d)
 				}
 			})
@@ -412,7 +412,7 @@ func TestServeContinuesDeclarative(t *testing.T) {
 		t.Errorf("after Serve: %+v", st)
 	}
 	eachUser(t, db, func(d strata.Doc) {
-		if d.String("displayName") != d.String("userName") {
+		if d.StringOr("displayName", "") != d.StringOr("userName", "") {
 			t.Errorf("after Serve: %v", d)
 		}
 	})

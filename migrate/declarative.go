@@ -133,7 +133,7 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 	if err := m.pushWith(ctx, sh.expanded, f.Name, entry); err != nil {
 		return Status{}, fmt.Errorf("migrate: start %s: expand: %w", f.Name, err)
 	}
-	if d.String("state") == string(Pending) {
+	if d.StringOr("state", "") == string(Pending) {
 		if err := m.markHighWater(ctx, d.ID(), table); err != nil {
 			return Status{}, err
 		}
@@ -384,22 +384,22 @@ func (m *Migrator) trackingDoc(ctx context.Context, name string) (strata.Doc, er
 }
 
 func parseBefore(d strata.Doc) (*schema.Schema, error) {
-	text := d.String("before")
+	text := d.StringOr("before", "")
 	if text == "" {
 		return nil, nil
 	}
 	s, err := schema.Parse([]byte(text))
 	if err != nil {
-		return nil, fmt.Errorf("migrate: %s: recorded schema: %w", d.String("name"), err)
+		return nil, fmt.Errorf("migrate: %s: recorded schema: %w", d.StringOr("name", ""), err)
 	}
 	return s, nil
 }
 
 func parseTracked(d strata.Doc) (*op.File, []byte, *schema.Schema, error) {
-	text := []byte(d.String("file"))
+	text := []byte(d.StringOr("file", ""))
 	f, err := op.ParseRecorded(text)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("migrate: %s: recorded file: %w", d.String("name"), err)
+		return nil, nil, nil, fmt.Errorf("migrate: %s: recorded file: %w", d.StringOr("name", ""), err)
 	}
 	before, err := parseBefore(d)
 	return f, text, before, err

@@ -85,7 +85,7 @@ func testSeedRenameLifecycle(t *testing.T, db *strata.DB) {
 	// Ready: both shapes are readable; old and new readers agree.
 	err = db.Query(ctx, func(tx *strata.Tx) error {
 		return tx.Table("users").Each(func(d strata.Doc) error {
-			if !d.Has("userName") || d.String("userName") != d.String("displayName") {
+			if !d.Has("userName") || d.StringOr("userName", "") != d.StringOr("displayName", "") {
 				t.Errorf("ready: fields not in step: %v", d)
 			}
 			return nil
@@ -112,7 +112,7 @@ func testSeedRenameLifecycle(t *testing.T, db *strata.DB) {
 	err = db.Query(ctx, func(tx *strata.Tx) error {
 		return tx.Table("users").Each(func(d strata.Doc) error {
 			n++
-			if d.Has("userName") || d.String("displayName") == "" {
+			if d.Has("userName") || d.StringOr("displayName", "") == "" {
 				t.Errorf("after complete: %v", d)
 			}
 			return nil
@@ -194,7 +194,7 @@ func testSeedScenariosDeclarative(t *testing.T, db *strata.DB) {
 	err = db.Query(ctx, func(tx *strata.Tx) error {
 		users, _ := tx.Table("users").Collect()
 		for _, u := range users {
-			if u.String("avatarUrl") != "https://x/default.svg" {
+			if u.StringOr("avatarUrl", "") != "https://x/default.svg" {
 				t.Errorf("user: %v", u)
 			}
 		}
@@ -276,7 +276,7 @@ func testRollbackAndConflicts(t *testing.T, db *strata.DB) {
 	}
 	err = db.Query(ctx, func(tx *strata.Tx) error {
 		return tx.Table("users").Each(func(d strata.Doc) error {
-			if d.Has("displayName") || d.String("userName") == "" {
+			if d.Has("displayName") || d.StringOr("userName", "") == "" {
 				t.Errorf("after rollback: %v", d)
 			}
 			return nil

@@ -17,7 +17,7 @@
 //			if doc.Has("avatarUrl") {
 //				return nil, nil // already migrated: skip
 //			}
-//			return strata.Patch{"avatarUrl": defaultAvatar(doc.String("name"))}, nil
+//			return strata.Patch{"avatarUrl": defaultAvatar(doc.StringOr("name", ""))}, nil
 //		},
 //	})
 //	st, err := m.Run(ctx, "backfill_avatar_url")

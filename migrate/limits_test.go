@@ -104,7 +104,7 @@ func TestResumeFromCursorOfOlderFormat(t *testing.T) {
 		m.Define(migrate.Migration{
 			Name: "count", Table: "users", BatchSize: 50, TargetBatchDuration: -1,
 			MigrateOne: func(d strata.Doc) (strata.Patch, error) {
-				if d.String("name") == failOn {
+				if d.StringOr("name", "") == failOn {
 					return nil, errors.New("stop here")
 				}
 				return increment(d)
@@ -149,7 +149,7 @@ func TestResumeOnCopiedDatabase(t *testing.T) {
 			mig := migrate.Migration{
 				Name: "count", Table: "users", BatchSize: 50, TargetBatchDuration: -1,
 				MigrateOne: func(d strata.Doc) (strata.Patch, error) {
-					if d.String("name") == failOn {
+					if d.StringOr("name", "") == failOn {
 						return nil, errors.New("stop here")
 					}
 					return increment(d)

@@ -127,7 +127,7 @@ func testAddUserTimestamps(t *testing.T, db *strata.DB) {
 	// hasMigrationRun: the tracking document is an ordinary document.
 	err = db.Query(ctx, func(tx *strata.Tx) error {
 		d, err := tx.Table(migrate.Table).Filter(strata.Field("name").Eq("add_user_timestamps_v1")).First()
-		if err != nil || d.String("state") != "completed" {
+		if err != nil || d.StringOr("state", "") != "completed" {
 			t.Errorf("hasMigrationRun: %v %v", d, err)
 		}
 		return err
@@ -168,7 +168,7 @@ func testFailureRecordedAndResumedFromCursor(t *testing.T, db *strata.DB) {
 	m.Define(migrate.Migration{
 		Name: "count", Table: "users", BatchSize: 50, TargetBatchDuration: -1,
 		MigrateOne: func(d strata.Doc) (strata.Patch, error) {
-			if d.String("name") == failOn {
+			if d.StringOr("name", "") == failOn {
 				return nil, errors.New("cannot migrate this one")
 			}
 			return increment(d)
@@ -362,10 +362,10 @@ func testDryRun(t *testing.T, db *strata.DB) {
 	addUsers(t, db, 120)
 	m := migrate.New(db)
 	m.Define(migrate.Migration{Name: "avatar", Table: "users", MigrateOne: func(d strata.Doc) (strata.Patch, error) {
-		if d.String("name") == "u7" {
+		if d.StringOr("name", "") == "u7" {
 			return nil, nil
 		}
-		return strata.Patch{"avatarUrl": "https://x/" + d.String("name")}, nil
+		return strata.Patch{"avatarUrl": "https://x/" + d.StringOr("name", "")}, nil
 	}})
 	target, err := strata.NewSchema(strata.Table("users", v.Object{"name": v.String(), "visits": v.Int64(), "avatarUrl": v.String()}))
 	if err != nil {

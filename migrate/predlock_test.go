@@ -98,7 +98,7 @@ func TestStartSurvivesOutOfLockMemory(t *testing.T) {
 	t.Logf("start ready with %d concurrent writes; smallest batch %d", writes.Load(), minBatch.Load())
 	if err := db.Query(ctx, func(tx *strata.Tx) error {
 		return tx.Table("users").Each(func(d strata.Doc) error {
-			if d.String("displayName") != d.String("userName") {
+			if d.StringOr("displayName", "") != d.StringOr("userName", "") {
 				return fmt.Errorf("not backfilled: %v", d)
 			}
 			return nil

@@ -268,7 +268,7 @@ func testKill9Migration(t *testing.T, b procBackend) {
 			return err
 		}
 		return tx.Table("log").Each(func(d strata.Doc) error {
-			switch d.String("op") {
+			switch d.StringOr("op", "") {
 			case "insert":
 				inserts++
 				if tr, _ := d.Bool("transformed"); !tr {

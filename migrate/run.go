@@ -184,9 +184,9 @@ func (m *Migrator) interrupted(ctx context.Context, mig *Migration) (Status, err
 		if d == nil {
 			return fmt.Errorf("migrate: %q: %w", mig.Name, ErrUnknown)
 		}
-		if d.String("leaseOwner") == m.owner {
+		if d.StringOr("leaseOwner", "") == m.owner {
 			p := strata.Patch{"leaseOwner": strata.Unset, "leaseExpiresAt": strata.Unset, "updatedAt": timeMS(time.Now())}
-			if d.String("state") == string(Running) {
+			if d.StringOr("state", "") == string(Running) {
 				p["state"] = string(Paused)
 			}
 			if err := sys.Patch(tx, d.ID(), p); err != nil {

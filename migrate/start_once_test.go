@@ -34,7 +34,7 @@ func TestStartRecordsOnce(t *testing.T) {
 		n := 0
 		err = db.Query(system.Unlimited(ctx), func(tx *strata.Tx) error {
 			return tx.Table(migrate.Table).Each(func(d strata.Doc) error {
-				if d.String("name") == "rename" {
+				if d.StringOr("name", "") == "rename" {
 					n++
 				}
 				return nil

@@ -185,7 +185,7 @@ func testCompletingCanRollBack(t *testing.T, db *strata.DB) {
 		t.Fatalf("rollback of a completing rename: %+v %v", st, err)
 	}
 	eachUser(t, db, func(d strata.Doc) {
-		if d.Has("fullName") || !strings.HasPrefix(d.String("name"), "u") {
+		if d.Has("fullName") || !strings.HasPrefix(d.StringOr("name", ""), "u") {
 			t.Errorf("after rollback: %v", d)
 		}
 	})

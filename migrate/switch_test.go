@@ -122,7 +122,7 @@ func testWriterAcrossSwitch(t *testing.T, db *strata.DB, phase string) {
 		// Ready: every document has both fields, equal.
 		err = db.Query(ctx, func(tx *strata.Tx) error {
 			return tx.Table("users").Each(func(d strata.Doc) error {
-				if !d.Has("displayName") || d.String("displayName") != d.String("userName") {
+				if !d.Has("displayName") || d.StringOr("displayName", "") != d.StringOr("userName", "") {
 					t.Errorf("after start: document not migrated: %v", d)
 				}
 				return nil

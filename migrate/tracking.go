@@ -70,11 +70,11 @@ func statusOf(d strata.Doc) Status {
 	hw, _ := d.Float("highWater")
 	return Status{
 		ID:           d.ID(),
-		Name:         d.String("name"),
-		Table:        d.String("table"),
-		Kind:         d.String("kind"),
-		State:        State(d.String("state")),
-		Cursor:       d.String("cursor"),
+		Name:         d.StringOr("name", ""),
+		Table:        d.StringOr("table", ""),
+		Kind:         d.StringOr("kind", ""),
+		State:        State(d.StringOr("state", "")),
+		Cursor:       d.StringOr("cursor", ""),
 		Processed:    i("processed"),
 		Changed:      i("changed"),
 		Total:        i("total"),
@@ -82,10 +82,10 @@ func statusOf(d strata.Doc) Status {
 		StartedAt:    msTime(d, "startedAt"),
 		UpdatedAt:    msTime(d, "updatedAt"),
 		CompletedAt:  msTime(d, "completedAt"),
-		Error:        d.String("error"),
-		ErrorDocID:   d.String("errorDocId"),
+		Error:        d.StringOr("error", ""),
+		ErrorDocID:   d.StringOr("errorDocId", ""),
 		HighWater:    hw,
-		LeaseOwner:   d.String("leaseOwner"),
+		LeaseOwner:   d.StringOr("leaseOwner", ""),
 		LeaseExpires: msTime(d, "leaseExpiresAt"),
 	}
 }
@@ -150,7 +150,7 @@ func setState(ctx context.Context, db *strata.DB, name string, to State, from ..
 		if d == nil {
 			return fmt.Errorf("migrate: %q: %w", name, ErrUnknown)
 		}
-		cur := State(d.String("state"))
+		cur := State(d.StringOr("state", ""))
 		ok := false
 		for _, f := range from {
 			ok = ok || cur == f

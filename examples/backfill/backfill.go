@@ -85,7 +85,7 @@ func Register(app *functions.App) {
 			var processed int64
 			for _, user := range result.Page {
 				if !user.Has("avatarUrl") {
-					err := ctx.Tx.Patch(user.ID(), strata.Patch{"avatarUrl": DefaultAvatar(user.String("name"))})
+					err := ctx.Tx.Patch(user.ID(), strata.Patch{"avatarUrl": DefaultAvatar(user.StringOr("name", ""))})
 					if err != nil {
 						return nil, err
 					}

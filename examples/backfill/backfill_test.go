@@ -94,11 +94,11 @@ func testBackfill(t *testing.T, url string) {
 	custom := 0
 	err = db.Query(ctx, func(tx *strata.Tx) error {
 		return tx.Table("users").Each(func(u strata.Doc) error {
-			a := u.String("avatarUrl")
+			a := u.StringOr("avatarUrl", "")
 			switch {
 			case strings.HasPrefix(a, "https://example.com/custom/"):
 				custom++
-			case a != backfill.DefaultAvatar(u.String("name")):
+			case a != backfill.DefaultAvatar(u.StringOr("name", "")):
 				t.Fatalf("user %v: avatarUrl %q", u.ID(), a)
 			}
 			return nil

@@ -87,7 +87,7 @@ func Run(ctx context.Context, db *strata.DB, n int, out io.Writer) error {
 			// fields exist.
 			err := db.Query(ctx, func(tx *strata.Tx) error {
 				u, err := tx.Table("users").First()
-				fmt.Fprintf(out, "  getUser: displayName = %q (displayName ?? userName)\n", u.StringOr("displayName", u.String("userName")))
+				fmt.Fprintf(out, "  getUser: displayName = %q (displayName ?? userName)\n", u.StringOr("displayName", u.StringOr("userName", "")))
 				return err
 			})
 			if err != nil {
@@ -103,7 +103,7 @@ func Run(ctx context.Context, db *strata.DB, n int, out io.Writer) error {
 		posts, err := tx.Table("posts").WithIndex("by_status_and_published", strata.Eq("status", "published")).Order(strata.Desc).Take(3)
 		for _, p := range posts {
 			at, _ := p.Float("publishedAt")
-			fmt.Fprintf(out, "  newest published: %s at %v\n", p.String("title"), at)
+			fmt.Fprintf(out, "  newest published: %s at %v\n", p.StringOr("title", ""), at)
 		}
 		return err
 	})

@@ -25,7 +25,7 @@ func App() *functions.App {
 		Args:    v.Object{"id": v.ID("counters"), "sleepMs": v.Optional(v.Int64())},
 		Returns: v.Int64(),
 		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
-			id := strata.ID(args.String("id"))
+			id := strata.ID(args.StringOr("id", ""))
 			d, err := ctx.Tx.Get(id)
 			if err != nil {
 				return nil, err
