@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/strata-db/strata/internal/jsonc"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
 )
 
 // File is a declarative migration: a name and operations applied together
-// (the migration file format):
+// (the migration file format, described in docs/file-formats.md; a file
+// may carry // line comments outside strings):
 //
 //	{"name": "003_rename_user_name",
 //	 "operations": [{"rename_field": {"table": "users", "from": "userName", "to": "displayName"}}]}
@@ -45,6 +47,7 @@ func ParseFile(data []byte) (*File, error) {
 func ParseRecorded(data []byte) (*File, error) { return parseFile(data) }
 
 func parseFile(data []byte) (*File, error) {
+	data = jsonc.Strip(data)
 	var raw struct {
 		Name       *string           `json:"name"`
 		Operations []json.RawMessage `json:"operations"`
