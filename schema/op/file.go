@@ -94,7 +94,7 @@ func strictDecode(data []byte, dst any) error {
 func parseOperation(msg json.RawMessage) (Operation, error) {
 	var one map[string]json.RawMessage
 	if err := json.Unmarshal(msg, &one); err != nil || len(one) != 1 {
-		return nil, fmt.Errorf("operation: want an object with exactly one key (add_field, remove_field, rename_field, change_type, add_index, drop_index)")
+		return nil, fmt.Errorf("operation: want an object with exactly one key (add_field, require_field, remove_field, rename_field, change_type, add_index, drop_index)")
 	}
 	for kind, body := range one {
 		op, err := parseKind(kind, body)
@@ -124,11 +124,35 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 		}
 		op := AddField{TableName: r.Table, Field: r.Field, Type: typ}
 		if r.Default != nil {
-			if op.Default, err = value.ParseJSON(r.Default); err != nil {
+			if op.Default, err = parseValueFor(typ, r.Default); err != nil {
 				return nil, fmt.Errorf("default: %w", err)
 			}
 		}
 		return op, op.Check(nil)
+	case "require_field":
+		var r struct {
+			Table   string          `json:"table"`
+			Field   string          `json:"field"`
+			Type    json.RawMessage `json:"type"`
+			Default json.RawMessage `json:"default"`
+			From    string          `json:"from"`
+			Convert string          `json:"convert"`
+		}
+		if err := strictDecode(body, &r); err != nil {
+			return nil, err
+		}
+		typ, err := parseType(r.Type)
+		if err != nil {
+			return nil, err
+		}
+		op := RequireField{TableName: r.Table, Field: r.Field, Type: typ, From: r.From, Convert: r.Convert}
+		if r.Default != nil {
+			op.HasDefault = true
+			if op.Default, err = parseValueFor(typ, r.Default); err != nil {
+				return nil, fmt.Errorf("default: %w", err)
+			}
+		}
+		return op, op.checkShape()
 	case "remove_field":
 		var op RemoveField
 		if err := strictDecode(body, &op); err != nil {
@@ -162,18 +186,18 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 		}
 		op := ChangeType{TableName: r.Table, From: r.From, To: r.To, Type: typ, Convert: r.Convert, ReverseConvert: r.ReverseConvert}
 		if r.Map != nil || r.Convert == "" {
-			if op.Map, err = parsePairs("map", r.Map); err != nil {
+			if op.Map, err = parsePairs("map", r.Map, nil, typ); err != nil {
 				return nil, err
 			}
 		}
 		if r.ReverseMap != nil {
-			if op.ReverseMap, err = parsePairs("reverse_map", r.ReverseMap); err != nil {
+			if op.ReverseMap, err = parsePairs("reverse_map", r.ReverseMap, typ, nil); err != nil {
 				return nil, err
 			}
 		}
 		if r.Default != nil {
 			op.HasDefault = true
-			if op.Default, err = value.ParseJSON(r.Default); err != nil {
+			if op.Default, err = parseValueFor(typ, r.Default); err != nil {
 				return nil, fmt.Errorf("default: %w", err)
 			}
 		}
@@ -198,7 +222,7 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 		}
 		return op, checkNames(op.Kind(), op.TableName)
 	}
-	return nil, fmt.Errorf("unknown operation (want add_field, remove_field, rename_field, change_type, add_index or drop_index)")
+	return nil, fmt.Errorf("unknown operation (want add_field, require_field, remove_field, rename_field, change_type, add_index or drop_index; docs/file-formats.md describes each)")
 }
 
 func parseType(raw json.RawMessage) (v.Validator, error) {
@@ -212,9 +236,22 @@ func parseType(raw json.RawMessage) (v.Validator, error) {
 	return t, nil
 }
 
+// parseValueFor reads a value in strata's JSON value form for a place of
+// type typ: a whole number where typ admits int64 and not number is an
+// int64 (v.WholeNumbers).
+func parseValueFor(typ v.Validator, raw json.RawMessage) (any, error) {
+	x, err := value.ParseJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	return v.WholeNumbers(typ, x)
+}
+
 // parsePairs reads a map as a JSON object (string keys: old string values)
-// or as an array of [from, to] pairs in strata's JSON value form.
-func parsePairs(field string, raw json.RawMessage) ([]Pair, error) {
+// or as an array of [from, to] pairs in strata's JSON value form; a side
+// whose type is known (fromType, toType; nil if not) reads whole numbers
+// as parseValueFor does.
+func parsePairs(field string, raw json.RawMessage, fromType, toType v.Validator) ([]Pair, error) {
 	if raw == nil {
 		return nil, fmt.Errorf("%s: missing", field)
 	}
@@ -230,11 +267,11 @@ func parsePairs(field string, raw json.RawMessage) ([]Pair, error) {
 			if err := json.Unmarshal(item, &two); err != nil || len(two) != 2 {
 				return nil, fmt.Errorf("%s[%d]: want a [from, to] pair", field, i)
 			}
-			from, err := value.ParseJSON(two[0])
+			from, err := parseValueFor(fromType, two[0])
 			if err != nil {
 				return nil, fmt.Errorf("%s[%d][0]: %w", field, i, err)
 			}
-			to, err := value.ParseJSON(two[1])
+			to, err := parseValueFor(toType, two[1])
 			if err != nil {
 				return nil, fmt.Errorf("%s[%d][1]: %w", field, i, err)
 			}
@@ -251,6 +288,9 @@ func parsePairs(field string, raw json.RawMessage) ([]Pair, error) {
 	}
 	out := make([]Pair, 0, len(m))
 	for k, x := range m {
+		if x, err = v.WholeNumbers(toType, x); err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
 		out = append(out, Pair{k, x})
 	}
 	return out, nil
@@ -328,6 +368,24 @@ func marshalOp(o Operation) (any, error) {
 			if body["reverse_map"], err = rawPairs(t.ReverseMap); err != nil {
 				return nil, err
 			}
+		}
+		if t.HasDefault {
+			if body["default"], err = rawValue(t.Default); err != nil {
+				return nil, err
+			}
+		}
+		return body, nil
+	case RequireField:
+		typ, err := v.MarshalJSON(t.Type)
+		if err != nil {
+			return nil, err
+		}
+		body := map[string]any{"table": t.TableName, "field": t.Field, "type": json.RawMessage(typ)}
+		if t.From != "" {
+			body["from"] = t.From
+		}
+		if t.Convert != "" {
+			body["convert"] = t.Convert
 		}
 		if t.HasDefault {
 			if body["default"], err = rawValue(t.Default); err != nil {

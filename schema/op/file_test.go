@@ -48,7 +48,7 @@ func TestParseFileErrors(t *testing.T) {
 		{`{"name": "x", "operations": [{"rename_field": {"table": "t", "from": "a", "to": "a"}}]}`, "operations[0].rename_field"},
 		{`{"name": "x", "operations": [{"rename_field": {"table": "t", "from": "a", "too": "b"}}]}`, "too"},
 		{`{"name": "x", "operations": [{"add_field": {"table": "t", "field": "f", "type": "strin", "default": "x"}}]}`, "strin"},
-		{`{"name": "x", "operations": [{"add_field": {"table": "t", "field": "f", "type": "int64", "default": 1}}]}`, "default does not match"},
+		{`{"name": "x", "operations": [{"add_field": {"table": "t", "field": "f", "type": "int64", "default": 1.5}}]}`, "default does not match"},
 		{`{"name": "x", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number"}}]}`, "map: missing"},
 		{`{"name": "x", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "map": [[1]]}}]}`, "pair"},
 		{`{"name": "x", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "map": [["a", 1], ["a", 2]]}}]}`, "mapped twice"},
