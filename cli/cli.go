@@ -119,6 +119,9 @@ func runConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	return err
 }
 
+// defaultDB is the database of a command without --db.
+const defaultDB = "sqlite:./strata.db"
+
 // app holds the global flags and the open database of one invocation.
 type app struct {
 	stdout, stderr io.Writer
@@ -138,7 +141,7 @@ func (a *app) rootCommand(devCommands bool) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&a.dbURL, "db", "sqlite:./strata.db", "database URL: sqlite:PATH or postgres://...")
+	root.PersistentFlags().StringVar(&a.dbURL, "db", defaultDB, "database URL: sqlite:PATH or postgres://...")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON on stdout")
 	root.AddCommand(
 		a.schemaCommand(),

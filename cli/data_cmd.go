@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -31,9 +32,14 @@ that differs from the listing's (a damaged index) is an error: nothing is
 printed and the exit code is non-zero.
 
 --eq field=value restricts an index range with equalities on the index's
-leading fields, in order. A value is read in strata's JSON form when it is
-valid JSON (5 is a number, {"$integer":"5"} an int64, true a boolean) and
-as a string otherwise.`,
+leading fields, in order. A value is read in strata's JSON value form when
+it is valid JSON (5 is a number, {"$integer":"5"} an int64, true a boolean;
+5 is an int64 too when the field's type is int64) and as a string
+otherwise.
+
+The table view prints strings as they are, int64 values as plain whole
+numbers and other values in the JSON value form; --json prints the
+documents in the JSON value form (int64 as {"$integer":"5"}), losslessly.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			table := args[0]
@@ -52,17 +58,29 @@ as a string otherwise.`,
 			default:
 				return usageErrorf("--order must be asc or desc, not %q", order)
 			}
-			var rng []strata.RangeExpr
+			type eq struct {
+				field string
+				x     any
+			}
+			var parsed []eq
 			for _, e := range eqs {
 				field, raw, ok := strings.Cut(e, "=")
 				if !ok || field == "" {
 					return usageErrorf("--eq %q: want field=value", e)
 				}
-				rng = append(rng, strata.Eq(field, parseCLIValue(raw)))
+				parsed = append(parsed, eq{field, parseCLIValue(raw)})
 			}
 			db, err := a.open(cmd.Context())
 			if err != nil {
 				return err
+			}
+			var rng []strata.RangeExpr
+			for _, e := range parsed {
+				x, err := eqValue(db, table, e.field, e.x)
+				if err != nil {
+					return usageErrorf("--eq %s: %v", e.field, err)
+				}
+				rng = append(rng, strata.Eq(e.field, x))
 			}
 			var docs []strata.Doc
 			err = db.Query(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
@@ -158,6 +176,8 @@ func (a *app) printTable(docs []strata.Doc) error {
 				cells[i] = s
 			} else if id, isID := x.(strata.ID); isID {
 				cells[i] = string(id)
+			} else if n, isInt := x.(int64); isInt {
+				cells[i] = strconv.FormatInt(n, 10)
 			} else {
 				b, err := value.MarshalJSON(x)
 				if err != nil {

@@ -146,16 +146,20 @@ func rfc(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
+func toStatusJSON(st migrate.Status) statusJSON {
+	return statusJSON{
+		Name: st.Name, Table: st.Table, Kind: st.Kind, State: string(st.State),
+		Processed: st.Processed, Changed: st.Changed, Total: st.Total, Batches: st.Batches,
+		Error: st.Error, ErrorDocID: st.ErrorDocID, StartedAt: rfc(st.StartedAt), UpdatedAt: rfc(st.UpdatedAt),
+		CompletedAt: rfc(st.CompletedAt), Percent: percent(st), Message: st.Message,
+	}
+}
+
 func (a *app) printStatuses(all []migrate.Status) error {
 	if a.json {
 		out := make([]statusJSON, 0, len(all))
 		for _, st := range all {
-			out = append(out, statusJSON{
-				Name: st.Name, Table: st.Table, Kind: st.Kind, State: string(st.State),
-				Processed: st.Processed, Changed: st.Changed, Total: st.Total, Batches: st.Batches,
-				Error: st.Error, ErrorDocID: st.ErrorDocID, StartedAt: rfc(st.StartedAt), UpdatedAt: rfc(st.UpdatedAt),
-				CompletedAt: rfc(st.CompletedAt), Percent: percent(st), Message: st.Message,
-			})
+			out = append(out, toStatusJSON(st))
 		}
 		b, err := json.Marshal(out)
 		if err != nil {
@@ -169,19 +173,24 @@ func (a *app) printStatuses(all []migrate.Status) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTABLE\tSTATE\tPROGRESS\tUPDATED\tERROR")
+	fmt.Fprintln(tw, "NAME\tTABLE\tSTATE\tPROGRESS\tUPDATED\tMESSAGE\tERROR")
 	for _, st := range all {
 		prog := fmt.Sprintf("%d/%d (%.0f%%)", st.Processed, st.Total, percent(st))
 		errText := st.Error
 		if st.ErrorDocID != "" {
 			errText += " [document " + st.ErrorDocID + "]"
 		}
-		if st.Message != "" && errText == "" {
-			errText = st.Message
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, st.Table, st.State, prog, ago(st.UpdatedAt), strings.ReplaceAll(errText, "\t", " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, st.Table, st.State, prog, ago(st.UpdatedAt), cell(st.Message), cell(errText))
 	}
 	return tw.Flush()
+}
+
+// cell is s for a table cell: "-" when empty, tabs and newlines as spaces.
+func cell(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.NewReplacer("\t", " ", "\n", " ").Replace(s)
 }
 
 func percent(st migrate.Status) float64 {

@@ -20,6 +20,12 @@ type Plan struct {
 	// Push lists the changes a plain schema push makes safely (new tables,
 	// optional fields, widened types), before or after the migration.
 	Push []schema.Change
+	// PushFirst, when the plan has both push changes and a file, is the
+	// schema to push before starting the file: the deployed schema with
+	// the Push changes (the file's operations may rely on them). After
+	// the file's migration completes, the active schema is the target.
+	// nil otherwise: with no file, the target itself is pushed.
+	PushFirst *schema.Schema
 	// NeedsInput lists what the planner cannot decide (a default for a new
 	// required field, a map for a type change, ...), each with what to do.
 	NeedsInput []string
@@ -146,6 +152,9 @@ func PlanMigrationWith(name string, deployed, target *schema.Schema, opts PlanOp
 	if err := verifyPlan(p, deployed, target); err != nil {
 		return p, err
 	}
+	if len(p.Push) > 0 && p.File != nil {
+		p.PushFirst = afterPush(p, deployed, target)
+	}
 	return p, nil
 }
 
@@ -264,6 +273,30 @@ func isOpt(x v.Validator) bool {
 // verifyPlan applies the plan's push, then its operations, to deployed
 // and checks that the result is target.
 func verifyPlan(p *Plan, deployed, target *schema.Schema) error {
+	s := afterPush(p, deployed, target)
+	if p.File != nil {
+		for _, o := range p.File.Operations {
+			if err := o.Check(s); err != nil {
+				return fmt.Errorf("migrate: plan: %w", err)
+			}
+			before := op.CopySchema(s)
+			if err := o.Expand(s); err != nil {
+				return err
+			}
+			if err := o.Contract(before, s); err != nil {
+				return err
+			}
+		}
+	}
+	if rest := schema.Compare(s, target); !rest.Empty() {
+		return fmt.Errorf("migrate: plan: after the planned push and operations %q remains; refusing a plan that would leave documents the new schema rejects", rest.Changes[0].Summary)
+	}
+	return nil
+}
+
+// afterPush returns deployed with the plan's push changes applied: the
+// schema to push before the migration file starts.
+func afterPush(p *Plan, deployed, target *schema.Schema) *schema.Schema {
 	s := op.CopySchema(deployed)
 	if s == nil {
 		s = &schema.Schema{Tables: map[string]*schema.Table{}}
@@ -284,22 +317,5 @@ func verifyPlan(p *Plan, deployed, target *schema.Schema) error {
 			s.Tables[ch.Table] = cp
 		}
 	}
-	if p.File != nil {
-		for _, o := range p.File.Operations {
-			if err := o.Check(s); err != nil {
-				return fmt.Errorf("migrate: plan: %w", err)
-			}
-			before := op.CopySchema(s)
-			if err := o.Expand(s); err != nil {
-				return err
-			}
-			if err := o.Contract(before, s); err != nil {
-				return err
-			}
-		}
-	}
-	if rest := schema.Compare(s, target); !rest.Empty() {
-		return fmt.Errorf("migrate: plan: after the planned push and operations %q remains; refusing a plan that would leave documents the new schema rejects", rest.Changes[0].Summary)
-	}
-	return nil
+	return s
 }

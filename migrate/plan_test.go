@@ -66,6 +66,10 @@ func TestPlanMixed(t *testing.T) {
 	if len(p.Push) != 2 { // add table tags, add optional publishedAt
 		t.Errorf("push: %v", p.Push)
 	}
+	// The schema to push first has the safe changes, not the file's.
+	if pf := p.PushFirst; pf == nil || pf.Tables["tags"] == nil || pf.Tables["posts"].Fields["publishedAt"] == nil || pf.Tables["posts"].Fields["legacyField"] == nil {
+		t.Errorf("push first: %v", pf)
+	}
 }
 
 func TestPlanNeedsInput(t *testing.T) {
