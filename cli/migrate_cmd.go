@@ -73,6 +73,7 @@ this command line with its migrations (cli.MainConfig).`,
 			},
 		}
 	}
+	cmd.AddCommand(a.migrateNewCommand())
 	cmd.AddCommand(a.migrateLifecycleCommands()...)
 	cmd.AddCommand(a.migrateContinueCommand())
 	cmd.AddCommand(

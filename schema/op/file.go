@@ -24,6 +24,16 @@ type File struct {
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 
+// CheckName returns nil if name can name a migration: 1 to 128 letters,
+// digits, _ . and -, starting with a letter or digit; an error saying so
+// otherwise.
+func CheckName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("migration name %q: want 1-128 letters, digits, _ . - (starting with a letter or digit)", name)
+	}
+	return nil
+}
+
 // ParseFile decodes a migration file. Errors name the operation and field
 // that is wrong (`migration file: operations[1].change_type.map: ...`).
 // ParseFile checks the file's shape and that its operations do not
