@@ -16,14 +16,26 @@ import (
 func (a *app) migrateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "watch and steer tracked migrations",
-		Long: `Tracked migrations live in the system table _migrations. These commands
-read and steer them from any process. Declarative migrations (migration
-files) run here: start, complete and rollback run in the foreground, and run
-continues one whose runner died. Migrations written in Go run in the
-application (a migrate.Migrator, whose Serve resumes any migration marked
-running whose runner is gone), or here when the application's binary embeds
-this command line with its migrations (cli.MainConfig).`,
+		Short: "change documents and the schema together, online: start, complete, watch and steer migrations",
+		Long: `A migration changes the documents of a table and its schema together while
+the application keeps running: a rename, a new required field, a type change.
+
+Write it as a migration file ("strata migrate new NAME" writes a skeleton;
+"strata schema plan NEW-SCHEMA.json -o FILE" writes one from the schema you
+want; the format is in docs/file-formats.md), then:
+
+  strata migrate dry-run FILE    what it would change, writing nothing
+  strata migrate start FILE      old and new shapes both valid, documents migrated: "ready"
+  strata migrate complete NAME   once no code uses the old shape: removes it
+  strata migrate rollback NAME   undoes a migration that is not completed
+  strata migrate status          where every migration stands
+
+Migrations are tracked in the system table _migrations, so these commands
+read and steer them from any process; "strata migrate run NAME" continues
+one that was interrupted. Migrations written in Go run in the application
+(a migrate.Migrator, whose Serve resumes any migration marked running whose
+runner is gone), or here when the application's binary embeds this command
+line with its migrations (cli.MainConfig).`,
 	}
 	var watch bool
 	status := &cobra.Command{

@@ -25,7 +25,7 @@ func (a *app) migrateLifecycleCommands() []*cobra.Command {
 	var batch batchFlags
 	start := &cobra.Command{
 		Use:   "start FILE.json",
-		Short: "expand: widen the schema, install the file's transforms in every process, backfill; leaves it ready",
+		Short: "start a migration file: old and new shapes both valid, every document brought to the new one; ends ready",
 		Long: `Start the declarative migration in FILE.json (the migration file format:
 docs/file-formats.md; strata migrate new NAME writes a skeleton): widen the
 schema so that documents of the old and the new shape are both valid, make
@@ -46,7 +46,7 @@ rollback NAME" to undo). Interrupting (Ctrl-C) stops after the current batch;
 	}
 	complete := &cobra.Command{
 		Use:   "complete NAME",
-		Short: "verify every document, remove the old shape from documents, tighten the schema",
+		Short: "finish a ready migration: check every document, remove the old shape from documents and schema",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.lifecycle(cmd, "complete", args[0], batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Complete(cmd.Context(), args[0]) })

@@ -17,7 +17,7 @@ import (
 func (a *app) schemaCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",
-		Short: "show, compare or change the database schema",
+		Short: "show, compare, plan or change the database schema",
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
@@ -157,8 +157,11 @@ func (a *app) schemaPushCommand(name string) *cobra.Command {
 	var opts strata.PushOptions
 	var noWait, wait bool
 	cmd := &cobra.Command{
-		Use:   name + " FILE.json",
-		Short: "make FILE.json the active schema: check the existing documents it may reject, activate it, build its new indexes online",
+		Use: name + " FILE.json",
+		Short: map[bool]string{
+			false: "make FILE.json the active schema: check the existing documents it may reject, activate it, build its new indexes online",
+			true:  `the same as "schema push"`,
+		}[name == "set"],
 		Long: `Push compares FILE.json (the schema file format: docs/file-formats.md;
 "strata schema init" writes a starter file) with the active schema, checks
 (in batches, without blocking writers) the existing documents of every table
