@@ -189,7 +189,7 @@ FILE.json" writes the migration that gets there.` + map[bool]string{true: "\n\n\
 			if err != nil {
 				return err
 			}
-			opts.Wait = !noWait
+			opts.Wait = wait && !noWait
 			if !a.json {
 				opts.Progress = progressPrinter(a.stdout)
 			}

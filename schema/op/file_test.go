@@ -76,6 +76,9 @@ func FuzzParseFile(f *testing.F) {
 	f.Add(`{"name": "b", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "map": [["x", 1]], "default": 0}}]}`)
 	f.Add(`{"name": "c", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "convert": "to_number", "reverse_convert": "to_string", "default": 0}}]}`)
 	f.Add(`{"name": "c", "operations": [{"add_field": {"table": "t", "field": "f", "type": {"optional": "string"}, "default": null}}]}`)
+	f.Add(`// comment
+{"name": "d", "operations": [{"require_field": {"table": "t", "field": "f", "type": "int64", "from": "g", "convert": "to_int64", "default": 0}}]}`)
+	f.Add(`{"name": "e", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": {"array": "int64"}, "map": {"x": [1, 2]}, "default": [3]}}]}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		file, err := op.ParseFile([]byte(in))
 		if err != nil {
@@ -99,7 +102,8 @@ func TestMarshalFileRoundTrip(t *testing.T) {
 	  {"remove_field":{"table":"posts","field":"legacyField"}},
 	  {"change_type":{"table":"tasks","from":"priority","to":"priorityLevel","type":"number","map":[["low",1],["high",3]],"reverse_map":[[1,"low"]],"default":2}},
 	  {"add_index":{"table":"posts","name":"by_a","fields":["a","b"]}},
-	  {"drop_index":{"table":"posts","name":"by_c"}}]}`
+	  {"drop_index":{"table":"posts","name":"by_c"}},
+	  {"require_field":{"table":"posts","field":"views","type":"int64","from":"viewsText","convert":"to_int64","default":0}}]}`
 	f, err := op.ParseFile([]byte(in))
 	if err != nil {
 		t.Fatal(err)
