@@ -51,8 +51,9 @@ var ErrPlanIncomplete = errors.New("the plan needs input")
 // declarative operations in a file named name; safe changes are left to a
 // plain push. It refuses — with ErrPlanIncomplete and the reasons in
 // NeedsInput — a change it cannot carry out without documents the target
-// would reject (a new required field without a default, a type change
-// without a map, an optional field made required without a backfill).
+// would reject (a new required field, or an optional field made
+// required, without a default in PlanOptions; a type change, which needs
+// a map).
 // The returned plan is verified: its operations, applied to deployed and
 // followed by the push, yield target. It is PlanMigrationWith without
 // options.
