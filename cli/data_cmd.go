@@ -176,10 +176,8 @@ func (a *app) printTable(docs []strata.Doc) error {
 				cells[i] = s
 			} else if id, isID := x.(strata.ID); isID {
 				cells[i] = string(id)
-			} else if n, isInt := x.(int64); isInt {
-				cells[i] = strconv.FormatInt(n, 10)
 			} else {
-				b, err := value.MarshalJSON(x)
+				b, err := appendCell(nil, x)
 				if err != nil {
 					return err
 				}
@@ -197,6 +195,50 @@ func (a *app) printTable(docs []strata.Doc) error {
 	}
 	fmt.Fprintf(a.stdout, "(%d document(s))\n", len(docs))
 	return nil
+}
+
+// appendCell appends x as the table view shows it: the JSON value form,
+// except that an int64, at any depth, is a plain whole number (the view is
+// for reading; --json is the lossless form).
+func appendCell(dst []byte, x any) ([]byte, error) {
+	switch t := x.(type) {
+	case int64:
+		return strconv.AppendInt(dst, t, 10), nil
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range t {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendCell(dst, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, ']'), nil
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = value.AppendJSON(dst, k); err != nil {
+				return nil, err
+			}
+			dst = append(dst, ':')
+			if dst, err = appendCell(dst, t[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, '}'), nil
+	}
+	return value.AppendJSON(dst, x)
 }
 
 // checkListing counts the documents of table from their records, not an

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"strings"
+
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/v"
 )
@@ -37,11 +39,24 @@ func docForTable(fields v.Validator, doc strata.Doc) (strata.Doc, error) {
 }
 
 // eqValue returns x, an --eq value, read as an int64 when it is a whole
-// number and field of table is an int64 field (see above).
+// number and field of table (a path such as "settings.level") is an
+// int64 field (see above).
 func eqValue(db *strata.DB, table, field string, x any) (any, error) {
-	fields, ok := tableFields(db, table).(v.Object)
-	if !ok {
-		return x, nil
+	return v.WholeNumbers(fieldAt(tableFields(db, table), field), x)
+}
+
+// fieldAt returns the validator of the field at path ("a.b") inside the
+// object validator val, nil when there is none.
+func fieldAt(val v.Validator, path string) v.Validator {
+	for _, name := range strings.Split(path, ".") {
+		if o, ok := val.(*v.OptionalType); ok {
+			val = o.Elem
+		}
+		obj, ok := val.(v.Object)
+		if !ok {
+			return nil
+		}
+		val = obj[name]
 	}
-	return v.WholeNumbers(fields[field], x)
+	return val
 }

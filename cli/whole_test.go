@@ -14,20 +14,23 @@ func TestWholeNumbersCLI(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.ok("schema", "push", e.file("v1.json", `{"tables":{
-		"people":{"fields":{"name":"string","age":"int64","score":{"optional":"number"},"priority":"string"},"indexes":{"by_age":["age"]}},
+		"people":{"fields":{"name":"string","age":"int64","score":{"optional":"number"},"priority":"string","rank":{"optional":{"object":{"level":"int64"}}}},"indexes":{"by_age":["age"],"by_level":["rank.level"]}},
 		"notes":{"fields":{"text":"string","n":{"optional":"int64"}}}}}`))
 	e.ok("import", "people", e.file("p.jsonl", `{"name":"ada","age":30,"score":2,"priority":"low"}
-{"name":"bob","age":{"$integer":"41"},"priority":"high"}
+{"name":"bob","age":{"$integer":"41"},"priority":"high","rank":{"level":2}}
 `))
 	out := e.ok("data", "people", "--json")
 	if !strings.Contains(out, `"age":{"$integer":"30"}`) || !strings.Contains(out, `"score":2`) {
 		t.Errorf("imported documents: %s", out)
 	}
-	if out := e.ok("data", "people"); !strings.Contains(out, "  30  ") || strings.Contains(out, "$integer") {
+	if out := e.ok("data", "people"); !strings.Contains(out, "  30  ") || !strings.Contains(out, `{"level":2}`) || strings.Contains(out, "$integer") {
 		t.Errorf("table view:\n%s", out)
 	}
 	if out := e.ok("data", "people", "--index", "by_age", "--eq", "age=30", "--json"); !strings.Contains(out, `"ada"`) {
 		t.Errorf("data --eq age=30: %s", out)
+	}
+	if out := e.ok("data", "people", "--index", "by_level", "--eq", "rank.level=2", "--json"); !strings.Contains(out, `"bob"`) {
+		t.Errorf("data --eq rank.level=2: %s", out)
 	}
 	_, errOut, err := e.run("import", "people", e.file("bad.jsonl", `{"name":"cy","age":30.5,"priority":"low"}`+"\n"))
 	if err == nil || !strings.Contains(errOut, "bad.jsonl:1") || !strings.Contains(errOut, "int64 holds whole numbers only") {
