@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-db/strata/internal/active"
 	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/storage"
@@ -48,6 +49,9 @@ type PushOptions struct {
 	// beforePending, when set (by tests), is called just before the
 	// pending schema is registered.
 	beforePending func()
+	// migrating names, by table, the declarative migration in progress
+	// on it, for the fix of a refused push (set by Push).
+	migrating map[string]string
 }
 
 // Progress reports how far a push has got.
@@ -199,6 +203,9 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 	diff := compareForPush(base, s, res)
 	if diff.Empty() && (opts.migrations == nil || slices.Equal(*opts.migrations, base.migrations)) {
 		return db.pushUnchanged(ctx, base, opts, res)
+	}
+	if opts.migrations == nil {
+		opts.migrating = migratingTables(base)
 	}
 	if opts.DryRun {
 		return res, db.checkData(ctx, nil, s, diff, opts, res)
@@ -485,7 +492,7 @@ func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *sc
 	if batch <= 0 {
 		batch = 1000
 	}
-	rep := &checkReport{diff: diff, groups: map[[3]string]*Violation{}}
+	rep := &checkReport{diff: diff, groups: map[[3]string]*Violation{}, migrating: opts.migrating}
 	for _, table := range diff.Check {
 		t := s.Tables[table]
 		var start []byte
@@ -550,11 +557,12 @@ func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *sc
 
 // checkReport collects the documents that fail the data check.
 type checkReport struct {
-	diff    *schema.Diff
-	count   int64
-	samples []OffendingDoc
-	groups  map[[3]string]*Violation
-	order   [][3]string
+	diff      *schema.Diff
+	migrating map[string]string // table -> declarative migration in progress
+	count     int64
+	samples   []OffendingDoc
+	groups    map[[3]string]*Violation
+	order     [][3]string
 }
 
 func (r *checkReport) add(table string, t *schema.Table, d Doc, verr error) {
@@ -646,6 +654,12 @@ func (r *checkReport) err() error {
 // fix returns the safe sequence for the change of the diff that touches
 // table.field.
 func (r *checkReport) fix(table, field string) string {
+	if name, ok := r.migrating[table]; ok {
+		// The push's changes to this table are the migration's to make:
+		// guessing at a rename here would send the operator the wrong way.
+		return "migration " + name + " is in progress on table " + table + " and changes its schema itself: finish it (strata migrate complete " + name +
+			", which pushes its final schema) or undo it (strata migrate rollback " + name + "), then push"
+	}
 	for _, c := range r.diff.Changes {
 		if c.Table == table && c.Field == field && c.Fix != "" {
 			return c.Fix
@@ -657,6 +671,27 @@ func (r *checkReport) fix(table, field string) string {
 		}
 	}
 	return ""
+}
+
+// migratingTables returns, by table, the name of the declarative
+// migration in progress on it in base (nil if none).
+func migratingTables(base *schemaState) map[string]string {
+	var out map[string]string
+	for _, text := range base.migrations {
+		_, f, err := active.Decode(text)
+		if err != nil {
+			continue // loadMigrations reported it when the state was read
+		}
+		for _, o := range f.Operations {
+			if out == nil {
+				out = map[string]string{}
+			}
+			if _, seen := out[o.Table()]; !seen {
+				out[o.Table()] = f.Name
+			}
+		}
+	}
+	return out
 }
 
 // formatCount writes n with thousands separators: 1,234.

@@ -119,6 +119,9 @@ func runConfig(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	return err
 }
 
+// defaultDB is the database of a command without --db.
+const defaultDB = "sqlite:./strata.db"
+
 // app holds the global flags and the open database of one invocation.
 type app struct {
 	stdout, stderr io.Writer
@@ -133,12 +136,26 @@ type app struct {
 // devCommands (see Config.DevCommands).
 func (a *app) rootCommand(devCommands bool) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "strata",
-		Short:         "strata: a document database whose schema can change while the service runs",
+		Use:   "strata",
+		Short: "strata: a document database whose schema can change while the service runs",
+		Long: `strata: a document database whose schema can change while the service runs.
+Documents live in SQLite (a file; the default is ./strata.db) or PostgreSQL
+(--db postgres://user:password@host:port/dbname), checked against a schema.
+
+A first session:
+  strata schema init                      write a starter schema.json to edit
+  strata schema push schema.json          make it the schema
+  strata import users users.jsonl         load documents, one JSON object a line
+  strata data users                       look at them
+  strata schema plan next.json -o m.json  plan a change that needs the data migrated
+  strata migrate start m.json             run it; then strata migrate complete NAME
+
+The file formats (schema, migration file, JSON Lines) are described in
+docs/file-formats.md in the strata repository.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&a.dbURL, "db", "sqlite:./strata.db", "database URL: sqlite:PATH or postgres://...")
+	root.PersistentFlags().StringVar(&a.dbURL, "db", defaultDB, "database URL: sqlite:PATH or postgres://...")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON on stdout")
 	root.AddCommand(
 		a.schemaCommand(),

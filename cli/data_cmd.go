@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -31,9 +32,14 @@ that differs from the listing's (a damaged index) is an error: nothing is
 printed and the exit code is non-zero.
 
 --eq field=value restricts an index range with equalities on the index's
-leading fields, in order. A value is read in strata's JSON form when it is
-valid JSON (5 is a number, {"$integer":"5"} an int64, true a boolean) and
-as a string otherwise.`,
+leading fields, in order. A value is read in strata's JSON value form when
+it is valid JSON (5 is a number, {"$integer":"5"} an int64, true a boolean;
+5 is an int64 too when the field's type is int64) and as a string
+otherwise.
+
+The table view prints strings as they are, int64 values as plain whole
+numbers and other values in the JSON value form; --json prints the
+documents in the JSON value form (int64 as {"$integer":"5"}), losslessly.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			table := args[0]
@@ -52,17 +58,29 @@ as a string otherwise.`,
 			default:
 				return usageErrorf("--order must be asc or desc, not %q", order)
 			}
-			var rng []strata.RangeExpr
+			type eq struct {
+				field string
+				x     any
+			}
+			var parsed []eq
 			for _, e := range eqs {
 				field, raw, ok := strings.Cut(e, "=")
 				if !ok || field == "" {
 					return usageErrorf("--eq %q: want field=value", e)
 				}
-				rng = append(rng, strata.Eq(field, parseCLIValue(raw)))
+				parsed = append(parsed, eq{field, parseCLIValue(raw)})
 			}
 			db, err := a.open(cmd.Context())
 			if err != nil {
 				return err
+			}
+			var rng []strata.RangeExpr
+			for _, e := range parsed {
+				x, err := eqValue(db, table, e.field, e.x)
+				if err != nil {
+					return usageErrorf("--eq %s: %v", e.field, err)
+				}
+				rng = append(rng, strata.Eq(e.field, x))
 			}
 			var docs []strata.Doc
 			err = db.Query(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
@@ -159,7 +177,7 @@ func (a *app) printTable(docs []strata.Doc) error {
 			} else if id, isID := x.(strata.ID); isID {
 				cells[i] = string(id)
 			} else {
-				b, err := value.MarshalJSON(x)
+				b, err := appendCell(nil, x)
 				if err != nil {
 					return err
 				}
@@ -177,6 +195,50 @@ func (a *app) printTable(docs []strata.Doc) error {
 	}
 	fmt.Fprintf(a.stdout, "(%d document(s))\n", len(docs))
 	return nil
+}
+
+// appendCell appends x as the table view shows it: the JSON value form,
+// except that an int64, at any depth, is a plain whole number (the view is
+// for reading; --json is the lossless form).
+func appendCell(dst []byte, x any) ([]byte, error) {
+	switch t := x.(type) {
+	case int64:
+		return strconv.AppendInt(dst, t, 10), nil
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range t {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendCell(dst, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, ']'), nil
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = value.AppendJSON(dst, k); err != nil {
+				return nil, err
+			}
+			dst = append(dst, ':')
+			if dst, err = appendCell(dst, t[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, '}'), nil
+	}
+	return value.AppendJSON(dst, x)
 }
 
 // checkListing counts the documents of table from their records, not an

@@ -26,6 +26,9 @@ func (a *app) importCommand() *cobra.Command {
 TABLE, in one transaction: if any line is not a valid document for the
 table, the error names its line number and nothing is imported.
 _id and _creationTime are kept when present (as written by export).
+Each line is a document in strata's JSON value form (docs/file-formats.md):
+int64 values as {"$integer":"30"}, or as plain whole numbers (30) in
+fields whose type is int64; bytes as {"$bytes":"BASE64"}.
 
 The file is read as a stream, a line at a time, so memory does not grow
 with its size (a stream that cannot be re-read, such as a pipe on standard
@@ -46,6 +49,7 @@ a serialization race is run again from the first line).`,
 				return err
 			}
 			n := 0
+			fields := tableFields(db, table)
 			err = db.Mutation(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				// A retried transaction starts again from the first line.
 				if _, err := src.Seek(src.start, io.SeekStart); err != nil {
@@ -53,6 +57,10 @@ a serialization race is run again from the first line).`,
 				}
 				n = 0
 				return eachJSONLine(src, path, table, func(line int, doc strata.Doc) error {
+					doc, err := docForTable(fields, doc)
+					if err != nil {
+						return fmt.Errorf("import: %s:%d: %w", path, line, err)
+					}
 					if _, err := tx.Import(table, doc); err != nil {
 						return fmt.Errorf("import: %s:%d: %w", path, line, err)
 					}

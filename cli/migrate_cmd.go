@@ -16,14 +16,26 @@ import (
 func (a *app) migrateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "watch and steer tracked migrations",
-		Long: `Tracked migrations live in the system table _migrations. These commands
-read and steer them from any process. Declarative migrations (migration
-files) run here: start, complete and rollback run in the foreground, and run
-continues one whose runner died. Migrations written in Go run in the
-application (a migrate.Migrator, whose Serve resumes any migration marked
-running whose runner is gone), or here when the application's binary embeds
-this command line with its migrations (cli.MainConfig).`,
+		Short: "change documents and the schema together, online: start, complete, watch and steer migrations",
+		Long: `A migration changes the documents of a table and its schema together while
+the application keeps running: a rename, a new required field, a type change.
+
+Write it as a migration file ("strata migrate new NAME" writes a skeleton;
+"strata schema plan NEW-SCHEMA.json -o FILE" writes one from the schema you
+want; the format is in docs/file-formats.md), then:
+
+  strata migrate dry-run FILE    what it would change, writing nothing
+  strata migrate start FILE      old and new shapes both valid, documents migrated: "ready"
+  strata migrate complete NAME   once no code uses the old shape: removes it
+  strata migrate rollback NAME   undoes a migration that is not completed
+  strata migrate status          where every migration stands
+
+Migrations are tracked in the system table _migrations, so these commands
+read and steer them from any process; "strata migrate run NAME" continues
+one that was interrupted. Migrations written in Go run in the application
+(a migrate.Migrator, whose Serve resumes any migration marked running whose
+runner is gone), or here when the application's binary embeds this command
+line with its migrations (cli.MainConfig).`,
 	}
 	var watch bool
 	status := &cobra.Command{
@@ -73,6 +85,7 @@ this command line with its migrations (cli.MainConfig).`,
 			},
 		}
 	}
+	cmd.AddCommand(a.migrateNewCommand())
 	cmd.AddCommand(a.migrateLifecycleCommands()...)
 	cmd.AddCommand(a.migrateContinueCommand())
 	cmd.AddCommand(
@@ -146,16 +159,20 @@ func rfc(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
+func toStatusJSON(st migrate.Status) statusJSON {
+	return statusJSON{
+		Name: st.Name, Table: st.Table, Kind: st.Kind, State: string(st.State),
+		Processed: st.Processed, Changed: st.Changed, Total: st.Total, Batches: st.Batches,
+		Error: st.Error, ErrorDocID: st.ErrorDocID, StartedAt: rfc(st.StartedAt), UpdatedAt: rfc(st.UpdatedAt),
+		CompletedAt: rfc(st.CompletedAt), Percent: percent(st), Message: st.Message,
+	}
+}
+
 func (a *app) printStatuses(all []migrate.Status) error {
 	if a.json {
 		out := make([]statusJSON, 0, len(all))
 		for _, st := range all {
-			out = append(out, statusJSON{
-				Name: st.Name, Table: st.Table, Kind: st.Kind, State: string(st.State),
-				Processed: st.Processed, Changed: st.Changed, Total: st.Total, Batches: st.Batches,
-				Error: st.Error, ErrorDocID: st.ErrorDocID, StartedAt: rfc(st.StartedAt), UpdatedAt: rfc(st.UpdatedAt),
-				CompletedAt: rfc(st.CompletedAt), Percent: percent(st), Message: st.Message,
-			})
+			out = append(out, toStatusJSON(st))
 		}
 		b, err := json.Marshal(out)
 		if err != nil {
@@ -169,19 +186,24 @@ func (a *app) printStatuses(all []migrate.Status) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tTABLE\tSTATE\tPROGRESS\tUPDATED\tERROR")
+	fmt.Fprintln(tw, "NAME\tTABLE\tSTATE\tPROGRESS\tUPDATED\tMESSAGE\tERROR")
 	for _, st := range all {
 		prog := fmt.Sprintf("%d/%d (%.0f%%)", st.Processed, st.Total, percent(st))
 		errText := st.Error
 		if st.ErrorDocID != "" {
 			errText += " [document " + st.ErrorDocID + "]"
 		}
-		if st.Message != "" && errText == "" {
-			errText = st.Message
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, st.Table, st.State, prog, ago(st.UpdatedAt), strings.ReplaceAll(errText, "\t", " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, st.Table, st.State, prog, ago(st.UpdatedAt), cell(st.Message), cell(errText))
 	}
 	return tw.Flush()
+}
+
+// cell is s for a table cell: "-" when empty, tabs and newlines as spaces.
+func cell(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.NewReplacer("\t", " ", "\n", " ").Replace(s)
 }
 
 func percent(st migrate.Status) float64 {

@@ -10,7 +10,8 @@ import (
 // migration needs next, in the foreground, with the progress display of
 // start and complete (migrate.Migrator.Continue).
 func (a *app) migrateContinueCommand() *cobra.Command {
-	return &cobra.Command{
+	var batch batchFlags
+	cmd := &cobra.Command{
 		Use:   "run NAME",
 		Short: "continue a migration in the foreground: resume an interrupted start, complete or rollback, or run a Go migration",
 		Long: `Run, in the foreground and with progress, whatever the migration NAME needs next.
@@ -30,7 +31,7 @@ unknown NAME is an error; neither changes anything. Interrupting (Ctrl-C) stops
 after the current batch and leaves the migration to be continued.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.lifecycle(cmd, "run", func(m *migrate.Migrator) (migrate.Status, error) {
+			return a.lifecycle(cmd, "run", args[0], batch, func(m *migrate.Migrator) (migrate.Status, error) {
 				for _, mig := range a.migrations {
 					if err := m.Define(mig); err != nil {
 						return migrate.Status{}, err
@@ -40,4 +41,6 @@ after the current batch and leaves the migration to be continued.`,
 			})
 		},
 	}
+	batch.register(cmd)
+	return cmd
 }

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -20,24 +22,34 @@ import (
 // migrateLifecycleCommands are `migrate start FILE`, `complete NAME`,
 // `rollback NAME` and `dry-run FILE` for declarative migration files.
 func (a *app) migrateLifecycleCommands() []*cobra.Command {
+	var batch batchFlags
 	start := &cobra.Command{
 		Use:   "start FILE.json",
-		Short: "expand: widen the schema, install the file's transforms in every process, backfill; leaves it ready",
-		Args:  cobra.ExactArgs(1),
+		Short: "start a migration file: old and new shapes both valid, every document brought to the new one; ends ready",
+		Long: `Start the declarative migration in FILE.json (the migration file format:
+docs/file-formats.md; strata migrate new NAME writes a skeleton): widen the
+schema so that documents of the old and the new shape are both valid, make
+every write of every process produce the new shape, and bring the existing
+documents to it in batches. It ends "ready": old and new readers both work.
+Then deploy the code that reads the new shape and run
+"strata migrate complete NAME" to remove the old one (or "strata migrate
+rollback NAME" to undo). Interrupting (Ctrl-C) stops after the current batch;
+"strata migrate run NAME" continues from there.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := readMigrationFile(args[0])
 			if err != nil {
 				return err
 			}
-			return a.lifecycle(cmd, "start", func(m *migrate.Migrator) (migrate.Status, error) { return m.Start(cmd.Context(), f) })
+			return a.lifecycle(cmd, "start", f.Name, batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Start(cmd.Context(), f) })
 		},
 	}
 	complete := &cobra.Command{
 		Use:   "complete NAME",
-		Short: "verify every document, remove the old shape from documents, tighten the schema",
+		Short: "finish a ready migration: check every document, remove the old shape from documents and schema",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.lifecycle(cmd, "complete", func(m *migrate.Migrator) (migrate.Status, error) { return m.Complete(cmd.Context(), args[0]) })
+			return a.lifecycle(cmd, "complete", args[0], batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Complete(cmd.Context(), args[0]) })
 		},
 	}
 	rollback := &cobra.Command{
@@ -45,8 +57,11 @@ func (a *app) migrateLifecycleCommands() []*cobra.Command {
 		Short: "undo a migration that has not completed (a completing one too, when every document can be reverted)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.lifecycle(cmd, "rollback", func(m *migrate.Migrator) (migrate.Status, error) { return m.Rollback(cmd.Context(), args[0]) })
+			return a.lifecycle(cmd, "rollback", args[0], batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Rollback(cmd.Context(), args[0]) })
 		},
+	}
+	for _, c := range []*cobra.Command{start, complete, rollback} {
+		batch.register(c)
 	}
 	var samples int
 	dry := &cobra.Command{
@@ -98,20 +113,102 @@ func readMigrationFile(path string) (*op.File, error) {
 	return f, nil
 }
 
-// lifecycle runs one step with progress: a bar with rate and ETA when
-// stdout is a terminal, plain lines otherwise (none with --json).
-func (a *app) lifecycle(cmd *cobra.Command, step string, run func(*migrate.Migrator) (migrate.Status, error)) error {
+// lifecycle runs one step of migration name with progress: a bar with
+// rate and ETA when stdout is a terminal, plain lines otherwise (none
+// with --json). It then prints the status and the command to run next;
+// an interrupted step says how to continue.
+func (a *app) lifecycle(cmd *cobra.Command, step, name string, batch batchFlags, run func(*migrate.Migrator) (migrate.Status, error)) error {
+	if err := batch.check(); err != nil {
+		return err
+	}
 	db, err := a.open(cmd.Context())
 	if err != nil {
 		return err
 	}
 	report := a.progressReporter(step)
-	st, err := run(migrate.New(db, migrate.Options{OnProgress: report}))
+	st, err := run(migrate.New(db, batch.options(report)))
 	report(migrate.Progress{Total: -1})
 	if err != nil {
+		if cmd.Context().Err() != nil && errors.Is(err, cmd.Context().Err()) {
+			return fmt.Errorf("migrate %s %s: interrupted; it stopped after its last batch, and nothing is lost: continue it with %q", step, name, a.command("migrate", "run", name))
+		}
 		return err
 	}
-	return a.printStatuses([]migrate.Status{st})
+	if err := a.printStatuses([]migrate.Status{st}); err != nil {
+		return err
+	}
+	if !a.json {
+		if next := a.nextStep(st); next != "" {
+			fmt.Fprintf(a.stdout, "next: %s\n", next)
+		}
+	}
+	return nil
+}
+
+// nextStep is the command that moves migration st on, "" if none does.
+func (a *app) nextStep(st migrate.Status) string {
+	switch st.State {
+	case migrate.Ready:
+		return a.command("migrate", "complete", st.Name) + "  (after deploying code that reads the new shape; or: " + a.command("migrate", "rollback", st.Name) + ")"
+	case migrate.Paused, migrate.Failed, migrate.Canceled, migrate.Completing:
+		return a.command("migrate", "run", st.Name)
+	}
+	return ""
+}
+
+// command spells out a strata command line for the operator to run next,
+// with --db unless the database is the default one.
+func (a *app) command(args ...string) string {
+	s := "strata"
+	if a.dbURL != defaultDB {
+		s += " --db " + shellQuote(a.dbURL)
+	}
+	for _, x := range args {
+		s += " " + shellQuote(x)
+	}
+	return s
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/:@=+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// batchFlags are --batch-size, --max-batch-size and --rate of the
+// commands that run migration batches.
+type batchFlags struct {
+	size, maxSize *int
+	rate          *float64
+}
+
+func (b *batchFlags) register(cmd *cobra.Command) {
+	if b.size == nil {
+		b.size, b.maxSize, b.rate = new(int), new(int), new(float64)
+	}
+	cmd.Flags().IntVar(b.size, "batch-size", 0, "documents in the first batch (default 100; later batches adapt to about 10 ms each)")
+	cmd.Flags().IntVar(b.maxSize, "max-batch-size", 0, "never more documents in one batch (default 1000)")
+	cmd.Flags().Float64Var(b.rate, "rate", 0, "visit at most this many documents per second (default: no limit)")
+}
+
+func (b batchFlags) check() error {
+	if b.size == nil {
+		return nil
+	}
+	if *b.size < 0 || *b.maxSize < 0 || *b.rate < 0 {
+		return usageErrorf("--batch-size, --max-batch-size and --rate must not be negative")
+	}
+	return nil
+}
+
+func (b batchFlags) options(report func(migrate.Progress)) migrate.Options {
+	o := migrate.Options{OnProgress: report}
+	if b.size != nil {
+		o.BatchSize, o.MaxBatchSize, o.RateLimit = *b.size, *b.maxSize, *b.rate
+	}
+	return o
 }
 
 func (a *app) progressReporter(step string) func(migrate.Progress) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
 )
 
@@ -20,7 +21,9 @@ func (a *app) runCommand() *cobra.Command {
 		Use:   "run NAME [JSON-ARGS]",
 		Short: "call a function of the application and print its result",
 		Long: `Call the query or mutation NAME with JSON-ARGS, an object in strata's JSON
-value form (default {}; int64 as {"$integer":"5"}, bytes as {"$bytes":"..."}),
+value form (docs/file-formats.md; default {}; int64 as {"$integer":"5"}, or
+as a plain whole number where the argument's type is int64; bytes as
+{"$bytes":"..."}),
 and print its result as JSON, like "npx convex run". A mutation runs in one
 serializable transaction. Internal functions may be run: this is an operator
 tool. Jobs the function schedules run in the application's workers, or in
@@ -51,6 +54,10 @@ tool. Jobs the function schedules run in the application's workers, or in
 				}
 				fargs = x
 			}
+			fargs, err := a.wholeArgs(args[0], fargs)
+			if err != nil {
+				return usageErrorf("JSON-ARGS: %v", err)
+			}
 			db, err := a.open(cmd.Context())
 			if err != nil {
 				return err
@@ -69,6 +76,17 @@ tool. Jobs the function schedules run in the application's workers, or in
 	}
 	cmd.Flags().BoolVar(&list, "list", false, "list the functions")
 	return cmd
+}
+
+// wholeArgs reads whole numbers in args as int64 where the arguments of
+// function name take int64 (see whole.go).
+func (a *app) wholeArgs(name string, args any) (any, error) {
+	for _, f := range a.fns.Functions() {
+		if f.Name == name && f.Args != nil {
+			return v.WholeNumbers(f.Args, args)
+		}
+	}
+	return args, nil
 }
 
 func (a *app) listFunctions() error {

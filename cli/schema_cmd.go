@@ -17,7 +17,7 @@ import (
 func (a *app) schemaCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",
-		Short: "show, compare or change the database schema",
+		Short: "show, compare, plan or change the database schema",
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
@@ -49,7 +49,8 @@ func (a *app) schemaCommand() *cobra.Command {
 			return nil
 		},
 	})
-	cmd.AddCommand(a.schemaDiffCommand(), a.schemaPushCommand("push"), a.schemaPushCommand("set"), a.schemaPlanCommand())
+	cmd.AddCommand(a.schemaDiffCommand(), a.schemaPushCommand("push"), a.schemaPushCommand("set"), a.schemaPlanCommand(),
+		a.schemaStatusCommand(), a.schemaWaitCommand(), a.schemaInitCommand())
 	return cmd
 }
 
@@ -154,20 +155,30 @@ type pushOut struct {
 
 func (a *app) schemaPushCommand(name string) *cobra.Command {
 	var opts strata.PushOptions
+	var noWait, wait bool
 	cmd := &cobra.Command{
-		Use:   name + " FILE.json",
-		Short: "make FILE.json the active schema: check the existing documents it may reject, activate it, build its new indexes online",
-		Long: `Push compares FILE.json with the active schema, checks (in batches, without
-blocking writers) the existing documents of every table whose validator does
-not merely widen, and refuses the push, changing nothing, if any document does
-not conform: it prints how many, the first few and the fix. A write that breaks
-the new schema while the check runs fails the push too. Then the schema becomes
-active and its new indexes are built online; queries on them fail until they
-are ready. With --wait the command returns when they are; without it they stay
-staged and a later push (e.g. "strata schema push --wait" of the same file) or
-DB.ResumeIndexBuilds in the application finishes them.
+		Use: name + " FILE.json",
+		Short: map[bool]string{
+			false: "make FILE.json the active schema: check the existing documents it may reject, activate it, build its new indexes online",
+			true:  `the same as "schema push"`,
+		}[name == "set"],
+		Long: `Push compares FILE.json (the schema file format: docs/file-formats.md;
+"strata schema init" writes a starter file) with the active schema, checks
+(in batches, without blocking writers) the existing documents of every table
+whose validator does not merely widen, and refuses the push, changing
+nothing, if any document does not conform: it prints how many, the first few
+and the fix. A write that breaks the new schema while the check runs fails
+the push too. Then the schema becomes active and its new indexes are built
+online from the existing documents; the command returns when they are ready.
+With --no-wait it returns as soon as the schema is active: the new indexes
+stay staged (queries on them fail until they are ready) until
+"strata schema wait" (or DB.ResumeIndexBuilds in the application) builds
+them; "strata schema status" shows them.
 Tables the file leaves out keep their documents (no longer validated) unless
---drop-tables is given.` + map[bool]string{true: "\n\n\"set\" is \"push --wait\".", false: ""}[name == "set"],
+--drop-tables is given.
+A change that needs the data changed first (a rename, a new required field,
+a type change) is refused with the safe sequence; "strata schema plan
+FILE.json" writes the migration that gets there.` + map[bool]string{true: "\n\n\"set\" is \"push\".", false: ""}[name == "set"],
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := readSchemaFile(name, args[0])
@@ -178,9 +189,7 @@ Tables the file leaves out keep their documents (no longer validated) unless
 			if err != nil {
 				return err
 			}
-			if name == "set" {
-				opts.Wait = true
-			}
+			opts.Wait = wait && !noWait
 			if !a.json {
 				opts.Progress = progressPrinter(a.stdout)
 			}
@@ -212,7 +221,9 @@ Tables the file leaves out keep their documents (no longer validated) unless
 	}
 	if name == "push" {
 		cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "diff and check the existing documents, change nothing")
-		cmd.Flags().BoolVar(&opts.Wait, "wait", false, "return only when the new indexes are ready")
+		cmd.Flags().BoolVar(&noWait, "no-wait", false, "return once the schema is active, leaving new indexes staged (build them with strata schema wait)")
+		cmd.Flags().BoolVar(&wait, "wait", true, "return only when the new indexes are ready (the default)")
+		cmd.Flags().MarkHidden("wait")
 	}
 	cmd.Flags().BoolVar(&opts.DropTables, "drop-tables", false, "delete the documents of tables the file leaves out")
 	cmd.Flags().StringVar(&opts.Actor, "actor", os.Getenv("USER"), "who pushes, recorded in the schema history")
@@ -261,7 +272,7 @@ func printPush(w io.Writer, res *strata.PushResult) {
 		case strata.BuildReady:
 			fmt.Fprintf(w, "index %s.%s: ready (%d documents indexed)\n", b.Table, b.Index, b.Processed)
 		default:
-			fmt.Fprintf(w, "index %s.%s: staged, %s (%d documents indexed so far): queries on it fail until it is ready; push again with --wait to finish it\n", b.Table, b.Index, b.State, b.Processed)
+			fmt.Fprintf(w, "index %s.%s: staged, %s (%s): queries on it fail until it is ready; strata schema wait builds it\n", b.Table, b.Index, b.State, buildProgress(b))
 		}
 	}
 	switch {

@@ -128,19 +128,56 @@ func TestSchemaPushBadFiles(t *testing.T) {
 	}
 }
 
-// TestSchemaPushStagedIndex: without --wait a new index is staged; a
-// second push with --wait finishes it.
-func TestSchemaPushStagedIndex(t *testing.T) {
+// TestSchemaPushWaitsByDefault: push returns with its new indexes built;
+// with --no-wait a new index stays staged, schema status shows it with
+// the command that builds it, and schema wait builds it.
+func TestSchemaPushWaitsByDefault(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.ok("schema", "push", e.file("v1.json", avatarOptional))
 	e.ok("import", "users", e.file("u.jsonl", "{\"name\":\"ada\",\"avatarUrl\":\"a.png\"}\n{\"name\":\"bob\",\"avatarUrl\":\"b.png\"}\n"))
-	v2 := e.file("v2.json", avatarRequired)
-	if out := e.ok("schema", "push", v2); !strings.Contains(out, "index users.by_name: staged") {
-		t.Errorf("push without --wait:\n%s", out)
+	if out := e.ok("schema", "push", e.file("v2.json", avatarRequired)); !strings.Contains(out, "index users.by_name: ready (2 documents indexed)") {
+		t.Errorf("push:\n%s", out)
 	}
-	e.ok("schema", "push", v2, "--wait")
 	if out := e.ok("data", "users", "--index", "by_name", "--eq", "name=bob", "--json"); !strings.Contains(out, "b.png") {
-		t.Errorf("query through the finished index: %s", out)
+		t.Errorf("query through the new index: %s", out)
+	}
+	v3 := e.file("v3.json", `{"tables":{"users":{"fields":{"name":"string","avatarUrl":"string"},"indexes":{"by_name":["name"],"by_avatar":["avatarUrl"]}}}}`)
+	if out := e.ok("schema", "push", "--no-wait", v3); !strings.Contains(out, "index users.by_avatar: staged") || !strings.Contains(out, "strata schema wait") {
+		t.Errorf("push --no-wait:\n%s", out)
+	}
+	if _, errOut, err := e.run("data", "users", "--index", "by_avatar"); err == nil || !strings.Contains(errOut, "not ready") {
+		t.Errorf("query on the staged index: %v %s", err, errOut)
+	}
+	if out := e.ok("schema", "status"); !strings.Contains(out, "index users.by_avatar: being built, 0 documents indexed so far") || !strings.Contains(out, "schema wait") {
+		t.Errorf("status:\n%s", out)
+	}
+	if out := e.ok("schema", "wait"); !strings.Contains(out, "index users.by_avatar: ready (2 documents indexed)") {
+		t.Errorf("wait:\n%s", out)
+	}
+	if out := e.ok("schema", "status"); !strings.Contains(out, "every index is ready") || !strings.Contains(out, "migrations: none in progress") {
+		t.Errorf("status after wait:\n%s", out)
+	}
+	if out := e.ok("schema", "wait"); !strings.Contains(out, "nothing to wait for") {
+		t.Errorf("second wait:\n%s", out)
+	}
+	e.ok("data", "users", "--index", "by_avatar")
+}
+
+// TestPushDuringMigration: a push refused while a declarative migration
+// is in progress on the table says so and names the command that
+// finishes it, instead of guessing at a rename.
+func TestPushDuringMigration(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.ok("schema", "push", e.file("v1.json", `{"tables":{"users":{"fields":{"userName":"string","email":"string"}}}}`))
+	e.ok("import", "users", e.file("u.jsonl", `{"userName":"ada","email":"a@x"}`+"\n"))
+	e.ok("migrate", "start", e.file("r.json", `{"name":"r1","operations":[{"rename_field":{"table":"users","from":"userName","to":"displayName"}}]}`))
+	_, errOut, err := e.run("schema", "push", e.file("v2.json", `{"tables":{"users":{"fields":{"displayName":"string","email":"string"}}}}`))
+	if err == nil || !strings.Contains(errOut, "migration r1 is in progress on table users") || !strings.Contains(errOut, "migrate complete r1") || strings.Contains(errOut, "looks like renaming") {
+		t.Errorf("push during the migration: %v\n%s", err, errOut)
+	}
+	if out := e.ok("schema", "status"); !strings.Contains(out, "migration r1 on users: ready") || !strings.Contains(out, "next: strata --db") {
+		t.Errorf("status:\n%s", out)
 	}
 }

@@ -111,6 +111,38 @@ type Options struct {
 	LeaseDuration time.Duration
 	// OnProgress, if set, is called after every committed batch.
 	OnProgress func(Progress)
+	// BatchSize, MaxBatchSize and RateLimit, when positive, replace the
+	// Migration fields of the same names for every run of this Migrator:
+	// declarative steps (Start, Complete, Rollback, Continue), whose
+	// defaults are a first batch of 100, at most 1000 and no rate limit,
+	// and Go migrations alike. They bound the load a migration puts on
+	// the database; they change no result.
+	BatchSize, MaxBatchSize int
+	// RateLimit caps the documents visited per second (see BatchSize).
+	RateLimit float64
+}
+
+// withOptions returns mig with the batch settings of m's Options applied
+// (a copy when any applies).
+func (m *Migrator) withOptions(mig *Migration) *Migration {
+	o := m.opts
+	if o.BatchSize <= 0 && o.MaxBatchSize <= 0 && o.RateLimit <= 0 {
+		return mig
+	}
+	cp := *mig
+	if o.BatchSize > 0 {
+		cp.BatchSize = o.BatchSize
+	}
+	if o.MaxBatchSize > 0 {
+		cp.MaxBatchSize = o.MaxBatchSize
+	}
+	if o.RateLimit > 0 {
+		cp.RateLimit = o.RateLimit
+	}
+	if cp.MaxBatchSize > 0 && cp.BatchSize > cp.MaxBatchSize {
+		cp.BatchSize = cp.MaxBatchSize
+	}
+	return &cp
 }
 
 // Migrator runs the migrations defined on it against one database. It is

@@ -3,6 +3,7 @@ package migrate
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/strata-db/strata/schema"
@@ -19,9 +20,25 @@ type Plan struct {
 	// Push lists the changes a plain schema push makes safely (new tables,
 	// optional fields, widened types), before or after the migration.
 	Push []schema.Change
+	// PushFirst, when the plan has both push changes and a file, is the
+	// schema to push before starting the file: the deployed schema with
+	// the Push changes (the file's operations may rely on them). After
+	// the file's migration completes, the active schema is the target.
+	// nil otherwise: with no file, the target itself is pushed.
+	PushFirst *schema.Schema
 	// NeedsInput lists what the planner cannot decide (a default for a new
 	// required field, a map for a type change, ...), each with what to do.
 	NeedsInput []string
+}
+
+// PlanOptions give the planner what only a person knows.
+type PlanOptions struct {
+	// Defaults are values, by "table.field", for the documents that lack
+	// a field the target schema requires: a new required field is planned
+	// as add_field, an optional field made required as require_field,
+	// each with this default. A whole number for an int64 field may be a
+	// plain float64 (v.WholeNumbers reads it as an int64).
+	Defaults map[string]any
 }
 
 // ErrPlanIncomplete is wrapped by PlanMigration's error when some change
@@ -34,12 +51,23 @@ var ErrPlanIncomplete = errors.New("the plan needs input")
 // declarative operations in a file named name; safe changes are left to a
 // plain push. It refuses — with ErrPlanIncomplete and the reasons in
 // NeedsInput — a change it cannot carry out without documents the target
-// would reject (a new required field without a default, a type change
-// without a map, an optional field made required without a backfill).
+// would reject (a new required field, or an optional field made
+// required, without a default in PlanOptions; a type change, which needs
+// a map).
 // The returned plan is verified: its operations, applied to deployed and
-// followed by the push, yield target.
+// followed by the push, yield target. It is PlanMigrationWith without
+// options.
 func PlanMigration(name string, deployed, target *schema.Schema) (*Plan, error) {
+	return PlanMigrationWith(name, deployed, target, PlanOptions{})
+}
+
+// PlanMigrationWith is PlanMigration with defaults for the fields the
+// target makes required (see PlanOptions): with one, such a field is
+// planned instead of needing input. A default for a field that does not
+// become required, or that does not match its type, needs input too.
+func PlanMigrationWith(name string, deployed, target *schema.Schema, opts PlanOptions) (*Plan, error) {
 	d := schema.Compare(deployed, target)
+	defaults, used := opts.Defaults, map[string]bool{}
 	p := &Plan{}
 	var ops []op.Operation
 	byTable := map[string][]schema.Change{}
@@ -52,7 +80,7 @@ func PlanMigration(name string, deployed, target *schema.Schema) (*Plan, error) 
 	}
 	for _, table := range tables {
 		var removed, added, changedIndexes []schema.Change
-		var addIndexes, dropIndexes []op.Operation
+		var addIndexes, dropIndexes, requireOps []op.Operation
 		for _, ch := range byTable[table] {
 			switch ch.Kind {
 			case schema.AddTable, schema.RemoveTable, schema.MakeOptional, schema.WidenField:
@@ -62,7 +90,24 @@ func PlanMigration(name string, deployed, target *schema.Schema) (*Plan, error) 
 			case schema.RemoveField:
 				removed = append(removed, ch)
 			case schema.MakeRequired:
-				p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("%s.%s becomes required: backfill it (an add_field cannot, the field exists) with a custom migration, then push", table, ch.Field))
+				oldT, newT := unwrap(deployed.Tables[table].Fields[ch.Field]), unwrap(target.Tables[table].Fields[ch.Field])
+				if !v.Equal(oldT, newT) {
+					p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("%s.%s becomes required and changes type: make it required first (require_field), then change its type with change_type", table, ch.Field))
+					continue
+				}
+				key := table + "." + ch.Field
+				def, ok := defaults[key]
+				if !ok {
+					p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("%s.%s becomes required: give the value for documents that lack it (strata schema plan --default %s=JSON, or PlanOptions.Defaults), or write require_field with from and convert", table, ch.Field, key))
+					continue
+				}
+				used[key] = true
+				o, err := requireOp(table, ch.Field, newT, def)
+				if err != nil {
+					p.NeedsInput = append(p.NeedsInput, err.Error())
+					continue
+				}
+				requireOps = append(requireOps, o)
 			case schema.ChangeField:
 				p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("%s.%s changes type in place: use change_type to a new field with a map, then rename if you must keep the name", table, ch.Field))
 			case schema.AddIndex:
@@ -78,7 +123,8 @@ func PlanMigration(name string, deployed, target *schema.Schema) (*Plan, error) 
 				changedIndexes = append(changedIndexes, ch)
 			}
 		}
-		fieldOps, push, needs := planFields(table, deployed, target, removed, added)
+		fieldOps, push, needs := planFields(table, deployed, target, removed, added, defaults, used)
+		fieldOps = append(fieldOps, requireOps...)
 		// Indexes dropped first, new ones last: an index may use a field
 		// that a rename or add_field of the same file introduces.
 		ops = append(ops, dropIndexes...)
@@ -93,6 +139,11 @@ func PlanMigration(name string, deployed, target *schema.Schema) (*Plan, error) 
 			p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("index %s.%s changes fields: add_index under a new name, switch queries to it, then drop_index the old one", table, ch.Index))
 		}
 	}
+	for _, key := range slices.Sorted(maps.Keys(defaults)) {
+		if !used[key] {
+			p.NeedsInput = append(p.NeedsInput, fmt.Sprintf("a default is given for %s, which is neither a new required field nor one the target makes required", key))
+		}
+	}
 	if len(ops) > 0 {
 		p.File = &op.File{Name: name, Operations: ops}
 	}
@@ -101,6 +152,9 @@ func PlanMigration(name string, deployed, target *schema.Schema) (*Plan, error) 
 	}
 	if err := verifyPlan(p, deployed, target); err != nil {
 		return p, err
+	}
+	if len(p.Push) > 0 && p.File != nil {
+		p.PushFirst = afterPush(p, deployed, target)
 	}
 	return p, nil
 }
@@ -124,7 +178,7 @@ func carriedByRenames(ops []op.Operation, deployed, target *schema.Table, name s
 
 // planFields pairs removed and added fields of one table: a removed field
 // and an added one of the same type are a rename.
-func planFields(table string, deployed, target *schema.Schema, removed, added []schema.Change) (ops []op.Operation, push []schema.Change, needs []string) {
+func planFields(table string, deployed, target *schema.Schema, removed, added []schema.Change, defaults map[string]any, usedDefaults map[string]bool) (ops []op.Operation, push []schema.Change, needs []string) {
 	if len(removed) == 0 && len(added) == 0 {
 		return nil, nil, nil
 	}
@@ -171,9 +225,38 @@ func planFields(table string, deployed, target *schema.Schema, removed, added []
 			push = append(push, a)
 			continue
 		}
-		needs = append(needs, fmt.Sprintf("%s.%s is a new required field: write add_field with a default (or a Go migration that derives it)", table, a.Field))
+		key := table + "." + a.Field
+		def, ok := defaults[key]
+		if !ok {
+			needs = append(needs, fmt.Sprintf("%s.%s is a new required field: give the value for existing documents (strata schema plan --default %s=JSON, or PlanOptions.Defaults), or write add_field with a default (or a Go migration that derives it)", table, a.Field, key))
+			continue
+		}
+		usedDefaults[key] = true
+		typ := newF[a.Field]
+		x, err := v.WholeNumbers(typ, def)
+		if err == nil {
+			err = typ.Validate(x)
+		}
+		if err != nil {
+			needs = append(needs, fmt.Sprintf("the default for %s does not fit its type %v: %v", key, typ, err))
+			continue
+		}
+		ops = append(ops, op.AddField{TableName: table, Field: a.Field, Type: typ, Default: x})
 	}
 	return ops, push, needs
+}
+
+// requireOp is the require_field that fills field of table (of type typ)
+// with def.
+func requireOp(table, field string, typ v.Validator, def any) (op.Operation, error) {
+	def, err := v.WholeNumbers(typ, def)
+	if err == nil {
+		err = typ.Validate(def)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the default for %s.%s does not fit its type %v: %v", table, field, typ, err)
+	}
+	return op.RequireField{TableName: table, Field: field, Type: typ, Default: def, HasDefault: true}, nil
 }
 
 func unwrap(x v.Validator) v.Validator {
@@ -191,6 +274,30 @@ func isOpt(x v.Validator) bool {
 // verifyPlan applies the plan's push, then its operations, to deployed
 // and checks that the result is target.
 func verifyPlan(p *Plan, deployed, target *schema.Schema) error {
+	s := afterPush(p, deployed, target)
+	if p.File != nil {
+		for _, o := range p.File.Operations {
+			if err := o.Check(s); err != nil {
+				return fmt.Errorf("migrate: plan: %w", err)
+			}
+			before := op.CopySchema(s)
+			if err := o.Expand(s); err != nil {
+				return err
+			}
+			if err := o.Contract(before, s); err != nil {
+				return err
+			}
+		}
+	}
+	if rest := schema.Compare(s, target); !rest.Empty() {
+		return fmt.Errorf("migrate: plan: after the planned push and operations %q remains; refusing a plan that would leave documents the new schema rejects", rest.Changes[0].Summary)
+	}
+	return nil
+}
+
+// afterPush returns deployed with the plan's push changes applied: the
+// schema to push before the migration file starts.
+func afterPush(p *Plan, deployed, target *schema.Schema) *schema.Schema {
 	s := op.CopySchema(deployed)
 	if s == nil {
 		s = &schema.Schema{Tables: map[string]*schema.Table{}}
@@ -211,22 +318,5 @@ func verifyPlan(p *Plan, deployed, target *schema.Schema) error {
 			s.Tables[ch.Table] = cp
 		}
 	}
-	if p.File != nil {
-		for _, o := range p.File.Operations {
-			if err := o.Check(s); err != nil {
-				return fmt.Errorf("migrate: plan: %w", err)
-			}
-			before := op.CopySchema(s)
-			if err := o.Expand(s); err != nil {
-				return err
-			}
-			if err := o.Contract(before, s); err != nil {
-				return err
-			}
-		}
-	}
-	if rest := schema.Compare(s, target); !rest.Empty() {
-		return fmt.Errorf("migrate: plan: after the planned push and operations %q remains; refusing a plan that would leave documents the new schema rejects", rest.Changes[0].Summary)
-	}
-	return nil
+	return s
 }

@@ -66,6 +66,10 @@ func TestPlanMixed(t *testing.T) {
 	if len(p.Push) != 2 { // add table tags, add optional publishedAt
 		t.Errorf("push: %v", p.Push)
 	}
+	// The schema to push first has the safe changes, not the file's.
+	if pf := p.PushFirst; pf == nil || pf.Tables["tags"] == nil || pf.Tables["posts"].Fields["publishedAt"] == nil || pf.Tables["posts"].Fields["legacyField"] == nil {
+		t.Errorf("push first: %v", pf)
+	}
 }
 
 func TestPlanNeedsInput(t *testing.T) {
@@ -82,7 +86,7 @@ func TestPlanNeedsInput(t *testing.T) {
 	}{
 		{"seed type change", mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "priorityLevel": v.Number(), "done": v.Optional(v.Boolean())})), "change_type"},
 		{"new required field", mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "priority": v.String(), "done": v.Optional(v.Boolean()), "owner": v.String()})), "add_field with a default"},
-		{"make required", mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "priority": v.String(), "done": v.Boolean()})), "backfill"},
+		{"make required", mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "priority": v.String(), "done": v.Boolean()})), "require_field"},
 		{"narrow in place", mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "priority": v.Literal("high"), "done": v.Optional(v.Boolean())})), "change_type"},
 	}
 	for _, c := range cases {
@@ -148,5 +152,58 @@ func testPlanRenameWithIndexes(t *testing.T, db *strata.DB) {
 		if d := schema.Compare(&schema.Schema{Tables: map[string]*schema.Table{table: db.Schema().Tables[table]}}, c.target); !d.Empty() {
 			t.Errorf("%s: after complete the schema differs from the target: %v", c.name, d.Changes)
 		}
+	}
+}
+
+// TestPlanWithDefaults: with a default, an optional field made required
+// plans require_field and a new required field add_field (a whole number
+// for an int64 read as int64); a default for a field that needs none, or
+// of the wrong type, needs input.
+func TestPlanWithDefaults(t *testing.T) {
+	t.Parallel()
+	deployed := mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "done": v.Optional(v.Boolean()), "rank": v.Optional(v.Int64())}))
+	target := mustSchema(t, strata.Table("tasks", v.Object{"title": v.String(), "done": v.Boolean(), "rank": v.Int64(), "owner": v.String()}))
+	p, err := migrate.PlanMigrationWith("req", deployed, target, migrate.PlanOptions{Defaults: map[string]any{
+		"tasks.done": false, "tasks.rank": 0.0, "tasks.owner": "nobody",
+	}})
+	if err != nil {
+		t.Fatalf("%v %v", err, p.NeedsInput)
+	}
+	got := map[string]any{}
+	for _, o := range p.File.Operations {
+		switch x := o.(type) {
+		case op.RequireField:
+			got[o.Kind()+" "+x.Field] = x.Default
+		case op.AddField:
+			got[o.Kind()+" "+x.Field] = x.Default
+		default:
+			t.Errorf("unexpected operation %s", o.Kind())
+		}
+	}
+	want := map[string]any{"require_field done": false, "require_field rank": int64(0), "add_field owner": "nobody"}
+	if len(got) != len(want) {
+		t.Fatalf("operations %v, want %v", got, want)
+	}
+	for k, x := range want {
+		if got[k] != x {
+			t.Errorf("%s: default %T %v, want %T %v", k, got[k], got[k], x, x)
+		}
+	}
+	cases := []struct {
+		name     string
+		defaults map[string]any
+		want     string
+	}{
+		{"unused", map[string]any{"tasks.done": false, "tasks.rank": 0.0, "tasks.owner": "", "tasks.title": "x"}, "tasks.title, which is neither"},
+		{"wrong type", map[string]any{"tasks.done": "no", "tasks.rank": 0.0, "tasks.owner": ""}, "does not fit its type boolean"},
+		{"fraction", map[string]any{"tasks.done": true, "tasks.rank": 0.5, "tasks.owner": ""}, "does not fit its type int64"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := migrate.PlanMigrationWith("req", deployed, target, migrate.PlanOptions{Defaults: c.defaults})
+			if !errors.Is(err, migrate.ErrPlanIncomplete) || !strings.Contains(strings.Join(p.NeedsInput, "\n"), c.want) {
+				t.Errorf("got %v, %v; want NeedsInput mentioning %q", err, p.NeedsInput, c.want)
+			}
+		})
 	}
 }

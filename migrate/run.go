@@ -54,6 +54,7 @@ func (m *Migrator) Run(ctx context.Context, name string) (Status, error) {
 }
 
 func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
+	mig = m.withOptions(mig)
 	name := mig.Name
 	if mig.TransformWrites {
 		defer m.db.AddWriteTransform(mig.Table, func(old, next strata.Doc) (strata.Doc, error) {

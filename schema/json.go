@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/strata-db/strata/internal/jsonc"
 	"github.com/strata-db/strata/internal/jsonpath"
 
 	"bytes"
@@ -27,7 +28,11 @@ import (
 //
 // and malformed JSON is reported with its line, column and byte offset.
 // All problems found are returned, joined. Parse never panics.
+//
+// A schema file may carry // line comments (outside strings); they are
+// ignored. The file format is described in docs/file-formats.md.
 func Parse(data []byte) (*Schema, error) {
+	data = jsonc.Strip(data)
 	if !json.Valid(data) {
 		return nil, syntaxError(data)
 	}

@@ -1,6 +1,7 @@
 package v
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -139,7 +140,23 @@ func mismatch(report bool, val Validator, x any) *Error {
 	if !report {
 		return errMismatch
 	}
-	return &Error{Expected: typeString(val), Found: found(val, x)}
+	return &Error{Expected: typeString(val), Found: found(val, x), Reason: int64Hint(val, x)}
+}
+
+// int64Hint says how to write an int64 when a float64 was found where
+// only an int64 goes: the JSON value form reads a plain number as a
+// float64 except where the type admits int64 and not number
+// (WholeNumbers), so this is a fraction or a number from Go code.
+func int64Hint(val Validator, x any) string {
+	f, ok := x.(float64)
+	if b, isBasic := val.(Basic); !ok || !isBasic || b.kind != KindInt64 {
+		return ""
+	}
+	if f != math.Trunc(f) || math.IsInf(f, 0) {
+		return "int64 holds whole numbers only"
+	}
+	n := strconv.FormatFloat(f, 'f', -1, 64)
+	return `in Go write int64(` + n + `); in JSON ` + n + ` or {"$integer":"` + n + `"}`
 }
 
 // found describes x for an error against val: its type name, followed by

@@ -9,7 +9,8 @@ import (
 	"unicode/utf8"
 )
 
-// The JSON form of a value is lossless:
+// The JSON form of a value is lossless (docs/file-formats.md describes it
+// for users of the command line):
 //
 //	null, true, false      as themselves
 //	float64                a plain JSON number, written in the shortest form

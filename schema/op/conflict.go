@@ -51,6 +51,8 @@ func describe(o Operation) string {
 		return fmt.Sprintf("%s.%s", x.TableName, x.Field)
 	case RemoveField:
 		return fmt.Sprintf("%s.%s", x.TableName, x.Field)
+	case RequireField:
+		return fmt.Sprintf("%s.%s", x.TableName, x.Field)
 	case AddIndex:
 		return fmt.Sprintf("%s.%s", x.TableName, x.Name)
 	case DropIndex:

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/strata-db/strata/internal/jsonc"
 	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
 )
 
 // File is a declarative migration: a name and operations applied together
-// (the migration file format):
+// (the migration file format, described in docs/file-formats.md; a file
+// may carry // line comments outside strings):
 //
 //	{"name": "003_rename_user_name",
 //	 "operations": [{"rename_field": {"table": "users", "from": "userName", "to": "displayName"}}]}
@@ -21,6 +23,16 @@ type File struct {
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+// CheckName returns nil if name can name a migration: 1 to 128 letters,
+// digits, _ . and -, starting with a letter or digit; an error saying so
+// otherwise.
+func CheckName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("migration name %q: want 1-128 letters, digits, _ . - (starting with a letter or digit)", name)
+	}
+	return nil
+}
 
 // ParseFile decodes a migration file. Errors name the operation and field
 // that is wrong (`migration file: operations[1].change_type.map: ...`).
@@ -45,6 +57,7 @@ func ParseFile(data []byte) (*File, error) {
 func ParseRecorded(data []byte) (*File, error) { return parseFile(data) }
 
 func parseFile(data []byte) (*File, error) {
+	data = jsonc.Strip(data)
 	var raw struct {
 		Name       *string           `json:"name"`
 		Operations []json.RawMessage `json:"operations"`
@@ -91,7 +104,7 @@ func strictDecode(data []byte, dst any) error {
 func parseOperation(msg json.RawMessage) (Operation, error) {
 	var one map[string]json.RawMessage
 	if err := json.Unmarshal(msg, &one); err != nil || len(one) != 1 {
-		return nil, fmt.Errorf("operation: want an object with exactly one key (add_field, remove_field, rename_field, change_type, add_index, drop_index)")
+		return nil, fmt.Errorf("operation: want an object with exactly one key (add_field, require_field, remove_field, rename_field, change_type, add_index, drop_index)")
 	}
 	for kind, body := range one {
 		op, err := parseKind(kind, body)
@@ -121,11 +134,35 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 		}
 		op := AddField{TableName: r.Table, Field: r.Field, Type: typ}
 		if r.Default != nil {
-			if op.Default, err = value.ParseJSON(r.Default); err != nil {
+			if op.Default, err = parseValueFor(typ, r.Default); err != nil {
 				return nil, fmt.Errorf("default: %w", err)
 			}
 		}
 		return op, op.Check(nil)
+	case "require_field":
+		var r struct {
+			Table   string          `json:"table"`
+			Field   string          `json:"field"`
+			Type    json.RawMessage `json:"type"`
+			Default json.RawMessage `json:"default"`
+			From    string          `json:"from"`
+			Convert string          `json:"convert"`
+		}
+		if err := strictDecode(body, &r); err != nil {
+			return nil, err
+		}
+		typ, err := parseType(r.Type)
+		if err != nil {
+			return nil, err
+		}
+		op := RequireField{TableName: r.Table, Field: r.Field, Type: typ, From: r.From, Convert: r.Convert}
+		if r.Default != nil {
+			op.HasDefault = true
+			if op.Default, err = parseValueFor(typ, r.Default); err != nil {
+				return nil, fmt.Errorf("default: %w", err)
+			}
+		}
+		return op, op.checkShape()
 	case "remove_field":
 		var op RemoveField
 		if err := strictDecode(body, &op); err != nil {
@@ -159,18 +196,18 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 		}
 		op := ChangeType{TableName: r.Table, From: r.From, To: r.To, Type: typ, Convert: r.Convert, ReverseConvert: r.ReverseConvert}
 		if r.Map != nil || r.Convert == "" {
-			if op.Map, err = parsePairs("map", r.Map); err != nil {
+			if op.Map, err = parsePairs("map", r.Map, nil, typ); err != nil {
 				return nil, err
 			}
 		}
 		if r.ReverseMap != nil {
-			if op.ReverseMap, err = parsePairs("reverse_map", r.ReverseMap); err != nil {
+			if op.ReverseMap, err = parsePairs("reverse_map", r.ReverseMap, typ, nil); err != nil {
 				return nil, err
 			}
 		}
 		if r.Default != nil {
 			op.HasDefault = true
-			if op.Default, err = value.ParseJSON(r.Default); err != nil {
+			if op.Default, err = parseValueFor(typ, r.Default); err != nil {
 				return nil, fmt.Errorf("default: %w", err)
 			}
 		}
@@ -195,7 +232,7 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 		}
 		return op, checkNames(op.Kind(), op.TableName)
 	}
-	return nil, fmt.Errorf("unknown operation (want add_field, remove_field, rename_field, change_type, add_index or drop_index)")
+	return nil, fmt.Errorf("unknown operation (want add_field, require_field, remove_field, rename_field, change_type, add_index or drop_index; docs/file-formats.md describes each)")
 }
 
 func parseType(raw json.RawMessage) (v.Validator, error) {
@@ -209,9 +246,22 @@ func parseType(raw json.RawMessage) (v.Validator, error) {
 	return t, nil
 }
 
+// parseValueFor reads a value in strata's JSON value form for a place of
+// type typ: a whole number where typ admits int64 and not number is an
+// int64 (v.WholeNumbers).
+func parseValueFor(typ v.Validator, raw json.RawMessage) (any, error) {
+	x, err := value.ParseJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	return v.WholeNumbers(typ, x)
+}
+
 // parsePairs reads a map as a JSON object (string keys: old string values)
-// or as an array of [from, to] pairs in strata's JSON value form.
-func parsePairs(field string, raw json.RawMessage) ([]Pair, error) {
+// or as an array of [from, to] pairs in strata's JSON value form; a side
+// whose type is known (fromType, toType; nil if not) reads whole numbers
+// as parseValueFor does.
+func parsePairs(field string, raw json.RawMessage, fromType, toType v.Validator) ([]Pair, error) {
 	if raw == nil {
 		return nil, fmt.Errorf("%s: missing", field)
 	}
@@ -227,11 +277,11 @@ func parsePairs(field string, raw json.RawMessage) ([]Pair, error) {
 			if err := json.Unmarshal(item, &two); err != nil || len(two) != 2 {
 				return nil, fmt.Errorf("%s[%d]: want a [from, to] pair", field, i)
 			}
-			from, err := value.ParseJSON(two[0])
+			from, err := parseValueFor(fromType, two[0])
 			if err != nil {
 				return nil, fmt.Errorf("%s[%d][0]: %w", field, i, err)
 			}
-			to, err := value.ParseJSON(two[1])
+			to, err := parseValueFor(toType, two[1])
 			if err != nil {
 				return nil, fmt.Errorf("%s[%d][1]: %w", field, i, err)
 			}
@@ -248,6 +298,9 @@ func parsePairs(field string, raw json.RawMessage) ([]Pair, error) {
 	}
 	out := make([]Pair, 0, len(m))
 	for k, x := range m {
+		if x, err = v.WholeNumbers(toType, x); err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
 		out = append(out, Pair{k, x})
 	}
 	return out, nil
@@ -325,6 +378,24 @@ func marshalOp(o Operation) (any, error) {
 			if body["reverse_map"], err = rawPairs(t.ReverseMap); err != nil {
 				return nil, err
 			}
+		}
+		if t.HasDefault {
+			if body["default"], err = rawValue(t.Default); err != nil {
+				return nil, err
+			}
+		}
+		return body, nil
+	case RequireField:
+		typ, err := v.MarshalJSON(t.Type)
+		if err != nil {
+			return nil, err
+		}
+		body := map[string]any{"table": t.TableName, "field": t.Field, "type": json.RawMessage(typ)}
+		if t.From != "" {
+			body["from"] = t.From
+		}
+		if t.Convert != "" {
+			body["convert"] = t.Convert
 		}
 		if t.HasDefault {
 			if body["default"], err = rawValue(t.Default); err != nil {

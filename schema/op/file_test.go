@@ -48,7 +48,7 @@ func TestParseFileErrors(t *testing.T) {
 		{`{"name": "x", "operations": [{"rename_field": {"table": "t", "from": "a", "to": "a"}}]}`, "operations[0].rename_field"},
 		{`{"name": "x", "operations": [{"rename_field": {"table": "t", "from": "a", "too": "b"}}]}`, "too"},
 		{`{"name": "x", "operations": [{"add_field": {"table": "t", "field": "f", "type": "strin", "default": "x"}}]}`, "strin"},
-		{`{"name": "x", "operations": [{"add_field": {"table": "t", "field": "f", "type": "int64", "default": 1}}]}`, "default does not match"},
+		{`{"name": "x", "operations": [{"add_field": {"table": "t", "field": "f", "type": "int64", "default": 1.5}}]}`, "default does not match"},
 		{`{"name": "x", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number"}}]}`, "map: missing"},
 		{`{"name": "x", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "map": [[1]]}}]}`, "pair"},
 		{`{"name": "x", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "map": [["a", 1], ["a", 2]]}}]}`, "mapped twice"},
@@ -76,6 +76,9 @@ func FuzzParseFile(f *testing.F) {
 	f.Add(`{"name": "b", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "map": [["x", 1]], "default": 0}}]}`)
 	f.Add(`{"name": "c", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": "number", "convert": "to_number", "reverse_convert": "to_string", "default": 0}}]}`)
 	f.Add(`{"name": "c", "operations": [{"add_field": {"table": "t", "field": "f", "type": {"optional": "string"}, "default": null}}]}`)
+	f.Add(`// comment
+{"name": "d", "operations": [{"require_field": {"table": "t", "field": "f", "type": "int64", "from": "g", "convert": "to_int64", "default": 0}}]}`)
+	f.Add(`{"name": "e", "operations": [{"change_type": {"table": "t", "from": "a", "to": "b", "type": {"array": "int64"}, "map": {"x": [1, 2]}, "default": [3]}}]}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		file, err := op.ParseFile([]byte(in))
 		if err != nil {
@@ -99,7 +102,8 @@ func TestMarshalFileRoundTrip(t *testing.T) {
 	  {"remove_field":{"table":"posts","field":"legacyField"}},
 	  {"change_type":{"table":"tasks","from":"priority","to":"priorityLevel","type":"number","map":[["low",1],["high",3]],"reverse_map":[[1,"low"]],"default":2}},
 	  {"add_index":{"table":"posts","name":"by_a","fields":["a","b"]}},
-	  {"drop_index":{"table":"posts","name":"by_c"}}]}`
+	  {"drop_index":{"table":"posts","name":"by_c"}},
+	  {"require_field":{"table":"posts","field":"views","type":"int64","from":"viewsText","convert":"to_int64","default":0}}]}`
 	f, err := op.ParseFile([]byte(in))
 	if err != nil {
 		t.Fatal(err)

@@ -51,6 +51,17 @@ func (op ChangeType) Check(s *schema.Schema) error {
 			return fmt.Errorf("%s: table %q already has a field %q", where, op.TableName, op.To)
 		}
 	}
+	// A file cannot know the old field's type when it is parsed: a whole
+	// number it maps from is a float64, which an int64 field never holds.
+	for i, p := range op.Map {
+		if f, ok := p.From.(float64); ok && old != nil {
+			if y, err := v.WholeNumbers(required(old), f); err == nil {
+				if n, isInt := y.(int64); isInt {
+					return fmt.Errorf(`%s: map[%d]: field %q holds int64, so the plain number %v never matches: write it as {"$integer":"%d"}`, where, i, op.From, f, n)
+				}
+			}
+		}
+	}
 	if !op.HasDefault && op.Convert != "" {
 		if !convertsAll(op.Convert, required(old)) {
 			return fmt.Errorf("%s: %s is not total: field %q is %v, which allows values it cannot convert; give a default", where, op.Convert, op.From, old)
