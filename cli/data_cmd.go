@@ -66,6 +66,9 @@ as a string otherwise.`,
 			}
 			var docs []strata.Doc
 			err = db.Query(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
+				if err := knownTable(tx, table); err != nil {
+					return err
+				}
 				q := tx.Table(table).Order(ord)
 				if index != "" {
 					q = q.WithIndex(index, rng...)

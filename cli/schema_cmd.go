@@ -167,7 +167,9 @@ are ready. With --wait the command returns when they are; without it they stay
 staged and a later push (e.g. "strata schema push --wait" of the same file) or
 DB.ResumeIndexBuilds in the application finishes them.
 Tables the file leaves out keep their documents (no longer validated) unless
---drop-tables is given.` + map[bool]string{true: "\n\n\"set\" is \"push --wait\".", false: ""}[name == "set"],
+--drop-tables is given; it asks first, showing how many documents each
+table loses, or, when standard input is not a terminal (a script), needs
+--yes.` + map[bool]string{true: "\n\n\"set\" is \"push --wait\".", false: ""}[name == "set"],
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := readSchemaFile(name, args[0])
@@ -176,6 +178,9 @@ Tables the file leaves out keep their documents (no longer validated) unless
 			}
 			db, err := a.open(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if err := a.confirmDropTables(cmd, db, s, opts); err != nil {
 				return err
 			}
 			if name == "set" {
@@ -215,6 +220,7 @@ Tables the file leaves out keep their documents (no longer validated) unless
 		cmd.Flags().BoolVar(&opts.Wait, "wait", false, "return only when the new indexes are ready")
 	}
 	cmd.Flags().BoolVar(&opts.DropTables, "drop-tables", false, "delete the documents of tables the file leaves out")
+	addYesFlag(cmd)
 	cmd.Flags().StringVar(&opts.Actor, "actor", os.Getenv("USER"), "who pushes, recorded in the schema history")
 	cmd.Flags().StringVar(&opts.Comment, "comment", "", "why, recorded in the schema history")
 	return cmd
