@@ -174,8 +174,7 @@ func pathIndex(x any) (int, bool) {
 
 // readBackup reads a backup from r and calls put with each document in
 // order. It checks the header, every line, and the end line's counts.
-// onHeader gets the header's counts (for progress).
-func readBackup(r io.Reader, path string, onHeader func(map[string]int64), put func(table string, doc strata.Doc) error) error {
+func readBackup(r io.Reader, path string, put func(table string, doc strata.Doc) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	n := 0
@@ -205,9 +204,6 @@ func readBackup(r io.Reader, path string, onHeader func(map[string]int64), put f
 			}
 			if counts, err = tableCounts(m["tables"]); err != nil {
 				return fmt.Errorf("%s: header: %w", where, err)
-			}
-			if onHeader != nil {
-				onHeader(counts)
 			}
 			continue
 		}

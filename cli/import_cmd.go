@@ -70,8 +70,8 @@ stderr.`,
 				return err
 			}
 			p := a.newProgress("import "+table, "bytes", src.size())
-			defer p.Finish()
 			n := 0
+			p.detail = func() string { return fmt.Sprintf("%d documents", n) }
 			err = db.Mutation(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				// A retried transaction starts again from the first line.
 				if _, err := src.Seek(src.start, io.SeekStart); err != nil {
@@ -89,6 +89,7 @@ stderr.`,
 					return nil
 				})
 			})
+			p.Finish()
 			if err != nil {
 				return err
 			}
@@ -116,13 +117,19 @@ func (a *app) restore(ctx context.Context, path string) error {
 		return err
 	}
 	p := a.newProgress("restore", "bytes", src.size())
-	defer p.Finish()
+	n := 0
+	p.detail = func() string { return fmt.Sprintf("%d documents", n) }
 	counts, err := db.Restore(ctx, func(put func(string, strata.Doc) error) error {
 		if _, err := src.Seek(src.start, io.SeekStart); err != nil {
 			return fmt.Errorf("import: %s: %w", path, err)
 		}
-		return readBackup(src.tracked(p), path, nil, put)
+		n = 0
+		return readBackup(src.tracked(p), path, func(table string, doc strata.Doc) error {
+			n++
+			return put(table, doc)
+		})
 	})
+	p.Finish()
 	if err != nil {
 		if errors.Is(err, strata.ErrRestoreNotEmpty) {
 			return fmt.Errorf("import --all: %w; restore into a new database (a new sqlite:PATH, or an empty PostgreSQL database)", err)

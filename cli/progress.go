@@ -34,6 +34,9 @@ type progress struct {
 	last    time.Time
 	bar     *progressbar.ProgressBar
 	printed bool
+	// detail, if set, adds to each line what the unit does not say
+	// (an import counts bytes of its file and documents).
+	detail func() string
 }
 
 // isTerminal reports whether w is a terminal.
@@ -86,6 +89,9 @@ func (p *progress) line(now time.Time) {
 	rate := ""
 	if s := now.Sub(p.start).Seconds(); s > 0 {
 		rate = fmt.Sprintf(", %.0f/s", float64(p.done)/s)
+	}
+	if p.detail != nil {
+		rate += ", " + p.detail()
 	}
 	if p.total > 0 {
 		fmt.Fprintf(p.w, "strata: %s: %d of %d %s (%d%%)%s\n", p.label, p.done, p.total, p.unit, p.done*100/p.total, rate)
