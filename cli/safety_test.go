@@ -76,6 +76,9 @@ func TestTyposAreErrors(t *testing.T) {
 	// Without a schema, a table exists once it holds documents.
 	f := newEnv(t)
 	f.ok("import", "users", f.file("u.jsonl", "{\"name\":\"Ada\"}\n"))
+	if out := f.ok("tables"); !strings.Contains(out, "users  1          no schema") {
+		t.Errorf("schemaless tables:\n%s", out)
+	}
 	for _, args := range [][]string{{"data", "usres"}, {"export", "usres"}} {
 		_, errOut, err := f.run(args...)
 		if !errors.Is(err, strata.ErrUnknownTable) || !strings.Contains(errOut, `no table "usres" in this database (its tables: users`) {

@@ -16,7 +16,8 @@ import (
 // Table states printed by strata tables.
 const (
 	tableDeclared = "in schema"
-	tableKept     = "not in schema" // a push removed it and kept its documents, or no schema is set
+	tableKept     = "not in schema" // a push removed it and kept its documents
+	tableFree     = "no schema"     // no schema is set: any document is accepted
 	tableSystem   = "system"
 )
 
@@ -48,8 +49,9 @@ documents, with its number of documents, its state and its indexes:
 
   in schema       the active schema declares it: writes are validated
   not in schema   it holds documents but the schema does not declare it
-                  (a push removed it without --drop-tables, or no schema
-                  is set); with a schema, applications cannot write to it
+                  (a push removed it without --drop-tables): it can be
+                  read and its documents deleted, not written
+  no schema       no schema is set: the table accepts any document
   system          strata's own bookkeeping (listed with --all)
 
 An index is "ready", or "building" with how many of the table's documents
@@ -122,7 +124,9 @@ func listTables(tx *strata.Tx, builds []strata.IndexBuild, all bool) ([]tableInf
 				continue
 			}
 			info.State = tableSystem
-		case s != nil && s.Tables[t] != nil:
+		case s == nil || len(s.Tables) == 0:
+			info.State = tableFree
+		case s.Tables[t] != nil:
 			info.State = tableDeclared
 			for _, ix := range s.Tables[t].Indexes {
 				ii := indexInfo{Name: ix.Name, Fields: ix.Fields, State: strata.BuildReady}
