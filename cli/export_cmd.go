@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-db/strata"
-	internal "github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/value"
 )
 
@@ -35,7 +35,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 const tableField = "_table"
 
 func (a *app) exportCommand() *cobra.Command {
-	var all, system bool
+	var all, withSystem bool
 	cmd := &cobra.Command{
 		Use:   "export [TABLE...]",
 		Short: "write documents as JSON Lines to standard output (--all: a backup of the whole database)",
@@ -60,7 +60,7 @@ miss documents; a record that is damaged itself (it does not decode, or
 its _id is not the id it is stored under) stops it with an error naming
 the document (strata check lists them all). Progress goes to stderr.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if all && (len(args) > 0 || system) {
+			if all && (len(args) > 0 || withSystem) {
 				return usageErrorf("export --all writes every table: give no TABLE and no --system")
 			}
 			db, err := a.open(cmd.Context())
@@ -70,7 +70,7 @@ the document (strata check lists them all). Progress goes to stderr.`,
 			out := &countingWriter{w: a.stdout}
 			w := bufio.NewWriterSize(out, 64<<10)
 			attempt := 0
-			err = db.Query(internal.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
+			err = db.Query(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				// A conflict (PostgreSQL: a serialization failure, or a
 				// server out of lock memory) makes Query run this again:
 				// start over from an empty buffer, or fail rather than
@@ -81,7 +81,7 @@ the document (strata check lists them all). Progress goes to stderr.`,
 					}
 					w.Reset(out)
 				}
-				tables, err := a.exportTables(tx, args, all || system)
+				tables, err := a.exportTables(tx, args, all || withSystem)
 				if err != nil {
 					return err
 				}
@@ -97,14 +97,14 @@ the document (strata check lists them all). Progress goes to stderr.`,
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "write a backup of the whole database, system tables included, for strata import --all")
-	cmd.Flags().BoolVar(&system, "system", false, "with no TABLE, export system tables too")
+	cmd.Flags().BoolVar(&withSystem, "system", false, "with no TABLE, export system tables too")
 	return cmd
 }
 
 // exportTables returns the tables to export: those named (each must be
 // known), or every table holding documents (system tables only with
-// system).
-func (a *app) exportTables(tx *strata.Tx, named []string, system bool) ([]string, error) {
+// withSystem).
+func (a *app) exportTables(tx *strata.Tx, named []string, withSystem bool) ([]string, error) {
 	if len(named) > 0 {
 		for _, t := range named {
 			if err := knownTable(tx, t); err != nil {
@@ -119,7 +119,7 @@ func (a *app) exportTables(tx *strata.Tx, named []string, system bool) ([]string
 	}
 	var tables []string
 	for _, t := range stored {
-		if system || !strings.HasPrefix(t, "_") {
+		if withSystem || !strings.HasPrefix(t, "_") {
 			tables = append(tables, t)
 		}
 	}
