@@ -35,6 +35,16 @@ func TestTyposAreErrors(t *testing.T) {
 			t.Fatalf("strata %v created typo.db", args)
 		}
 	}
+	// copy from a missing source: the same, and no destination either.
+	to := filepath.Join(e.dir, "to.db")
+	if _, errOut, err := e.run("copy", "--from", typo, "--to", "sqlite:"+to); !errors.Is(err, cli.ErrNoDatabase) || !strings.Contains(errOut, "--from: no database at") {
+		t.Errorf("copy from a missing database: %v %s", err, errOut)
+	}
+	for _, p := range []string{"typo.db", "to.db"} {
+		if _, err := os.Stat(filepath.Join(e.dir, p)); err == nil {
+			t.Errorf("copy from a missing database created %s", p)
+		}
+	}
 
 	e.ok("schema", "set", e.file("s.json", `{"tables":{"users":{"fields":{"name":"string"},"indexes":{"by_name":["name"]}},"posts":{"fields":{"title":"string"}}}}`))
 	e.ok("import", "users", e.file("u.jsonl", "{\"name\":\"Ada\"}\n{\"name\":\"Grace\"}\n"))
