@@ -65,13 +65,17 @@ func (p *progress) Set(done int64) {
 	now := time.Now()
 	if p.tty {
 		if p.bar == nil {
-			if now.Sub(p.start) < barDelay {
-				return
-			}
-			p.bar = progressbar.NewOptions64(p.total, progressbar.OptionSetWriter(p.w),
+			// Made at once, so that its rate counts from the start, but
+			// drawn only after barDelay.
+			opts := []progressbar.Option{progressbar.OptionSetWriter(&delayedWriter{w: p.w, from: p.start.Add(barDelay)}),
 				progressbar.OptionSetDescription(p.label), progressbar.OptionShowCount(),
-				progressbar.OptionShowIts(), progressbar.OptionSetItsString(p.unit),
-				progressbar.OptionSetPredictTime(p.total > 0), progressbar.OptionThrottle(100*time.Millisecond))
+				progressbar.OptionSetPredictTime(p.total > 0), progressbar.OptionThrottle(100 * time.Millisecond)}
+			if p.unit == "bytes" {
+				opts = append(opts, progressbar.OptionShowBytes(true))
+			} else {
+				opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString(p.unit))
+			}
+			p.bar = progressbar.NewOptions64(p.total, opts...)
 		}
 		p.bar.Set64(min(done, max(p.total, done)))
 		return
@@ -100,12 +104,27 @@ func (p *progress) line(now time.Time) {
 	fmt.Fprintf(p.w, "strata: %s: %d %s%s\n", p.label, p.done, p.unit, rate)
 }
 
+// delayedWriter drops what is written to it before from.
+type delayedWriter struct {
+	w    io.Writer
+	from time.Time
+}
+
+func (d *delayedWriter) Write(b []byte) (int, error) {
+	if time.Now().Before(d.from) {
+		return len(b), nil
+	}
+	return d.w.Write(b)
+}
+
 // Finish ends the report: a bar is completed and its line ended; a step
 // that printed progress lines prints its final count.
 func (p *progress) Finish() {
 	if p.bar != nil {
-		p.bar.Finish()
-		fmt.Fprintln(p.w)
+		if time.Now().After(p.start.Add(barDelay)) {
+			p.bar.Finish()
+			fmt.Fprintln(p.w)
+		}
 		p.bar = nil
 		return
 	}
