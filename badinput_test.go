@@ -205,7 +205,7 @@ func TestBadInput(t *testing.T) {
 			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("a-b", strata.Doc{}); return err })
 		}, "a-b"},
 		{"doc: $ field name", func() error {
-			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("free", strata.Doc{"$x": 1.0}); return err })
+			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"$x": 1.0}); return err })
 		}, "$x"},
 		{"doc: second write fails, first rolled back", func() error {
 			return mutateErr(func(tx *strata.Tx) error {

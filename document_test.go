@@ -142,8 +142,25 @@ func TestSchemaValidatesWrites(t *testing.T) {
 	if !bytesEqual(before, dump(t, db)) {
 		t.Errorf("a refused transaction changed the database")
 	}
-	// Tables without a schema accept anything.
-	insert(t, db, "free", strata.Doc{"anything": []any{nil, true}})
+	// With a schema, a table it does not declare cannot be written, and
+	// the error names the declared tables; reading it (empty) is an error
+	// too, so a typo is never an empty result.
+	err = db.Mutation(ctx, func(tx *strata.Tx) error {
+		_, err := tx.Insert("free", strata.Doc{"anything": []any{nil, true}})
+		return err
+	})
+	if !errors.As(err, &we) || !errors.Is(err, strata.ErrUnknownTable) || we.Table != "free" || !strings.Contains(err.Error(), "declares users") {
+		t.Errorf("insert into an undeclared table: %v, want a *WriteError wrapping ErrUnknownTable naming users", err)
+	}
+	err = db.Query(ctx, func(tx *strata.Tx) error { _, err := tx.Table("usres").Collect(); return err })
+	if !errors.Is(err, strata.ErrUnknownTable) || !strings.Contains(err.Error(), "declares users") {
+		t.Errorf("read of an undeclared table: %v", err)
+	}
+	if !bytesEqual(before, dump(t, db)) {
+		t.Errorf("a refused transaction changed the database")
+	}
+	// Without a schema, tables accept anything.
+	insert(t, openDB(t), "free", strata.Doc{"anything": []any{nil, true}})
 }
 
 func TestRollbackOnErrorAndPanic(t *testing.T) {

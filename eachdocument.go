@@ -20,6 +20,9 @@ func (tx *Tx) EachDocument(table string, fn func(Doc) error) error {
 	if err := checkReadTableName(table); err != nil {
 		return &QueryError{Table: table, Err: err}
 	}
+	if err := tx.checkReadTable(table); err != nil {
+		return err
+	}
 	en, ok := tx.st.(storage.Enumerator)
 	if !ok {
 		return &QueryError{Table: table, Err: errors.New("the storage backend cannot scan documents (no storage.Enumerator)")}

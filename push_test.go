@@ -545,14 +545,25 @@ func TestPushRemovedTables(t *testing.T) {
 	if res.KeptTables["logs"] != 3 || res.Diff.Class() != schema.Safe {
 		t.Errorf("remove from schema: %+v", res)
 	}
-	insert(t, db, "logs", strata.Doc{"anything": 1.0}) // no longer validated
+	// Its documents stay readable, but applications cannot write to a
+	// table the schema does not declare (deleting is allowed).
+	err := db.Mutation(ctx, func(tx *strata.Tx) error { _, err := tx.Insert("logs", strata.Doc{"anything": 1.0}); return err })
+	if !errors.Is(err, strata.ErrUnknownTable) {
+		t.Errorf("insert into a removed table: %v, want ErrUnknownTable", err)
+	}
+	var kept []strata.Doc
+	query(t, db, func(tx *strata.Tx) error { var err error; kept, err = tx.Table("logs").Collect(); return err })
+	if len(kept) != 3 {
+		t.Errorf("removed table reads %d documents, want 3", len(kept))
+	}
+	mutate(t, db, func(tx *strata.Tx) error { return tx.Delete(kept[2].ID()) })
 	res = push(t, db, mustSchema(t, usersV1()), strata.PushOptions{})
 	if !res.Unchanged {
 		t.Errorf("unchanged push: %+v", res)
 	}
 	// Back into the schema: its documents are checked.
-	re := refused(t, db, mustSchema(t, usersV1(), strata.Table("logs", v.Object{"msg": v.String()})), strata.PushOptions{})
-	if re.Count != 1 || !strings.Contains(re.Error(), "anything") {
+	re := refused(t, db, mustSchema(t, usersV1(), strata.Table("logs", v.Object{"msg": v.Number()})), strata.PushOptions{})
+	if re.Count != 2 || !strings.Contains(re.Error(), "msg") {
 		t.Errorf("re-adding the table: %v", re)
 	}
 	// Dropping needs the flag and says how much goes.
@@ -567,13 +578,17 @@ func TestPushRemovedTables(t *testing.T) {
 		t.Errorf("dry run drop: %+v %v", dry, dry.Diff.Changes)
 	}
 	push(t, db, only, strata.PushOptions{DropTables: true})
-	query(t, db, func(tx *strata.Tx) error {
+	// Dropped: no documents, and not declared, so reading it is an error.
+	err = db.Query(ctx, func(tx *strata.Tx) error {
 		n, err := tx.Table("users").Collect()
 		if len(n) != 0 {
 			t.Errorf("users still has %d documents", len(n))
 		}
 		return err
 	})
+	if !errors.Is(err, strata.ErrUnknownTable) {
+		t.Errorf("read of the dropped table: %v, want ErrUnknownTable", err)
+	}
 }
 
 // TestPushSupersedes: a push registered while another is pending wins;

@@ -155,6 +155,9 @@ func (q *Query) resolve() (schema.Index, storage.Range, error) {
 	if err := checkReadTableName(q.table); err != nil {
 		return schema.Index{}, storage.Range{}, q.errorf("%w", err)
 	}
+	if err := q.tx.checkReadTable(q.table); err != nil {
+		return schema.Index{}, storage.Range{}, err
+	}
 	var ix schema.Index
 	switch q.index {
 	case indexByCreationTime:

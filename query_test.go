@@ -21,7 +21,12 @@ func postsDB(t testing.TB, n int) (*strata.DB, []strata.Doc) {
 		"status":      v.Union(v.Literal("draft"), v.Literal("published")),
 		"publishedAt": v.Optional(v.Number()),
 		"rank":        v.Int64(),
-	}).Index("by_status_and_published", "status", "publishedAt").Index("by_rank", "rank"))
+	}).Index("by_status_and_published", "status", "publishedAt").Index("by_rank", "rank"),
+		// Declared, and left empty or written by tests: with a schema,
+		// only declared tables can be written, and reading an undeclared
+		// empty one is an error (ErrUnknownTable).
+		strata.Table("empty", v.Object{}),
+		strata.Table("other", v.Object{"x": v.Optional(v.Number())}))
 	setSchema(t, db, s, err)
 	r := rand.New(rand.NewPCG(7, 7))
 	var docs []strata.Doc
@@ -227,9 +232,13 @@ func TestFirstUniqueTake(t *testing.T) {
 		if err != nil || len(got) != 0 {
 			t.Errorf("take 0: %v %v", got, err)
 		}
-		got, err = tx.Table("nothing_here").Collect()
+		got, err = tx.Table("empty").Collect()
 		if err != nil || len(got) != 0 {
 			t.Errorf("empty table: %v %v", got, err)
+		}
+		got, err = tx.Table("nothing_here").Collect()
+		if !errors.Is(err, strata.ErrUnknownTable) || !strings.Contains(fmt.Sprint(err), "declares empty, other, posts") {
+			t.Errorf("undeclared empty table: %v %v, want ErrUnknownTable naming the declared tables", got, err)
 		}
 		return nil
 	})
@@ -320,7 +329,7 @@ func TestCount(t *testing.T) {
 		{"by_id", func(tx *strata.Tx) *strata.Query {
 			return tx.Table("posts").WithIndex("by_id", strata.Eq("_id", all[17].ID()))
 		}},
-		{"empty table", func(tx *strata.Tx) *strata.Query { return tx.Table("nothing") }},
+		{"empty table", func(tx *strata.Tx) *strata.Query { return tx.Table("empty") }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -15,7 +15,8 @@ import (
 func TestWriteTransform(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
-	s, err := strata.NewSchema(strata.Table("users", v.Object{"name": v.String(), "nameLen": v.Optional(v.Int64())}))
+	s, err := strata.NewSchema(strata.Table("users", v.Object{"name": v.String(), "nameLen": v.Optional(v.Int64())}),
+		strata.Table("other", v.Object{"name": v.String()}))
 	setSchema(t, db, s, err)
 	var sawOld []bool
 	remove := db.AddWriteTransform("users", func(old, next strata.Doc) (strata.Doc, error) {

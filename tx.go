@@ -374,7 +374,7 @@ func (tx *Tx) checkUserWrite(op, table string) error {
 	if err := checkTableName(table); err != nil {
 		return &WriteError{Op: op, Table: table, Err: err}
 	}
-	return nil
+	return tx.checkDeclared(op, table)
 }
 
 func (tx *Tx) validate(table string, fields Doc) error {

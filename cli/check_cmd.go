@@ -2,14 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/strata-db/strata"
 )
@@ -147,38 +143,23 @@ func countsOf(m map[string]int64) string {
 	return strings.Join(parts, ", ")
 }
 
-// checkProgress reports a check's or repair's progress on stderr: a bar
-// per table when stderr is a terminal, otherwise a line at most every
-// two seconds. A Total below zero ends it.
+// checkProgress reports a check's or repair's progress on stderr (see
+// progress), a step per table. A Total below zero ends it.
 func (a *app) checkProgress(step string) func(strata.CheckProgress) {
-	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		var bar *progressbar.ProgressBar
-		table := ""
-		return func(p strata.CheckProgress) {
-			if bar != nil && (p.Total < 0 || p.Table != table) {
-				bar.Finish()
-				fmt.Fprintln(a.stderr)
-				bar = nil
-			}
-			if p.Total < 0 {
-				return
-			}
-			if bar == nil {
-				table = p.Table
-				bar = progressbar.NewOptions64(max(p.Total, 1), progressbar.OptionSetWriter(a.stderr),
-					progressbar.OptionSetDescription(step+" "+p.Table), progressbar.OptionShowCount(),
-					progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"), progressbar.OptionSetPredictTime(true),
-					progressbar.OptionThrottle(100*time.Millisecond))
-			}
-			bar.Set64(min(p.Done, max(p.Total, 1)))
+	var p *progress
+	table := ""
+	return func(c strata.CheckProgress) {
+		if p != nil && (c.Total < 0 || c.Table != table) {
+			p.Finish()
+			p = nil
 		}
-	}
-	last := time.Now()
-	return func(p strata.CheckProgress) {
-		if p.Total < 0 || time.Since(last) < 2*time.Second {
+		if c.Total < 0 {
 			return
 		}
-		last = time.Now()
-		fmt.Fprintf(a.stderr, "%s %s: %s %d/%d\n", step, p.Table, p.Step, p.Done, p.Total)
+		if p == nil {
+			table = c.Table
+			p = a.newProgress(step+" "+c.Table, "rows", c.Total)
+		}
+		p.Set(c.Done)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -127,6 +128,8 @@ type app struct {
 	stdout, stderr io.Writer
 	dbURL          string
 	json           bool
+	readOnly       bool // the command only reads: open an existing database only
+	progressEvery  time.Duration
 	db             *strata.DB
 	fns            *functions.App      // the application's functions, if any
 	migrations     []migrate.Migration // the application's Go migrations, if any
@@ -154,9 +157,13 @@ The file formats (schema, migration file, JSON Lines) are described in
 docs/file-formats.md in the strata repository.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			a.readOnly = isReadOnly(cmd)
+		},
 	}
 	root.PersistentFlags().StringVar(&a.dbURL, "db", defaultDB, "database URL: sqlite:PATH or postgres://...")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON on stdout")
+	root.PersistentFlags().DurationVar(&a.progressEvery, "progress-every", defaultProgressEvery, "long work (import, export, copy, check) reports progress on stderr: a bar on a terminal, else a line this often (0: no progress)")
 	root.AddCommand(
 		a.schemaCommand(),
 		a.dataCommand(),
@@ -164,6 +171,7 @@ docs/file-formats.md in the strata repository.`,
 		a.exportCommand(),
 		a.copyCommand(),
 		a.checkCommand(),
+		a.tablesCommand(),
 		a.runCommand(), a.scheduledCommand(),
 		a.migrateCommand(),
 	)
@@ -188,6 +196,11 @@ func (a *app) openWith(ctx context.Context, param, value string) (*strata.DB, er
 		return nil, usageErrorf("--db is empty: give a database URL, sqlite:PATH or postgres://user:password@host:port/dbname")
 	}
 	u := a.dbURL
+	if a.readOnly {
+		if err := mustExist(u); err != nil {
+			return nil, err
+		}
+	}
 	if param != "" && !strings.HasPrefix(u, "postgres") && !strings.Contains(u, param+"=") {
 		sep := "?"
 		if strings.Contains(u, "?") {

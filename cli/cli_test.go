@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,6 +55,11 @@ const usersSchema = `{"tables":{"users":{"fields":{"name":"string","age":{"optio
 func TestSchemaSetShow(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	// A read-only command does not create the database it names.
+	if _, errOut, err := e.run("schema", "show"); !errors.Is(err, cli.ErrNoDatabase) || !strings.Contains(errOut, "no database at") {
+		t.Errorf("show before the database exists: %v %q", err, errOut)
+	}
+	e.ok("import", "other", e.file("o.jsonl", "{\"x\":1}\n"))
 	if out := e.ok("schema", "show"); !strings.Contains(out, "no schema") {
 		t.Errorf("show before set: %q", out)
 	}
@@ -161,7 +167,13 @@ func TestDemo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			out := e.ok("demo", "--dir", filepath.Join(e.dir, "demo"), "--users", tc.users, "--posts", tc.posts)
+			// No --db: the demo makes its own SQLite file in --dir.
+			var stdout, stderr bytes.Buffer
+			err := cli.Run(context.Background(), []string{"demo", "--dir", filepath.Join(e.dir, "demo"), "--users", tc.users, "--posts", tc.posts}, &stdout, &stderr)
+			if err != nil {
+				t.Fatalf("demo: %v\n%s", err, stderr.String())
+			}
+			out := stdout.String()
 			for _, want := range tc.want {
 				if !strings.Contains(out, want) {
 					t.Errorf("demo output lacks %q:\n%s", want, out)

@@ -29,7 +29,7 @@ source itself (the same SQLite file by any path, the same PostgreSQL
 database and schema by any host name) is refused, even with --force. Do not let applications write to
 the destination until the copy has finished. URLs are sqlite:PATH or
 postgres://...; --db is not used. Applications do the same with
-strata.Copy.`,
+strata.Copy. Progress goes to stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if from == "" || to == "" {
@@ -48,15 +48,34 @@ strata.Copy.`,
 // with --json, the list of tables at the end). A failure to close a
 // database after the copy is a warning (see closeDB).
 func (a *app) copy(ctx context.Context, fromURL, toURL string, force bool) error {
+	// The source must exist: copying from a mistyped path would create
+	// an empty database there and copy nothing.
+	if err := mustExist(fromURL); err != nil {
+		return fmt.Errorf("copy: --from: %w", err)
+	}
 	opts := strata.CopyOptions{Force: force}
-	if !a.json {
-		opts.Progress = func(p strata.CopyProgress) {
-			if p.TableDone {
+	var prog *progress
+	opts.Progress = func(p strata.CopyProgress) {
+		if prog == nil {
+			prog = a.newProgress(fmt.Sprintf("copy %s (table %d of %d)", p.Table.Table, p.TablesDone+1, p.Tables), "records", -1)
+		}
+		n := int64(p.Table.Documents)
+		for _, e := range p.Table.Indexes {
+			n += int64(e)
+		}
+		prog.Set(n)
+		if p.TableDone {
+			prog.Finish()
+			prog = nil
+			if !a.json {
 				fmt.Fprintf(a.stdout, "copied %s: %d documents, %d indexes\n", p.Table.Table, p.Table.Documents, len(p.Table.Indexes))
 			}
 		}
 	}
 	res, err := strata.Copy(ctx, fromURL, toURL, opts)
+	if prog != nil {
+		prog.Finish()
+	}
 	if res.CloseErr != nil {
 		a.warnClose(res.CloseErr)
 	}

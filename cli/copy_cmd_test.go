@@ -42,10 +42,12 @@ func allValues(ref strata.ID) []strata.Doc {
 	}
 }
 
+// exportOf exports every table of the database at url, system tables
+// included.
 func exportOf(t *testing.T, url string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	if err := runCLI(url, &out, &errOut, "export"); err != nil {
+	if err := runCLI(url, &out, &errOut, "export", "--system"); err != nil {
 		t.Fatalf("export %s: %v\n%s", url, err, errOut.String())
 	}
 	return out.String()

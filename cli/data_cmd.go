@@ -84,6 +84,9 @@ documents in the JSON value form (int64 as {"$integer":"5"}), losslessly.`,
 			}
 			var docs []strata.Doc
 			err = db.Query(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
+				if err := knownTable(tx, table); err != nil {
+					return err
+				}
 				q := tx.Table(table).Order(ord)
 				if index != "" {
 					q = q.WithIndex(index, rng...)

@@ -6,17 +6,20 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/internal/seed"
+	"github.com/strata-db/strata/storage"
 )
 
 // demoOptions are the flags of strata demo.
 type demoOptions struct {
 	dir          string
+	url          string // --db, when given: the demo runs there instead
 	users, posts int
 }
 
@@ -24,8 +27,9 @@ func (a *app) demoCommand() *cobra.Command {
 	var o demoOptions
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "walk through strata on a fresh embedded database",
-		Long: `Create a fresh embedded database (in a temporary directory, or --dir), set
+		Short: "walk through strata on a fresh embedded database (or the empty one --db names)",
+		Long: `Create a fresh embedded database (in a temporary directory, or --dir; or
+use the empty database --db names, such as a PostgreSQL one), set
 a blog's schema (tables migrations, users and posts), insert users and
 posts, and run the blog's queries: a user read with a fallback for a
 missing field, the ten newest published posts through the
@@ -37,6 +41,12 @@ field renamed with start and complete — and ends with a summary that
 proves nothing was lost.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("db") {
+				if o.dir != "" {
+					return usageErrorf("demo: give --db or --dir, not both")
+				}
+				o.url = a.dbURL
+			}
 			return a.runDemo(cmd.Context(), o)
 		},
 	}
@@ -51,15 +61,9 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if o.users < 1 || o.posts < 0 {
 		return usageErrorf("--users must be at least 1 and --posts at least 0")
 	}
-	path, err := demoPath(o.dir)
-	if err != nil {
-		return err
-	}
 	out := a.stdout
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
-	say("strata demo: embedded database %s", path)
-
-	db, err := strata.Open(ctx, "sqlite:"+path)
+	db, inspect, err := a.openDemo(ctx, o, say)
 	if err != nil {
 		return err
 	}
@@ -89,8 +93,43 @@ func (a *app) runDemo(ctx context.Context, o demoOptions) error {
 	if err := demoMigrations(ctx, db, say); err != nil {
 		return err
 	}
-	say("done. Inspect it: strata --db sqlite:%s data users --limit 5", path)
+	say("done. Inspect it: strata --db %s data users --limit 5", inspect)
 	return nil
+}
+
+// openDemo opens the demo's database: the one --db names, which must
+// hold no documents, or a new SQLite file (see demoPath). It returns the
+// --db value to inspect it with, its password masked.
+func (a *app) openDemo(ctx context.Context, o demoOptions, say func(string, ...any)) (*strata.DB, string, error) {
+	if o.url == "" {
+		path, err := demoPath(o.dir)
+		if err != nil {
+			return nil, "", err
+		}
+		say("strata demo: embedded database %s", path)
+		db, err := strata.Open(ctx, "sqlite:"+path)
+		return db, "sqlite:" + path, err
+	}
+	shown := storage.Redact(o.url)
+	db, err := strata.Open(ctx, o.url)
+	if err != nil {
+		return nil, "", err
+	}
+	var tables []string
+	err = db.Query(ctx, func(tx *strata.Tx) error {
+		var err error
+		tables, err = tx.Tables()
+		return err
+	})
+	if err == nil && len(tables) > 0 {
+		err = fmt.Errorf("demo: the database %s is not empty (it holds %s): give --db an empty database, or run the demo on a new SQLite file without --db", shown, strings.Join(tables, ", "))
+	}
+	if err != nil {
+		db.Close()
+		return nil, "", err
+	}
+	say("strata demo: database %s", shown)
+	return db, shown, nil
 }
 
 // demoPath returns the path of a new demo database in dir (made if

@@ -3,7 +3,9 @@ package cli
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -33,19 +35,34 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 const tableField = "_table"
 
 func (a *app) exportCommand() *cobra.Command {
-	return &cobra.Command{
+	var all, withSystem bool
+	cmd := &cobra.Command{
 		Use:   "export [TABLE...]",
-		Short: "write documents as JSON Lines to standard output",
-		Long: `Write every document of the named tables (default: every table that holds
-documents, system tables included) to standard output, one JSON document per
-line, in the lossless JSON form (int64 as {"$integer":"..."}, bytes as
-{"$bytes":"..."}). With more than one table each line carries "_table".
+		Short: "write documents as JSON Lines to standard output (--all: a backup of the whole database)",
+		Long: `Write every document of the named tables (default: every application table
+that holds documents; system tables too with --system) to standard output,
+one JSON document per line, in the lossless JSON form (int64 as
+{"$integer":"..."}, bytes as {"$bytes":"..."}). Unless one TABLE is named,
+each line carries "_table". strata import TABLE FILE reads one table back.
+A named table that neither the schema declares nor holds documents is an
+error (a typo), naming the tables there are.
+
+--all writes a backup of the whole database instead: a header line naming
+the format and its version, every document of every table, system tables
+included (the schema and its history, index builds, migrations, scheduled
+functions), and an end line with the count of each table. strata import
+--all FILE restores it into an empty database, keeping every _id and
+_creationTime.
+
 The export is one consistent snapshot. It reads the document records
 themselves in _id order, not an index, so a damaged index cannot make it
 miss documents; a record that is damaged itself (it does not decode, or
 its _id is not the id it is stored under) stops it with an error naming
-the document (strata check lists them all).`,
+the document (strata check lists them all). Progress goes to stderr.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if all && (len(args) > 0 || withSystem) {
+				return usageErrorf("export --all writes every table: give no TABLE and no --system")
+			}
 			db, err := a.open(cmd.Context())
 			if err != nil {
 				return err
@@ -54,7 +71,6 @@ the document (strata check lists them all).`,
 			w := bufio.NewWriterSize(out, 64<<10)
 			attempt := 0
 			err = db.Query(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
-				tables := args
 				// A conflict (PostgreSQL: a serialization failure, or a
 				// server out of lock memory) makes Query run this again:
 				// start over from an empty buffer, or fail rather than
@@ -65,34 +81,14 @@ the document (strata check lists them all).`,
 					}
 					w.Reset(out)
 				}
-				if len(tables) == 0 {
-					var err error
-					if tables, err = tx.Tables(); err != nil {
-						return err
-					}
+				tables, err := a.exportTables(tx, args, all || withSystem)
+				if err != nil {
+					return err
 				}
-				tag := len(tables) > 1
-				var line []byte
-				for _, t := range tables {
-					err := tx.EachDocument(t, func(d strata.Doc) error {
-						m := map[string]any(d)
-						if tag {
-							m[tableField] = t
-						}
-						var err error
-						line, err = value.AppendJSON(line[:0], m)
-						if err != nil {
-							return err
-						}
-						line = append(line, '\n')
-						_, err = w.Write(line)
-						return err
-					})
-					if err != nil {
-						return err // it names the table
-					}
+				if all {
+					return a.exportBackup(tx, w, tables)
 				}
-				return nil
+				return a.exportLines(tx, w, tables, len(args) != 1)
 			})
 			if err != nil {
 				return err
@@ -100,4 +96,121 @@ the document (strata check lists them all).`,
 			return w.Flush()
 		},
 	}
+	cmd.Flags().BoolVar(&all, "all", false, "write a backup of the whole database, system tables included, for strata import --all")
+	cmd.Flags().BoolVar(&withSystem, "system", false, "with no TABLE, export system tables too")
+	return cmd
+}
+
+// exportTables returns the tables to export: those named (each must be
+// known), or every table holding documents (system tables only with
+// withSystem).
+func (a *app) exportTables(tx *strata.Tx, named []string, withSystem bool) ([]string, error) {
+	if len(named) > 0 {
+		for _, t := range named {
+			if err := knownTable(tx, t); err != nil {
+				return nil, err
+			}
+		}
+		return named, nil
+	}
+	stored, err := tx.Tables()
+	if err != nil {
+		return nil, err
+	}
+	var tables []string
+	for _, t := range stored {
+		if withSystem || !strings.HasPrefix(t, "_") {
+			tables = append(tables, t)
+		}
+	}
+	return tables, nil
+}
+
+// exportLines writes the documents of tables as JSON Lines, tagged with
+// their table unless one table was named.
+func (a *app) exportLines(tx *strata.Tx, w io.Writer, tables []string, tag bool) error {
+	var line []byte
+	for _, t := range tables {
+		p, err := a.tableProgress(tx, "export "+t, t)
+		if err != nil {
+			return err
+		}
+		err = tx.EachDocument(t, func(d strata.Doc) error {
+			m := map[string]any(d)
+			if tag {
+				m[tableField] = t
+			}
+			var err error
+			line, err = value.AppendJSON(line[:0], m)
+			if err != nil {
+				return err
+			}
+			line = append(line, '\n')
+			_, err = w.Write(line)
+			p.Add(1)
+			return err
+		})
+		p.Finish()
+		if err != nil {
+			return err // it names the table
+		}
+	}
+	return nil
+}
+
+// exportBackup writes tables as a backup (see backup.go).
+func (a *app) exportBackup(tx *strata.Tx, w io.Writer, tables []string) error {
+	tables = backupTables(tables)
+	est := map[string]int64{}
+	for _, t := range tables {
+		n, err := tx.Table(t).Count()
+		if err != nil {
+			return err
+		}
+		est[t] = n
+	}
+	line, err := appendBackupHeader(nil, est)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(line); err != nil {
+		return err
+	}
+	written := map[string]int64{}
+	for _, t := range tables {
+		p := a.newProgress("export "+t, "documents", est[t])
+		err := tx.EachDocument(t, func(d strata.Doc) error {
+			var err error
+			if line, err = appendBackupDoc(line[:0], t, d); err != nil {
+				return fmt.Errorf("table %s: document %s: %w", t, d.ID(), err)
+			}
+			written[t]++
+			p.Add(1)
+			_, err = w.Write(line)
+			return err
+		})
+		p.Finish()
+		if err != nil {
+			return err
+		}
+	}
+	if line, err = appendBackupEnd(line[:0], written); err != nil {
+		return err
+	}
+	_, err = w.Write(line)
+	return err
+}
+
+// tableProgress starts the progress of a step over the documents of
+// table, counted first when progress is shown at all.
+func (a *app) tableProgress(tx *strata.Tx, label, table string) (*progress, error) {
+	total := int64(-1)
+	if a.progressEvery > 0 {
+		n, err := tx.Table(table).Count()
+		if err != nil {
+			return nil, err
+		}
+		total = n
+	}
+	return a.newProgress(label, "documents", total), nil
 }

@@ -106,6 +106,7 @@ func TestScheduledCommands(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	app := fnApp()
+	e.ok("import", "notes", e.file("n.jsonl", "")) // creates the database
 	if out := e.okFn(app, "scheduled", "list"); !strings.Contains(out, "no scheduled jobs") {
 		t.Errorf("list on an empty database: %q", out)
 	}

@@ -3,10 +3,13 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -19,9 +22,10 @@ import (
 const maxLine = 16 << 20
 
 func (a *app) importCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "import TABLE FILE.jsonl",
-		Short: "insert the documents of a JSON Lines file (all or nothing)",
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "import TABLE FILE.jsonl | import --all BACKUP.jsonl",
+		Short: "insert the documents of a JSON Lines file (all or nothing), or restore a backup",
 		Long: `Insert one document per line of FILE.jsonl ("-" for standard input) into
 TABLE, in one transaction: if any line is not a valid document for the
 table, the error names its line number and nothing is imported.
@@ -29,13 +33,33 @@ _id and _creationTime are kept when present (as written by export).
 Each line is a document in strata's JSON value form (docs/file-formats.md):
 int64 values as {"$integer":"30"}, or as plain whole numbers (30) in
 fields whose type is int64; bytes as {"$bytes":"BASE64"}.
+With a schema active, TABLE must be one it declares.
+
+--all BACKUP.jsonl restores a backup written by strata export --all into
+an empty database (a new SQLite file, or a PostgreSQL database without
+strata data): every table, system tables included, with the schema, its
+indexes, migrations and scheduled functions, every _id and _creationTime
+kept; all or nothing, in one transaction. A database that holds documents
+is refused, as is a truncated or damaged backup.
 
 The file is read as a stream, a line at a time, so memory does not grow
 with its size (a stream that cannot be re-read, such as a pipe on standard
 input, is first copied to a temporary file, since a transaction that loses
-a serialization race is run again from the first line).`,
-		Args: cobra.ExactArgs(2),
+a serialization race is run again from the first line). Progress goes to
+stderr.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if all && len(args) != 1 {
+				return usageErrorf("import --all takes one file, the backup: strata import --all BACKUP.jsonl")
+			}
+			if !all && len(args) != 2 {
+				return usageErrorf("import takes a table and a file: strata import TABLE FILE.jsonl (or --all BACKUP.jsonl to restore a backup)")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if all {
+				return a.restore(cmd.Context(), args[0])
+			}
 			table, path := args[0], args[1]
 			src, done, err := openImport(path)
 			if err != nil {
@@ -48,15 +72,20 @@ a serialization race is run again from the first line).`,
 			if err != nil {
 				return err
 			}
+			p := a.newProgress("import "+table, "bytes", src.size())
 			n := 0
 			fields := tableFields(db, table)
+			p.detail = func() string { return fmt.Sprintf("%d documents", n) }
 			err = db.Mutation(system.Unlimited(cmd.Context()), func(tx *strata.Tx) error {
 				// A retried transaction starts again from the first line.
 				if _, err := src.Seek(src.start, io.SeekStart); err != nil {
 					return fmt.Errorf("import: %s: %w", path, err)
 				}
 				n = 0
-				return eachJSONLine(src, path, table, func(line int, doc strata.Doc) error {
+				if err := declaredForImport(tx, table); err != nil {
+					return err
+				}
+				return eachJSONLine(src.tracked(p), path, table, func(line int, doc strata.Doc) error {
 					doc, err := docForTable(fields, doc)
 					if err != nil {
 						return fmt.Errorf("import: %s:%d: %w", path, line, err)
@@ -68,6 +97,7 @@ a serialization race is run again from the first line).`,
 					return nil
 				})
 			})
+			p.Finish()
 			if err != nil {
 				return err
 			}
@@ -79,6 +109,56 @@ a serialization race is run again from the first line).`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&all, "all", false, "restore a backup written by strata export --all into an empty database")
+	return cmd
+}
+
+// restore runs strata import --all: strata.DB.Restore fed by readBackup.
+func (a *app) restore(ctx context.Context, path string) error {
+	src, done, err := openImport(path)
+	if err != nil {
+		return err
+	}
+	defer done()
+	db, err := a.openWith(ctx, "cache_mib", "16")
+	if err != nil {
+		return err
+	}
+	p := a.newProgress("restore", "bytes", src.size())
+	n := 0
+	p.detail = func() string { return fmt.Sprintf("%d documents", n) }
+	counts, err := db.Restore(ctx, func(put func(string, strata.Doc) error) error {
+		if _, err := src.Seek(src.start, io.SeekStart); err != nil {
+			return fmt.Errorf("import: %s: %w", path, err)
+		}
+		n = 0
+		return readBackup(src.tracked(p), path, func(table string, doc strata.Doc) error {
+			n++
+			return put(table, doc)
+		})
+	})
+	p.Finish()
+	if err != nil {
+		if errors.Is(err, strata.ErrRestoreNotEmpty) {
+			return fmt.Errorf("import --all: %w; restore into a new database (a new sqlite:PATH, or an empty PostgreSQL database)", err)
+		}
+		return fmt.Errorf("import --all: %w", err)
+	}
+	if a.json {
+		return a.printJSON(counts)
+	}
+	tables := make([]string, 0, len(counts))
+	var total int64
+	for t, n := range counts {
+		tables = append(tables, t)
+		total += n
+	}
+	sort.Strings(tables)
+	for _, t := range tables {
+		fmt.Fprintf(a.stdout, "restored %s: %d document(s)\n", t, counts[t])
+	}
+	fmt.Fprintf(a.stdout, "restored %d document(s) in %d table(s)\n", total, len(tables))
+	return nil
 }
 
 // importSource is the stream an import reads, and the offset at which it
@@ -86,6 +166,36 @@ a serialization race is run again from the first line).`,
 type importSource struct {
 	io.ReadSeeker
 	start int64
+}
+
+// size returns the number of bytes from the start to the end of the
+// stream, or -1 if it cannot tell; it leaves the stream at its start.
+func (s importSource) size() int64 {
+	end, err := s.Seek(0, io.SeekEnd)
+	if _, serr := s.Seek(s.start, io.SeekStart); err != nil || serr != nil {
+		return -1
+	}
+	return end - s.start
+}
+
+// tracked returns the stream, reporting to p how many bytes of it were
+// read.
+func (s importSource) tracked(p *progress) io.Reader {
+	return &progressReader{r: s, p: p}
+}
+
+// progressReader reports the bytes read through it to a progress.
+type progressReader struct {
+	r io.Reader
+	p *progress
+	n int64
+}
+
+func (r *progressReader) Read(b []byte) (int, error) {
+	n, err := r.r.Read(b)
+	r.n += int64(n)
+	r.p.Set(r.n)
+	return n, err
 }
 
 // openImport opens the file to import, "-" for standard input, as a
@@ -161,4 +271,20 @@ func eachJSONLine(r io.Reader, path, table string, fn func(line int, doc strata.
 		return fmt.Errorf("import: %s: %w", path, err)
 	}
 	return nil
+}
+
+// declaredForImport refuses an import into a table that the active
+// schema does not declare before any line is read, as the engine would
+// refuse its first document (an empty file would otherwise succeed).
+func declaredForImport(tx *strata.Tx, table string) error {
+	s := tx.Schema()
+	if s == nil || s.Tables[table] != nil || strings.HasPrefix(table, "_") {
+		return nil
+	}
+	names := make([]string, 0, len(s.Tables))
+	for t := range s.Tables {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	return fmt.Errorf("import: %w: table %q is not in the active schema (it declares %s): push a schema that declares it first, or check the table's name", strata.ErrUnknownTable, table, strings.Join(names, ", "))
 }

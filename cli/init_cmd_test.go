@@ -22,6 +22,9 @@ func TestSchemaInit(t *testing.T) {
 	if err != nil || !strings.Contains(string(text), `// "tasks": {`) || !strings.Contains(string(text), "docs/file-formats.md") {
 		t.Fatalf("starter for an empty database: %v\n%s", err, text)
 	}
+	if _, err := os.Stat(filepath.Join(e.dir, "cli.db")); err == nil {
+		t.Errorf("schema init of a database that does not exist created it")
+	}
 	if _, errOut, err := e.run("schema", "init", empty); err == nil || !strings.Contains(errOut, "already exists") {
 		t.Errorf("init over an existing file: %v %s", err, errOut)
 	}

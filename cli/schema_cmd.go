@@ -175,7 +175,9 @@ stay staged (queries on them fail until they are ready) until
 "strata schema wait" (or DB.ResumeIndexBuilds in the application) builds
 them; "strata schema status" shows them.
 Tables the file leaves out keep their documents (no longer validated) unless
---drop-tables is given.
+--drop-tables is given; it asks first, showing how many documents each
+table loses, or, when standard input is not a terminal (a script), needs
+--yes.
 A change that needs the data changed first (a rename, a new required field,
 a type change) is refused with the safe sequence; "strata schema plan
 FILE.json" writes the migration that gets there.` + map[bool]string{true: "\n\n\"set\" is \"push\".", false: ""}[name == "set"],
@@ -187,6 +189,9 @@ FILE.json" writes the migration that gets there.` + map[bool]string{true: "\n\n\
 			}
 			db, err := a.open(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if err := a.confirmDropTables(cmd, db, s, opts); err != nil {
 				return err
 			}
 			opts.Wait = wait && !noWait
@@ -226,6 +231,7 @@ FILE.json" writes the migration that gets there.` + map[bool]string{true: "\n\n\
 		cmd.Flags().MarkHidden("wait")
 	}
 	cmd.Flags().BoolVar(&opts.DropTables, "drop-tables", false, "delete the documents of tables the file leaves out")
+	addYesFlag(cmd)
 	cmd.Flags().StringVar(&opts.Actor, "actor", os.Getenv("USER"), "who pushes, recorded in the schema history")
 	cmd.Flags().StringVar(&opts.Comment, "comment", "", "why, recorded in the schema history")
 	return cmd

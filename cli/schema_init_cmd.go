@@ -43,9 +43,14 @@ not overwritten without --force.`,
 			if len(args) == 1 {
 				path = args[0]
 			}
-			db, err := a.open(cmd.Context())
-			if err != nil {
-				return err
+			// A SQLite file that does not exist is an empty database: the
+			// starter schema needs no file, so none is created.
+			var db *strata.DB
+			if a.db != nil || mustExist(a.dbURL) == nil {
+				var err error
+				if db, err = a.open(cmd.Context()); err != nil {
+					return err
+				}
 			}
 			text, err := starterSchema(cmd, db)
 			if err != nil {
@@ -90,7 +95,8 @@ func writeNewFile(path string, data []byte, force bool) error {
 	return f.Close()
 }
 
-// starterSchema returns the text of the starter schema for db.
+// starterSchema returns the text of the starter schema for db (nil: an
+// empty database).
 func starterSchema(cmd *cobra.Command, db *strata.DB) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`// A strata schema file (docs/file-formats.md describes the format).
@@ -103,7 +109,9 @@ func starterSchema(cmd *cobra.Command, db *strata.DB) ([]byte, error) {
 `)
 	tables := map[string]*schema.Table{}
 	notes := map[string]string{}
-	if s := db.Schema(); s != nil {
+	if db == nil {
+		// An empty database: the example below.
+	} else if s := db.Schema(); s != nil {
 		b.WriteString("// This is the database's active schema.\n")
 		tables = s.Tables
 	} else {

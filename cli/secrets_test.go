@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,6 +23,10 @@ func TestNoPasswordInOutput(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir) // a key=value string taken for a path would create a file here
 	sq := "sqlite:" + filepath.Join(dir, "x.db")
+	// The source of the copies exists (copy refuses a missing one first).
+	if err := cli.Run(context.Background(), []string{"--db", sq, "import", "t", os.DevNull}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
