@@ -136,8 +136,13 @@ type Clock interface {
 	// values for new documents of table: first and the n-1 values above
 	// it, each math.Nextafter of the one before. first is at least
 	// atLeast (a positive finite number) and greater than every value
-	// reserved for table before, by any transaction of any process, even
-	// one that later rolled back; reservations are never undone. When no
+	// reserved for table before through the same Backend, even by a
+	// transaction that later rolled back; no value is ever reserved twice
+	// for a table, by any Backend of any process; reservations are never
+	// undone. Across Backends values need not follow the order in which
+	// they were reserved: a Backend may hand out values from a window it
+	// reserved a few milliseconds earlier (see the backend's
+	// documentation for how far its values may run ahead of atLeast). When no
 	// value was ever reserved for table and seed is false, it reserves
 	// nothing and returns ok false: the caller finds the table's newest
 	// creation time T and calls again with atLeast above T and seed true.

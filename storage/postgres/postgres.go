@@ -61,6 +61,11 @@ type Backend struct {
 	// because the server's lock table was full (53200); bulk transactions
 	// begun within lockShortWindow of it lock relations, not rows.
 	lockShortAt atomic.Int64
+
+	clocks clocks // windows of creation times, by table; see ReserveCreationTimes
+	// windows counts the windows of creation times reserved from the
+	// server (statements on strata_clock that returned a row).
+	windows atomic.Int64
 }
 
 // lockShortWindow is how long after the server last ran out of lock

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -64,12 +63,6 @@ const (
 		SELECT (SELECT i.idx FROM strata_index i WHERE i.tbl = $1 AND i.idx > t.idx ORDER BY i.idx LIMIT 1)
 		FROM t WHERE t.idx IS NOT NULL)
 		SELECT idx FROM t WHERE idx IS NOT NULL`
-
-	sqlClockNext = `UPDATE strata_clock SET bits = GREATEST(bits + $3::bigint, $2::bigint + $3::bigint - 1)
-		WHERE tbl = $1 RETURNING bits`
-	sqlClockSeed = `INSERT INTO strata_clock (tbl, bits) VALUES ($1, $2::bigint + $3::bigint - 1)
-		ON CONFLICT (tbl) DO UPDATE SET bits = GREATEST(strata_clock.bits + $3::bigint, excluded.bits)
-		RETURNING bits`
 )
 
 // scanSQL[reverse][bounded][keysOnly] is the statement of a Scan: one
@@ -651,47 +644,6 @@ func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.
 		return nil
 	})
 	return out, err
-}
-
-// ReserveCreationTimes implements storage.Clock with a row per table in
-// strata_clock holding the bits of the last reserved float64 (for
-// positive floats, bit patterns order like the values and Nextafter is
-// +1). The row is updated by one autocommit statement on a separate small
-// pool, so it never joins the transaction's serializable read set and
-// concurrent inserters only queue briefly on the row lock.
-func (t *tx) ReserveCreationTimes(table string, atLeast float64, n int, seed bool) (float64, bool, error) {
-	t.mu.Lock()
-	if err := t.check(true); err != nil {
-		t.mu.Unlock()
-		return 0, false, err
-	}
-	ctx := t.ctx
-	t.mu.Unlock()
-	if !(atLeast > 0) || math.IsInf(atLeast, 0) || n < 1 || n > 1<<20 {
-		return 0, false, fmt.Errorf("postgres: reserve creation times for %s: bad request (at least %v, n %d)", table, atLeast, n)
-	}
-	q := sqlClockNext
-	if seed {
-		q = sqlClockSeed
-	}
-	low := int64(math.Float64bits(atLeast))
-	for attempt := 0; ; attempt++ {
-		var last int64
-		err := t.b.clock.QueryRow(ctx, q, table, low, int64(n)).Scan(&last)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return 0, false, nil
-		}
-		// An autocommit statement conflicts only if the server's default
-		// isolation is serializable; it cannot have changed anything.
-		if err != nil && retryable(err) && attempt < 50 {
-			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
-			continue
-		}
-		if err != nil {
-			return 0, false, fmt.Errorf("postgres: reserve creation times for %s: %w", table, mapErr(err))
-		}
-		return math.Float64frombits(uint64(last - int64(n) + 1)), true, nil
-	}
 }
 
 // retryable reports whether a statement failed for a reason that a retry
