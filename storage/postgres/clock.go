@@ -22,7 +22,18 @@ import (
 // the wall clock passed its end. So every time is reserved durably
 // before it is used, windows of different Backends never overlap, and
 // within a Backend the times of a table strictly increase in the order
-// they were handed out. See "_creationTime on PostgreSQL: per-process
+// they were handed out.
+//
+// The window's statement commits without waiting for the WAL flush
+// (synchronous_commit off on the clock pool), as nextval does: a
+// transaction that uses one of its times commits later, and its own
+// commit flushes the WAL up to its commit record, the window's included.
+// Only a server crash between the two could lose the window while its
+// times are used; the transaction using them would then run on a
+// connection made after the crash, and a window is valid only while the
+// transaction pool has made no new connection since it was reserved
+// (Backend.connGen), so such a transaction reserves a new window from
+// what the server recovered. See "_creationTime on PostgreSQL: per-process
 // windows" in docs/decisions.md for the ordering across processes.
 const (
 	sqlClockNext = `UPDATE strata_clock SET bits = GREATEST(bits + $3::bigint, $2::bigint + $3::bigint - 1)
@@ -36,7 +47,7 @@ const (
 // of _creationTime) a Backend reserves at once for a table's creation
 // times. It bounds how far a time may run ahead of the wall clock: with P
 // processes inserting into one table at once, by about P windows.
-const clockWindow = 8.0
+const clockWindow = 50.0
 
 // maxWindowBits bounds a window's size in float64 steps, for times near
 // zero where a few milliseconds are a great many steps.
@@ -49,6 +60,7 @@ type tableClock struct {
 	mu        sync.Mutex
 	next, end uint64
 	valid     bool
+	gen       int64 // Backend.connGen when the window was reserved
 }
 
 // clocks are a Backend's windows, by table.
@@ -105,6 +117,10 @@ func (t *tx) ReserveCreationTimes(table string, atLeast float64, n int, seed boo
 	tc := t.b.clocks.table(table)
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
+	gen := t.b.connGen.Load()
+	if tc.gen != gen {
+		tc.valid = false // the pool reconnected: the server may have lost the window
+	}
 	if !seed {
 		if first, ok := tc.take(low, n); ok {
 			return math.Float64frombits(first), true, nil
@@ -139,7 +155,7 @@ func (t *tx) ReserveCreationTimes(table string, atLeast float64, n int, seed boo
 			return 0, false, fmt.Errorf("postgres: reserve creation times for %s: %w", table, mapErr(err))
 		}
 		t.b.windows.Add(1)
-		tc.next, tc.end, tc.valid = uint64(last)-size+1, uint64(last), true
+		tc.next, tc.end, tc.valid, tc.gen = uint64(last)-size+1, uint64(last), true, gen
 		first, ok := tc.take(low, n)
 		if !ok { // cannot happen: the window starts at or above low and holds n
 			tc.valid = false

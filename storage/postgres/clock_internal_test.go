@@ -72,8 +72,8 @@ func TestClockWindows(t *testing.T) {
 			}
 		}
 	}
-	// 1000 requests of up to 3 times fit one window of 8 ms at 1.8e12
-	// (32768 float64 steps); the first request of a table finds no clock
+	// 1000 requests of up to 3 times fit one window of 50 ms at 1.8e12
+	// (204,800 float64 steps); the first request of a table finds no clock
 	// row and seeds it.
 	if got := a.windows.Load(); got > 2 {
 		t.Errorf("backend a reserved %d windows for 1000 requests, want at most 2", got)
