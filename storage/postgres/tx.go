@@ -133,6 +133,7 @@ type tx struct {
 	failed error // first statement error: the server aborted the transaction
 
 	pending []op
+	assumed *assumption       // an assumed read, checked with the next round trip
 	written map[docKey][]byte // this transaction's documents; nil value: deleted
 	dropped map[string]bool   // tables this transaction dropped
 	// seen caches documents a write transaction read (Get, Scan): its
@@ -207,7 +208,7 @@ func (t *tx) fail(op string, err error) error {
 // query sends the buffered writes (and BEGIN, if not sent yet) followed
 // by q in one round trip, and calls read on q's rows.
 func (t *tx) query(op, q string, args []any, read func(rows pgx.Rows) error) error {
-	if t.begun && len(t.pending) == 0 {
+	if t.begun && len(t.pending) == 0 && t.assumed == nil {
 		rows, err := t.c.Query(t.ctx, q, args...)
 		if err != nil {
 			return t.fail(op, err)
@@ -216,11 +217,22 @@ func (t *tx) query(op, q string, args []any, read func(rows pgx.Rows) error) err
 	}
 	var batch pgx.Batch
 	t.queuePending(&batch)
+	a := t.assumed
+	if a != nil {
+		batch.Queue(a.q, a.args...)
+	}
 	batch.Queue(q, args...)
 	br := t.c.SendBatch(t.ctx, &batch)
 	if err := t.execPending(br); err != nil {
 		_ = br.Close()
 		return t.fail(op, err)
+	}
+	if a != nil {
+		t.assumed = nil
+		if err := a.check(br); err != nil {
+			_ = br.Close()
+			return t.fail(op, err)
+		}
 	}
 	rows, err := br.Query()
 	if err != nil {
@@ -510,21 +522,14 @@ func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
 	if req.Limit < 0 {
 		return nil, fmt.Errorf("postgres: scan %s.%s: negative limit %d", req.Table, req.Index, req.Limit)
 	}
-	start, end := nz(req.Range.Start), req.Range.End
-	bounded := end != nil
-	if bounded && bytes.Compare(start, end) >= 0 {
+	q, args, ok := scanStatement(req)
+	if !ok {
 		return nil, nil
-	}
-	args := make([]any, 0, 4)
-	args = append(args, req.Table, req.Index, start)
-	if bounded {
-		args = append(args, end)
 	}
 	var out []storage.Entry
 	if req.Limit > 0 {
 		out = make([]storage.Entry, 0, min(req.Limit, 256))
 	}
-	q := scanSQL[b2i(req.Reverse)][b2i(bounded)][b2i(req.KeysOnly)] + limitClause(req.Limit)
 	err := t.query("scan", q, args, func(rows pgx.Rows) error {
 		for rows.Next() && (req.Limit == 0 || len(out) < req.Limit) {
 			var e storage.Entry
@@ -555,6 +560,22 @@ func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// scanStatement returns the statement of a Scan and its arguments, or ok
+// false if the range is empty.
+func scanStatement(req storage.ScanRequest) (q string, args []any, ok bool) {
+	start, end := nz(req.Range.Start), req.Range.End
+	bounded := end != nil
+	if bounded && bytes.Compare(start, end) >= 0 {
+		return "", nil, false
+	}
+	args = make([]any, 0, 4)
+	args = append(args, req.Table, req.Index, start)
+	if bounded {
+		args = append(args, end)
+	}
+	return scanSQL[b2i(req.Reverse)][b2i(bounded)][b2i(req.KeysOnly)] + limitClause(req.Limit), args, true
 }
 
 // limitClause is the LIMIT of a statement returning at most limit rows (0:
@@ -690,6 +711,13 @@ func (t *tx) Commit() error {
 	if !t.begun && len(t.pending) == 0 {
 		t.finishLocked(txDone) // nothing was sent: nothing to commit
 		return nil
+	}
+	if t.assumed != nil {
+		// No statement carried the check: check before committing.
+		if err := t.query("commit", "SELECT 1", nil, func(pgx.Rows) error { return nil }); err != nil {
+			t.rollbackLocked()
+			return fmt.Errorf("postgres: commit: nothing was committed: %w", err)
+		}
 	}
 	ctx := context.WithoutCancel(t.ctx)
 	var batch pgx.Batch
