@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,7 +52,12 @@ as a fraction of raw's, and the target (0.8 for one client, 0.85 above;
 "ok" or "MISSED"); then the invariants (no lost updates, balances kept,
 one ledger entry per transfer) on both sides. It runs for about
 workloads x clients x --duration x 2, connects only to --db, and drops its
-schema at the end.`,
+schema at the end.
+
+--processes N runs every turn in N processes at once, each with --clients
+goroutines and pools of --pool connections: this one and N-1 copies of
+this executable, started for each turn ("4 processes x 16 clients":
+--processes 4 --clients 16, to compare with one process of --clients 64).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			url := a.dbURL
@@ -73,6 +80,10 @@ schema at the end.`,
 			if opts.Workloads, err = parseWorkloads(workloads); err != nil {
 				return err
 			}
+			if opts.Processes < 1 || opts.Processes > 64 {
+				return usageErrorf("--processes must be between 1 and 64")
+			}
+			opts.Spawn = spawnSelf
 			return a.benchLoad(cmd.Context(), url, docs, pool, opts)
 		},
 	}
@@ -82,7 +93,39 @@ schema at the end.`,
 	cmd.Flags().StringVar(&workloads, "workloads", "read,update,hot,transfer", "workloads to run, comma-separated: read, update, hot, transfer")
 	cmd.Flags().DurationVar(&opts.Duration, "duration", 5*time.Second, "time of each side in each cell")
 	cmd.Flags().IntVar(&opts.Rounds, "rounds", 2, "turns of each side in each cell, alternating")
+	cmd.Flags().IntVar(&opts.Processes, "processes", 1, "processes running each turn, each with --clients goroutines and its own pools (this one and copies of it)")
 	return cmd
+}
+
+// benchLoadWorkerCommand is the hidden command a multi-process `bench
+// load` starts copies of itself with.
+func (a *app) benchLoadWorkerCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:    "load-worker ARGS",
+		Short:  "one worker process of bench load --processes (internal)",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var wa loadbench.WorkerArgs
+			if err := json.Unmarshal([]byte(args[0]), &wa); err != nil {
+				return usageErrorf("load-worker: %v", err)
+			}
+			r, err := loadbench.RunWorker(cmd.Context(), wa)
+			if err != nil {
+				return fmt.Errorf("bench load worker: %w", err)
+			}
+			return json.NewEncoder(a.stdout).Encode(r)
+		},
+	}
+}
+
+// spawnSelf starts this executable as a bench load worker.
+func spawnSelf(ctx context.Context, args string) *exec.Cmd {
+	self, err := os.Executable()
+	if err != nil {
+		self = os.Args[0]
+	}
+	return exec.CommandContext(ctx, self, "bench", "load-worker", args)
 }
 
 func parseClients(s string) ([]int, error) {
@@ -153,7 +196,11 @@ func (a *app) benchLoad(ctx context.Context, url string, docs, pool int, opts lo
 
 func printLoad(w io.Writer, r *loadbench.Report) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%d accounts, pool of %d per side, SERIALIZABLE\tclients\tside\ttx/s\tp50\tp99\tretries/commit\terrors\tstrata/raw\ttarget\n", r.Docs, r.Pool)
+	procs := ""
+	if r.Processes > 1 {
+		procs = fmt.Sprintf(", %d processes", r.Processes)
+	}
+	fmt.Fprintf(tw, "%d accounts, pool of %d per side%s, SERIALIZABLE\tclients\tside\ttx/s\tp50\tp99\tretries/commit\terrors\tstrata/raw\ttarget\n", r.Docs, r.Pool, procs)
 	for _, c := range r.Cells {
 		mark := "ok"
 		if !c.Met {

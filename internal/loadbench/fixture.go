@@ -49,6 +49,7 @@ type Fixture struct {
 	IDs  []strata.ID // strata's accounts, in load order
 	RIDs []string    // the raw side's accounts, in load order
 	Pool int         // connections of each side's pool
+	url  string      // the database, for worker processes
 }
 
 // Open opens strata and a raw pgx pool of pool connections each on the
@@ -61,27 +62,14 @@ func Open(ctx context.Context, dbURL string, docs, pool int) (_ *Fixture, err er
 	if pool < 1 {
 		return nil, fmt.Errorf("loadbench: want a pool of at least 1 connection, not %d", pool)
 	}
-	su, err := withParam(dbURL, "pool_max_conns", strconv.Itoa(pool))
-	if err != nil {
-		return nil, err
-	}
 	f := &Fixture{Pool: pool}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, f.Close())
 		}
 	}()
-	if f.DB, err = strata.Open(ctx, su); err != nil {
-		return nil, fmt.Errorf("loadbench: open strata: %w", err)
-	}
-	cfg, err := pgxpool.ParseConfig(su)
-	if err != nil {
-		return nil, fmt.Errorf("loadbench: raw pool: %w", err)
-	}
-	// A single statement outside BEGIN runs SERIALIZABLE too.
-	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "serializable"
-	if f.Raw, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		return nil, fmt.Errorf("loadbench: raw pool: %w", err)
+	if err := f.open(ctx, dbURL); err != nil {
+		return nil, err
 	}
 	if _, err := f.Raw.Exec(ctx, rawDDL); err != nil {
 		return nil, fmt.Errorf("loadbench: raw tables: %w", err)
@@ -90,6 +78,28 @@ func Open(ctx context.Context, dbURL string, docs, pool int) (_ *Fixture, err er
 		return nil, err
 	}
 	return f, nil
+}
+
+// open opens both sides on the database at dbURL, pools of f.Pool.
+func (f *Fixture) open(ctx context.Context, dbURL string) error {
+	f.url = dbURL
+	su, err := withParam(dbURL, "pool_max_conns", strconv.Itoa(f.Pool))
+	if err != nil {
+		return err
+	}
+	if f.DB, err = strata.Open(ctx, su); err != nil {
+		return fmt.Errorf("loadbench: open strata: %w", err)
+	}
+	cfg, err := pgxpool.ParseConfig(su)
+	if err != nil {
+		return fmt.Errorf("loadbench: raw pool: %w", err)
+	}
+	// A single statement outside BEGIN runs SERIALIZABLE too.
+	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "serializable"
+	if f.Raw, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return fmt.Errorf("loadbench: raw pool: %w", err)
+	}
+	return nil
 }
 
 // load inserts docs accounts on both sides.
@@ -114,7 +124,7 @@ func (f *Fixture) load(ctx context.Context, docs int) error {
 	}
 	rows := make([][]any, docs)
 	for i := range rows {
-		id := fmt.Sprintf("acct%07d", i)
+		id := rawID(i)
 		f.RIDs = append(f.RIDs, id)
 		rows[i] = []any{id, float64(i), int64(StartBalance), int64(0), "account " + strconv.Itoa(i)}
 	}
@@ -143,6 +153,11 @@ func (f *Fixture) Close() error {
 func withParam(u, key, value string) (string, error) {
 	p, err := url.Parse(u)
 	if err != nil {
+		// url.Error repeats the URL, password included: keep the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return "", fmt.Errorf("loadbench: bad URL: %w", err)
 	}
 	q := p.Query()

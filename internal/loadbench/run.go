@@ -20,6 +20,11 @@ type Options struct {
 	Clients   []int         // concurrent goroutines per cell; default 1, 8, 32, 64
 	Duration  time.Duration // per cell and side; default 5 s
 	Rounds    int           // each side's time is split into this many alternating turns; default 2
+	// Processes runs every turn in this many processes (default 1), each
+	// with Clients goroutines and pools of the fixture's size: this one
+	// and Processes-1 that Spawn starts.
+	Processes int
+	Spawn     Spawner
 }
 
 func (o Options) withDefaults() Options {
@@ -34,6 +39,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Rounds <= 0 {
 		o.Rounds = 2
+	}
+	if o.Processes <= 0 {
+		o.Processes = 1
 	}
 	return o
 }
@@ -70,10 +78,11 @@ type Check struct {
 
 // Report is the result of Run.
 type Report struct {
-	Docs   int     `json:"docs"`
-	Pool   int     `json:"pool"`
-	Cells  []Cell  `json:"cells"`
-	Checks []Check `json:"checks"`
+	Docs      int     `json:"docs"`
+	Pool      int     `json:"pool"`
+	Processes int     `json:"processes"`
+	Cells     []Cell  `json:"cells"`
+	Checks    []Check `json:"checks"`
 }
 
 // Target is the ratio of strata's throughput to raw's the issue asks for:
@@ -90,7 +99,10 @@ func Target(workload string, clients int) float64 {
 // progress, if not nil, is told of each cell as it starts.
 func (f *Fixture) Run(ctx context.Context, o Options, progress func(string)) (*Report, error) {
 	o = o.withDefaults()
-	rep := &Report{Docs: len(f.IDs), Pool: f.Pool}
+	if o.Processes > 1 && o.Spawn == nil {
+		return nil, fmt.Errorf("loadbench: %d processes and no way to start them", o.Processes)
+	}
+	rep := &Report{Docs: len(f.IDs), Pool: f.Pool, Processes: o.Processes}
 	for _, w := range o.Workloads {
 		so, err := f.strataOp(w)
 		if err != nil {
@@ -112,14 +124,24 @@ func (f *Fixture) Run(ctx context.Context, o Options, progress func(string)) (*R
 			c := Cell{Workload: w, Clients: clients, Target: Target(w, clients)}
 			var st, rt sideRun
 			turn := o.Duration / time.Duration(o.Rounds)
+			runSide := func(s *sideRun, fn op, side string) error {
+				if o.Processes == 1 {
+					s.run(ctx, fn, clients, turn)
+					return nil
+				}
+				return f.runProcesses(ctx, s, fn, side, w, o.Processes, clients, turn, o.Spawn)
+			}
 			for r := range o.Rounds {
 				// Alternate which side goes first, cell to cell and turn to turn.
-				if (ci+r)%2 == 0 {
-					st.run(ctx, so, clients, turn)
-					rt.run(ctx, ro, clients, turn)
-				} else {
-					rt.run(ctx, ro, clients, turn)
-					st.run(ctx, so, clients, turn)
+				first, second := func() error { return runSide(&st, so, "strata") }, func() error { return runSide(&rt, ro, "raw") }
+				if (ci+r)%2 == 1 {
+					first, second = second, first
+				}
+				if err := first(); err != nil {
+					return nil, err
+				}
+				if err := second(); err != nil {
+					return nil, err
 				}
 			}
 			if err := ctx.Err(); err != nil {
