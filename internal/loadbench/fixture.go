@@ -20,6 +20,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/strata-db/strata"
+	// The bench runs on PostgreSQL only.
+	_ "github.com/strata-db/strata/storage/postgres"
 )
 
 const (
