@@ -169,6 +169,10 @@ type txMode struct {
 	// what the read missed then conflicts and retries under the new
 	// schema, instead of slipping behind the read.
 	validated bool
+	// readHead makes a write transaction read the schema head before it
+	// runs even when the backend could check the cached one with its
+	// first round trip (storage.Assumer): after such a check failed.
+	readHead bool
 }
 
 // runWith runs fn in a transaction of the given mode, retrying on
@@ -179,6 +183,9 @@ func (db *DB) runWith(ctx context.Context, mode txMode, fn func(tx *Tx) error) e
 		err := db.runOnce(ctx, mode, fn)
 		if err == nil || !errors.Is(err, storage.ErrConflict) {
 			return err
+		}
+		if errors.Is(err, storage.ErrAssumption) {
+			mode.readHead = true // the cached schema is stale: reload it
 		}
 		if attempt >= db.maxRetries {
 			return fmt.Errorf("strata: transaction gave up after %d conflicting attempts: %w", attempt+1, err)
@@ -226,7 +233,12 @@ func (db *DB) runOnce(ctx context.Context, mode txMode, fn func(tx *Tx) error) (
 			st.Rollback()
 		}
 	}()
-	if writable || mode.validated {
+	assumed := false
+	if writable && !relaxed && !mode.readHead && tx.assumeSchema() {
+		// The backend checks the cached head with the transaction's
+		// first round trip instead.
+		assumed = true
+	} else if writable || mode.validated {
 		// A write transaction validates against the schema that is active
 		// at its own snapshot, and reading it makes a concurrent schema
 		// change conflict with this transaction.
@@ -235,6 +247,14 @@ func (db *DB) runOnce(ctx context.Context, mode txMode, fn func(tx *Tx) error) (
 		}
 	}
 	if err := fn(tx); err != nil {
+		if assumed && !errors.Is(err, storage.ErrConflict) {
+			// fn may have failed because the cached schema is stale (a
+			// document the new schema accepts): check it before
+			// reporting the error, and retry under the new one if so.
+			if _, _, herr := headKey(st); errors.Is(herr, storage.ErrAssumption) {
+				return herr
+			}
+		}
 		return err
 	}
 	if tx.counts.err != nil {

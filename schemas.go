@@ -92,11 +92,37 @@ func (st *schemaState) withoutPending() *schemaState {
 
 // headKey reads the key and id of the newest _schemas document.
 func headKey(t storage.Tx) ([]byte, ID, error) {
-	ents, err := t.Scan(storage.ScanRequest{Table: schemasTable, Index: indexByCreationTime, Reverse: true, Limit: 1, KeysOnly: true})
+	ents, err := t.Scan(headRequest)
 	if err != nil || len(ents) == 0 {
 		return nil, "", err
 	}
 	return ents[0].Key, ID(ents[0].ID), nil
+}
+
+// headRequest reads the head of _schemas: its newest document's key.
+var headRequest = storage.ScanRequest{Table: schemasTable, Index: indexByCreationTime, Reverse: true, Limit: 1, KeysOnly: true}
+
+// assumeSchema makes a write transaction use the DB's cached schema state
+// without first reading the head of _schemas, when the storage
+// transaction checks the cached head in its own snapshot with its first
+// round trip (storage.Assumer) — as loadSchema would read it, and with
+// the same effect under SERIALIZABLE: a concurrent schema change
+// conflicts with the transaction. If the head moved, the transaction
+// fails with storage.ErrAssumption and its retry reads the head first.
+// It reports whether it did.
+func (tx *Tx) assumeSchema() bool {
+	a, ok := tx.st.(storage.Assumer)
+	if !ok {
+		return false
+	}
+	tx.db.mu.RLock()
+	cur := tx.db.state
+	tx.db.mu.RUnlock()
+	if cur == nil || a.AssumeFirstKey(headRequest, cur.head) != nil {
+		return false
+	}
+	tx.schema, tx.state = cur.active, cur
+	return true
 }
 
 // loadSchema makes tx use the schema state of its snapshot, parsing it

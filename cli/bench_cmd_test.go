@@ -83,3 +83,70 @@ func TestBenchMigrateUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchLoad runs `strata bench load` briefly, as a table and as JSON:
+// every workload at two concurrencies, both sides, the targets marked and
+// every invariant held. Only the shape and the invariants are checked:
+// the figures are timings.
+func TestBenchLoad(t *testing.T) {
+	t.Parallel()
+	common := []string{"--db", pgtest.URL(t), "bench", "load", "--docs", "200", "--duration", "100ms", "--rounds", "2", "--clients", "1,4"}
+	out := benchRun(t, common...)
+	for _, want := range []string{"point read", "uniform update", "hot-spot update", "transfer + ledger insert", "strata/raw", ">= 0.80", ">= 0.85", "no lost updates", "total balance kept"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "BROKEN") {
+		t.Errorf("an invariant broke:\n%s", out)
+	}
+	out = benchRun(t, append([]string{"--json"}, common...)...)
+	var rep struct {
+		Docs  int
+		Cells []struct {
+			Workload string
+			Clients  int
+			Strata   struct{ Commits int }
+			Raw      struct{ Commits int }
+			Target   float64
+		}
+		Checks []struct {
+			Side, What string
+			OK         bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if rep.Docs != 200 || len(rep.Cells) != 8 || len(rep.Checks) != 10 {
+		t.Fatalf("--json: %d docs, %d cells, %d checks:\n%s", rep.Docs, len(rep.Cells), len(rep.Checks), out)
+	}
+	for _, c := range rep.Cells {
+		if c.Strata.Commits == 0 || c.Raw.Commits == 0 || c.Target == 0 {
+			t.Errorf("cell %+v", c)
+		}
+	}
+	for _, c := range rep.Checks {
+		if !c.OK {
+			t.Errorf("%s: %s broke", c.Side, c.What)
+		}
+	}
+}
+
+// TestBenchLoadUsage: bad flags are usage errors.
+func TestBenchLoadUsage(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"--db", "sqlite:x.db", "bench", "load"},
+		{"--db", "postgres://x/y", "bench", "load", "--docs", "3"},
+		{"--db", "postgres://x/y", "bench", "load", "--clients", "0"},
+		{"--db", "postgres://x/y", "bench", "load", "--workloads", "scan"},
+		{"--db", "postgres://x/y", "bench", "load", "--processes", "0"},
+		{"--db", "postgres://x/y", "bench", "load", "--duration", "0s"},
+	} {
+		var out, errOut bytes.Buffer
+		if err := cli.Run(context.Background(), args, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "usage") {
+			t.Errorf("strata %s: %v %q", strings.Join(args, " "), err, errOut.String())
+		}
+	}
+}

@@ -43,6 +43,10 @@ var ErrTxDone = errors.New("storage: transaction already committed or rolled bac
 // wrap ErrTxDone).
 var ErrClosed = errors.New("storage: backend closed")
 
+// ErrAssumption is wrapped, together with ErrConflict, by the error of a
+// transaction whose assumed read (Assumer) did not hold.
+var ErrAssumption = errors.New("storage: an assumed read did not hold")
+
 // A Driver opens backends for one URL scheme.
 type Driver interface {
 	// Open opens (creating if needed) the store named by url, whose scheme
@@ -136,14 +140,35 @@ type Clock interface {
 	// values for new documents of table: first and the n-1 values above
 	// it, each math.Nextafter of the one before. first is at least
 	// atLeast (a positive finite number) and greater than every value
-	// reserved for table before, by any transaction of any process, even
-	// one that later rolled back; reservations are never undone. When no
+	// reserved for table before through the same Backend, even by a
+	// transaction that later rolled back; no value is ever reserved twice
+	// for a table, by any Backend of any process; reservations are never
+	// undone. Across Backends values need not follow the order in which
+	// they were reserved: a Backend may hand out values from a window it
+	// reserved a few milliseconds earlier (see the backend's
+	// documentation for how far its values may run ahead of atLeast). When no
 	// value was ever reserved for table and seed is false, it reserves
 	// nothing and returns ok false: the caller finds the table's newest
 	// creation time T and calls again with atLeast above T and seed true.
 	// It runs in its own short transaction, not in the receiver's, and
 	// never fails with storage.ErrConflict.
 	ReserveCreationTimes(table string, atLeast float64, n int, seed bool) (first float64, ok bool, err error)
+}
+
+// Assumer is an optional interface of a Tx for a read whose answer the
+// caller already knows from a cache (the head of strata's schemas): rather
+// than wait for the read before going on, the caller assumes its answer
+// and the backend checks it in the same snapshot with the transaction's
+// next round trip. A write transaction then pays no round trip for it.
+type Assumer interface {
+	// AssumeFirstKey records that the first entry of req's range, in
+	// req's order, has key want (nil: the range is empty); req.Limit and
+	// req.KeysOnly are ignored. The backend reads it in the transaction's
+	// snapshot, as Scan would and taking the same locks, together with the
+	// next statement that reads, or before Commit if none does. If the key
+	// differs, that statement (or Commit) fails with an error wrapping
+	// ErrConflict and ErrAssumption, and the transaction commits nothing.
+	AssumeFirstKey(req ScanRequest, want []byte) error
 }
 
 // Enumerator is an optional interface of a Tx that lists what the store

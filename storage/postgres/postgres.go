@@ -61,6 +61,14 @@ type Backend struct {
 	// because the server's lock table was full (53200); bulk transactions
 	// begun within lockShortWindow of it lock relations, not rows.
 	lockShortAt atomic.Int64
+
+	clocks clocks // windows of creation times, by table; see ReserveCreationTimes
+	// windows counts the windows of creation times reserved from the
+	// server (statements on strata_clock that returned a row).
+	windows atomic.Int64
+	// connGen counts the connections the transaction pool has made; a
+	// window of creation times is valid only while it is unchanged.
+	connGen atomic.Int64
 }
 
 // lockShortWindow is how long after the server last ran out of lock
@@ -135,6 +143,12 @@ func parseConfig(raw string) (*pgxpool.Config, *pgxpool.Config, error) {
 	clock := cfg.Copy()
 	clock.MaxConns = clockConns
 	clock.MinConns = 0
+	// A window of creation times is used only on connections made after
+	// it was reserved through this pool (see tableClock.gen), so its
+	// commit need not wait for the WAL flush: any transaction that uses
+	// a time of it commits later on the same server, and its own flush
+	// covers the window's record.
+	clock.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	return cfg, clock, nil
 }
 
@@ -177,11 +191,20 @@ func open(ctx context.Context, rawURL string) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
 	}
+	b := &Backend{where: where, closing: make(chan struct{}), open: map[*tx]struct{}{}}
+	after := cfg.AfterConnect
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		b.connGen.Add(1)
+		if after != nil {
+			return after(ctx, c)
+		}
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
 	}
-	b := &Backend{pool: pool, where: where, closing: make(chan struct{}), open: map[*tx]struct{}{}}
+	b.pool = pool
 	if err := b.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)

@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" { // a child process of TestMultiProcessCounters
 		os.Exit(counterHelper())
 	}
+	if os.Getenv(clockHelperEnv) != "" { // a child process of TestClockManyProcesses
+		os.Exit(clockHelper())
+	}
 	pgtest.Main(m)
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -64,23 +63,27 @@ const (
 		SELECT (SELECT i.idx FROM strata_index i WHERE i.tbl = $1 AND i.idx > t.idx ORDER BY i.idx LIMIT 1)
 		FROM t WHERE t.idx IS NOT NULL)
 		SELECT idx FROM t WHERE idx IS NOT NULL`
-
-	sqlClockNext = `UPDATE strata_clock SET bits = GREATEST(bits + $3::bigint, $2::bigint + $3::bigint - 1)
-		WHERE tbl = $1 RETURNING bits`
-	sqlClockSeed = `INSERT INTO strata_clock (tbl, bits) VALUES ($1, $2::bigint + $3::bigint - 1)
-		ON CONFLICT (tbl) DO UPDATE SET bits = GREATEST(strata_clock.bits + $3::bigint, excluded.bits)
-		RETURNING bits`
 )
 
 // scanSQL[reverse][bounded][keysOnly] is the statement of a Scan: one
-// statement joining the entries with their documents (limitClause adds
-// the limit).
+// statement reading the entries with their documents (limitClause adds
+// the limit; a NULL body: the document is missing).
+//
+// Each document is read by a scalar subquery on its whole primary key
+// rather than by a LEFT JOIN. With the join, the equivalence of d.tbl
+// and i.tbl with $1 makes "d.tbl = $1" a restriction of its own, and
+// with statistics gathered before the table filled (autovacuum off, or
+// not yet run) the planner estimates it at one row and scans the
+// documents by tbl alone, filtering on id: every document of the table
+// read for every entry of the page (a full paginate of 20,000 documents
+// took over 3 minutes instead of about 1 s: TestStaleStatistics). The
+// subquery sees i.tbl and i.id only as parameters, so its only plan is
+// one primary-key lookup per entry, whatever the statistics.
 var scanSQL = func() (out [2][2][2]string) {
 	for r := range 2 {
 		for bd := range 2 {
 			for k := range 2 {
-				q := `SELECT i.key, i.id, d.body, d.id IS NOT NULL FROM strata_index i
-					LEFT JOIN strata_documents d ON d.tbl = i.tbl AND d.id = i.id`
+				q := `SELECT i.key, i.id, (SELECT d.body FROM strata_documents d WHERE d.tbl = i.tbl AND d.id = i.id) FROM strata_index i`
 				if k == 1 {
 					q = `SELECT i.key, i.id FROM strata_index i`
 				}
@@ -130,6 +133,7 @@ type tx struct {
 	failed error // first statement error: the server aborted the transaction
 
 	pending []op
+	assumed *assumption       // an assumed read, checked with the next round trip
 	written map[docKey][]byte // this transaction's documents; nil value: deleted
 	dropped map[string]bool   // tables this transaction dropped
 	// seen caches documents a write transaction read (Get, Scan): its
@@ -204,7 +208,7 @@ func (t *tx) fail(op string, err error) error {
 // query sends the buffered writes (and BEGIN, if not sent yet) followed
 // by q in one round trip, and calls read on q's rows.
 func (t *tx) query(op, q string, args []any, read func(rows pgx.Rows) error) error {
-	if t.begun && len(t.pending) == 0 {
+	if t.begun && len(t.pending) == 0 && t.assumed == nil {
 		rows, err := t.c.Query(t.ctx, q, args...)
 		if err != nil {
 			return t.fail(op, err)
@@ -213,11 +217,22 @@ func (t *tx) query(op, q string, args []any, read func(rows pgx.Rows) error) err
 	}
 	var batch pgx.Batch
 	t.queuePending(&batch)
+	a := t.assumed
+	if a != nil {
+		batch.Queue(a.q, a.args...)
+	}
 	batch.Queue(q, args...)
 	br := t.c.SendBatch(t.ctx, &batch)
 	if err := t.execPending(br); err != nil {
 		_ = br.Close()
 		return t.fail(op, err)
+	}
+	if a != nil {
+		t.assumed = nil
+		if err := a.check(br); err != nil {
+			_ = br.Close()
+			return t.fail(op, err)
+		}
 	}
 	rows, err := br.Query()
 	if err != nil {
@@ -507,37 +522,30 @@ func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
 	if req.Limit < 0 {
 		return nil, fmt.Errorf("postgres: scan %s.%s: negative limit %d", req.Table, req.Index, req.Limit)
 	}
-	start, end := nz(req.Range.Start), req.Range.End
-	bounded := end != nil
-	if bounded && bytes.Compare(start, end) >= 0 {
+	q, args, ok := scanStatement(req)
+	if !ok {
 		return nil, nil
-	}
-	args := make([]any, 0, 4)
-	args = append(args, req.Table, req.Index, start)
-	if bounded {
-		args = append(args, end)
 	}
 	var out []storage.Entry
 	if req.Limit > 0 {
 		out = make([]storage.Entry, 0, min(req.Limit, 256))
 	}
-	q := scanSQL[b2i(req.Reverse)][b2i(bounded)][b2i(req.KeysOnly)] + limitClause(req.Limit)
 	err := t.query("scan", q, args, func(rows pgx.Rows) error {
 		for rows.Next() && (req.Limit == 0 || len(out) < req.Limit) {
 			var e storage.Entry
-			var found bool
+			var body *[]byte
 			var err error
 			if req.KeysOnly {
 				err = rows.Scan(&e.Key, &e.ID)
 			} else {
-				err = rows.Scan(&e.Key, &e.ID, &e.Body, &found)
+				err = rows.Scan(&e.Key, &e.ID, &body)
 			}
 			if err != nil {
 				return err
 			}
 			e.Key, e.ID = nz(e.Key), nz(e.ID)
-			if found {
-				e.Body = nz(e.Body)
+			if body != nil {
+				e.Body = nz(*body)
 				if t.writable {
 					t.remember(req.Table, e.ID, bytes.Clone(e.Body))
 				}
@@ -552,6 +560,22 @@ func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// scanStatement returns the statement of a Scan and its arguments, or ok
+// false if the range is empty.
+func scanStatement(req storage.ScanRequest) (q string, args []any, ok bool) {
+	start, end := nz(req.Range.Start), req.Range.End
+	bounded := end != nil
+	if bounded && bytes.Compare(start, end) >= 0 {
+		return "", nil, false
+	}
+	args = make([]any, 0, 4)
+	args = append(args, req.Table, req.Index, start)
+	if bounded {
+		args = append(args, end)
+	}
+	return scanSQL[b2i(req.Reverse)][b2i(bounded)][b2i(req.KeysOnly)] + limitClause(req.Limit), args, true
 }
 
 // limitClause is the LIMIT of a statement returning at most limit rows (0:
@@ -653,47 +677,6 @@ func (t *tx) ScanDocuments(table string, r storage.Range, limit int) ([]storage.
 	return out, err
 }
 
-// ReserveCreationTimes implements storage.Clock with a row per table in
-// strata_clock holding the bits of the last reserved float64 (for
-// positive floats, bit patterns order like the values and Nextafter is
-// +1). The row is updated by one autocommit statement on a separate small
-// pool, so it never joins the transaction's serializable read set and
-// concurrent inserters only queue briefly on the row lock.
-func (t *tx) ReserveCreationTimes(table string, atLeast float64, n int, seed bool) (float64, bool, error) {
-	t.mu.Lock()
-	if err := t.check(true); err != nil {
-		t.mu.Unlock()
-		return 0, false, err
-	}
-	ctx := t.ctx
-	t.mu.Unlock()
-	if !(atLeast > 0) || math.IsInf(atLeast, 0) || n < 1 || n > 1<<20 {
-		return 0, false, fmt.Errorf("postgres: reserve creation times for %s: bad request (at least %v, n %d)", table, atLeast, n)
-	}
-	q := sqlClockNext
-	if seed {
-		q = sqlClockSeed
-	}
-	low := int64(math.Float64bits(atLeast))
-	for attempt := 0; ; attempt++ {
-		var last int64
-		err := t.b.clock.QueryRow(ctx, q, table, low, int64(n)).Scan(&last)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return 0, false, nil
-		}
-		// An autocommit statement conflicts only if the server's default
-		// isolation is serializable; it cannot have changed anything.
-		if err != nil && retryable(err) && attempt < 50 {
-			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
-			continue
-		}
-		if err != nil {
-			return 0, false, fmt.Errorf("postgres: reserve creation times for %s: %w", table, mapErr(err))
-		}
-		return math.Float64frombits(uint64(last - int64(n) + 1)), true, nil
-	}
-}
-
 // retryable reports whether a statement failed for a reason that a retry
 // may not meet: a serialization failure, a deadlock, a full lock table.
 func retryable(err error) bool {
@@ -728,6 +711,13 @@ func (t *tx) Commit() error {
 	if !t.begun && len(t.pending) == 0 {
 		t.finishLocked(txDone) // nothing was sent: nothing to commit
 		return nil
+	}
+	if t.assumed != nil {
+		// No statement carried the check: check before committing.
+		if err := t.query("commit", "SELECT 1", nil, func(pgx.Rows) error { return nil }); err != nil {
+			t.rollbackLocked()
+			return fmt.Errorf("postgres: commit: nothing was committed: %w", err)
+		}
 	}
 	ctx := context.WithoutCancel(t.ctx)
 	var batch pgx.Batch
