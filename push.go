@@ -48,6 +48,9 @@ type PushOptions struct {
 	// beforePending, when set (by tests), is called just before the
 	// pending schema is registered.
 	beforePending func()
+	// onIndexed, when set (by tests), is called in an index build's
+	// transaction after each document it indexed.
+	onIndexed func()
 }
 
 // Progress reports how far a push has got.
