@@ -33,8 +33,9 @@ func BenchmarkWriteLatencyDuringIndexBuild(b *testing.B) {
 			var idle, during []time.Duration
 			var build time.Duration
 			builds := 0
+			f.batches = 0
 			for b.Loop() {
-				idle, during, build, builds = nil, nil, 0, 0
+				idle, during, build, builds, f.batches = nil, nil, 0, 0, 0
 				for range 3 {
 					ds, _, err := writeWorkload(f, nil)
 					if err != nil {
@@ -59,6 +60,7 @@ func BenchmarkWriteLatencyDuringIndexBuild(b *testing.B) {
 			b.ReportMetric(ms(bp99), "build-p99-ms")
 			b.ReportMetric(bp99.Seconds()/ip99.Seconds(), "p99-build/idle")
 			b.ReportMetric(build.Seconds()/float64(builds), "build-s")
+			b.ReportMetric(float64(len(f.ids)*builds)/float64(max(f.batches, 1)), "docs/batch")
 		})
 	}
 }
@@ -67,6 +69,7 @@ type buildBench struct {
 	db            *strata.DB
 	ids           []strata.ID
 	plain, withIx *strata.Schema
+	batches       int // batches of the builds measured (progress reports)
 }
 
 var (
@@ -142,7 +145,7 @@ func (f *buildBench) build(ctx context.Context) error {
 	if _, err := f.db.Push(ctx, f.plain, strata.PushOptions{}); err != nil {
 		return err
 	}
-	res, err := f.db.Push(ctx, f.withIx, strata.PushOptions{Wait: true})
+	res, err := f.db.Push(ctx, f.withIx, strata.PushOptions{Wait: true, Progress: func(strata.Progress) { f.batches++ }})
 	if err != nil {
 		return err
 	}

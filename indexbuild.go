@@ -33,8 +33,42 @@ func (db *DB) runBuild(ctx context.Context, id ID, opts PushOptions) error {
 	// other processes) from repeating the work; they wait, and take over
 	// when it expires.
 	j := &buildJob{db: db, id: id, owner: string(value.NewID(indexBuildsTable)), progress: opts.Progress, onIndexed: opts.onIndexed}
+	var err error
+	if j.total, err = db.countBuild(ctx, id); err != nil {
+		return err
+	}
 	defer db.releaseBuild(id, j.owner)
 	return batch.Run(ctx, db.batchEnv(), cfg, j)
+}
+
+// countBuild counts the documents build id will index, if it has not
+// been counted yet, in a read-only snapshot: counting in a batch would
+// hold SQLite's write lock for the whole count, and make every
+// concurrent insert into the table conflict with the batch on
+// PostgreSQL. Documents below the build's high-water mark are only ever
+// deleted, so the count is what the table held at some moment of the
+// build (as before). It returns -1 if there is nothing to count.
+func (db *DB) countBuild(ctx context.Context, id ID) (int64, error) {
+	n := int64(-1)
+	// The count reads every entry of the range: one lock per table, not
+	// per row (storage.WithBulkRead).
+	err := db.Query(system.Unlimited(storage.WithBulkRead(ctx)), func(tx *Tx) error {
+		n = -1
+		d, err := tx.get(indexBuildsTable, id)
+		if err != nil || d == nil || d.String("state") != BuildBackfilling {
+			return err
+		}
+		if _, counted := d["total"]; counted {
+			return nil
+		}
+		hwm, _ := d["hwm"].([]byte)
+		n, err = countRange(tx.st, d.String("table"), hwm)
+		return err
+	})
+	if err != nil {
+		return -1, fmt.Errorf("count: %w", err)
+	}
+	return n, nil
 }
 
 // maxBuildBatch bounds the adapted size of an index build's batches.
@@ -66,13 +100,14 @@ type buildJob struct {
 	owner     string // this runner's lease owner
 	progress  func(Progress)
 	onIndexed func()   // test hook (PushOptions.onIndexed)
+	total     int64    // the documents to index, counted by countBuild; -1 if not
 	prog      Progress // of the last batch; Phase empty if nothing to report
 	finished  bool     // this runner recorded the build ready or canceled
 }
 
 // Batch runs one attempt of a batch (batch.Job): it checks the build's
-// state and lease, counts the documents to index in the build's first
-// batch, then indexes up to b.Size documents after the cursor, in
+// state and lease, records the count of documents to index in the build's
+// first batch, then indexes up to b.Size documents after the cursor, in
 // sub-pages where writers take turns, ending early when one waits.
 func (j *buildJob) Batch(b *batch.Batch[*Tx]) (batch.Result, error) {
 	tx := b.Tx
@@ -103,14 +138,18 @@ func (j *buildJob) Batch(b *batch.Batch[*Tx]) (batch.Result, error) {
 	}
 	hwm, _ := d["hwm"].([]byte)
 	if _, counted := d["total"]; !counted {
-		// The build's first batch only counts: its duration says nothing
-		// about the batch size.
-		n, err := countRange(tx.st, bd.Table, hwm)
-		if err != nil {
-			return batch.Result{}, err
+		if j.total < 0 {
+			// Not counted beforehand (the build was staged meanwhile):
+			// this batch only counts, and its duration says nothing
+			// about the batch size.
+			n, err := countRange(tx.st, bd.Table, hwm)
+			if err != nil {
+				return batch.Result{}, err
+			}
+			next["total"] = n
+			return batch.Result{}, tx.write(indexBuildsTable, j.id, d, next)
 		}
-		next["total"] = n
-		return batch.Result{}, tx.write(indexBuildsTable, j.id, d, next)
+		next["total"] = j.total
 	}
 	cursor, _ := d["cursor"].([]byte)
 	n, done, err := j.index(b, bd.Table, ix, &cursor, hwm)

@@ -153,7 +153,9 @@ func (db *DB) IndexBuilds(ctx context.Context) ([]IndexBuild, error) {
 // lease in its _index_builds document, renewed by every batch, expiring
 // 10 s after the last one if its runner died), the others wait for it to
 // be ready; each batch is a serializable transaction that reads and
-// advances the build's cursor.
+// advances the build's cursor. Batches adapt their size to a 10 ms target,
+// end early when an application writer waits (SQLite), and commit without
+// waiting for stable storage but for the build's last commit.
 func (db *DB) ResumeIndexBuilds(ctx context.Context) error {
 	_, err := db.finishBuilds(ctx, PushOptions{Wait: true})
 	return err

@@ -38,7 +38,10 @@ type PushOptions struct {
 	// Actor and Comment are recorded with the push in _schemas.
 	Actor, Comment string
 	// BatchSize is the number of documents per transaction of the data
-	// check and the index builds (default 1000 and 500).
+	// check (default 1000) and of the index builds. Without it an index
+	// build's batches start at 500 documents and adapt to a 10 ms target
+	// (internal/batch); with it they keep this size. Either way a build's
+	// batch ends early when an application writer waits (SQLite).
 	BatchSize int
 
 	// migrations, when set (by package migrate through internal/system),
