@@ -1,6 +1,10 @@
 package strata
 
-import "github.com/strata-db/strata/storage"
+import (
+	"time"
+
+	"github.com/strata-db/strata/storage"
+)
 
 // PushOptionsBeforePending returns o with a hook called just before Push
 // registers its pending schema, for tests that force an interleaving.
@@ -28,3 +32,15 @@ func TakesTurns(tx *Tx) bool {
 // table in tx (a system table, a writable transaction), which every
 // grant is subject to.
 func CheckSystemWrite(tx *Tx, table string) error { return tx.systemWrite(table) }
+
+// PushOptionsOnIndexed returns o with a hook called in an index build's
+// transaction after each document it indexed.
+func PushOptionsOnIndexed(o PushOptions, f func()) PushOptions {
+	o.onIndexed = f
+	return o
+}
+
+// SetBuildLease sets how long an index build runner's lease lasts after
+// its last batch, for the helper processes of the kill tests (never in a
+// process running other tests).
+func SetBuildLease(d time.Duration) { buildLease = d }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/schema"
@@ -154,7 +152,9 @@ func (db *DB) IndexBuilds(ctx context.Context) ([]IndexBuild, error) {
 // lease in its _index_builds document, renewed by every batch, expiring
 // 10 s after the last one if its runner died), the others wait for it to
 // be ready; each batch is a serializable transaction that reads and
-// advances the build's cursor.
+// advances the build's cursor. Batches adapt their size to a 10 ms target,
+// end early when an application writer waits (SQLite), and commit without
+// waiting for stable storage but for the build's last commit.
 func (db *DB) ResumeIndexBuilds(ctx context.Context) error {
 	_, err := db.finishBuilds(ctx, PushOptions{Wait: true})
 	return err
@@ -206,140 +206,6 @@ func (db *DB) finishBuilds(ctx context.Context, opts PushOptions) ([]IndexBuild,
 		}
 	}
 	return todo, nil
-}
-
-// runBuild indexes the existing documents of one build in batches, each a
-// transaction that reads the build's cursor, indexes the next documents
-// up to the high-water mark and advances the cursor, until the build is
-// ready (or canceled, when its index left the schema).
-func (db *DB) runBuild(ctx context.Context, id ID, opts PushOptions) error {
-	batch := opts.BatchSize
-	if batch <= 0 {
-		batch = 500
-	}
-	// A lease in the build's document keeps other runners (in this or
-	// other processes) from repeating the work; they wait, and take over
-	// when it expires.
-	owner := string(value.NewID(indexBuildsTable))
-	defer db.releaseBuild(id, owner)
-	for {
-		var done, held bool
-		var prog Progress
-		err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
-			done, held = false, false
-			d, err := tx.get(indexBuildsTable, id)
-			if err != nil {
-				return err
-			}
-			if d == nil || d.StringOr("state", "") != BuildBackfilling {
-				done = true
-				return nil
-			}
-			now := nowMillis()
-			if until, _ := d.Float("leaseUntil"); d.StringOr("leaseOwner", "") != owner && until > now {
-				held = true
-				return nil
-			}
-			b := buildFromDoc(d)
-			next := make(Doc, len(d)+4)
-			for k, x := range d {
-				next[k] = x
-			}
-			next["updatedAt"] = now
-			next["leaseOwner"], next["leaseUntil"] = owner, now+float64(buildLease.Milliseconds())
-			ix, ok := tx.schema.Tables[b.Table].IndexByName(b.Index)
-			if !ok || !slices.Equal(ix.Fields, b.Fields) {
-				next["state"] = BuildCanceled
-				done = true
-				return tx.write(indexBuildsTable, id, d, next)
-			}
-			if _, counted := d["total"]; !counted {
-				hwm, _ := d["hwm"].([]byte)
-				n, err := countRange(tx.st, b.Table, hwm)
-				if err != nil {
-					return err
-				}
-				next["total"] = n
-			}
-			start, _ := d["cursor"].([]byte)
-			hwm, _ := d["hwm"].([]byte)
-			ents, err := tx.st.Scan(storage.ScanRequest{Table: b.Table, Index: indexByCreationTime, Range: storage.Range{Start: start, End: hwm}, Limit: batch})
-			if err != nil {
-				return err
-			}
-			for _, e := range ents {
-				m, err := value.DecodeDoc(e.Body)
-				if err != nil {
-					return fmt.Errorf("corrupt record %s: %w", e.ID, err)
-				}
-				// A fresh key each time: the transaction may retain it.
-				key, err := indexKey(nil, ix, Doc(m))
-				if err != nil {
-					return fmt.Errorf("document %s: %w", e.ID, err)
-				}
-				if err := tx.st.PutIndex(b.Table, ix.Name, key, e.ID); err != nil {
-					return err
-				}
-			}
-			next["processed"] = b.Processed + int64(len(ents))
-			if len(ents) < batch {
-				next["state"] = BuildReady
-				next["readyAt"] = nowMillis()
-				delete(next, "cursor")
-				delete(next, "leaseOwner")
-				delete(next, "leaseUntil")
-				done = true
-			} else {
-				next["cursor"] = append(bytes.Clone(ents[len(ents)-1].Key), 0)
-			}
-			total, _ := next["total"].(int64)
-			prog = Progress{Phase: "build", Table: b.Table, Index: b.Index, Done: next["processed"].(int64), Total: total}
-			return tx.write(indexBuildsTable, id, d, next)
-		})
-		if err != nil {
-			return err
-		}
-		if opts.Progress != nil && prog.Phase != "" {
-			opts.Progress(prog)
-		}
-		if done {
-			return nil
-		}
-		if held {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(buildPoll):
-			}
-		}
-	}
-}
-
-// buildLease is how long a build runner holds a build after its last
-// batch; buildPoll how often a waiting runner looks again.
-var (
-	buildLease = 10 * time.Second
-	buildPoll  = 50 * time.Millisecond
-)
-
-// releaseBuild gives up owner's lease on build id, so that a runner
-// stopped by its context lets another continue at once.
-func (db *DB) releaseBuild(id ID, owner string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
-		d, err := tx.get(indexBuildsTable, id)
-		if err != nil || d == nil || d.StringOr("leaseOwner", "") != owner {
-			return err
-		}
-		next := make(Doc, len(d))
-		for k, x := range d {
-			next[k] = x
-		}
-		delete(next, "leaseOwner")
-		delete(next, "leaseUntil")
-		return tx.write(indexBuildsTable, id, d, next)
-	})
 }
 
 // countRange counts the entries of table's by_creation_time below end.

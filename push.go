@@ -39,7 +39,10 @@ type PushOptions struct {
 	// Actor and Comment are recorded with the push in _schemas.
 	Actor, Comment string
 	// BatchSize is the number of documents per transaction of the data
-	// check and the index builds (default 1000 and 500).
+	// check (default 1000) and of the index builds. Without it an index
+	// build's batches start at 500 documents and adapt to a 10 ms target
+	// (internal/batch); with it they keep this size. Either way a build's
+	// batch ends early when an application writer waits (SQLite).
 	BatchSize int
 
 	// migrations, when set (by package migrate through internal/system),
@@ -52,6 +55,9 @@ type PushOptions struct {
 	// migrating names, by table, the declarative migration in progress
 	// on it, for the fix of a refused push (set by Push).
 	migrating map[string]string
+	// onIndexed, when set (by tests), is called in an index build's
+	// transaction after each document it indexed.
+	onIndexed func()
 }
 
 // Progress reports how far a push has got.

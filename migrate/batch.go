@@ -2,83 +2,62 @@ package migrate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/batch"
 	"github.com/strata-db/strata/internal/system"
-	"github.com/strata-db/strata/storage"
 )
 
-// runner runs the batches of one migration in this process.
+// runner runs the batches of one migration in this process: the job
+// that the batch engine (internal/batch) runs, which owns the loop, the
+// batch size, yielding to writers and the commits.
 type runner struct {
 	m              *Migrator
 	mig            *Migration
 	id             strata.ID
-	size           int
+	size           int // of the next batch, for the progress report
 	start          time.Time
 	startProcessed int64
 	highWater      float64
-	processed      int64 // in this run
-	lastBatch      time.Duration
-	lastCount      int
-	yielded        bool      // the last batch ended early for waiting writers
-	lastYield      time.Time // when a batch last did
-	conflicted     bool      // the last batch lost a serialization race at least once
+	processed      int64     // in this run
 	moved          *movedSet // documents moved ahead of the cursor (index-range scans)
+	cur            *batchTx  // the batch attempt that ran last
+	final          Status    // the tracking document as seal left it
+	sealed         bool      // seal ran (final is set if it succeeded)
 }
 
-// durableAfterYield is how long after a batch yielded to an application
-// writer batches commit durably rather than relaxed.
-const durableAfterYield = time.Second
-
-// maxBatchAttempts is the number of times a batch is tried when it loses
-// serialization races (PostgreSQL) before the runner halves the batch
-// size: a smaller batch overlaps fewer application writes.
-const maxBatchAttempts = 3
-
-// errContended ends a batch that lost maxBatchAttempts races.
-var errContended = errors.New("batch lost too many serialization races")
-
-// subPage is the number of documents a batch reads at a time: a batch
-// that ends early for waiting writers has read at most this many
-// documents it did not migrate.
-const subPage = 64
-
-// minBeforeYield is the number of documents a batch reads before it may
-// end early for waiting writers, so that the migration advances under any
-// write load.
-const minBeforeYield = 8
-
-// batch runs one batch: one transaction that checks the lease, reads up
-// to r.size documents after the cursor, migrates them and advances the
-// tracking document. On SQLite, whose write transactions take turns, the
-// batch ends early once it has migrated minBeforeYield documents if an
-// application write is queued behind it, so that writes wait for a few
-// documents rather than for a whole batch.
-func (r *runner) batch(ctx context.Context) (done bool, err error) {
-	t0 := time.Now()
-	// While the application writes (a batch yielded lately), batches are
-	// gentler: durable commits, no decoding ahead on a second goroutine.
-	gentle := time.Since(r.lastYield) <= durableAfterYield
-	var b *batchTx
-	attempts := 0
-	err = r.mutate(bulkRead(ctx, r.size), gentle, func(tx *strata.Tx) error {
-		attempts++
-		if attempts > maxBatchAttempts && r.size > 1 {
-			return errContended
-		}
-		b = &batchTx{r: r, tx: tx, gentle: gentle}
-		return b.run()
-	})
-	if err != nil {
-		return false, err
+// env returns what the batch engine needs of the migration's database.
+func (r *runner) env() batch.Env[*strata.Tx] {
+	return batch.Env[*strata.Tx]{
+		Mutate:         r.mutate,
+		TakesTurns:     sys.TakesTurns,
+		WritersWaiting: (*strata.Tx).WritersWaiting,
 	}
-	r.afterBatch(b, time.Since(t0), attempts)
-	return b.done, nil
+}
+
+// config returns the migration's batching.
+func (r *runner) config() batch.Config {
+	return batch.Config{Size: r.mig.BatchSize, Target: r.mig.TargetBatchDuration, Max: r.mig.MaxBatchSize, BulkRead: true}
+}
+
+// Batch runs one attempt of a batch (batch.Job): one transaction that
+// checks the lease, reads up to bb.Size documents after the cursor,
+// migrates them and advances the tracking document. On SQLite, whose
+// write transactions take turns, the batch ends early once it has
+// migrated batch.MinBeforeYield documents if an application write is
+// queued behind it, so that writes wait for a few documents rather than
+// for a whole batch.
+func (r *runner) Batch(bb *batch.Batch[*strata.Tx]) (batch.Result, error) {
+	b := &batchTx{r: r, tx: bb.Tx, bb: bb}
+	r.cur = b
+	if err := b.run(); err != nil {
+		return batch.Result{}, err
+	}
+	return batch.Result{Items: b.examined, Done: b.done}, nil
 }
 
 // mutate runs fn in the write transaction of one batch. Batches commit
@@ -86,30 +65,38 @@ func (r *runner) batch(ctx context.Context) (done bool, err error) {
 // undoes is undone with its cursor and runs again; the run's last write
 // (seal) is durable and makes every batch before it durable too. But
 // while the application writes, the next of its commits would wait for
-// the sync of every relaxed batch before it: gentle batches (for a while
-// after a batch yielded to a writer) commit durably and pay for their own
-// sync.
-func (r *runner) mutate(ctx context.Context, gentle bool, fn func(*strata.Tx) error) error {
-	if gentle {
+// the sync of every relaxed batch before it: the engine asks for durable
+// commits (relaxed false) for a while after a batch yielded to a writer.
+func (r *runner) mutate(ctx context.Context, relaxed bool, fn func(*strata.Tx) error) error {
+	if !relaxed {
 		return r.m.db.Mutation(system.Unlimited(ctx), fn)
 	}
 	return r.m.db.MutationRelaxed(system.Unlimited(ctx), fn)
 }
 
-// afterBatch updates the runner once batch b has committed: the moved
-// documents, the counts, the batch size and the progress report.
-func (r *runner) afterBatch(b *batchTx, took time.Duration, attempts int) {
+// Committed updates the runner once a batch has committed (batch.Job):
+// the moved documents, the counts, the progress report and the rate
+// limit.
+func (r *runner) Committed(ctx context.Context, c batch.Committed) {
+	b := r.cur
 	r.commitMoves(&b.bm, b.record)
 	r.processed += int64(b.visited)
-	r.lastBatch, r.lastCount, r.yielded = took, b.examined, b.yielded
-	if b.yielded {
-		r.lastYield = time.Now()
-	}
-	r.conflicted = attempts > 1
-	r.adapt()
+	r.size = c.Size
 	if fn := r.m.opts.OnProgress; fn != nil {
 		fn(r.progress(b.status))
 	}
+	if !c.Done {
+		r.throttle(ctx)
+	}
+}
+
+// Seal ends a run that reached the end of its table with a durable
+// commit (batch.Job).
+func (r *runner) Seal(ctx context.Context) error {
+	var err error
+	r.final, err = r.m.seal(ctx, r.id)
+	r.sealed = true
+	return err
 }
 
 // batchTx is one attempt of a batch, in its transaction: what it read of
@@ -118,10 +105,10 @@ func (r *runner) afterBatch(b *batchTx, took time.Duration, attempts int) {
 type batchTx struct {
 	r        *runner
 	tx       *strata.Tx
-	gentle   bool               // no reading ahead (see runner.batch)
-	tracking Status             // the tracking document as this attempt read it
-	skip     map[strata.ID]bool // recorded by older versions: ids only
-	mv       *mover             // set when rewrites move documents in the scan's order
+	bb       *batch.Batch[*strata.Tx] // size, yielding, gentleness
+	tracking Status                   // the tracking document as this attempt read it
+	skip     map[strata.ID]bool       // recorded by older versions: ids only
+	mv       *mover                   // set when rewrites move documents in the scan's order
 	bm       batchMoves
 	cursor   string
 	done     bool      // the scan is over
@@ -233,53 +220,6 @@ func (b *batchTx) advance() error {
 	return err
 }
 
-// bulkBatch is the batch size from which a batch is a bulk read
-// (storage.WithBulkRead): while a PostgreSQL server is short of lock
-// memory (SQLSTATE 53200), it locks the tables it reads rather than each
-// row, so that it fits. Smaller batches, such as those halved after
-// conflicts, keep row locks and conflict only with writers of the rows
-// they read.
-const bulkBatch = 64
-
-// bulkRead marks ctx for a bulk read when a batch of size reads enough
-// rows for that.
-func bulkRead(ctx context.Context, size int) context.Context {
-	if size >= bulkBatch {
-		return storage.WithBulkRead(ctx)
-	}
-	return ctx
-}
-
-// adapt scales the batch size towards the target batch duration. A batch
-// that ended early for writers says nothing about the size: it is kept. A
-// batch that had to be retried after conflicts halves it.
-func (r *runner) adapt() {
-	target := r.mig.TargetBatchDuration
-	if target < 0 || r.lastCount == 0 || r.yielded {
-		return
-	}
-	if r.conflicted {
-		r.size = max(1, r.size/2)
-		return
-	}
-	if target == 0 {
-		target = defaultTarget
-	}
-	maxSize := r.mig.MaxBatchSize
-	if maxSize == 0 {
-		maxSize = 1000
-	}
-	per := r.lastBatch / time.Duration(r.lastCount)
-	if per <= 0 {
-		per = time.Microsecond
-	}
-	want := int(target / per)
-	// Move at most a factor of two per batch, so one slow batch does not
-	// collapse the size.
-	want = min(max(want, r.size/2, 1), r.size*2, maxSize)
-	r.size = want
-}
-
 func (r *runner) progress(st Status) Progress {
 	p := Progress{Name: st.Name, Processed: st.Processed, Changed: st.Changed, Total: st.Total, BatchSize: r.size}
 	if el := time.Since(r.start).Seconds(); el > 0 {
@@ -332,8 +272,3 @@ func skipValue(skip map[strata.ID]bool) any {
 	slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
 	return out
 }
-
-// defaultTarget is the default batch duration: short, because on
-// PostgreSQL a long batch conflicts with more writers (on SQLite a batch
-// ends early when writers wait).
-const defaultTarget = 10 * time.Millisecond

@@ -10,11 +10,11 @@ import (
 // MigrateBatch, or documents read in sub-pages and handed one at a time
 // to MigrateOne, where the batch may end early for waiting writers.
 
-// migratePage reads one page of up to r.size documents after the cursor
+// migratePage reads one page of up to b.bb.Size documents after the cursor
 // and hands those not visited before to MigrateBatch.
 func (b *batchTx) migratePage(q *strata.Query) error {
 	mig, tx := b.r.mig, b.tx
-	page, err := q.Paginate(b.r.size, b.cursor)
+	page, err := q.Paginate(b.bb.Size, b.cursor)
 	if err != nil {
 		return fmt.Errorf("migrate: %q: read page: %w", mig.Name, err)
 	}
@@ -49,8 +49,8 @@ func (b *batchTx) migratePage(q *strata.Query) error {
 }
 
 // migrateEach reads documents after the cursor and hands them one at a
-// time to MigrateOne until it has read r.size, the scan is over or (after
-// minBeforeYield documents) an application writer waits. It reads in
+// time to MigrateOne until it has read b.bb.Size, the scan is over or
+// (after batch.MinBeforeYield documents) an application writer waits. It reads in
 // sub-pages where the batch may end early for writers (SQLite);
 // elsewhere, the whole batch in one read.
 func (b *batchTx) migrateEach(q *strata.Query) error {
@@ -60,21 +60,18 @@ func (b *batchTx) migrateEach(q *strata.Query) error {
 		return err
 	}
 	defer src.stop()
-	step := r.size
-	if sys.TakesTurns(tx) {
-		step = subPage
-	}
+	size, step := b.bb.Size, b.bb.Step()
 	// A batch is bounded by the documents it reads, not only those it
 	// migrates: past the high-water mark an id-order scan meets only
 	// documents written since the start (passed over), possibly many.
-	for !b.done && b.examined < r.size && !b.yielded {
-		if b.examined >= minBeforeYield && tx.WritersWaiting() {
+	for !b.done && b.examined < size && !b.yielded {
+		if b.bb.ShouldYield(b.examined) {
 			b.yielded = true
 			break
 		}
-		want := min(r.size-b.examined, step)
-		more := r.size - b.examined - want
-		if b.gentle {
+		want := min(size-b.examined, step)
+		more := size - b.examined - want
+		if b.bb.Gentle {
 			more = 0
 		}
 		page, err := src.next(tx, want, more)
@@ -121,7 +118,7 @@ func (b *batchTx) migrateSubPage(src source, page sourcePage) error {
 				rewritten = append(rewritten, doc.ID())
 			}
 		}
-		if i < last && b.examined >= minBeforeYield && tx.WritersWaiting() {
+		if i < last && b.bb.ShouldYield(b.examined) {
 			b.cursor, b.done, last, b.yielded = page.cursorAfter(i), false, i, true
 			break
 		}

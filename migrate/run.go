@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/batch"
 	"github.com/strata-db/strata/internal/system"
 	"github.com/strata-db/strata/storage"
 )
@@ -78,83 +79,39 @@ func (m *Migrator) run(ctx context.Context, mig *Migration) (Status, error) {
 	if err != nil || st.State == Completed {
 		return st, err
 	}
-	r := &runner{m: m, mig: mig, id: st.ID, size: mig.BatchSize, start: time.Now(), startProcessed: st.Processed, highWater: st.HighWater}
+	r := &runner{m: m, mig: mig, id: st.ID, start: time.Now(), startProcessed: st.Processed, highWater: st.HighWater}
 	if mig.Index != "" {
 		if r.moved, err = loadMoved(ctx, m.db, name); err != nil {
 			return st, err
 		}
 	}
-	if r.size <= 0 {
-		r.size = 100
+	err = batch.Run(ctx, r.env(), r.config(), r)
+	switch {
+	case r.sealed:
+		// The last batch committed; seal ran even if ctx just ended.
+		return r.final, err
+	case errors.Is(err, errStopped):
+		st, serr := m.Status(context.WithoutCancel(ctx), name)
+		if serr != nil {
+			return st, serr
+		}
+		return st, fmt.Errorf("migrate: %q was %s while running", name, st.State)
+	case ctx.Err() != nil:
+		// Leave it paused so that a later Run (or any process) resumes.
+		st, _ := m.interrupted(context.WithoutCancel(ctx), mig)
+		return st, fmt.Errorf("migrate: %q: %w", name, ctx.Err())
 	}
-	var conflictSince time.Time // since when batches of one conflict
-	for {
-		if err := ctx.Err(); err != nil {
-			// Leave it paused so that a later Run (or any process) resumes.
-			st, _ := m.interrupted(context.WithoutCancel(ctx), mig)
-			return st, fmt.Errorf("migrate: %q: %w", name, err)
-		}
-		done, err := r.batch(ctx)
-		if errors.Is(err, errStopped) {
-			st, serr := m.Status(context.WithoutCancel(ctx), name)
-			if serr != nil {
-				return st, serr
-			}
-			return st, fmt.Errorf("migrate: %q was %s while running", name, st.State)
-		}
-		if err != nil && ctx.Err() != nil {
-			st, _ := m.interrupted(context.WithoutCancel(ctx), mig)
-			return st, fmt.Errorf("migrate: %q: %w", name, ctx.Err())
-		}
-		if err != nil {
-			var be *BatchError
-			if errors.As(err, &be) {
-				st, ferr := m.fail(context.WithoutCancel(ctx), r.id, be)
-				return st, errors.Join(err, ferr)
-			}
-			if errors.Is(err, storage.ErrConflict) || errors.Is(err, errContended) {
-				if r.size > 1 {
-					r.size = max(1, r.size/2) // shrink on conflicts and try again
-					continue
-				}
-				// A batch of one document that still conflicts (a document
-				// written all the time, or a PostgreSQL server out of
-				// lock memory: SQLSTATE 53200) waits and tries again, for
-				// conflictPatience, rather than fail the migration.
-				if conflictSince.IsZero() {
-					conflictSince = time.Now()
-				}
-				if time.Since(conflictSince) < conflictPatience {
-					select {
-					case <-ctx.Done():
-					case <-time.After(conflictPause):
-					}
-					continue
-				}
-			}
-			st, ferr := m.fail(context.WithoutCancel(ctx), r.id, &BatchError{Migration: name, Err: err})
-			return st, errors.Join(err, ferr)
-		}
-		conflictSince = time.Time{}
-		if done {
-			// The last batch committed; finish even if ctx just ended.
-			return m.seal(context.WithoutCancel(ctx), r.id)
-		}
-		r.throttle(ctx)
-	}
+	// A failed document, a batch of one document that kept conflicting
+	// (a document written all the time, or a PostgreSQL server out of
+	// lock memory) for a minute, or a failure of the database.
+	be := &BatchError{Migration: name, Err: err}
+	errors.As(err, &be)
+	st, ferr := m.fail(context.WithoutCancel(ctx), r.id, be)
+	return st, errors.Join(err, ferr)
 }
 
-// conflictPatience is how long a run keeps retrying a batch of one
-// document that keeps losing serialization races (each try is a
-// Mutation with its own retries), pausing conflictPause between tries,
-// before it records the migration as failed.
-const (
-	conflictPatience = time.Minute
-	conflictPause    = 200 * time.Millisecond
-)
-
 // seal ends a run that reached the end of its table with an ordinary,
-// durable commit (the batches' commits are relaxed, see batch): once it
+// durable commit (the batches' commits are relaxed, see runner.mutate): once it
 // returns, the migration's final state survives a power loss.
 func (m *Migrator) seal(ctx context.Context, id strata.ID) (Status, error) {
 	var st Status

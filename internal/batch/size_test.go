@@ -1,4 +1,4 @@
-package migrate
+package batch
 
 import (
 	"testing"
@@ -19,18 +19,21 @@ func TestAdaptiveBatchSize(t *testing.T) {
 		{"slow batches shrink (at most 2x)", 100, 100, time.Second, 100 * time.Millisecond, 1000, 50, false, false},
 		{"on target stays", 100, 100, 100 * time.Millisecond, 100 * time.Millisecond, 1000, 100, false, false},
 		{"capped", 800, 800, time.Millisecond, 100 * time.Millisecond, 1000, 1000, false, false},
+		{"default cap 1000", 800, 800, time.Millisecond, 100 * time.Millisecond, 0, 1000, false, false},
+		{"default target 10 ms", 100, 100, 20 * time.Millisecond, 0, 1000, 50, false, false},
 		{"never below one", 1, 1, time.Hour, 100 * time.Millisecond, 1000, 1, false, false},
 		{"adaptation off", 100, 100, time.Second, -1, 1000, 100, false, false},
+		{"a batch without items keeps the size", 100, 0, time.Second, 100 * time.Millisecond, 1000, 100, false, false},
 		{"a fast batch that was retried after conflicts halves", 100, 100, time.Millisecond, 100 * time.Millisecond, 1000, 50, false, true},
 		{"conflicts never go below one", 1, 1, time.Millisecond, 100 * time.Millisecond, 1000, 1, false, true},
 		{"a batch cut short for writers keeps the size", 100, 8, time.Millisecond, 100 * time.Millisecond, 1000, 100, true, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := &runner{mig: &Migration{TargetBatchDuration: c.target, MaxBatchSize: c.max}, size: c.size, lastBatch: c.took, lastCount: c.count, yielded: c.yielded, conflicted: c.conflicted}
-			r.adapt()
-			if r.size != c.wantAfter {
-				t.Errorf("size %d, want %d", r.size, c.wantAfter)
+			s := newSizer(Config{Size: c.size, Target: c.target, Max: c.max})
+			s.adapt(c.took, c.count, c.yielded, c.conflicted)
+			if s.size != c.wantAfter {
+				t.Errorf("size %d, want %d", s.size, c.wantAfter)
 			}
 		})
 	}
