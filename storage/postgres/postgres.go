@@ -335,9 +335,9 @@ func (b *Backend) migrateOnce(ctx context.Context) (err error) {
 
 // Begin starts a transaction on a pooled connection, waiting for one if
 // all are busy (ctx bounds the wait). Every transaction is SERIALIZABLE;
-// a read-only one is also READ ONLY and takes its snapshot before Begin
-// returns. A writable transaction sends its BEGIN together with its first
-// statement. A transaction begun with a context marked by
+// a read-only one is also READ ONLY. Every transaction sends its BEGIN
+// together with its first statement, which takes its snapshot
+// (storage.Backend allows that). A transaction begun with a context marked by
 // storage.WithBulkRead within a minute after the server last ran out of
 // lock memory (53200) takes one predicate lock per table it reads
 // (strata_documents, strata_index) with its BEGIN, and none per row
@@ -368,20 +368,6 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 		t.state = txDone
 		c.Release()
 		return nil, fmt.Errorf("postgres: begin: %w", err)
-	}
-	if !writable {
-		// A transaction's snapshot is taken at its first statement:
-		// run one now, in the same round trip as BEGIN.
-		begin := "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; SELECT 1"
-		if t.bulk {
-			begin = "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; " + sqlLockRelations
-		}
-		if _, err := c.Exec(ctx, begin); err != nil {
-			b.noteLockShortage(err)
-			t.finishLocked(txDone)
-			return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
-		}
-		t.begun = true
 	}
 	return t, nil
 }

@@ -29,6 +29,7 @@ const (
 
 const (
 	sqlBeginRW = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+	sqlBeginRO = "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"
 	// sqlLockRelations starts a sequential scan of each table a Scan
 	// reads, which under SERIALIZABLE takes one predicate lock on the
 	// whole relation (heap_beginscan); the transaction's later reads of
@@ -264,7 +265,11 @@ func (t *tx) readRows(op string, rows pgx.Rows, read func(rows pgx.Rows) error) 
 // queuePending adds BEGIN (if not sent yet) and the buffered writes.
 func (t *tx) queuePending(batch *pgx.Batch) {
 	if !t.begun {
-		batch.Queue(sqlBeginRW)
+		if t.writable {
+			batch.Queue(sqlBeginRW)
+		} else {
+			batch.Queue(sqlBeginRO)
+		}
 		if t.bulk {
 			batch.Queue(sqlLockRelations)
 		}

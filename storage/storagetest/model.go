@@ -312,6 +312,13 @@ func modelCheck(ctx context.Context, t *rapid.T, b storage.Backend, iteration *i
 			}
 			reader, readerModel = r, committed.clone()
 			open = append(open, r)
+			// Its snapshot is taken no later than its first read: read
+			// now, before later transactions commit.
+			if !checkRead(t, reader, readerModel, tables, prefix, "older snapshot") {
+				st.conflicts++
+				_ = reader.Rollback()
+				reader = nil
+			}
 		}
 		writable := rapid.IntRange(0, 3).Draw(t, "writable") != 0
 		tx, err := b.Begin(ctx, writable)
