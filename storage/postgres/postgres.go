@@ -48,6 +48,7 @@ func (Driver) Open(ctx context.Context, url string) (storage.Backend, error) {
 // by many goroutines; many processes may open the same database.
 type Backend struct {
 	pool  *pgxpool.Pool // transactions
+	gate  *gate         // hands pool's connections to transactions (park.go)
 	clock *pgxpool.Pool // creation-time clock statements, never inside a transaction
 	where string        // the URL without its password, for error messages
 	key   []byte        // the database's secret; see DatabaseKey
@@ -205,6 +206,7 @@ func open(ctx context.Context, rawURL string) (*Backend, error) {
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
 	}
 	b.pool = pool
+	b.gate = newGate(pool)
 	if err := b.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
@@ -352,7 +354,7 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 		return nil, fmt.Errorf("postgres: begin: %w", storage.ErrClosed)
 	default:
 	}
-	c, err := b.pool.Acquire(ctx)
+	c, dirty, err := b.gate.acquire(ctx)
 	if err != nil {
 		select {
 		case <-b.closing:
@@ -361,12 +363,12 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 		}
 		return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
 	}
-	t := &tx{b: b, ctx: ctx, c: c, writable: writable, bulk: b.lockShort() && storage.IsBulkRead(ctx)}
+	t := &tx{b: b, ctx: ctx, c: c, dirty: dirty, writable: writable, bulk: b.lockShort() && storage.IsBulkRead(ctx)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := b.register(t); err != nil {
 		t.state = txDone
-		c.Release()
+		b.gate.release(c, dirty)
 		return nil, fmt.Errorf("postgres: begin: %w", err)
 	}
 	return t, nil
@@ -407,6 +409,7 @@ func (b *Backend) Close() error {
 	for _, t := range open {
 		t.abort()
 	}
+	b.gate.close()
 	b.pool.Close()
 	b.clock.Close()
 	return nil
