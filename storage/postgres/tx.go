@@ -127,7 +127,7 @@ type tx struct {
 	// dirty: the connection is still inside a finished read-only
 	// transaction (park.go); the first batch sends its ROLLBACK.
 	dirty bool
-	bulk     bool // storage.WithBulkRead: lock relations, not rows (sqlLockRelations)
+	bulk  bool // storage.WithBulkRead: lock relations, not rows (sqlLockRelations)
 
 	// mu serializes the transaction's methods with Close, which may abort
 	// it from another goroutine.
