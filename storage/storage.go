@@ -57,10 +57,12 @@ type Driver interface {
 // Backend is an open store. It is safe for concurrent use.
 type Backend interface {
 	// Begin starts a transaction. A read-only transaction sees one
-	// consistent snapshot, taken before Begin returns (it does not see
-	// commits made after Begin, even before its first read); a writable
-	// one is serializable with every other transaction on the store, in
-	// every process.
+	// consistent snapshot, taken after Begin was called and no later than
+	// its first read (a backend may take it with the first statement, so
+	// commits made between Begin and the first read may or may not be
+	// seen; every later read sees the same snapshot as the first); a
+	// writable one is serializable with every other transaction on the
+	// store, in every process.
 	Begin(ctx context.Context, writable bool) (Tx, error)
 	// Close releases the backend's resources. Transactions still open
 	// when Close is called fail.

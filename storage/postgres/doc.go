@@ -61,10 +61,16 @@
 // # Transactions and isolation
 //
 // Every transaction is SERIALIZABLE. A read-only transaction is also READ
-// ONLY (not DEFERRABLE, to keep its latency low) and sends
-// "BEGIN ...; SELECT 1" in one round trip, so that its snapshot is taken
-// before Begin returns. A write transaction sends its BEGIN together with
-// its first statement.
+// ONLY (not DEFERRABLE, to keep its latency low). Begin sends nothing:
+// every transaction sends its BEGIN in the same pipelined batch as its
+// first statement, which takes the snapshot (storage.Backend allows a
+// snapshot taken by the first read rather than by Begin). A read-only
+// transaction that is rolled back leaves its connection parked, still
+// inside the transaction, and the connection's next transaction sends
+// the ROLLBACK ahead of its own first statement; a parked connection is
+// rolled back and returned to the pool after a few milliseconds if no
+// transaction takes it (see park.go). So a point read costs one round
+// trip, as a lone autocommit statement does.
 //
 // Writes (Put, Delete, PutIndex, DeleteIndex, DropTable, DropIndex) are
 // buffered in the transaction and sent as one pipelined pgx.Batch ahead

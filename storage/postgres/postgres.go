@@ -48,6 +48,7 @@ func (Driver) Open(ctx context.Context, url string) (storage.Backend, error) {
 // by many goroutines; many processes may open the same database.
 type Backend struct {
 	pool  *pgxpool.Pool // transactions
+	gate  *gate         // hands pool's connections to transactions (park.go)
 	clock *pgxpool.Pool // creation-time clock statements, never inside a transaction
 	where string        // the URL without its password, for error messages
 	key   []byte        // the database's secret; see DatabaseKey
@@ -205,6 +206,7 @@ func open(ctx context.Context, rawURL string) (*Backend, error) {
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
 	}
 	b.pool = pool
+	b.gate = newGate(pool)
 	if err := b.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", where, err)
@@ -335,9 +337,9 @@ func (b *Backend) migrateOnce(ctx context.Context) (err error) {
 
 // Begin starts a transaction on a pooled connection, waiting for one if
 // all are busy (ctx bounds the wait). Every transaction is SERIALIZABLE;
-// a read-only one is also READ ONLY and takes its snapshot before Begin
-// returns. A writable transaction sends its BEGIN together with its first
-// statement. A transaction begun with a context marked by
+// a read-only one is also READ ONLY. Every transaction sends its BEGIN
+// together with its first statement, which takes its snapshot
+// (storage.Backend allows that). A transaction begun with a context marked by
 // storage.WithBulkRead within a minute after the server last ran out of
 // lock memory (53200) takes one predicate lock per table it reads
 // (strata_documents, strata_index) with its BEGIN, and none per row
@@ -352,7 +354,7 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 		return nil, fmt.Errorf("postgres: begin: %w", storage.ErrClosed)
 	default:
 	}
-	c, err := b.pool.Acquire(ctx)
+	c, dirty, err := b.gate.acquire(ctx)
 	if err != nil {
 		select {
 		case <-b.closing:
@@ -361,27 +363,13 @@ func (b *Backend) Begin(ctx context.Context, writable bool) (storage.Tx, error) 
 		}
 		return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
 	}
-	t := &tx{b: b, ctx: ctx, c: c, writable: writable, bulk: b.lockShort() && storage.IsBulkRead(ctx)}
+	t := &tx{b: b, ctx: ctx, c: c, dirty: dirty, writable: writable, bulk: b.lockShort() && storage.IsBulkRead(ctx)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := b.register(t); err != nil {
 		t.state = txDone
-		c.Release()
+		b.gate.release(c, dirty)
 		return nil, fmt.Errorf("postgres: begin: %w", err)
-	}
-	if !writable {
-		// A transaction's snapshot is taken at its first statement:
-		// run one now, in the same round trip as BEGIN.
-		begin := "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; SELECT 1"
-		if t.bulk {
-			begin = "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY; " + sqlLockRelations
-		}
-		if _, err := c.Exec(ctx, begin); err != nil {
-			b.noteLockShortage(err)
-			t.finishLocked(txDone)
-			return nil, fmt.Errorf("postgres: begin: %w", b.mapConnErr(err))
-		}
-		t.begun = true
 	}
 	return t, nil
 }
@@ -421,6 +409,7 @@ func (b *Backend) Close() error {
 	for _, t := range open {
 		t.abort()
 	}
+	b.gate.close()
 	b.pool.Close()
 	b.clock.Close()
 	return nil

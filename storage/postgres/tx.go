@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -29,6 +28,7 @@ const (
 
 const (
 	sqlBeginRW = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+	sqlBeginRO = "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"
 	// sqlLockRelations starts a sequential scan of each table a Scan
 	// reads, which under SERIALIZABLE takes one predicate lock on the
 	// whole relation (heap_beginscan); the transaction's later reads of
@@ -124,7 +124,10 @@ type tx struct {
 	c        *pgxpool.Conn
 	writable bool
 	begun    bool // BEGIN has been sent
-	bulk     bool // storage.WithBulkRead: lock relations, not rows (sqlLockRelations)
+	// dirty: the connection is still inside a finished read-only
+	// transaction (park.go); the first batch sends its ROLLBACK.
+	dirty bool
+	bulk  bool // storage.WithBulkRead: lock relations, not rows (sqlLockRelations)
 
 	// mu serializes the transaction's methods with Close, which may abort
 	// it from another goroutine.
@@ -208,7 +211,7 @@ func (t *tx) fail(op string, err error) error {
 // query sends the buffered writes (and BEGIN, if not sent yet) followed
 // by q in one round trip, and calls read on q's rows.
 func (t *tx) query(op, q string, args []any, read func(rows pgx.Rows) error) error {
-	if t.begun && len(t.pending) == 0 && t.assumed == nil {
+	if t.begun && !t.dirty && len(t.pending) == 0 && t.assumed == nil {
 		rows, err := t.c.Query(t.ctx, q, args...)
 		if err != nil {
 			return t.fail(op, err)
@@ -261,10 +264,18 @@ func (t *tx) readRows(op string, rows pgx.Rows, read func(rows pgx.Rows) error) 
 	return nil
 }
 
-// queuePending adds BEGIN (if not sent yet) and the buffered writes.
+// queuePending adds the connection's deferred ROLLBACK and BEGIN (if
+// not sent yet) and the buffered writes.
 func (t *tx) queuePending(batch *pgx.Batch) {
+	if t.dirty {
+		batch.Queue("ROLLBACK")
+	}
 	if !t.begun {
-		batch.Queue(sqlBeginRW)
+		if t.writable {
+			batch.Queue(sqlBeginRW)
+		} else {
+			batch.Queue(sqlBeginRO)
+		}
 		if t.bulk {
 			batch.Queue(sqlLockRelations)
 		}
@@ -278,6 +289,10 @@ func (t *tx) queuePending(batch *pgx.Batch) {
 // execPending reads the results of what queuePending queued.
 func (t *tx) execPending(br pgx.BatchResults) error {
 	n := len(t.pending)
+	if t.dirty {
+		n++
+		t.dirty = false
+	}
 	if !t.begun {
 		n++
 		if t.bulk {
@@ -766,32 +781,42 @@ func (t *tx) abort() {
 	t.rollbackStmt()
 	t.state = txAborted
 	t.b.unregister(t)
-	t.c.Release()
+	t.b.gate.release(t.c, false)
 }
 
+// rollbackLocked ends the transaction. A read-only transaction whose
+// statements all succeeded does not wait for its ROLLBACK: it leaves its
+// connection dirty for the next transaction to roll back (park.go).
+// Isolation is unchanged: its reads have all been answered, and a
+// rolled-back transaction's reads constrain nothing.
 func (t *tx) rollbackLocked() {
+	if t.begun && !t.writable && t.failed == nil && t.c.Conn().PgConn().TxStatus() == 'T' {
+		t.pending = nil
+		t.dirty = true
+		t.finishLocked(txDone)
+		return
+	}
 	t.rollbackStmt()
 	t.finishLocked(txDone)
 }
 
-// rollbackStmt ends the server transaction, if one was started. A
-// connection left in an unknown state is closed; the pool then drops it.
+// rollbackStmt ends the server transaction, if one was started (by this
+// transaction or by the connection's previous one). A connection left
+// in an unknown state is closed; the pool then drops it.
 func (t *tx) rollbackStmt() {
 	t.pending = nil
-	if !t.begun {
+	if !t.begun && !t.dirty {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := t.c.Exec(ctx, "ROLLBACK"); err != nil {
-		_ = t.c.Conn().Close(ctx)
-	}
+	t.begun, t.dirty = false, false
+	rollbackConn(t.c)
 }
 
-// finishLocked ends the transaction and returns its connection to the
-// pool (which drops it if it is closed or still inside a transaction).
+// finishLocked ends the transaction and hands its connection back
+// (park.go): to the pool, or, while still inside a finished read-only
+// transaction, to the next transaction.
 func (t *tx) finishLocked(state txState) {
 	t.state = state
 	t.b.unregister(t)
-	t.c.Release()
+	t.b.gate.release(t.c, t.dirty)
 }

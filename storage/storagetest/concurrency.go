@@ -15,8 +15,12 @@ import (
 func testSnapshot(t *testing.T, b storage.Backend) {
 	fill(t, b, "t", "i", "a")
 	r := begin(t, b, false)
-	// Writes committed after the read transaction began, before its first
-	// read: the snapshot is taken at Begin.
+	// The snapshot is taken no later than the first read (a backend may
+	// take it at Begin or with the first statement): read once, then
+	// commit writes the transaction must not see.
+	if got, err := r.Get("t", []byte("id-a")); err != nil || string(got) != "body-a" {
+		t.Fatalf("read tx first read: %q, %v; want body-a", got, err)
+	}
 	update(t, b, func(tx storage.Tx) error {
 		must(t, tx.Put("t", []byte("id-a"), []byte("v2")))
 		must(t, tx.Put("t", []byte("id-b"), []byte("body-b")))

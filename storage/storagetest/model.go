@@ -312,6 +312,18 @@ func modelCheck(ctx context.Context, t *rapid.T, b storage.Backend, iteration *i
 			}
 			reader, readerModel = r, committed.clone()
 			open = append(open, r)
+			// Its snapshot is taken no later than its first read: read
+			// now (a Get, which always reaches the store, of an id no
+			// history writes), before later transactions commit.
+			_, err = r.Get(tables[0], []byte("snapshot"))
+			switch {
+			case errors.Is(err, storage.ErrConflict):
+				st.conflicts++
+				_ = reader.Rollback()
+				reader = nil
+			case !errors.Is(err, storage.ErrNotFound):
+				t.Fatalf("reader's first Get: %v; want ErrNotFound", err)
+			}
 		}
 		writable := rapid.IntRange(0, 3).Draw(t, "writable") != 0
 		tx, err := b.Begin(ctx, writable)
