@@ -94,8 +94,10 @@ func testIndexRangeRewriteVisitsOnce(t *testing.T, db *strata.DB) {
 			t.Errorf("%s: the tracking document remembered up to %d moved ids, rewritten with every batch", mig.Name, maxTracking)
 		}
 		// Each document is read twice: where it was, and where it moved
-		// (passed over there).
-		if st.Batches > 2*movedDocs/int64(mig.BatchSize)+2 {
+		// (passed over there): 2*movedDocs/BatchSize batches, and as many
+		// again for batches halved by conflicts with the progress reads
+		// above (on a loaded PostgreSQL server) before they grow back.
+		if st.Batches > 4*movedDocs/int64(mig.BatchSize)+2 {
 			t.Errorf("%s: %d batches of at most %d for %d documents read twice", mig.Name, st.Batches, mig.BatchSize, movedDocs)
 		}
 		visits := map[int64]int{}

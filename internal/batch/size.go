@@ -7,6 +7,7 @@ type sizer struct {
 	size   int
 	target time.Duration // < 0: fixed
 	max    int
+	fixed  int // the configured size, to return to after conflicts when fixed
 }
 
 func newSizer(cfg Config) *sizer {
@@ -20,6 +21,7 @@ func newSizer(cfg Config) *sizer {
 	if s.max <= 0 {
 		s.max = 1000
 	}
+	s.fixed = s.size
 	return s
 }
 
@@ -29,9 +31,16 @@ func (s *sizer) halve() { s.size = max(1, s.size/2) }
 // adapt scales the size towards the target batch duration after a batch
 // of n items that took took. A batch that ended early for writers says
 // nothing about the size: it is kept. A batch that had to be retried
-// after conflicts halves it.
+// after conflicts halves it. A fixed size halved by conflicts doubles
+// back to the configured size with each batch that commits without them.
 func (s *sizer) adapt(took time.Duration, n int, yielded, conflicted bool) {
-	if s.target < 0 || n == 0 || yielded {
+	if s.target < 0 {
+		if !conflicted && s.size < s.fixed {
+			s.size = min(s.size*2, s.fixed)
+		}
+		return
+	}
+	if n == 0 || yielded {
 		return
 	}
 	if conflicted {

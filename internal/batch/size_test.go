@@ -38,3 +38,23 @@ func TestAdaptiveBatchSize(t *testing.T) {
 		})
 	}
 }
+
+// TestFixedSizeRecovers: conflicts halve a fixed batch size, and batches
+// that commit without conflicts bring it back to the configured size,
+// never above it (a fixed size that stayed halved made a migration over
+// 3,000 documents take hundreds of batches after one conflict storm).
+func TestFixedSizeRecovers(t *testing.T) {
+	s := newSizer(Config{Size: 100, Target: -1})
+	s.halve()
+	s.halve()
+	s.adapt(time.Millisecond, 25, false, true) // still conflicting: no growth
+	if s.size != 25 {
+		t.Fatalf("after conflicts: size %d, want 25", s.size)
+	}
+	for _, want := range []int{50, 100, 100} {
+		s.adapt(time.Second, s.size, false, false)
+		if s.size != want {
+			t.Fatalf("size %d, want %d", s.size, want)
+		}
+	}
+}
