@@ -175,6 +175,10 @@ func (tx *Tx) Import(table string, doc Doc) (ID, error) {
 
 func (tx *Tx) insert(table string, fields Doc, id ID, ct float64) (ID, error) {
 	op := "insert"
+	fields, err := convertDoc(fields)
+	if err != nil {
+		return "", &WriteError{Op: op, Table: table, Err: err}
+	}
 	if err := value.Check(map[string]any(fields)); err != nil {
 		return "", &WriteError{Op: op, Table: table, Err: err}
 	}
@@ -229,6 +233,10 @@ func (tx *Tx) Patch(id ID, p Patch) error {
 
 func (tx *Tx) patch(id ID, p Patch, system bool) error {
 	return tx.update("patch", id, system, func(old Doc) (Doc, error) {
+		p, err := convertPatch(p)
+		if err != nil {
+			return nil, err
+		}
 		// A patch of fields the document has (a backfill's second run, an
 		// application's update) clones the map, twice as fast as copying
 		// it key by key; a patch adding fields copies into a map sized for
@@ -278,6 +286,10 @@ func (tx *Tx) Replace(id ID, doc Doc) error {
 
 func (tx *Tx) replace(id ID, doc Doc, system bool) error {
 	return tx.update("replace", id, system, func(old Doc) (Doc, error) {
+		doc, err := convertDoc(doc)
+		if err != nil {
+			return nil, err
+		}
 		next := make(Doc, len(doc)+2)
 		for k, x := range doc {
 			if k == FieldID || k == FieldCreationTime {
