@@ -175,3 +175,41 @@ func TestStructErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTableFor: a schema derived from a struct accepts the struct and
+// refuses documents of another shape; a type with no strata meaning is an
+// error naming the table and field.
+func TestTableFor(t *testing.T) {
+	db := openDB(t)
+	users, err := strata.TableFor[User]("users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := strata.NewSchema(users.Index("by_name", "name"))
+	setSchema(t, db, s, err)
+	var id strata.ID
+	mutate(t, db, func(tx *strata.Tx) error {
+		id, err = tx.Insert("users", User{Name: "Ada", Age: 36, Audit: Audit{2}})
+		return err
+	})
+	query(t, db, func(tx *strata.Tx) error {
+		u, err := strata.Get[User](tx, id)
+		if err != nil || u.Name != "Ada" || u.Version != 2 {
+			t.Fatalf("Get: %+v, %v", u, err)
+		}
+		return nil
+	})
+	err = db.Mutation(ctx, func(tx *strata.Tx) error {
+		_, err := tx.Insert("users", strata.Doc{"name": "Bob", "age": 3.5, "version": 1})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "age: expected int64, found number") {
+		t.Fatalf("a document of another shape: %v", err)
+	}
+	type bad struct {
+		When chan int `strata:"when"`
+	}
+	if _, err := strata.TableFor[bad]("events"); err == nil || !strings.Contains(err.Error(), "table events") || !strings.Contains(err.Error(), "when: unsupported Go type chan int") {
+		t.Fatalf("TableFor[bad]: %v", err)
+	}
+}

@@ -10,7 +10,8 @@ import (
 // tag, like encoding/json's:
 //
 //	Name   string   `strata:"name"`           // field "name"
-//	Nick   *string  `strata:"nick"`           // nil: null
+//	Nick   *string  `strata:"nick"`           // nil: omitted (an optional field)
+//	Alias  *string  `strata:"alias,nullable"` // nil: null
 //	Bio    string   `strata:"bio,omitempty"`  // omitted when empty
 //	Author ID       `strata:"author,id=users"` // the id option is for schemas
 //	ID     ID       `strata:"_id"`            // the document's id
@@ -21,7 +22,9 @@ import (
 // Unexported fields are skipped. The fields of an embedded struct (or
 // pointer to struct) without a name in its tag are promoted into the
 // object, as encoding/json does; a nil embedded pointer contributes
-// nothing. omitempty omits false, 0, "", a nil pointer, interface, slice
+// nothing. A nil pointer field is omitted, so a pointer is an optional
+// field, unless its tag says nullable: then nil is stored as null (a nil
+// pointer anywhere else, in a slice or map, is null). omitempty omits false, 0, "", a nil pointer, interface, slice
 // or map, an empty slice, map or array, and a struct whose fields are all
 // zero. The system fields _id and _creationTime are omitted when zero
 // whatever the tag says, so a struct read from the database can be written
@@ -39,6 +42,7 @@ type StructField struct {
 	Index     []int  // for reflect.Value.FieldByIndex
 	Type      reflect.Type
 	OmitEmpty bool
+	Nullable  bool   // a nil pointer is stored as null, not omitted
 	IDTable   string // from the id=table option; "" if none
 }
 
@@ -148,6 +152,11 @@ func collectFields(t reflect.Type, index []int, depth int, out *[]candidate, vis
 			case opt == "":
 			case opt == "omitempty":
 				f.OmitEmpty = true
+			case opt == "nullable":
+				if ft.Kind() != reflect.Pointer {
+					return newErr(where + "nullable needs a pointer field, not " + ft.String())
+				}
+				f.Nullable = true
 			case strings.HasPrefix(opt, "id="):
 				f.IDTable = strings.TrimPrefix(opt, "id=")
 				if f.IDTable == "" {
@@ -192,6 +201,9 @@ func encodeStruct(rv reflect.Value, depth int) (any, *Error) {
 			continue // inside a nil embedded pointer
 		}
 		if (f.OmitEmpty || f.Name == "_id" || f.Name == "_creationTime") && isEmpty(fv) {
+			continue
+		}
+		if fv.Kind() == reflect.Pointer && fv.IsNil() && !f.Nullable {
 			continue
 		}
 		x, err := convertValue(fv, depth+1)

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/strata-db/strata/v"
 	"github.com/strata-db/strata/value"
 	"pgregory.net/rapid"
 )
@@ -172,7 +173,8 @@ func equivalent(a, b reflect.Value) bool {
 }
 
 // TestStructRoundTrip: for random struct shapes and contents, struct →
-// Convert → Check → the stored binary form → Assign gives the struct back.
+// Convert → Check → the stored binary form → Assign gives the struct back,
+// and the document satisfies the validator derived from the type.
 func TestStructRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		typ := genStructType(t, 3)
@@ -184,6 +186,12 @@ func TestStructRoundTrip(t *testing.T) {
 		}
 		if err := value.Check(doc); err != nil {
 			t.Fatalf("Check(%#v): %v", doc, err)
+		}
+		// The validator derived from the type (v.For) accepts the document.
+		if obj, err := v.ForType(typ); err == nil {
+			if err := obj.ValidateDocument(doc.(map[string]any)); err != nil {
+				t.Fatalf("converted %#v fails v.For's %v: %v", doc, obj, err)
+			}
 		}
 		enc, err := value.EncodeDoc(doc.(map[string]any))
 		if err != nil {

@@ -24,6 +24,7 @@ type tagged struct {
 	ID     value.ID  `strata:"_id"`
 	Name   string    `strata:"name"`
 	Nick   *string   `strata:"nick"`
+	Alias  *string   `strata:"alias,nullable"`
 	Bio    string    `strata:"bio,omitempty"`
 	Tags   []string  `strata:"tags,omitempty"`
 	Author value.ID  `strata:"author,id=users"`
@@ -53,14 +54,14 @@ func TestStructEncode(t *testing.T) {
 		want map[string]any
 	}{
 		{"zero", tagged{}, map[string]any{
-			"name": "", "nick": nil, "author": value.ID(""), "Plain": int64(0), "any": nil, "created": int64(0), "Note": "",
+			"name": "", "alias": nil, "author": value.ID(""), "Plain": int64(0), "any": nil, "created": int64(0), "Note": "",
 		}},
 		{"full", &tagged{
 			ID: "x", Name: "Ada", Nick: &nick, Bio: "b", Tags: []string{"t"}, Author: "u", JSON: 3, Secret: "s", Plain: 9,
 			Inner: &innerDoc{Level: -1, Ratio: 0.5, Labels: map[string]string{"k": "v"}, Pair: [2]int{1, 2}, Blob: []byte{1}},
 			Any:   []int{1}, hidden: 1, Base: Base{Created: 5, Note: "n"}, Extra: &Extra{Flag: true},
 		}, map[string]any{
-			"_id": value.ID("x"), "name": "Ada", "nick": "a", "bio": "b", "tags": []any{"t"}, "author": value.ID("u"), "j": int64(3),
+			"_id": value.ID("x"), "name": "Ada", "nick": "a", "alias": nil, "bio": "b", "tags": []any{"t"}, "author": value.ID("u"), "j": int64(3),
 			"Plain": int64(9), "inner": map[string]any{"level": int64(-1), "ratio": 0.5, "labels": map[string]any{"k": "v"}, "pair": []any{int64(1), int64(2)}, "blob": []byte{1}},
 			"any": []any{int64(1)}, "created": int64(5), "Note": "n", "flag": true,
 		}},
@@ -171,6 +172,9 @@ func TestStructTagErrors(t *testing.T) {
 	type ctString struct {
 		CT string `strata:"_creationTime"`
 	}
+	type nullableInt struct {
+		N int `strata:"n,nullable"`
+	}
 	type idEmpty struct {
 		A string `strata:"a,id="`
 	}
@@ -188,6 +192,7 @@ func TestStructTagErrors(t *testing.T) {
 		{"_id not a string", idInt{}, "_id must be a strata.ID or string, not int"},
 		{"_creationTime not a float", ctString{}, "_creationTime must be a float64, not string"},
 		{"id= without table", idEmpty{}, "id= names no table"},
+		{"nullable not a pointer", nullableInt{}, "nullable needs a pointer field, not int"},
 		{"invalid UTF-8", badKey{}, "not valid UTF-8"},
 		{"nested", map[string]any{"x": []any{dup{}}}, `x[0]: struct value_test.dup: two fields`},
 	}
