@@ -149,6 +149,7 @@ func (a *app) rootCommand(devCommands bool) *cobra.Command {
 		a.checkCommand(),
 		a.runCommand(), a.scheduledCommand(),
 		a.migrateCommand(),
+		a.genCommand(),
 	)
 	if devCommands {
 		root.AddCommand(a.demoCommand(), a.benchCommand())
