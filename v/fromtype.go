@@ -185,3 +185,15 @@ func (d deriver) of(t reflect.Type, path string) (Validator, error) {
 	}
 	return nil, fmt.Errorf("%s: unsupported Go type %s", orValue(path), t)
 }
+
+// TypeOf derives the validator of the values a Go type t converts to, as
+// For does for a struct's fields (t itself may be any supported type: a
+// struct gives an Object, a pointer a Union with Null, []string an Array).
+func TypeOf(t reflect.Type) (Validator, error) {
+	d := deriver{visiting: map[reflect.Type]bool{}}
+	val, err := d.of(t, "")
+	if err != nil {
+		return nil, fmt.Errorf("v: validator for Go type %s: %w", t, err)
+	}
+	return val, nil
+}
