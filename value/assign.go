@@ -129,6 +129,12 @@ func assign(x any, rv reflect.Value, depth int) *Error {
 			if t.Elem().Kind() == reflect.Uint8 {
 				break
 			}
+			if t == typeStrings && rv.CanAddr() {
+				if out, ok := stringsOf(v); ok {
+					*rv.Addr().Interface().(*[]string) = out
+					return nil
+				}
+			}
 			s := reflect.MakeSlice(t, len(v), len(v))
 			for i, e := range v {
 				if err := assign(e, s.Index(i), depth+1); err != nil {
@@ -191,6 +197,32 @@ func assignStruct(m map[string]any, rv reflect.Value, depth int) *Error {
 		if !ok {
 			continue
 		}
+		if len(f.Index) == 1 {
+			// Fast path for the common scalar fields: no recursion.
+			fv := rv.Field(f.Index[0])
+			switch x := x.(type) {
+			case string:
+				if fv.Kind() == reflect.String {
+					fv.SetString(x)
+					continue
+				}
+			case int64:
+				if k := fv.Kind(); (k == reflect.Int64 || k == reflect.Int) && !fv.OverflowInt(x) {
+					fv.SetInt(x)
+					continue
+				}
+			case float64:
+				if fv.Kind() == reflect.Float64 {
+					fv.SetFloat(x)
+					continue
+				}
+			case bool:
+				if fv.Kind() == reflect.Bool {
+					fv.SetBool(x)
+					continue
+				}
+			}
+		}
 		fv := rv
 		for j, idx := range f.Index {
 			if j > 0 && fv.Kind() == reflect.Pointer {
@@ -209,4 +241,20 @@ func assignStruct(m map[string]any, rv reflect.Value, depth int) *Error {
 		}
 	}
 	return nil
+}
+
+var typeStrings = reflect.TypeFor[[]string]()
+
+// stringsOf is the fast path for []string: false if an element is not a
+// string (the general path then reports it).
+func stringsOf(v []any) ([]string, bool) {
+	out := make([]string, len(v))
+	for i, e := range v {
+		s, ok := e.(string)
+		if !ok {
+			return nil, false
+		}
+		out[i] = s
+	}
+	return out, true
 }
