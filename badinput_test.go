@@ -180,9 +180,18 @@ func TestBadInput(t *testing.T) {
 		{"doc: missing required", func() error {
 			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"age": int64(3)}); return err })
 		}, "name"},
-		{"doc: int where int64 expected", func() error {
-			return mutateErr(func(tx *strata.Tx) error { _, err := tx.Insert("users", strata.Doc{"name": "x", "age": 3}); return err })
-		}, "age"},
+		{"doc: channel where int64 expected", func() error {
+			return mutateErr(func(tx *strata.Tx) error {
+				_, err := tx.Insert("users", strata.Doc{"name": "x", "age": make(chan int)})
+				return err
+			})
+		}, "age: unsupported Go type chan int"},
+		{"doc: float32 where int64 expected", func() error {
+			return mutateErr(func(tx *strata.Tx) error {
+				_, err := tx.Insert("users", strata.Doc{"name": "x", "age": float32(3)})
+				return err
+			})
+		}, "age: expected int64, found number"},
 		{"doc: float where int64 expected", func() error {
 			return mutateErr(func(tx *strata.Tx) error {
 				_, err := tx.Insert("users", strata.Doc{"name": "x", "age": 3.0})
@@ -265,10 +274,10 @@ func TestBadInput(t *testing.T) {
 		// Filters.
 		{"filter: unsupported value", func() error {
 			return queryErr(func(tx *strata.Tx) error {
-				_, err := tx.Table("users").Filter(strata.Field("age").Gt(int32(3))).Collect()
+				_, err := tx.Table("users").Filter(strata.Field("age").Gt(make(chan int))).Collect()
 				return err
 			})
-		}, "int32"},
+		}, "chan int"},
 		{"filter: empty path part", func() error {
 			return queryErr(func(tx *strata.Tx) error {
 				_, err := tx.Table("users").Filter(strata.Field("settings..theme").Eq("x")).Collect()

@@ -41,25 +41,31 @@ type cmpExpr struct {
 	path string
 	op   cmpOp
 	val  any
+	err  error // from converting val
+}
+
+func newCmp(path string, op cmpOp, x any) Expr {
+	c := newComparand(x)
+	return cmpExpr{path, op, c.val, c.err}
 }
 
 // Eq holds when the field equals x.
-func (f FieldRef) Eq(x any) Expr { return cmpExpr{f.path, cmpEq, x} }
+func (f FieldRef) Eq(x any) Expr { return newCmp(f.path, cmpEq, x) }
 
 // Neq holds when the field does not equal x.
-func (f FieldRef) Neq(x any) Expr { return cmpExpr{f.path, cmpNeq, x} }
+func (f FieldRef) Neq(x any) Expr { return newCmp(f.path, cmpNeq, x) }
 
 // Lt holds when the field is less than x.
-func (f FieldRef) Lt(x any) Expr { return cmpExpr{f.path, cmpLt, x} }
+func (f FieldRef) Lt(x any) Expr { return newCmp(f.path, cmpLt, x) }
 
 // Lte holds when the field is at most x.
-func (f FieldRef) Lte(x any) Expr { return cmpExpr{f.path, cmpLte, x} }
+func (f FieldRef) Lte(x any) Expr { return newCmp(f.path, cmpLte, x) }
 
 // Gt holds when the field is greater than x.
-func (f FieldRef) Gt(x any) Expr { return cmpExpr{f.path, cmpGt, x} }
+func (f FieldRef) Gt(x any) Expr { return newCmp(f.path, cmpGt, x) }
 
 // Gte holds when the field is at least x.
-func (f FieldRef) Gte(x any) Expr { return cmpExpr{f.path, cmpGte, x} }
+func (f FieldRef) Gte(x any) Expr { return newCmp(f.path, cmpGte, x) }
 
 func (e cmpExpr) eval(d Doc) bool {
 	x, ok := lookupPath(d, e.path)
@@ -91,6 +97,9 @@ func (e cmpExpr) check() error {
 		if part == "" {
 			return fmt.Errorf("field path %q has an empty part", e.path)
 		}
+	}
+	if e.err != nil {
+		return fmt.Errorf("%s %s: %w", e.path, cmpNames[e.op], e.err)
 	}
 	if err := value.Check(e.val); err != nil {
 		return fmt.Errorf("%s %s: %w", e.path, cmpNames[e.op], err)

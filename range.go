@@ -25,6 +25,12 @@ type RangeExpr struct {
 	op    rangeOp
 	field string
 	val   any
+	err   error // from converting val
+}
+
+func newRange(op rangeOp, field string, x any) RangeExpr {
+	c := newComparand(x)
+	return RangeExpr{op, field, c.val, c.err}
 }
 
 func (r RangeExpr) String() string {
@@ -32,20 +38,20 @@ func (r RangeExpr) String() string {
 }
 
 // Eq restricts an index range to documents whose field equals x.
-func Eq(field string, x any) RangeExpr { return RangeExpr{opEq, field, x} }
+func Eq(field string, x any) RangeExpr { return newRange(opEq, field, x) }
 
 // Gt restricts an index range to documents whose field is greater than x
 // in strata's total order of values.
-func Gt(field string, x any) RangeExpr { return RangeExpr{opGt, field, x} }
+func Gt(field string, x any) RangeExpr { return newRange(opGt, field, x) }
 
 // Gte restricts an index range to documents whose field is at least x.
-func Gte(field string, x any) RangeExpr { return RangeExpr{opGte, field, x} }
+func Gte(field string, x any) RangeExpr { return newRange(opGte, field, x) }
 
 // Lt restricts an index range to documents whose field is less than x.
-func Lt(field string, x any) RangeExpr { return RangeExpr{opLt, field, x} }
+func Lt(field string, x any) RangeExpr { return newRange(opLt, field, x) }
 
 // Lte restricts an index range to documents whose field is at most x.
-func Lte(field string, x any) RangeExpr { return RangeExpr{opLte, field, x} }
+func Lte(field string, x any) RangeExpr { return newRange(opLte, field, x) }
 
 // keyRange turns range expressions over ix into a key range. Equalities
 // must cover a prefix of ix's fields in order; then at most one lower and
@@ -129,6 +135,9 @@ func countEq(exprs []RangeExpr) int {
 }
 
 func appendRangeKey(dst []byte, e RangeExpr) ([]byte, error) {
+	if e.err != nil {
+		return nil, fmt.Errorf("range %s on %q: %w", rangeOpNames[e.op], e.field, e.err)
+	}
 	if err := value.Check(e.val); err != nil {
 		return nil, fmt.Errorf("range %s on %q: %w", rangeOpNames[e.op], e.field, err)
 	}

@@ -118,13 +118,18 @@ func (tx *Tx) load(table string, id ID) (d Doc, shared bool, err error) {
 	return Doc(m), false, nil
 }
 
-// Insert adds a document to table and returns its new id. The document
-// must not contain system fields. If the table has a schema, the document
-// must satisfy it; otherwise nothing is written and the error names the
-// table and field path.
-func (tx *Tx) Insert(table string, doc Doc) (ID, error) {
+// Insert adds a document to table and returns its new id. The document is
+// a Doc, a map with string keys or a struct (see value.Convert for the Go
+// values it may hold); it must not contain system fields. If the table has
+// a schema, the document must satisfy it; otherwise nothing is written and
+// the error names the table and field path.
+func (tx *Tx) Insert(table string, v any) (ID, error) {
 	if err := tx.checkUserWrite("insert", table); err != nil {
 		return "", err
+	}
+	doc, err := toDoc(v)
+	if err != nil {
+		return "", &WriteError{Op: "insert", Table: table, Err: err}
 	}
 	for k := range doc {
 		if k == FieldID || k == FieldCreationTime {
@@ -170,7 +175,11 @@ func (tx *Tx) Import(table string, doc Doc) (ID, error) {
 		}
 		ct = f
 	}
-	return tx.insert(table, doc.Fields(), id, ct)
+	fields, err := convertDoc(doc.Fields())
+	if err != nil {
+		return "", &WriteError{Op: "import", Table: table, ID: id, Err: err}
+	}
+	return tx.insert(table, fields, id, ct)
 }
 
 func (tx *Tx) insert(table string, fields Doc, id ID, ct float64) (ID, error) {
@@ -229,6 +238,10 @@ func (tx *Tx) Patch(id ID, p Patch) error {
 
 func (tx *Tx) patch(id ID, p Patch, system bool) error {
 	return tx.update("patch", id, system, func(old Doc) (Doc, error) {
+		p, err := convertPatch(p)
+		if err != nil {
+			return nil, err
+		}
 		// A patch of fields the document has (a backfill's second run, an
 		// application's update) clones the map, twice as fast as copying
 		// it key by key; a patch adding fields copies into a map sized for
@@ -268,16 +281,20 @@ func patchAddsFields(old Doc, p Patch) bool {
 	return false
 }
 
-// Replace swaps the document's fields for doc, keeping its _id and
-// _creationTime. doc must not contain other system fields (it may repeat
-// the document's own _id and _creationTime). It is an error if the
-// document does not exist.
-func (tx *Tx) Replace(id ID, doc Doc) error {
+// Replace swaps the document's fields for doc (a Doc, a map with string
+// keys or a struct, as for Insert), keeping its _id and _creationTime. doc
+// must not contain other system fields (it may repeat the document's own
+// _id and _creationTime). It is an error if the document does not exist.
+func (tx *Tx) Replace(id ID, doc any) error {
 	return tx.replace(id, doc, false)
 }
 
-func (tx *Tx) replace(id ID, doc Doc, system bool) error {
+func (tx *Tx) replace(id ID, v any, system bool) error {
 	return tx.update("replace", id, system, func(old Doc) (Doc, error) {
+		doc, err := toDoc(v)
+		if err != nil {
+			return nil, err
+		}
 		next := make(Doc, len(doc)+2)
 		for k, x := range doc {
 			if k == FieldID || k == FieldCreationTime {

@@ -174,6 +174,7 @@ docs/file-formats.md in the strata repository.`,
 		a.tablesCommand(),
 		a.runCommand(), a.scheduledCommand(),
 		a.migrateCommand(),
+		a.genCommand(),
 	)
 	if devCommands {
 		root.AddCommand(a.demoCommand(), a.benchCommand())

@@ -332,23 +332,23 @@ func checkArgs(f *Function, args any) (strata.Doc, error) {
 	return strata.Doc(m), nil
 }
 
-// argsObject converts the accepted forms of arguments to a fresh
-// map[string]any.
+// argsObject converts the accepted forms of arguments (nil, or any Go
+// value value.Convert makes an object: a map with string keys, strata.Doc,
+// a struct) to a fresh map[string]any.
 func argsObject(args any) (map[string]any, error) {
-	switch x := args.(type) {
-	case nil:
+	if args == nil {
 		return map[string]any{}, nil
-	case map[string]any:
-		c, _ := normalize(x).(map[string]any)
-		return c, nil
-	case strata.Doc:
-		c, _ := normalize(x).(map[string]any)
-		return c, nil
-	case strata.Patch:
-		c, _ := normalize(map[string]any(x)).(map[string]any)
-		return c, nil
 	}
-	return nil, fmt.Errorf("%w: expected an object, found %s", ErrInvalidArgs, value.TypeName(args))
+	y, err := value.Convert(args)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgs, err)
+	}
+	m, ok := y.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: expected an object, found %s", ErrInvalidArgs, value.TypeName(y))
+	}
+	c, _ := normalize(m).(map[string]any)
+	return c, nil
 }
 
 // normalize deep-copies x, turning strata.Doc into map[string]any and
@@ -397,6 +397,10 @@ func copyArgs(args strata.Doc) strata.Doc {
 
 // checkResult normalizes a handler's result and checks it against f.Returns.
 func checkResult(f *Function, r any) (any, error) {
+	r, err := value.Convert(r)
+	if err != nil {
+		return nil, &CallError{Function: f.Name, Err: fmt.Errorf("%w: %w", ErrInvalidReturn, err)}
+	}
 	r = normalize(r)
 	if err := value.Check(r); err != nil {
 		return nil, &CallError{Function: f.Name, Err: fmt.Errorf("%w: %w", ErrInvalidReturn, err)}

@@ -22,6 +22,19 @@
 //
 //	res, err := app.Call(ctx, db, "users:get", map[string]any{"id": id})
 //
+// Or register them with typed arguments and result: the validators are
+// derived from the Go types (v.For, v.TypeOf), the handler gets its
+// arguments as a struct, and callers may pass a struct too:
+//
+//	type CreateUser struct {
+//		Name  string  `strata:"name"`
+//		Email *string `strata:"email"` // optional
+//	}
+//	functions.Mutation(app, "users:create", func(ctx *functions.Ctx, a CreateUser) (strata.ID, error) {
+//		return ctx.Tx.Insert("users", a)
+//	})
+//	id, err := functions.CallAs[strata.ID](ctx, app, db, "users:create", CreateUser{Name: "Ada"})
+//
 // # Transactions
 //
 // A query runs in a read-only snapshot; a mutation in one serializable

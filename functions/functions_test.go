@@ -66,7 +66,7 @@ func testApp(t testing.TB) *functions.App {
 			if _, err := ctx.Tx.Insert("users", strata.Doc{"name": "ghost"}); err != nil {
 				return nil, err
 			}
-			return 3, nil // a Go int is not a strata value
+			return make(chan int), nil // a channel is not a strata value
 		},
 	})
 	app.Query("users:tryMutation", functions.Def{
@@ -227,10 +227,11 @@ func testBadInput(t *testing.T, b backend) {
 		{"wrong nested type", "users:create", map[string]any{"name": "x", "age": 3.5}, functions.ErrInvalidArgs, "age", "age: expected int64, found number"},
 		{"missing arg", "users:create", map[string]any{}, functions.ErrInvalidArgs, "name", "name: expected string, found undefined"},
 		{"extra arg", "users:create", map[string]any{"name": "x", "nick": "y"}, functions.ErrInvalidArgs, "nick", "nick: unexpected field"},
-		{"Go int arg", "users:create", map[string]any{"name": "x", "age": 3}, functions.ErrInvalidArgs, "", "invalid args"},
+		{"Go chan arg", "users:create", map[string]any{"name": "x", "age": make(chan int)}, functions.ErrInvalidArgs, "", "invalid args: value: convert: age: unsupported Go type chan int"},
+		{"Go uint64 overflow arg", "users:create", map[string]uint64{"age": 1 << 63}, functions.ErrInvalidArgs, "", "age: uint64 9223372036854775808 overflows int64"},
 		{"wrong id table", "users:get", map[string]any{"id": "nope"}, functions.ErrInvalidArgs, "id", "id:"},
 		{"bad return", "users:badReturn", nil, functions.ErrInvalidReturn, "n", "invalid return value: n: expected int64, found string"},
-		{"return not a value", "users:notAValue", nil, functions.ErrInvalidReturn, "", "invalid return value"},
+		{"return not a value", "users:notAValue", nil, functions.ErrInvalidReturn, "", "invalid return value: value: convert: unsupported Go type chan int"},
 		{"query calls RunMutation", "users:tryMutation", nil, functions.ErrMutationInQuery, "", "RunMutation from users:tryMutation"},
 		{"query schedules", "users:trySchedule", nil, functions.ErrMutationInQuery, "", "schedule"},
 		{"handler error", "users:createFailing", nil, errBoom, "", "functions: users:createFailing: boom"},

@@ -5,13 +5,15 @@ import (
 	"fmt"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/value"
 )
 
 // CallAs is App.Call with the result converted to R, for callers that
 // know the function's result type (its Returns validator guarantees it):
 // string or strata.ID for v.String and v.ID, int64, float64, bool,
-// []byte, []any, map[string]any, or any. A nil result gives R's zero
-// value; a result of another type is an error.
+// []byte, []any, map[string]any, any, or any Go type value.Assign fills
+// (a struct for an object, []T for an array, int for an int64). A nil
+// result gives R's zero value; a result that does not fit is an error.
 func CallAs[R any](ctx context.Context, app *App, db *strata.DB, name string, args any) (R, error) {
 	res, err := app.Call(ctx, db, name, args)
 	if err != nil {
@@ -60,6 +62,11 @@ func convert[R any](name string, res any) (R, error) {
 		if r, ok := any(string(x)).(R); ok {
 			return r, nil
 		}
+	}
+	// Objects into structs, arrays into slices, ...: as value.Assign.
+	var r R
+	if err := value.Assign(res, &r); err == nil {
+		return r, nil
 	}
 	return zero, &CallError{Function: name, Err: fmt.Errorf("result is %T, not %T", res, zero)}
 }

@@ -22,6 +22,15 @@
 //	})
 //	st, err := m.Run(ctx, "backfill_avatar_url")
 //
+// MigrateOne may be written over structs with Typed: the document is
+// decoded into the old type, the function returns the new one, and the
+// patch makes the document match it:
+//
+//	MigrateOne: migrate.Typed(func(u OldUser) (NewUser, error) {
+//		first, last, _ := strings.Cut(u.FullName, " ")
+//		return NewUser{First: first, Last: last, Email: u.Email}, nil
+//	}),
+//
 // Guarantees:
 //
 //   - One runner per migration across every process sharing the database:

@@ -16,9 +16,13 @@
 //	map[string]any  object (keys non-empty, not starting with "$")
 //	Undef           undefined: a missing field, never stored in a document
 //
-// Other Go types (int, float32, structs, ...) are errors, never converted:
-// int64(1) and float64(1) are different values. Check validates a value and
-// names the path of the first problem; Clone deep-copies one.
+// Other Go types (int, float32, structs, ...) are not values: Check,
+// Compare and the codec refuse them, and int64(1) and float64(1) stay
+// different values. Convert is the one place where Go values with an
+// obvious strata meaning (every integer kind, float32, named types, slices,
+// maps with string keys, pointers, structs) become values; its doc comment
+// is the table of conversions. Check validates a value and names the path
+// of the first problem; Clone deep-copies one.
 //
 // # Order
 //

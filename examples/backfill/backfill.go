@@ -40,21 +40,28 @@ import (
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/functions"
-	"github.com/strata-db/strata/v"
 )
 
 // BatchSize is the page size of one backfill step.
 const BatchSize = 100
 
-// Schema is the users table with avatarUrl still optional (step 1 of the
-// "add a required field" pattern: add it optional, backfill it, then make
-// it required).
+// User is a document of the users table. AvatarURL is a pointer, so the
+// field is optional (step 1 of the "add a required field" pattern: add it
+// optional, backfill it, then make it required).
+type User struct {
+	ID        strata.ID `strata:"_id"`
+	Name      string    `strata:"name"`
+	Email     string    `strata:"email"`
+	AvatarURL *string   `strata:"avatarUrl"`
+}
+
+// Schema is the users table, its validator derived from User.
 func Schema() (*strata.Schema, error) {
-	return strata.NewSchema(strata.Table("users", v.Object{
-		"name":      v.String(),
-		"email":     v.String(),
-		"avatarUrl": v.Optional(v.String()),
-	}))
+	users, err := strata.TableFor[User]("users")
+	if err != nil {
+		return nil, err
+	}
+	return strata.NewSchema(users)
 }
 
 // SetUp makes db's active schema Schema.
@@ -72,54 +79,61 @@ func DefaultAvatar(name string) string {
 	return "https://api.dicebear.com/7.x/initials/svg?seed=" + url.QueryEscape(name)
 }
 
-// Register adds migrations:backfillAvatarUrl and users:seed to app.
+// BackfillArgs are the arguments of migrations:backfillAvatarUrl.
+type BackfillArgs struct {
+	Cursor string `strata:"cursor,omitempty"`
+}
+
+// BackfillResult is the result of one backfill step.
+type BackfillResult struct {
+	Processed int64 `strata:"processed"`
+	HasMore   bool  `strata:"hasMore"`
+}
+
+// SeedArgs are the arguments of users:seed.
+type SeedArgs struct {
+	Count int64 `strata:"count"`
+}
+
+// Register adds migrations:backfillAvatarUrl and users:seed to app. Their
+// argument and result validators are derived from the Go types.
 func Register(app *functions.App) {
-	app.InternalMutation("migrations:backfillAvatarUrl", functions.Def{
-		Args:    v.Object{"cursor": v.Optional(v.String())},
-		Returns: v.Object{"processed": v.Int64(), "hasMore": v.Boolean()},
-		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
-			result, err := ctx.Tx.Table("users").Paginate(BatchSize, args.StringOr("cursor", ""))
-			if err != nil {
-				return nil, err
-			}
-			var processed int64
-			for _, user := range result.Page {
-				if !user.Has("avatarUrl") {
-					err := ctx.Tx.Patch(user.ID(), strata.Patch{"avatarUrl": DefaultAvatar(user.StringOr("name", ""))})
-					if err != nil {
-						return nil, err
-					}
-					processed++
+	functions.InternalMutation(app, "migrations:backfillAvatarUrl", func(ctx *functions.Ctx, args BackfillArgs) (BackfillResult, error) {
+		result, err := strata.Paginate[User](ctx.Tx.Table("users"), BatchSize, args.Cursor)
+		if err != nil {
+			return BackfillResult{}, err
+		}
+		var processed int64
+		for _, user := range result.Page {
+			if user.AvatarURL == nil {
+				if err := ctx.Tx.Patch(user.ID, strata.Patch{"avatarUrl": DefaultAvatar(user.Name)}); err != nil {
+					return BackfillResult{}, err
 				}
+				processed++
 			}
-			if !result.IsDone {
-				_, err := ctx.Scheduler.RunAfter(0, "migrations:backfillAvatarUrl", map[string]any{"cursor": result.ContinueCursor})
-				if err != nil {
-					return nil, err
-				}
+		}
+		if !result.IsDone {
+			if _, err := ctx.Scheduler.RunAfter(0, "migrations:backfillAvatarUrl", BackfillArgs{Cursor: result.ContinueCursor}); err != nil {
+				return BackfillResult{}, err
 			}
-			return map[string]any{"processed": processed, "hasMore": !result.IsDone}, nil
-		},
+		}
+		return BackfillResult{Processed: processed, HasMore: !result.IsDone}, nil
 	})
 
 	// users:seed inserts count users, every third one with an avatarUrl
 	// already, so the backfill has something to skip.
-	app.InternalMutation("users:seed", functions.Def{
-		Args:    v.Object{"count": v.Int64()},
-		Returns: v.Int64(),
-		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
-			n, _ := args.Int("count")
-			for i := range n {
-				u := strata.Doc{"name": "user " + itoa(i), "email": "user" + itoa(i) + "@example.com"}
-				if i%3 == 0 {
-					u["avatarUrl"] = "https://example.com/custom/" + itoa(i) + ".png"
-				}
-				if _, err := ctx.Tx.Insert("users", u); err != nil {
-					return nil, err
-				}
+	functions.InternalMutation(app, "users:seed", func(ctx *functions.Ctx, args SeedArgs) (int64, error) {
+		for i := range args.Count {
+			u := User{Name: "user " + itoa(i), Email: "user" + itoa(i) + "@example.com"}
+			if i%3 == 0 {
+				custom := "https://example.com/custom/" + itoa(i) + ".png"
+				u.AvatarURL = &custom
 			}
-			return n, nil
-		},
+			if _, err := ctx.Tx.Insert("users", u); err != nil {
+				return 0, err
+			}
+		}
+		return args.Count, nil
 	})
 }
 

@@ -17,14 +17,43 @@ import (
 	"github.com/strata-db/strata/v"
 )
 
-// Schema is the schema before the changes.
+// User is a document of the users table before the changes.
+type User struct {
+	UserName string `strata:"userName"`
+	Email    string `strata:"email"`
+}
+
+// Post is a document of the posts table before the changes; pointers are
+// optional fields.
+type Post struct {
+	Title       string   `strata:"title"`
+	Status      string   `strata:"status"`
+	PublishedAt *float64 `strata:"publishedAt"`
+	LegacyField *string  `strata:"legacyField"`
+}
+
+// Task is a document of the tasks table. Its priority is a union of
+// literals, which a Go type cannot express: the table's validator is
+// written by hand.
+type Task struct {
+	Title    string `strata:"title"`
+	Priority string `strata:"priority"`
+}
+
+// Schema is the schema before the changes: users and posts derived from
+// their structs, tasks written out.
 func Schema() (*strata.Schema, error) {
+	users, err := strata.TableFor[User]("users")
+	if err != nil {
+		return nil, err
+	}
+	posts, err := strata.TableFor[Post]("posts")
+	if err != nil {
+		return nil, err
+	}
 	return strata.NewSchema(
-		strata.Table("users", v.Object{"userName": v.String(), "email": v.String()}),
-		strata.Table("posts", v.Object{
-			"title": v.String(), "status": v.String(), "publishedAt": v.Optional(v.Number()),
-			"legacyField": v.Optional(v.String()),
-		}),
+		users,
+		posts,
 		strata.Table("tasks", v.Object{"title": v.String(), "priority": v.Union(v.Literal("low"), v.Literal("medium"), v.Literal("high"))}),
 	)
 }
@@ -52,17 +81,19 @@ func Run(ctx context.Context, db *strata.DB, n int, out io.Writer) error {
 	err = db.Mutation(ctx, func(tx *strata.Tx) error {
 		prio := []string{"low", "medium", "high"}
 		for i := 0; i < n; i++ {
-			if _, err := tx.Insert("users", strata.Doc{"userName": fmt.Sprintf("user%d", i), "email": fmt.Sprintf("u%d@example.com", i)}); err != nil {
+			if _, err := tx.Insert("users", User{UserName: fmt.Sprintf("user%d", i), Email: fmt.Sprintf("u%d@example.com", i)}); err != nil {
 				return err
 			}
-			p := strata.Doc{"title": fmt.Sprintf("post %d", i), "status": "draft", "legacyField": "old"}
+			legacy := "old"
+			p := Post{Title: fmt.Sprintf("post %d", i), Status: "draft", LegacyField: &legacy}
 			if i%2 == 0 {
-				p["status"], p["publishedAt"] = "published", float64(i)
+				at := float64(i)
+				p.Status, p.PublishedAt = "published", &at
 			}
 			if _, err := tx.Insert("posts", p); err != nil {
 				return err
 			}
-			if _, err := tx.Insert("tasks", strata.Doc{"title": "task", "priority": prio[i%3]}); err != nil {
+			if _, err := tx.Insert("tasks", Task{Title: "task", Priority: prio[i%3]}); err != nil {
 				return err
 			}
 		}
@@ -85,10 +116,21 @@ func Run(ctx context.Context, db *strata.DB, n int, out io.Writer) error {
 		if f.Name == "003_rename_user_name" {
 			// The fallback read (displayName ?? userName), while both
 			// fields exist.
+			type renaming struct {
+				DisplayName *string `strata:"displayName"`
+				UserName    *string `strata:"userName"`
+			}
 			err := db.Query(ctx, func(tx *strata.Tx) error {
-				u, err := tx.Table("users").First()
-				fmt.Fprintf(out, "  getUser: displayName = %q (displayName ?? userName)\n", u.StringOr("displayName", u.StringOr("userName", "")))
-				return err
+				u, err := strata.First[renaming](tx.Table("users"))
+				if err != nil {
+					return err
+				}
+				name := u.DisplayName
+				if name == nil {
+					name = u.UserName
+				}
+				fmt.Fprintf(out, "  getUser: displayName = %q (displayName ?? userName)\n", *name)
+				return nil
 			})
 			if err != nil {
 				return err
@@ -100,11 +142,17 @@ func Run(ctx context.Context, db *strata.DB, n int, out io.Writer) error {
 		fmt.Fprintf(out, "%s: complete → %s\n", f.Name, st.State)
 	}
 	return db.Query(ctx, func(tx *strata.Tx) error {
-		posts, err := tx.Table("posts").WithIndex("by_status_and_published", strata.Eq("status", "published")).Order(strata.Desc).Take(3)
-		for _, p := range posts {
-			at, _ := p.Float("publishedAt")
-			fmt.Fprintf(out, "  newest published: %s at %v\n", p.StringOr("title", ""), at)
+		docs, err := tx.Table("posts").WithIndex("by_status_and_published", strata.Eq("status", "published")).Order(strata.Desc).Take(3)
+		if err != nil {
+			return err
 		}
-		return err
+		for _, d := range docs {
+			var p Post
+			if err := strata.Decode(d, &p); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "  newest published: %s at %v\n", p.Title, *p.PublishedAt)
+		}
+		return nil
 	})
 }
