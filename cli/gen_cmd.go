@@ -23,7 +23,11 @@ func (a *app) genCommand() *cobra.Command {
 		Long: `Write one Go file for the schema file: a struct per table (User for
 "users", with ID and CreationTime for the system fields), and typed helpers:
 model.Users(tx).Get(id), .Insert(u), .Replace(id, u), .Delete(id), .All(),
-and one query method per index (model.Users(tx).ByEmail(email).First()).
+one query method per index (model.Users(tx).ByEmail(email).First()), and
+per index one range builder per field: an equality on the fields before it,
+then typed Gt, Gte, Lt, Lte or Between (inclusive) on it
+(model.Posts(tx).ByAuthorAndStatusRange(author).Lt("published").Collect(),
+model.Users(tx).ByCreatedAtRange().Between(t0, t1).Collect()).
 The output is deterministic and gofmt-formatted; without --out it goes to
 standard output. Keep it fresh with a go:generate line next to it:
 

@@ -76,6 +76,12 @@ func TestGenerateErrors(t *testing.T) {
 		{"object in an index", []*schema.Table{
 			schema.Define("t", v.Object{"o": v.Object{"x": v.String()}}).Index("by_o", "o"),
 		}, "m", "index by_o field o: an object field cannot be an index argument"},
+		{"index method collides with a range builder", []*schema.Table{
+			schema.Define("items", v.Object{"a": v.String()}).Index("by_a", "a").Index("by_a_range", "a"),
+		}, "m", "index by_a_range and index by_a both need the method ItemsTable.ByARange"},
+		{"index method collides with a table method", []*schema.Table{
+			schema.Define("items", v.Object{"a": v.String()}).Index("get", "a"),
+		}, "m", "index get and the table's own method both need the method ItemsTable.Get"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

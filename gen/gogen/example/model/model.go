@@ -49,16 +49,41 @@ func (t EventsTable) ByKindAndCount(kind string, count int64) EventsQuery {
 	return EventsQuery{t.tx.Table("events").WithIndex("by_kind_and_count", strata.Eq("kind", kind), strata.Eq("count", count))}
 }
 
+// ByKindAndCountKindRange queries the index by_kind_and_count in index order, narrowed by bounds on
+// kind (EventsByKindAndCountKindRange.Gt, Gte, Lt, Lte, Between).
+func (t EventsTable) ByKindAndCountKindRange() EventsByKindAndCountKindRange {
+	return EventsByKindAndCountKindRange{tx: t.tx}.build()
+}
+
+// ByKindAndCountRange queries the index by_kind_and_count in index order: documents whose
+// kind equal the arguments, narrowed by bounds on
+// count (EventsByKindAndCountRange.Gt, Gte, Lt, Lte, Between).
+func (t EventsTable) ByKindAndCountRange(kind string) EventsByKindAndCountRange {
+	return EventsByKindAndCountRange{tx: t.tx, eq: []strata.RangeExpr{strata.Eq("kind", kind)}}.build()
+}
+
 // BySourceHost queries the index by_source_host: documents whose source.host equal the arguments,
 // in index order.
 func (t EventsTable) BySourceHost(sourceHost string) EventsQuery {
 	return EventsQuery{t.tx.Table("events").WithIndex("by_source_host", strata.Eq("source.host", sourceHost))}
 }
 
+// BySourceHostRange queries the index by_source_host in index order, narrowed by bounds on
+// source.host (EventsBySourceHostRange.Gt, Gte, Lt, Lte, Between).
+func (t EventsTable) BySourceHostRange() EventsBySourceHostRange {
+	return EventsBySourceHostRange{tx: t.tx}.build()
+}
+
 // ByType queries the index by_type: documents whose type equal the arguments,
 // in index order.
 func (t EventsTable) ByType(type_ string) EventsQuery {
 	return EventsQuery{t.tx.Table("events").WithIndex("by_type", strata.Eq("type", type_))}
+}
+
+// ByTypeRange queries the index by_type in index order, narrowed by bounds on
+// type (EventsByTypeRange.Gt, Gte, Lt, Lte, Between).
+func (t EventsTable) ByTypeRange() EventsByTypeRange {
+	return EventsByTypeRange{tx: t.tx}.build()
 }
 
 // EventsQuery is a query over the "events" table whose results are Event values.
@@ -83,6 +108,200 @@ func (q EventsQuery) Unique() (Event, error) { return strata.Unique[Event](q.q) 
 func (q EventsQuery) Paginate(numItems int, cursor string) (strata.PageOf[Event], error) {
 	return strata.Paginate[Event](q.q, numItems, cursor)
 }
+
+// EventsByKindAndCountKindRange queries the index by_kind_and_count of the "events" table,
+// narrowed by bounds on kind. It embeds EventsQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type EventsByKindAndCountKindRange struct {
+	EventsQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r EventsByKindAndCountKindRange) build() EventsByKindAndCountKindRange {
+	r.EventsQuery = EventsQuery{indexRange(r.tx, "events", "by_kind_and_count", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose kind is greater than x.
+func (r EventsByKindAndCountKindRange) Gt(x string) EventsByKindAndCountKindRange {
+	lo := strata.Gt("kind", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose kind is at least x.
+func (r EventsByKindAndCountKindRange) Gte(x string) EventsByKindAndCountKindRange {
+	lo := strata.Gte("kind", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose kind is less than x.
+func (r EventsByKindAndCountKindRange) Lt(x string) EventsByKindAndCountKindRange {
+	hi := strata.Lt("kind", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose kind is at most x.
+func (r EventsByKindAndCountKindRange) Lte(x string) EventsByKindAndCountKindRange {
+	hi := strata.Lte("kind", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose kind is at least lo and at most hi.
+func (r EventsByKindAndCountKindRange) Between(lo, hi string) EventsByKindAndCountKindRange {
+	return r.Gte(lo).Lte(hi)
+}
+
+// EventsByKindAndCountRange queries the index by_kind_and_count of the "events" table with kind fixed,
+// narrowed by bounds on count. It embeds EventsQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type EventsByKindAndCountRange struct {
+	EventsQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r EventsByKindAndCountRange) build() EventsByKindAndCountRange {
+	r.EventsQuery = EventsQuery{indexRange(r.tx, "events", "by_kind_and_count", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose count is greater than x.
+func (r EventsByKindAndCountRange) Gt(x int64) EventsByKindAndCountRange {
+	lo := strata.Gt("count", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose count is at least x.
+func (r EventsByKindAndCountRange) Gte(x int64) EventsByKindAndCountRange {
+	lo := strata.Gte("count", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose count is less than x.
+func (r EventsByKindAndCountRange) Lt(x int64) EventsByKindAndCountRange {
+	hi := strata.Lt("count", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose count is at most x.
+func (r EventsByKindAndCountRange) Lte(x int64) EventsByKindAndCountRange {
+	hi := strata.Lte("count", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose count is at least lo and at most hi.
+func (r EventsByKindAndCountRange) Between(lo, hi int64) EventsByKindAndCountRange {
+	return r.Gte(lo).Lte(hi)
+}
+
+// EventsBySourceHostRange queries the index by_source_host of the "events" table,
+// narrowed by bounds on source.host. It embeds EventsQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type EventsBySourceHostRange struct {
+	EventsQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r EventsBySourceHostRange) build() EventsBySourceHostRange {
+	r.EventsQuery = EventsQuery{indexRange(r.tx, "events", "by_source_host", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose source.host is greater than x.
+func (r EventsBySourceHostRange) Gt(x string) EventsBySourceHostRange {
+	lo := strata.Gt("source.host", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose source.host is at least x.
+func (r EventsBySourceHostRange) Gte(x string) EventsBySourceHostRange {
+	lo := strata.Gte("source.host", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose source.host is less than x.
+func (r EventsBySourceHostRange) Lt(x string) EventsBySourceHostRange {
+	hi := strata.Lt("source.host", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose source.host is at most x.
+func (r EventsBySourceHostRange) Lte(x string) EventsBySourceHostRange {
+	hi := strata.Lte("source.host", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose source.host is at least lo and at most hi.
+func (r EventsBySourceHostRange) Between(lo, hi string) EventsBySourceHostRange {
+	return r.Gte(lo).Lte(hi)
+}
+
+// EventsByTypeRange queries the index by_type of the "events" table,
+// narrowed by bounds on type. It embeds EventsQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type EventsByTypeRange struct {
+	EventsQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r EventsByTypeRange) build() EventsByTypeRange {
+	r.EventsQuery = EventsQuery{indexRange(r.tx, "events", "by_type", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose type is greater than x.
+func (r EventsByTypeRange) Gt(x string) EventsByTypeRange {
+	lo := strata.Gt("type", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose type is at least x.
+func (r EventsByTypeRange) Gte(x string) EventsByTypeRange {
+	lo := strata.Gte("type", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose type is less than x.
+func (r EventsByTypeRange) Lt(x string) EventsByTypeRange {
+	hi := strata.Lt("type", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose type is at most x.
+func (r EventsByTypeRange) Lte(x string) EventsByTypeRange {
+	hi := strata.Lte("type", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose type is at least lo and at most hi.
+func (r EventsByTypeRange) Between(lo, hi string) EventsByTypeRange { return r.Gte(lo).Lte(hi) }
 
 // EventSource is an object field of a document.
 type EventSource struct {
@@ -138,6 +357,12 @@ func (t MigrationsTable) ByName(name string) MigrationsQuery {
 	return MigrationsQuery{t.tx.Table("migrations").WithIndex("by_name", strata.Eq("name", name))}
 }
 
+// ByNameRange queries the index by_name in index order, narrowed by bounds on
+// name (MigrationsByNameRange.Gt, Gte, Lt, Lte, Between).
+func (t MigrationsTable) ByNameRange() MigrationsByNameRange {
+	return MigrationsByNameRange{tx: t.tx}.build()
+}
+
 // MigrationsQuery is a query over the "migrations" table whose results are Migration values.
 type MigrationsQuery struct{ q *strata.Query }
 
@@ -160,6 +385,53 @@ func (q MigrationsQuery) Unique() (Migration, error) { return strata.Unique[Migr
 func (q MigrationsQuery) Paginate(numItems int, cursor string) (strata.PageOf[Migration], error) {
 	return strata.Paginate[Migration](q.q, numItems, cursor)
 }
+
+// MigrationsByNameRange queries the index by_name of the "migrations" table,
+// narrowed by bounds on name. It embeds MigrationsQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type MigrationsByNameRange struct {
+	MigrationsQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r MigrationsByNameRange) build() MigrationsByNameRange {
+	r.MigrationsQuery = MigrationsQuery{indexRange(r.tx, "migrations", "by_name", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose name is greater than x.
+func (r MigrationsByNameRange) Gt(x string) MigrationsByNameRange {
+	lo := strata.Gt("name", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose name is at least x.
+func (r MigrationsByNameRange) Gte(x string) MigrationsByNameRange {
+	lo := strata.Gte("name", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose name is less than x.
+func (r MigrationsByNameRange) Lt(x string) MigrationsByNameRange {
+	hi := strata.Lt("name", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose name is at most x.
+func (r MigrationsByNameRange) Lte(x string) MigrationsByNameRange {
+	hi := strata.Lte("name", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose name is at least lo and at most hi.
+func (r MigrationsByNameRange) Between(lo, hi string) MigrationsByNameRange { return r.Gte(lo).Lte(hi) }
 
 // Post is a document of the posts table.
 type Post struct {
@@ -201,10 +473,29 @@ func (t PostsTable) ByAuthor(authorId strata.ID) PostsQuery {
 	return PostsQuery{t.tx.Table("posts").WithIndex("by_author", strata.Eq("authorId", authorId))}
 }
 
+// ByAuthorRange queries the index by_author in index order, narrowed by bounds on
+// authorId (PostsByAuthorRange.Gt, Gte, Lt, Lte, Between).
+func (t PostsTable) ByAuthorRange() PostsByAuthorRange {
+	return PostsByAuthorRange{tx: t.tx}.build()
+}
+
 // ByAuthorAndStatus queries the index by_author_and_status: documents whose authorId, status equal the arguments,
 // in index order.
 func (t PostsTable) ByAuthorAndStatus(authorId strata.ID, status string) PostsQuery {
 	return PostsQuery{t.tx.Table("posts").WithIndex("by_author_and_status", strata.Eq("authorId", authorId), strata.Eq("status", status))}
+}
+
+// ByAuthorAndStatusAuthorIdRange queries the index by_author_and_status in index order, narrowed by bounds on
+// authorId (PostsByAuthorAndStatusAuthorIdRange.Gt, Gte, Lt, Lte, Between).
+func (t PostsTable) ByAuthorAndStatusAuthorIdRange() PostsByAuthorAndStatusAuthorIdRange {
+	return PostsByAuthorAndStatusAuthorIdRange{tx: t.tx}.build()
+}
+
+// ByAuthorAndStatusRange queries the index by_author_and_status in index order: documents whose
+// authorId equal the arguments, narrowed by bounds on
+// status (PostsByAuthorAndStatusRange.Gt, Gte, Lt, Lte, Between).
+func (t PostsTable) ByAuthorAndStatusRange(authorId strata.ID) PostsByAuthorAndStatusRange {
+	return PostsByAuthorAndStatusRange{tx: t.tx, eq: []strata.RangeExpr{strata.Eq("authorId", authorId)}}.build()
 }
 
 // ByPublishedAt queries the index by_publishedAt: documents whose publishedAt equal the arguments,
@@ -213,10 +504,22 @@ func (t PostsTable) ByPublishedAt(publishedAt float64) PostsQuery {
 	return PostsQuery{t.tx.Table("posts").WithIndex("by_publishedAt", strata.Eq("publishedAt", publishedAt))}
 }
 
+// ByPublishedAtRange queries the index by_publishedAt in index order, narrowed by bounds on
+// publishedAt (PostsByPublishedAtRange.Gt, Gte, Lt, Lte, Between).
+func (t PostsTable) ByPublishedAtRange() PostsByPublishedAtRange {
+	return PostsByPublishedAtRange{tx: t.tx}.build()
+}
+
 // ByStatus queries the index by_status: documents whose status equal the arguments,
 // in index order.
 func (t PostsTable) ByStatus(status string) PostsQuery {
 	return PostsQuery{t.tx.Table("posts").WithIndex("by_status", strata.Eq("status", status))}
+}
+
+// ByStatusRange queries the index by_status in index order, narrowed by bounds on
+// status (PostsByStatusRange.Gt, Gte, Lt, Lte, Between).
+func (t PostsTable) ByStatusRange() PostsByStatusRange {
+	return PostsByStatusRange{tx: t.tx}.build()
 }
 
 // PostsQuery is a query over the "posts" table whose results are Post values.
@@ -241,6 +544,247 @@ func (q PostsQuery) Unique() (Post, error) { return strata.Unique[Post](q.q) }
 func (q PostsQuery) Paginate(numItems int, cursor string) (strata.PageOf[Post], error) {
 	return strata.Paginate[Post](q.q, numItems, cursor)
 }
+
+// PostsByAuthorRange queries the index by_author of the "posts" table,
+// narrowed by bounds on authorId. It embeds PostsQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type PostsByAuthorRange struct {
+	PostsQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r PostsByAuthorRange) build() PostsByAuthorRange {
+	r.PostsQuery = PostsQuery{indexRange(r.tx, "posts", "by_author", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose authorId is greater than x.
+func (r PostsByAuthorRange) Gt(x strata.ID) PostsByAuthorRange {
+	lo := strata.Gt("authorId", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose authorId is at least x.
+func (r PostsByAuthorRange) Gte(x strata.ID) PostsByAuthorRange {
+	lo := strata.Gte("authorId", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose authorId is less than x.
+func (r PostsByAuthorRange) Lt(x strata.ID) PostsByAuthorRange {
+	hi := strata.Lt("authorId", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose authorId is at most x.
+func (r PostsByAuthorRange) Lte(x strata.ID) PostsByAuthorRange {
+	hi := strata.Lte("authorId", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose authorId is at least lo and at most hi.
+func (r PostsByAuthorRange) Between(lo, hi strata.ID) PostsByAuthorRange { return r.Gte(lo).Lte(hi) }
+
+// PostsByAuthorAndStatusAuthorIdRange queries the index by_author_and_status of the "posts" table,
+// narrowed by bounds on authorId. It embeds PostsQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type PostsByAuthorAndStatusAuthorIdRange struct {
+	PostsQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r PostsByAuthorAndStatusAuthorIdRange) build() PostsByAuthorAndStatusAuthorIdRange {
+	r.PostsQuery = PostsQuery{indexRange(r.tx, "posts", "by_author_and_status", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose authorId is greater than x.
+func (r PostsByAuthorAndStatusAuthorIdRange) Gt(x strata.ID) PostsByAuthorAndStatusAuthorIdRange {
+	lo := strata.Gt("authorId", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose authorId is at least x.
+func (r PostsByAuthorAndStatusAuthorIdRange) Gte(x strata.ID) PostsByAuthorAndStatusAuthorIdRange {
+	lo := strata.Gte("authorId", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose authorId is less than x.
+func (r PostsByAuthorAndStatusAuthorIdRange) Lt(x strata.ID) PostsByAuthorAndStatusAuthorIdRange {
+	hi := strata.Lt("authorId", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose authorId is at most x.
+func (r PostsByAuthorAndStatusAuthorIdRange) Lte(x strata.ID) PostsByAuthorAndStatusAuthorIdRange {
+	hi := strata.Lte("authorId", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose authorId is at least lo and at most hi.
+func (r PostsByAuthorAndStatusAuthorIdRange) Between(lo, hi strata.ID) PostsByAuthorAndStatusAuthorIdRange {
+	return r.Gte(lo).Lte(hi)
+}
+
+// PostsByAuthorAndStatusRange queries the index by_author_and_status of the "posts" table with authorId fixed,
+// narrowed by bounds on status. It embeds PostsQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type PostsByAuthorAndStatusRange struct {
+	PostsQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r PostsByAuthorAndStatusRange) build() PostsByAuthorAndStatusRange {
+	r.PostsQuery = PostsQuery{indexRange(r.tx, "posts", "by_author_and_status", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose status is greater than x.
+func (r PostsByAuthorAndStatusRange) Gt(x string) PostsByAuthorAndStatusRange {
+	lo := strata.Gt("status", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose status is at least x.
+func (r PostsByAuthorAndStatusRange) Gte(x string) PostsByAuthorAndStatusRange {
+	lo := strata.Gte("status", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose status is less than x.
+func (r PostsByAuthorAndStatusRange) Lt(x string) PostsByAuthorAndStatusRange {
+	hi := strata.Lt("status", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose status is at most x.
+func (r PostsByAuthorAndStatusRange) Lte(x string) PostsByAuthorAndStatusRange {
+	hi := strata.Lte("status", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose status is at least lo and at most hi.
+func (r PostsByAuthorAndStatusRange) Between(lo, hi string) PostsByAuthorAndStatusRange {
+	return r.Gte(lo).Lte(hi)
+}
+
+// PostsByPublishedAtRange queries the index by_publishedAt of the "posts" table,
+// narrowed by bounds on publishedAt. It embeds PostsQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type PostsByPublishedAtRange struct {
+	PostsQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r PostsByPublishedAtRange) build() PostsByPublishedAtRange {
+	r.PostsQuery = PostsQuery{indexRange(r.tx, "posts", "by_publishedAt", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose publishedAt is greater than x.
+func (r PostsByPublishedAtRange) Gt(x float64) PostsByPublishedAtRange {
+	lo := strata.Gt("publishedAt", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose publishedAt is at least x.
+func (r PostsByPublishedAtRange) Gte(x float64) PostsByPublishedAtRange {
+	lo := strata.Gte("publishedAt", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose publishedAt is less than x.
+func (r PostsByPublishedAtRange) Lt(x float64) PostsByPublishedAtRange {
+	hi := strata.Lt("publishedAt", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose publishedAt is at most x.
+func (r PostsByPublishedAtRange) Lte(x float64) PostsByPublishedAtRange {
+	hi := strata.Lte("publishedAt", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose publishedAt is at least lo and at most hi.
+func (r PostsByPublishedAtRange) Between(lo, hi float64) PostsByPublishedAtRange {
+	return r.Gte(lo).Lte(hi)
+}
+
+// PostsByStatusRange queries the index by_status of the "posts" table,
+// narrowed by bounds on status. It embeds PostsQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type PostsByStatusRange struct {
+	PostsQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r PostsByStatusRange) build() PostsByStatusRange {
+	r.PostsQuery = PostsQuery{indexRange(r.tx, "posts", "by_status", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose status is greater than x.
+func (r PostsByStatusRange) Gt(x string) PostsByStatusRange {
+	lo := strata.Gt("status", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose status is at least x.
+func (r PostsByStatusRange) Gte(x string) PostsByStatusRange {
+	lo := strata.Gte("status", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose status is less than x.
+func (r PostsByStatusRange) Lt(x string) PostsByStatusRange {
+	hi := strata.Lt("status", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose status is at most x.
+func (r PostsByStatusRange) Lte(x string) PostsByStatusRange {
+	hi := strata.Lte("status", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose status is at least lo and at most hi.
+func (r PostsByStatusRange) Between(lo, hi string) PostsByStatusRange { return r.Gte(lo).Lte(hi) }
 
 // User is a document of the users table.
 type User struct {
@@ -281,10 +825,22 @@ func (t UsersTable) ByCreatedAt(createdAt float64) UsersQuery {
 	return UsersQuery{t.tx.Table("users").WithIndex("by_createdAt", strata.Eq("createdAt", createdAt))}
 }
 
+// ByCreatedAtRange queries the index by_createdAt in index order, narrowed by bounds on
+// createdAt (UsersByCreatedAtRange.Gt, Gte, Lt, Lte, Between).
+func (t UsersTable) ByCreatedAtRange() UsersByCreatedAtRange {
+	return UsersByCreatedAtRange{tx: t.tx}.build()
+}
+
 // ByEmail queries the index by_email: documents whose email equal the arguments,
 // in index order.
 func (t UsersTable) ByEmail(email string) UsersQuery {
 	return UsersQuery{t.tx.Table("users").WithIndex("by_email", strata.Eq("email", email))}
+}
+
+// ByEmailRange queries the index by_email in index order, narrowed by bounds on
+// email (UsersByEmailRange.Gt, Gte, Lt, Lte, Between).
+func (t UsersTable) ByEmailRange() UsersByEmailRange {
+	return UsersByEmailRange{tx: t.tx}.build()
 }
 
 // UsersQuery is a query over the "users" table whose results are User values.
@@ -310,8 +866,118 @@ func (q UsersQuery) Paginate(numItems int, cursor string) (strata.PageOf[User], 
 	return strata.Paginate[User](q.q, numItems, cursor)
 }
 
+// UsersByCreatedAtRange queries the index by_createdAt of the "users" table,
+// narrowed by bounds on createdAt. It embeds UsersQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type UsersByCreatedAtRange struct {
+	UsersQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r UsersByCreatedAtRange) build() UsersByCreatedAtRange {
+	r.UsersQuery = UsersQuery{indexRange(r.tx, "users", "by_createdAt", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose createdAt is greater than x.
+func (r UsersByCreatedAtRange) Gt(x float64) UsersByCreatedAtRange {
+	lo := strata.Gt("createdAt", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose createdAt is at least x.
+func (r UsersByCreatedAtRange) Gte(x float64) UsersByCreatedAtRange {
+	lo := strata.Gte("createdAt", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose createdAt is less than x.
+func (r UsersByCreatedAtRange) Lt(x float64) UsersByCreatedAtRange {
+	hi := strata.Lt("createdAt", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose createdAt is at most x.
+func (r UsersByCreatedAtRange) Lte(x float64) UsersByCreatedAtRange {
+	hi := strata.Lte("createdAt", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose createdAt is at least lo and at most hi.
+func (r UsersByCreatedAtRange) Between(lo, hi float64) UsersByCreatedAtRange {
+	return r.Gte(lo).Lte(hi)
+}
+
+// UsersByEmailRange queries the index by_email of the "users" table,
+// narrowed by bounds on email. It embeds UsersQuery, so it runs like one. A new
+// lower bound (Gt, Gte) replaces the previous one, as does a new upper bound
+// (Lt, Lte).
+type UsersByEmailRange struct {
+	UsersQuery
+	tx     *strata.Tx
+	eq     []strata.RangeExpr
+	lo, hi *strata.RangeExpr
+}
+
+func (r UsersByEmailRange) build() UsersByEmailRange {
+	r.UsersQuery = UsersQuery{indexRange(r.tx, "users", "by_email", r.eq, r.lo, r.hi)}
+	return r
+}
+
+// Gt keeps the documents whose email is greater than x.
+func (r UsersByEmailRange) Gt(x string) UsersByEmailRange {
+	lo := strata.Gt("email", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Gte keeps the documents whose email is at least x.
+func (r UsersByEmailRange) Gte(x string) UsersByEmailRange {
+	lo := strata.Gte("email", x)
+	r.lo = &lo
+	return r.build()
+}
+
+// Lt keeps the documents whose email is less than x.
+func (r UsersByEmailRange) Lt(x string) UsersByEmailRange {
+	hi := strata.Lt("email", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Lte keeps the documents whose email is at most x.
+func (r UsersByEmailRange) Lte(x string) UsersByEmailRange {
+	hi := strata.Lte("email", x)
+	r.hi = &hi
+	return r.build()
+}
+
+// Between keeps the documents whose email is at least lo and at most hi.
+func (r UsersByEmailRange) Between(lo, hi string) UsersByEmailRange { return r.Gte(lo).Lte(hi) }
+
 // UserSettings is an object field of a document.
 type UserSettings struct {
 	Notifications bool   `strata:"notifications"`
 	Theme         string `strata:"theme"`
+}
+
+// indexRange is the query on index of table with the equalities eq and
+// the bounds lo and hi (nil: none).
+func indexRange(tx *strata.Tx, table, index string, eq []strata.RangeExpr, lo, hi *strata.RangeExpr) *strata.Query {
+	r := make([]strata.RangeExpr, 0, len(eq)+2)
+	r = append(r, eq...)
+	if lo != nil {
+		r = append(r, *lo)
+	}
+	if hi != nil {
+		r = append(r, *hi)
+	}
+	return tx.Table(table).WithIndex(index, r...)
 }
