@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/gen/gogen/example/model"
@@ -149,4 +150,82 @@ func TestGeneratedRanges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkGeneratedRange runs one index range query (an equality, then a
+// lower and an upper bound, 10 documents each) through the generated range
+// builder and through the hand-written WithIndex call it stands for (the
+// baseline), interleaved, and reports the ratio of their times (target: no
+// slower, ≈ 1).
+func BenchmarkGeneratedRange(b *testing.B) {
+	db := openDB(b)
+	const n = 1000
+	err := db.Mutation(ctx, func(tx *strata.Tx) error {
+		for i := range n {
+			d := strata.Doc{"kind": "click", "count": int64(i), "mixed": "m", "payload": []byte{1}, "tags": []any{}, "type": "t",
+				"source": strata.Doc{"host": "h"}, "user": nil, "meta": nil}
+			if _, err := tx.Insert("events", d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const perTx, width = 50, 10
+	var tm, tg time.Duration
+	var sink int
+	viaMap := func(i int) error {
+		return db.Query(ctx, func(tx *strata.Tx) error {
+			for j := range perTx {
+				lo := int64((i*perTx + j) % (n - width))
+				ds, err := tx.Table("events").WithIndex("by_kind_and_count",
+					strata.Eq("kind", "click"), strata.Gte("count", lo), strata.Lt("count", lo+width)).Collect()
+				if err != nil {
+					return err
+				}
+				for _, d := range ds {
+					c, _ := d.Int("count")
+					sink += int(c)
+				}
+			}
+			return nil
+		})
+	}
+	viaGenerated := func(i int) error {
+		return db.Query(ctx, func(tx *strata.Tx) error {
+			for j := range perTx {
+				lo := int64((i*perTx + j) % (n - width))
+				es, err := model.Events(tx).ByKindAndCountRange("click").Gte(lo).Lt(lo + width).Collect()
+				if err != nil {
+					return err
+				}
+				for _, e := range es {
+					sink += int(e.Count)
+				}
+			}
+			return nil
+		})
+	}
+	timed := func(fn func(int) error, i int, total *time.Duration) {
+		t0 := time.Now()
+		if err := fn(i); err != nil {
+			b.Fatal(err)
+		}
+		*total += time.Since(t0)
+	}
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			timed(viaMap, i, &tm)
+			timed(viaGenerated, i, &tg)
+		} else {
+			timed(viaGenerated, i, &tg)
+			timed(viaMap, i, &tm)
+		}
+	}
+	docs := float64(b.N * perTx * width)
+	b.ReportMetric(float64(tm.Nanoseconds())/docs, "map-ns/doc")
+	b.ReportMetric(float64(tg.Nanoseconds())/docs, "generated-ns/doc")
+	b.ReportMetric(float64(tg)/float64(tm), "generated/map")
 }
