@@ -166,6 +166,7 @@ docs/file-formats.md in the strata repository.`,
 		a.checkCommand(),
 		a.runCommand(), a.scheduledCommand(),
 		a.migrateCommand(),
+		a.serveCommand(),
 	)
 	if devCommands {
 		root.AddCommand(a.demoCommand(), a.benchCommand())
