@@ -33,7 +33,8 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 const tableField = "_table"
 
 func (a *app) exportCommand() *cobra.Command {
-	return &cobra.Command{
+	var format string
+	cmd := &cobra.Command{
 		Use:   "export [TABLE...]",
 		Short: "write documents as JSON Lines to standard output",
 		Long: `Write every document of the named tables (default: every table that holds
@@ -44,8 +45,20 @@ The export is one consistent snapshot. It reads the document records
 themselves in _id order, not an index, so a damaged index cannot make it
 miss documents; a record that is damaged itself (it does not decode, or
 its _id is not the id it is stored under) stops it with an error naming
-the document (strata check lists them all).`,
+the document (strata check lists them all).
+
+--format convex writes Convex's JSON encoding instead: int64 as
+{"$integer": base64 of the 8 little-endian bytes}, NaN, ±Infinity and -0 as
+{"$float": base64 of the 8 bytes}. import reads both forms.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			appendLine := value.AppendJSON
+			switch format {
+			case "strata":
+			case "convex":
+				appendLine = value.AppendConvexJSON
+			default:
+				return usageErrorf("--format %q: use strata or convex", format)
+			}
 			db, err := a.open(cmd.Context())
 			if err != nil {
 				return err
@@ -80,7 +93,7 @@ the document (strata check lists them all).`,
 							m[tableField] = t
 						}
 						var err error
-						line, err = value.AppendJSON(line[:0], m)
+						line, err = appendLine(line[:0], m)
 						if err != nil {
 							return err
 						}
@@ -100,4 +113,6 @@ the document (strata check lists them all).`,
 			return w.Flush()
 		},
 	}
+	cmd.Flags().StringVar(&format, "format", "strata", "value encoding: strata (the JSON form of docs/file-formats.md) or convex (Convex's JSON encoding)")
+	return cmd
 }
