@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net"
@@ -27,6 +25,7 @@ func (a *app) serveCommand() *cobra.Command {
 		timeout time.Duration
 		drain   time.Duration
 		workers int
+		newKey  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -39,9 +38,11 @@ ConvexHttpClient from the convex npm package calls them unchanged:
   const client = new ConvexHttpClient("http://127.0.0.1:3210");
   await client.query(api.messages.list, {});
 
-Internal functions are served only to requests with the admin key
-(Authorization: Convex KEY). The key is $` + adminKeyEnv + ` when set; otherwise
-serve makes a random one and prints it once. Scheduled functions run in this
+Internal functions and the admin API are served only to requests with the
+admin key (Authorization: Convex KEY). On the first serve of a database,
+strata makes a random key, stores its SHA-256 hash in the database and prints
+the key once; --new-admin-key replaces it. $` + adminKeyEnv + `, when set, is
+accepted as well (and nothing is generated). Scheduled functions run in this
 process while it serves. Every route is in docs/http-api.md.
 
 The server listens on 127.0.0.1 unless --addr says otherwise.`,
@@ -53,10 +54,14 @@ The server listens on 127.0.0.1 unless --addr says otherwise.`,
 				return err
 			}
 			key := os.Getenv(adminKeyEnv)
-			printKey := key == ""
-			if printKey {
-				if key, err = newAdminKey(); err != nil {
+			var printKey string
+			if key == "" || newKey {
+				k, created, err := server.EnsureAdminKey(ctx, db, newKey)
+				if err != nil {
 					return err
+				}
+				if created {
+					printKey = k
 				}
 			}
 			log := slog.New(slog.NewTextHandler(a.stderr, nil))
@@ -80,8 +85,8 @@ The server listens on 127.0.0.1 unless --addr says otherwise.`,
 				defer w.Stop(ctx)
 			}
 			fmt.Fprintf(a.stdout, "strata serve: listening on http://%s\n", ln.Addr())
-			if printKey {
-				fmt.Fprintf(a.stdout, "admin key (shown once; set %s to choose it): %s\n", adminKeyEnv, key)
+			if printKey != "" {
+				fmt.Fprintf(a.stdout, "admin key (shown once; only its hash is stored; serve --new-admin-key replaces it): %s\n", printKey)
 			}
 			return s.Serve(ctx, ln, drain)
 		},
@@ -93,15 +98,6 @@ The server listens on 127.0.0.1 unless --addr says otherwise.`,
 	f.DurationVar(&timeout, "timeout", server.DefaultTimeout, "longest a function call may run")
 	f.DurationVar(&drain, "drain", server.DefaultDrain, "how long shutdown waits for calls in flight")
 	f.IntVar(&workers, "workers", 4, "scheduled functions run at once in this process (0: none)")
+	f.BoolVar(&newKey, "new-admin-key", false, "replace the stored admin key with a new one and print it")
 	return cmd
-}
-
-// newAdminKey returns a random admin key: "strata-" and 32 random bytes
-// in URL-safe base64.
-func newAdminKey() (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("serve: admin key: %w", err)
-	}
-	return "strata-" + base64.RawURLEncoding.EncodeToString(b[:]), nil
 }

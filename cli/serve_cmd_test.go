@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -38,15 +39,14 @@ func (l *lockedBuffer) String() string {
 // the background and returns its URL, the admin key it printed ("" if
 // none), its stderr and a function that interrupts it and returns its
 // error.
-func startServe(t testing.TB, env string) (url, key string, stderr *lockedBuffer, stop func() error) {
+func startServe(t testing.TB, db, env string, extra ...string) (url, key string, stderr *lockedBuffer, stop func() error) {
 	t.Helper()
 	t.Setenv("STRATA_ADMIN_KEY", env)
-	db := "sqlite:" + filepath.Join(t.TempDir(), "serve.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- cli.RunWith(ctx, fnApp(), []string{"--db", db, "serve", "--addr", "127.0.0.1:0"}, stdout, stderr)
+		done <- cli.RunWith(ctx, fnApp(), append([]string{"--db", db, "serve", "--addr", "127.0.0.1:0"}, extra...), stdout, stderr)
 	}()
 	listening := regexp.MustCompile(`listening on (http://\S+)`)
 	keyLine := regexp.MustCompile(`admin key \(shown once.*\): (\S+)`)
@@ -96,7 +96,8 @@ func TestServe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url, key, stderr, stop := startServe(t, tt.env)
+			db := "sqlite:" + filepath.Join(t.TempDir(), "serve.db")
+			url, key, stderr, stop := startServe(t, db, tt.env)
 			if !strings.HasPrefix(url, "http://127.0.0.1:") {
 				t.Errorf("listening on %s, want loopback", url)
 			}
@@ -131,5 +132,49 @@ func TestServe(t *testing.T) {
 				t.Errorf("access log contains the admin key:\n%s", logs)
 			}
 		})
+	}
+}
+
+// TestServeAdminKeyStored: the first serve of a database prints a key and
+// stores only its hash; the next serve prints none and accepts the same
+// key; --new-admin-key replaces it, and the old key is refused.
+func TestServeAdminKeyStored(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "serve.db")
+	count := `{"path":"notes:count","args":[{}]}`
+	_, key, _, stop := startServe(t, db, "")
+	if key == "" {
+		t.Fatal("first serve printed no key")
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "serve.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(key)) {
+		t.Fatal("the database file holds the admin key itself")
+	}
+	url, again, _, stop := startServe(t, db, "")
+	if again != "" {
+		t.Fatalf("second serve printed a key %q", again)
+	}
+	if status, body := callAPI(t, url, "/api/query", "Convex "+key, count); status != 200 {
+		t.Fatalf("stored key refused: %d %s", status, body)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	url, fresh, _, stop := startServe(t, db, "", "--new-admin-key")
+	defer stop()
+	if fresh == "" || fresh == key {
+		t.Fatalf("--new-admin-key printed %q", fresh)
+	}
+	if status, _ := callAPI(t, url, "/api/query", "Convex "+key, count); status != 401 {
+		t.Fatalf("old key after --new-admin-key: %d", status)
+	}
+	if status, _ := callAPI(t, url, "/api/query", "Convex "+fresh, count); status != 200 {
+		t.Fatalf("new key: %d", status)
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -27,10 +28,11 @@ type Config struct {
 	DB *strata.DB
 	// Functions are the functions served; nil serves none.
 	Functions *functions.App
-	// AdminKey, when not empty, is the key that lets a request call
-	// internal functions (Authorization: Convex KEY). The Server keeps
-	// only its SHA-256 hash and compares in constant time. Empty: no
-	// request is an admin's.
+	// AdminKey, when not empty, is a key that lets a request call
+	// internal functions and the admin API (Authorization: Convex KEY).
+	// The key whose hash the database stores (EnsureAdminKey) is accepted
+	// too. The Server keeps only SHA-256 hashes and compares in constant
+	// time. With neither, no request is an admin's.
 	AdminKey string
 	// MaxBodyBytes caps a request's body; a larger one is answered 413.
 	// 0 means DefaultMaxBodyBytes.
@@ -48,13 +50,13 @@ type Config struct {
 // Server answers the HTTP API. It is an http.Handler, safe for concurrent
 // use; Serve runs it on a listener with graceful shutdown.
 type Server struct {
-	cfg       Config
-	mux       *http.ServeMux
-	adminHash [sha256.Size]byte
-	hasAdmin  bool
+	cfg         Config
+	mux         *http.ServeMux
+	adminHashes [][sha256.Size]byte
 }
 
-// New returns a Server for cfg, or an error if cfg has no database.
+// New returns a Server for cfg. It reads the admin key's hash stored in
+// the database, and fails if cfg has no database or the read fails.
 func New(cfg Config) (*Server, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("server: Config.DB is nil")
@@ -72,9 +74,13 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	stored, err := storedAdminHashes(context.Background(), cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	s.adminHashes = stored
 	if cfg.AdminKey != "" {
-		s.adminHash = sha256.Sum256([]byte(cfg.AdminKey))
-		s.hasAdmin = true
+		s.adminHashes = append(s.adminHashes, sha256.Sum256([]byte(cfg.AdminKey)))
 	}
 	s.cfg.AdminKey = "" // only the hash is kept
 	s.mux.HandleFunc("POST /api/query", s.callHandler(functions.KindQuery))
@@ -148,7 +154,11 @@ func (s *Server) admin(r *http.Request) (bool, error) {
 	case "Convex":
 		key, _, _ := strings.Cut(strings.TrimSpace(cred), ":")
 		sum := sha256.Sum256([]byte(key))
-		if s.hasAdmin && subtle.ConstantTimeCompare(sum[:], s.adminHash[:]) == 1 {
+		ok := 0
+		for _, h := range s.adminHashes {
+			ok |= subtle.ConstantTimeCompare(sum[:], h[:])
+		}
+		if ok == 1 {
 			return true, nil
 		}
 		return false, fmt.Errorf("%w: the admin key is wrong", errBadAuth)
