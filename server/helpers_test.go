@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/functions"
@@ -84,6 +85,11 @@ func testApp(tb testing.TB) *functions.App {
 	app.Query("chat/rooms:default", functions.Def{
 		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) { return "default export", nil },
 	})
+	app.Mutation("jobs:later", functions.Def{
+		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
+			return ctx.Scheduler.RunAfter(time.Hour, "messages:send", map[string]any{"author": "cron", "body": "later"})
+		},
+	})
 	app.InternalQuery("admin:secret", functions.Def{
 		Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) { return "secret", nil },
 	})
@@ -115,7 +121,13 @@ func startServer(tb testing.TB, cfg server.Config) (string, *strata.DB) {
 // returns the status and body.
 func post(tb testing.TB, url, auth, body string) (int, string) {
 	tb.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewBufferString(body))
+	return do(tb, http.MethodPost, url, auth, body)
+}
+
+// do sends a request and returns the status and body.
+func do(tb testing.TB, method, url, auth, body string) (int, string) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewBufferString(body))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -87,6 +87,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /api/mutation", s.callHandler(functions.KindMutation))
 	s.mux.HandleFunc("POST /api/action", s.actionHandler)
 	s.mux.HandleFunc("POST /api/query_at_ts", s.queryAtTSHandler)
+	s.registerAdmin()
 	return s, nil
 }
 
