@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/strata-db/strata/functions"
 	"github.com/strata-db/strata/value"
@@ -104,7 +105,9 @@ func (s *Server) callHandler(kind functions.Kind) http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 		defer cancel()
+		start := time.Now()
 		result, err := s.cfg.Functions.Call(ctx, s.cfg.DB, name, args)
+		s.metrics.observeCall(kind, err, time.Since(start))
 		if err != nil {
 			s.writeCallError(w, ctx, err)
 			return

@@ -53,6 +53,7 @@ type Server struct {
 	cfg         Config
 	mux         *http.ServeMux
 	adminHashes [][sha256.Size]byte
+	metrics     *metrics
 }
 
 // New returns a Server for cfg. It reads the admin key's hash stored in
@@ -88,6 +89,8 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /api/action", s.actionHandler)
 	s.mux.HandleFunc("POST /api/query_at_ts", s.queryAtTSHandler)
 	s.registerAdmin()
+	s.metrics = newMetrics(s)
+	s.mux.Handle("GET /metrics", s.metrics.handler())
 	return s, nil
 }
 
@@ -102,6 +105,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			route = "unmatched"
 		}
 		s.mux.ServeHTTP(rec, r)
+		s.metrics.observeHTTP(route, rec.status, time.Since(start))
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http",
 			slog.String("method", r.Method),
 			slog.String("route", route),
