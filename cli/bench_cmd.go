@@ -26,7 +26,7 @@ func (a *app) benchCommand() *cobra.Command {
 		Use:   "bench",
 		Short: "measure strata against the raw engine underneath it",
 	}
-	cmd.AddCommand(a.benchMigrateCommand())
+	cmd.AddCommand(a.benchMigrateCommand(), a.benchServeCommand())
 	return cmd
 }
 
