@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/migrate"
@@ -140,4 +141,40 @@ func (s *Server) adminStartMigration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, map[string]any{"migration": st})
+}
+
+// adminSchemaHistory answers the schema's history, newest first: every
+// push recorded in _schemas with its state, schema text, changes (the diff
+// against the schema before it), actor, comment and index builds.
+// ?limit=N (default 50, at most 1000).
+func (s *Server) adminSchemaHistory(w http.ResponseWriter, r *http.Request) {
+	limit := 50
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			writeJSONError(w, http.StatusBadRequest, fmt.Errorf("limit %q: give 1 to 1000", l))
+			return
+		}
+		limit = n
+	}
+	var docs []strata.Doc
+	err := s.cfg.DB.Query(r.Context(), func(tx *strata.Tx) error {
+		var err error
+		docs, err = tx.Table("_schemas").Order(strata.Desc).Take(limit)
+		return err
+	})
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err)
+		return
+	}
+	out := make([]any, len(docs))
+	for i, d := range docs {
+		out[i] = map[string]any(d)
+	}
+	v, err := convexValue(out)
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, map[string]any{"history": v})
 }

@@ -45,4 +45,10 @@ func TestAdminSchemaAndMigrations(t *testing.T) {
 	step("POST", "/api/admin/migrations/add_age/complete", "", 200, `"name":"add_age"`)
 	step("GET", "/api/admin/schema", "", 200, `"age"`)
 	step("POST", "/api/admin/migrations", `{"name": 1}`, 400, `"error"`)
+	hist := step("GET", "/api/admin/schema/history", "", 200, `"state":"active"`)
+	if !strings.Contains(hist, `"actor":"admin API"`) || !strings.Contains(hist, `by_name`) || !strings.Contains(hist, `"changes":[`) {
+		t.Fatalf("history: %s", hist)
+	}
+	step("GET", "/api/admin/schema/history?limit=1", "", 200, `"history":[{`)
+	step("GET", "/api/admin/schema/history?limit=x", "", 400, `"error"`)
 }
