@@ -186,12 +186,16 @@ func (s *Server) adminTables(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"tables": out})
 }
 
-// adminListDocuments answers one page of a table in _id order:
-// ?limit=N (default 100, at most 1000) &cursor=C (the previous page's
-// continueCursor).
+// adminListDocuments answers one page of a table: ?limit=N (default 100,
+// at most 1000) &cursor=C (the previous page's continueCursor); in _id
+// order, or with ?index=NAME in that index's order, optionally restricted
+// by &range=[["eq","field",V],["gte","field",V],...] (a JSON array of
+// conditions eq, gt, gte, lt, lte, with values in either JSON form) and
+// reversed with &order=desc.
 func (s *Server) adminListDocuments(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
 	limit := 100
-	if l := r.URL.Query().Get("limit"); l != "" {
+	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {
 			writeJSONError(w, http.StatusBadRequest, fmt.Errorf("limit %q: give 1 to 1000", l))
@@ -199,10 +203,32 @@ func (s *Server) adminListDocuments(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
+	exprs, err := parseRange(q.Get("range"))
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err)
+		return
+	}
+	if len(exprs) > 0 && q.Get("index") == "" {
+		writeJSONError(w, http.StatusBadRequest, errors.New("range needs index"))
+		return
+	}
+	order := strata.Asc
+	switch q.Get("order") {
+	case "", "asc":
+	case "desc":
+		order = strata.Desc
+	default:
+		writeJSONError(w, http.StatusBadRequest, fmt.Errorf("order %q: asc or desc", q.Get("order")))
+		return
+	}
 	var page strata.Page
-	err := s.cfg.DB.Query(r.Context(), func(tx *strata.Tx) error {
+	err = s.cfg.DB.Query(r.Context(), func(tx *strata.Tx) error {
+		query := tx.Table(r.PathValue("table"))
+		if ix := q.Get("index"); ix != "" {
+			query = query.WithIndex(ix, exprs...)
+		}
 		var err error
-		page, err = tx.Table(r.PathValue("table")).Paginate(limit, r.URL.Query().Get("cursor"))
+		page, err = query.Order(order).Paginate(limit, q.Get("cursor"))
 		return err
 	})
 	if err != nil {
@@ -219,6 +245,39 @@ func (s *Server) adminListDocuments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, map[string]any{"page": v, "isDone": page.IsDone, "continueCursor": page.ContinueCursor})
+}
+
+// parseRange reads the range parameter: a JSON array of [OP, FIELD, VALUE].
+func parseRange(text string) ([]strata.RangeExpr, error) {
+	if text == "" {
+		return nil, nil
+	}
+	x, err := value.ParseJSON([]byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("range: %w", err)
+	}
+	list, ok := x.([]any)
+	if !ok {
+		return nil, errors.New(`range: want a JSON array of ["eq", "field", value] conditions`)
+	}
+	ops := map[string]func(string, any) strata.RangeExpr{
+		"eq": strata.Eq, "gt": strata.Gt, "gte": strata.Gte, "lt": strata.Lt, "lte": strata.Lte,
+	}
+	out := make([]strata.RangeExpr, 0, len(list))
+	for i, c := range list {
+		cond, ok := c.([]any)
+		if !ok || len(cond) != 3 {
+			return nil, fmt.Errorf("range[%d]: want [OP, FIELD, VALUE]", i)
+		}
+		op, _ := cond[0].(string)
+		field, _ := cond[1].(string)
+		mk, ok := ops[op]
+		if !ok || field == "" {
+			return nil, fmt.Errorf("range[%d]: OP is eq, gt, gte, lt or lte and FIELD a field path", i)
+		}
+		out = append(out, mk(field, cond[2]))
+	}
+	return out, nil
 }
 
 // adminGet answers one document.

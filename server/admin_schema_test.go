@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	neturl "net/url"
 	"strings"
 	"testing"
 
@@ -31,6 +32,19 @@ func TestAdminSchemaAndMigrations(t *testing.T) {
 	step("POST", "/api/admin/tables/users/documents", `{"name":"ann"}`, 200, `"id"`)
 	step("POST", "/api/admin/tables/users/documents", `{"name":5}`, 400, `"error"`)
 	step("GET", "/api/admin/tables", "", 200, `{"name":"users","count":1,"indexes":[{"name":"by_name","fields":["name"]}]}`)
+	for _, n := range []string{"bob", "cy", "dee"} {
+		step("POST", "/api/admin/tables/users/documents", `{"name":"`+n+`"}`, 200, `"id"`)
+	}
+	rng := "/api/admin/tables/users/documents?index=by_name&range=" + neturl.QueryEscape(`[["gte","name","bob"],["lt","name","dee"]]`)
+	page := step("GET", rng+"&order=desc", "", 200, `"isDone":true`)
+	if i, j := strings.Index(page, `"cy"`), strings.Index(page, `"bob"`); i < 0 || j < 0 || i > j || strings.Contains(page, `"ann"`) || strings.Contains(page, `"dee"`) {
+		t.Fatalf("by_name in [bob, dee) descending: %s", page)
+	}
+	step("GET", rng+"&limit=1", "", 200, `"isDone":false`)
+	step("GET", "/api/admin/tables/users/documents?index=nope", "", 400, `"error"`)
+	step("GET", "/api/admin/tables/users/documents?range=[]", "", 200, `"page"`)
+	step("GET", "/api/admin/tables/users/documents?index=by_name&range="+neturl.QueryEscape(`[["like","name","a"]]`), "", 400, `OP is eq`)
+	step("GET", "/api/admin/tables/users/documents?order=up", "", 400, `asc or desc`)
 
 	v2 := `{"tables": {"users": {"fields": {"name": "string", "age": "int64"}, "indexes": {"by_name": ["name"]}}}}`
 	step("POST", "/api/admin/schema/diff", v2, 200, `"class":"needs_data"`)
