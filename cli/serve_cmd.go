@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,7 +33,7 @@ func (a *app) serveCommand() *cobra.Command {
 		Use:   "serve",
 		Short: "serve the application's functions over HTTP, callable with Convex's clients",
 		Long: `Serve the database over HTTP until interrupted (Ctrl-C drains the calls in
-flight, then exits). The application's functions (cli.MainWith(app)) answer
+flight, then exits; so does SIGTERM). The application's functions (cli.MainWith(app)) answer
 POST /api/query and /api/mutation exactly as a Convex deployment does, so
 ConvexHttpClient from the convex npm package calls them unchanged:
 
@@ -48,7 +50,10 @@ process while it serves. Every route is in docs/http-api.md.
 The server listens on 127.0.0.1 unless --addr says otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
+			// SIGTERM (what service managers and containers send) drains
+			// like Ctrl-C.
+			ctx, stopSignals := signal.NotifyContext(cmd.Context(), syscall.SIGTERM)
+			defer stopSignals()
 			db, err := a.open(ctx)
 			if err != nil {
 				return err

@@ -3,13 +3,16 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,5 +179,37 @@ func TestServeAdminKeyStored(t *testing.T) {
 	}
 	if status, _ := callAPI(t, url, "/api/query", "Convex "+fresh, count); status != 200 {
 		t.Fatalf("new key: %d", status)
+	}
+}
+
+// TestServeSIGTERM: serve in its own process stops cleanly (exit 0) on
+// SIGTERM, as on Ctrl-C.
+func TestServeSIGTERM(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	db := "sqlite:" + filepath.Join(t.TempDir(), "term.db")
+	args, _ := json.Marshal([]string{"--db", db, "serve", "--addr", addr})
+	p := startProc(t, "cli", "started", "STRATA_PROC_ARGS="+string(args), "STRATA_ADMIN_KEY=k")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not listen on %s: %s", addr, p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v\n%s", err, p.stderr.String())
 	}
 }
