@@ -103,8 +103,7 @@ func (s *Server) callHandler(kind functions.Kind) http.HandlerFunc {
 			writeFailure(w, fmt.Sprintf("Trying to execute %s as %s, but it is defined as %s.", req.Path, kindTitle(kind), kindTitle(f.Kind)), nil)
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
-		defer cancel()
+		ctx := r.Context() // ends at Config.Timeout (ServeHTTP)
 		start := time.Now()
 		result, err := s.cfg.Functions.Call(ctx, s.cfg.DB, name, args)
 		s.metrics.observeCall(kind, err, time.Since(start))

@@ -181,3 +181,18 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("Serve: %v", err)
 	}
 }
+
+// TestTimeout: a call still running at Config.Timeout fails with 560 and
+// says so; its context ended.
+func TestTimeout(t *testing.T) {
+	app := functions.NewApp()
+	app.Query("slow:wait", functions.Def{Handler: func(ctx *functions.Ctx, args strata.Doc) (any, error) {
+		<-ctx.Context().Done()
+		return nil, ctx.Context().Err()
+	}})
+	url, _ := startServer(t, server.Config{Functions: app, Timeout: 50 * time.Millisecond})
+	status, body := post(t, url+"/api/query", "", `{"path":"slow:wait","args":[{}]}`)
+	if status != 560 || !strings.Contains(body, "did not finish within the server's 50ms timeout") {
+		t.Fatalf("slow call: %d %s", status, body)
+	}
+}

@@ -37,7 +37,9 @@ type Config struct {
 	// MaxBodyBytes caps a request's body; a larger one is answered 413.
 	// 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// Timeout bounds each function call; 0 means DefaultTimeout.
+	// Timeout bounds each request (its context ends then: a function call
+	// fails with 560, an admin request with an error); 0 means
+	// DefaultTimeout.
 	Timeout time.Duration
 	// Logger receives one access-log record per request (method, route,
 	// status, duration, sizes; never a header or a body). nil: none.
@@ -104,7 +106,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route == "" {
 			route = "unmatched"
 		}
-		s.mux.ServeHTTP(rec, r)
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+		s.mux.ServeHTTP(rec, r.WithContext(ctx))
+		cancel()
 		s.metrics.observeHTTP(route, rec.status, time.Since(start))
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http",
 			slog.String("method", r.Method),
