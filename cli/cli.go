@@ -175,6 +175,7 @@ docs/file-formats.md in the strata repository.`,
 		a.runCommand(), a.scheduledCommand(),
 		a.migrateCommand(),
 		a.genCommand(),
+		a.serveCommand(),
 	)
 	if devCommands {
 		root.AddCommand(a.demoCommand(), a.benchCommand())

@@ -36,6 +36,7 @@ const tableField = "_table"
 
 func (a *app) exportCommand() *cobra.Command {
 	var all, withSystem bool
+	var format string
 	cmd := &cobra.Command{
 		Use:   "export [TABLE...]",
 		Short: "write documents as JSON Lines to standard output (--all: a backup of the whole database)",
@@ -58,10 +59,25 @@ The export is one consistent snapshot. It reads the document records
 themselves in _id order, not an index, so a damaged index cannot make it
 miss documents; a record that is damaged itself (it does not decode, or
 its _id is not the id it is stored under) stops it with an error naming
-the document (strata check lists them all). Progress goes to stderr.`,
+the document (strata check lists them all). Progress goes to stderr.
+
+--format convex writes Convex's JSON encoding instead: int64 as
+{"$integer": base64 of the 8 little-endian bytes}, NaN, ±Infinity and -0 as
+{"$float": base64 of the 8 bytes}. import reads both forms.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all && (len(args) > 0 || withSystem) {
 				return usageErrorf("export --all writes every table: give no TABLE and no --system")
+			}
+			appendLine := value.AppendJSON
+			switch format {
+			case "strata":
+			case "convex":
+				if all {
+					return usageErrorf("export --all writes strata's own form: give no --format")
+				}
+				appendLine = value.AppendConvexJSON
+			default:
+				return usageErrorf("--format %q: use strata or convex", format)
 			}
 			db, err := a.open(cmd.Context())
 			if err != nil {
@@ -88,7 +104,7 @@ the document (strata check lists them all). Progress goes to stderr.`,
 				if all {
 					return a.exportBackup(tx, w, tables)
 				}
-				return a.exportLines(tx, w, tables, len(args) != 1)
+				return a.exportLines(tx, w, tables, len(args) != 1, appendLine)
 			})
 			if err != nil {
 				return err
@@ -98,6 +114,7 @@ the document (strata check lists them all). Progress goes to stderr.`,
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "write a backup of the whole database, system tables included, for strata import --all")
 	cmd.Flags().BoolVar(&withSystem, "system", false, "with no TABLE, export system tables too")
+	cmd.Flags().StringVar(&format, "format", "strata", "value encoding: strata (the JSON form of docs/file-formats.md) or convex (Convex's JSON encoding)")
 	return cmd
 }
 
@@ -128,7 +145,7 @@ func (a *app) exportTables(tx *strata.Tx, named []string, withSystem bool) ([]st
 
 // exportLines writes the documents of tables as JSON Lines, tagged with
 // their table unless one table was named.
-func (a *app) exportLines(tx *strata.Tx, w io.Writer, tables []string, tag bool) error {
+func (a *app) exportLines(tx *strata.Tx, w io.Writer, tables []string, tag bool, appendLine func([]byte, any) ([]byte, error)) error {
 	var line []byte
 	for _, t := range tables {
 		p, err := a.tableProgress(tx, "export "+t, t)
@@ -141,7 +158,7 @@ func (a *app) exportLines(tx *strata.Tx, w io.Writer, tables []string, tag bool)
 				m[tableField] = t
 			}
 			var err error
-			line, err = value.AppendJSON(line[:0], m)
+			line, err = appendLine(line[:0], m)
 			if err != nil {
 				return err
 			}

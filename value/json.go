@@ -16,7 +16,8 @@ import (
 //	float64                a plain JSON number, written in the shortest form
 //	                       that parses back to the same bits; non-finite
 //	                       values and -0 as {"$float": "NaN" | "Infinity" |
-//	                       "-Infinity" | "-0"}
+//	                       "-Infinity" | "-0"}; a NaN other than math.NaN()
+//	                       in Convex's base64 form, which keeps its bits
 //	int64                  {"$integer": "123"} (canonical decimal string)
 //	string, ID             a JSON string (an ID reads back as a string)
 //	bytes                  {"$bytes": "..."} (standard base64, padded)
@@ -25,7 +26,8 @@ import (
 //
 // -0 is written tagged because many JSON tools read a plain -0 as 0; a
 // plain -0 is still read as float64 -0. Object keys may not start with "$",
-// so a tagged form is never ambiguous.
+// so a tagged form is never ambiguous. ParseJSON also reads Convex's
+// base64 forms of $integer and $float (see AppendConvexJSON).
 
 // AppendJSON appends the JSON form of x to dst and returns the extended
 // buffer. The output is deterministic (keys sorted), has no insignificant
@@ -38,7 +40,7 @@ func AppendJSON(dst []byte, x any) ([]byte, error) {
 	if _, ok := x.(UndefinedValue); ok {
 		return dst, newErr("undefined has no JSON form").op("json")
 	}
-	out, err := appendJSON(dst, x, 0)
+	out, err := appendJSON(dst, x, 0, false)
 	if err != nil {
 		return dst[:n], err.op("json")
 	}
@@ -50,18 +52,29 @@ func MarshalJSON(x any) ([]byte, error) {
 	return AppendJSON(nil, x)
 }
 
-func appendJSON(dst []byte, x any, depth int) ([]byte, *Error) {
+// appendJSON appends x in strata's JSON form, or in Convex's when convex
+// is set (see AppendConvexJSON).
+func appendJSON(dst []byte, x any, depth int, convex bool) ([]byte, *Error) {
 	switch v := x.(type) {
 	case nil:
 		return append(dst, "null"...), nil
 	case bool:
 		return strconv.AppendBool(dst, v), nil
 	case int64:
+		if convex {
+			return appendConvexBits(dst, "$integer", uint64(v)), nil
+		}
 		dst = append(dst, `{"$integer":"`...)
 		dst = strconv.AppendInt(dst, v, 10)
 		return append(dst, `"}`...), nil
 	case float64:
+		if convex && (math.IsNaN(v) || math.IsInf(v, 0) || v == 0 && math.Signbit(v)) {
+			return appendConvexBits(dst, "$float", math.Float64bits(v)), nil
+		}
 		switch {
+		case math.IsNaN(v) && math.Float64bits(v) != goNaN:
+			// Another sign or payload: keep its bits, as Convex does.
+			return appendConvexBits(dst, "$float", math.Float64bits(v)), nil
 		case math.IsNaN(v):
 			return append(dst, `{"$float":"NaN"}`...), nil
 		case math.IsInf(v, 1):
@@ -112,7 +125,7 @@ func appendJSON(dst []byte, x any, depth int) ([]byte, *Error) {
 				return dst, newErr(errUndefInArray).inIndex(i)
 			}
 			var err *Error
-			if dst, err = appendJSON(dst, e, depth+1); err != nil {
+			if dst, err = appendJSON(dst, e, depth+1, convex); err != nil {
 				return dst, err.inIndex(i)
 			}
 		}
@@ -136,7 +149,7 @@ func appendJSON(dst []byte, x any, depth int) ([]byte, *Error) {
 			}
 			dst = append(appendJSONString(dst, k), ':')
 			var err *Error
-			if dst, err = appendJSON(dst, e, depth+1); err != nil {
+			if dst, err = appendJSON(dst, e, depth+1, convex); err != nil {
 				return dst, err.inKey(k)
 			}
 		}
@@ -227,9 +240,10 @@ func ParseJSONDoc(b []byte) (map[string]any, error) {
 }
 
 type jsonParser struct {
-	b   []byte
-	pos int
-	bx  boxer
+	b      []byte
+	pos    int
+	bx     boxer
+	convex bool // Convex's form only (ParseConvexJSON)
 }
 
 func (p *jsonParser) errorf(msg string) *Error {
@@ -568,6 +582,21 @@ func (p *jsonParser) tagged(tag string, keyPos int) (any, *Error) {
 	bad := func() *Error {
 		p.pos = valPos
 		return newErr("invalid " + tag + " " + quoteTrunc(s))
+	}
+	if bits, ok := convexBits(s); ok {
+		switch tag {
+		case "$integer":
+			return int64(bits), nil
+		case "$float":
+			f := math.Float64frombits(bits)
+			if !math.IsNaN(f) && !math.IsInf(f, 0) && (f != 0 || !math.Signbit(f)) {
+				p.pos = valPos
+				return nil, newErr("invalid $float " + quoteTrunc(s) + ": a finite float other than -0 is written as a plain number")
+			}
+			return f, nil
+		}
+	} else if p.convex && tag != "$bytes" {
+		return nil, bad()
 	}
 	switch tag {
 	case "$integer":

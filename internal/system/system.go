@@ -103,6 +103,7 @@ type grant struct {
 var grants = map[string]grant{
 	"github.com/strata-db/strata/migrate":   {tables: []string{"_migrations", "_migrations_moved"}, push: true},
 	"github.com/strata-db/strata/functions": {tables: []string{"_scheduled_functions"}},
+	"github.com/strata-db/strata/server":    {tables: []string{"_admin_keys"}},
 }
 
 // ErrDenied is returned (wrapped) for a write to a system table the

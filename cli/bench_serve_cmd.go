@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/functions"
+	"github.com/strata-db/strata/server"
+	"github.com/strata-db/strata/v"
+)
+
+func (a *app) benchServeCommand() *cobra.Command {
+	var (
+		clients  int
+		docs     int
+		duration time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve [--clients N] [--duration D]",
+		Short: "compare function calls over HTTP with the same calls in process",
+		Long: `Serve two functions from a fresh SQLite database in a temporary directory —
+a point query (get one document by id) and a one-document mutation (patch a
+counter) — on a loopback port, then call each for --duration from --clients
+concurrent clients: in process (App.Call, the baseline) and over HTTP
+(keep-alive connections, Convex's JSON encoding, the whole server). Print
+calls per second of both, HTTP as a fraction of in-process, and the p50 and
+p99 latencies. Targets for the point query at 64 clients: HTTP at least 40%
+of in-process, p99 at most 10 ms.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if clients < 1 || docs < 1 || duration <= 0 {
+				return usageErrorf("--clients, --docs and --duration must be positive")
+			}
+			return a.benchServe(cmd.Context(), clients, docs, duration)
+		},
+	}
+	cmd.Flags().IntVar(&clients, "clients", 64, "concurrent clients")
+	cmd.Flags().IntVar(&docs, "docs", 1000, "documents the functions read and patch")
+	cmd.Flags().DurationVar(&duration, "duration", 3*time.Second, "how long each of the four runs lasts")
+	return cmd
+}
+
+// benchResult is one run: calls completed and their latencies.
+type benchResult struct {
+	calls int
+	lat   []time.Duration
+	took  time.Duration
+	errs  int
+}
+
+func (r benchResult) perSecond() float64 { return float64(r.calls) / r.took.Seconds() }
+
+func (r benchResult) quantile(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(q*float64(len(r.lat))))]
+}
+
+// runClients runs call from n goroutines for d and gathers the results.
+func runClients(ctx context.Context, n int, d time.Duration, call func(rng *rand.Rand) error) benchResult {
+	var (
+		mu  sync.Mutex
+		res benchResult
+		wg  sync.WaitGroup
+	)
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	start := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			var lat []time.Duration
+			errs := 0
+			for ctx.Err() == nil {
+				t := time.Now()
+				if err := call(rng); err != nil {
+					errs++
+					continue
+				}
+				lat = append(lat, time.Since(t))
+			}
+			mu.Lock()
+			res.lat = append(res.lat, lat...)
+			res.errs += errs
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.took = time.Since(start)
+	res.calls = len(res.lat)
+	slices.Sort(res.lat)
+	return res
+}
+
+func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration) error {
+	dir, err := os.MkdirTemp("", "strata-bench-serve-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	db, err := strata.Open(ctx, "sqlite:"+filepath.Join(dir, "bench.db")+"?synchronous=normal")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ids := make([]strata.ID, docs)
+	err = db.Mutation(ctx, func(tx *strata.Tx) error {
+		for i := range ids {
+			var err error
+			if ids[i], err = tx.Insert("items", strata.Doc{"n": int64(0), "name": fmt.Sprintf("item %d", i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bench serve: seeding: %w", err)
+	}
+	app := functions.NewApp()
+	app.Query("items:get", functions.Def{
+		Args: v.Object{"id": v.ID("items")},
+		Handler: func(c *functions.Ctx, args strata.Doc) (any, error) {
+			s, _ := args.String("id")
+			doc, err := c.Tx.Get(strata.ID(s))
+			if doc == nil || err != nil {
+				return nil, err
+			}
+			return doc, nil
+		},
+	})
+	app.Mutation("items:bump", functions.Def{
+		Args: v.Object{"id": v.ID("items")},
+		Handler: func(c *functions.Ctx, args strata.Doc) (any, error) {
+			s, _ := args.String("id")
+			doc, err := c.Tx.Get(strata.ID(s))
+			if doc == nil || err != nil {
+				return nil, fmt.Errorf("no item %s: %v", s, err)
+			}
+			n, _ := doc.Int("n")
+			return nil, c.Tx.Patch(strata.ID(s), strata.Patch{"n": n + 1})
+		},
+	})
+	srv, err := server.New(server.Config{DB: db, Functions: app})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("bench serve: %w", err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx, ln, time.Second) }()
+	defer func() { stop(); <-served }()
+	base := "http://" + ln.Addr().String()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2, MaxConnsPerHost: clients * 2, IdleConnTimeout: time.Minute}}
+	defer client.CloseIdleConnections()
+
+	bodies := map[string][][]byte{}
+	for _, fn := range []string{"items:get", "items:bump"} {
+		for _, id := range ids {
+			bodies[fn] = append(bodies[fn], []byte(`{"path":"`+fn+`","format":"convex_encoded_json","args":[{"id":"`+string(id)+`"}]}`))
+		}
+	}
+	inProcess := func(fn string) func(rng *rand.Rand) error {
+		return func(rng *rand.Rand) error {
+			_, err := app.Call(ctx, db, fn, map[string]any{"id": string(ids[rng.IntN(len(ids))])})
+			return err
+		}
+	}
+	overHTTP := func(fn, route string) func(rng *rand.Rand) error {
+		return func(rng *rand.Rand) error {
+			resp, err := client.Post(base+route, "application/json", bytes.NewReader(bodies[fn][rng.IntN(len(ids))]))
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+			return err
+		}
+	}
+	fmt.Fprintf(a.stdout, "strata bench serve: %d clients, %v per run, %d documents, SQLite, HTTP on %s\n\n", clients, d, docs, ln.Addr())
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKLOAD\tIN-PROCESS/S\tHTTP/S\tHTTP/IN-PROCESS\tIN-PROCESS P50\tP99\tHTTP P50\tP99\tERRORS")
+	for _, w := range []struct{ name, fn, route string }{
+		{"point query", "items:get", "/api/query"},
+		{"one-document mutation", "items:bump", "/api/mutation"},
+	} {
+		in := runClients(ctx, clients, d, inProcess(w.fn))
+		h := runClients(ctx, clients, d, overHTTP(w.fn, w.route))
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ratio := 0.0
+		if in.calls > 0 {
+			ratio = h.perSecond() / in.perSecond()
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f%%\t%v\t%v\t%v\t%v\t%d\n", w.name, in.perSecond(), h.perSecond(), 100*ratio,
+			in.quantile(.5).Round(time.Microsecond), in.quantile(.99).Round(time.Microsecond),
+			h.quantile(.5).Round(time.Microsecond), h.quantile(.99).Round(time.Microsecond), in.errs+h.errs)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, "\ntargets (point query, 64 clients): HTTP/IN-PROCESS >= 40%, HTTP P99 <= 10ms")
+	return nil
+}
