@@ -178,6 +178,9 @@ func (db *DB) finishBuilds(ctx context.Context, opts PushOptions) ([]IndexBuild,
 		return nil, nil
 	}
 	if !opts.Wait {
+		if opts.Staged {
+			return todo, nil
+		}
 		go func() {
 			for _, b := range todo {
 				if db.runBuild(context.Background(), b.ID, opts) != nil {

@@ -30,6 +30,11 @@ type PushOptions struct {
 	// indexes are then staged (queries on them fail until ready) and are
 	// built in the background by this DB (see ResumeIndexBuilds).
 	Wait bool
+	// Staged, without Wait, leaves the new indexes staged instead of
+	// building them in the background: a later ResumeIndexBuilds (or a
+	// push with Wait) builds them. For a process about to exit, such as
+	// the command line's push --no-wait.
+	Staged bool
 	// DropTables deletes the documents of tables the new schema removes.
 	// Without it such tables keep their data and are no longer validated.
 	DropTables bool

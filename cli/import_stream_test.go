@@ -122,6 +122,7 @@ func TestImportMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 75,000 documents")
 	}
+	t.Parallel() // the imports run in child processes, measured there
 	const n = 15_000
 	dir := t.TempDir()
 	small, large := filepath.Join(dir, "small.jsonl"), filepath.Join(dir, "large.jsonl")
@@ -138,6 +139,7 @@ func TestImportMemoryFlat(t *testing.T) {
 	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			fresh := func() string {
 				if backend == "postgres" {
 					return pgtest.URL(t)

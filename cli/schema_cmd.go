@@ -195,6 +195,7 @@ FILE.json" writes the migration that gets there.` + map[bool]string{true: "\n\n\
 				return err
 			}
 			opts.Wait = wait && !noWait
+			opts.Staged = noWait // the process exits: leave the builds to schema wait
 			if !a.json {
 				opts.Progress = progressPrinter(a.stdout)
 			}
