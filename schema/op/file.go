@@ -156,11 +156,8 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 			return nil, err
 		}
 		op := RequireField{TableName: r.Table, Field: r.Field, Type: typ, From: r.From, Convert: r.Convert}
-		if r.Default != nil {
-			op.HasDefault = true
-			if op.Default, err = parseValueFor(typ, r.Default); err != nil {
-				return nil, fmt.Errorf("default: %w", err)
-			}
+		if op.Default, op.HasDefault, err = parseDefault(typ, r.Default); err != nil {
+			return nil, err
 		}
 		return op, op.checkShape()
 	case "remove_field":
@@ -205,11 +202,8 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 				return nil, err
 			}
 		}
-		if r.Default != nil {
-			op.HasDefault = true
-			if op.Default, err = parseValueFor(typ, r.Default); err != nil {
-				return nil, fmt.Errorf("default: %w", err)
-			}
+		if op.Default, op.HasDefault, err = parseDefault(typ, r.Default); err != nil {
+			return nil, err
 		}
 		// Totality needs the deployed schema; Check(s) does it there.
 		return op, op.checkShape()
@@ -233,6 +227,18 @@ func parseKind(kind string, body json.RawMessage) (Operation, error) {
 		return op, checkNames(op.Kind(), op.TableName)
 	}
 	return nil, fmt.Errorf("unknown operation (want add_field, require_field, remove_field, rename_field, change_type, add_index or drop_index; docs/file-formats.md describes each)")
+}
+
+// parseDefault parses an operation's optional "default" (raw nil: none)
+// as a value of typ.
+func parseDefault(typ v.Validator, raw json.RawMessage) (x any, has bool, err error) {
+	if raw == nil {
+		return nil, false, nil
+	}
+	if x, err = parseValueFor(typ, raw); err != nil {
+		return nil, false, fmt.Errorf("default: %w", err)
+	}
+	return x, true, nil
 }
 
 func parseType(raw json.RawMessage) (v.Validator, error) {
