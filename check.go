@@ -386,7 +386,7 @@ func (c *checker) record(table string, id ID, body []byte) bool {
 	if _, err := value.ParseIDFor(string(id), table); err != nil {
 		c.add(Problem{Kind: ProblemBadID, Table: table, ID: string(id), Detail: fmt.Sprintf("stored under a key that is not an id of the table: %v", err)})
 	}
-	_, kind, why := decodeRecord(id, body)
+	_, kind, why := decodeRecord(c.tx.state, table, id, body)
 	if why != "" {
 		c.add(Problem{Kind: kind, Table: table, ID: string(id), Detail: why})
 		return false
@@ -396,8 +396,8 @@ func (c *checker) record(table string, id ID, body []byte) bool {
 
 // decodeRecord decodes the record of document id, or says what is wrong
 // with it: it does not decode, or does not hold id as its _id.
-func decodeRecord(id ID, body []byte) (Doc, ProblemKind, string) {
-	m, err := value.DecodeDoc(body)
+func decodeRecord(st *schemaState, table string, id ID, body []byte) (Doc, ProblemKind, string) {
+	m, err := st.decodeRecord(table, body)
 	if err != nil {
 		return nil, ProblemUndecodable, fmt.Sprintf("record does not decode: %v", err)
 	}
@@ -427,7 +427,7 @@ func (c *checker) entries(table string, ix schema.Index) (valid, n int64, err er
 				c.add(Problem{Kind: ProblemMissingDocument, Table: table, Index: ix.Name, ID: string(e.ID), Key: key, Detail: "entry points at a document that does not exist"})
 				continue
 			}
-			d, _, why := decodeRecord(ID(e.ID), e.Body)
+			d, _, why := decodeRecord(c.tx.state, table, ID(e.ID), e.Body)
 			if why != "" || c.damaged[ID(e.ID)] {
 				continue // reported by the document scan
 			}
@@ -455,7 +455,7 @@ func (c *checker) entries(table string, ix schema.Index) (valid, n int64, err er
 func (c *checker) missing(en storage.Enumerator, table string, ix schema.Index) error {
 	return eachRecord(en, table, func(ids []ID, bodies [][]byte) error {
 		for i, id := range ids {
-			d, _, why := decodeRecord(id, bodies[i])
+			d, _, why := decodeRecord(c.tx.state, table, id, bodies[i])
 			if why != "" || c.damaged[id] {
 				continue // reported already
 			}

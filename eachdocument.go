@@ -33,7 +33,7 @@ func (tx *Tx) EachDocument(table string, fn func(Doc) error) error {
 			if _, err := value.ParseIDFor(string(id), table); err != nil {
 				return fmt.Errorf("strata: table %q: record stored under a key that is not an id of the table: %v: %w (strata check lists every damaged record)", table, err, ErrCorrupt)
 			}
-			m, err := value.DecodeDoc(bodies[i])
+			m, err := tx.decodeRecord(table, bodies[i])
 			if err != nil {
 				return fmt.Errorf("strata: table %q: document %s: record does not decode: %v: %w (strata check lists every damaged record)", table, id, err, ErrCorrupt)
 			}

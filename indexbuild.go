@@ -187,7 +187,7 @@ func (j *buildJob) index(b *batch.Batch[*Tx], table string, ix schema.Index, cur
 			return n, false, err
 		}
 		for i, e := range ents {
-			m, err := value.DecodeDoc(e.Body)
+			m, err := tx.decodeRecord(table, e.Body)
 			if err != nil {
 				return n, false, fmt.Errorf("corrupt record %s: %w", e.ID, err)
 			}

@@ -271,7 +271,7 @@ func (tx *Tx) scanAll(table string, fn func(Doc) bool) error {
 			return err
 		}
 		for _, e := range ents {
-			m, err := value.DecodeDoc(e.Body)
+			m, err := tx.decodeRecord(table, e.Body)
 			if err != nil {
 				return fmt.Errorf("table %s: corrupt record %s: %w", table, e.ID, err)
 			}

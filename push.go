@@ -54,6 +54,17 @@ type PushOptions struct {
 	// replaces the declarative migrations whose transforms every write
 	// applies; otherwise the active set carries over.
 	migrations *[]string
+	// step, when set (by package migrate), appends a step to a table's
+	// shape chain in the transaction that activates the schema; the data
+	// check then validates every document of that table with the step
+	// applied. trusted skips the data check: the caller has shown that
+	// every document satisfies the schema. relabel names the indexes
+	// ("table.index") whose fields changed only by a rename whose old and
+	// new fields hold equal values in every document: they keep their
+	// entries instead of being rebuilt.
+	step    *pushStep
+	trusted bool
+	relabel map[string]bool
 	// beforePending, when set (by tests), is called just before the
 	// pending schema is registered.
 	beforePending func()
@@ -212,7 +223,18 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 		return nil, fmt.Errorf("strata: push schema: %w", err)
 	}
 	diff := compareForPush(base, s, res)
-	if diff.Empty() && (opts.migrations == nil || slices.Equal(*opts.migrations, base.migrations)) {
+	if opts.step != nil {
+		if err := base.checkStep(opts.step); err != nil {
+			return nil, fmt.Errorf("strata: push schema: %w", err)
+		}
+		if !opts.trusted && !slices.Contains(diff.Check, opts.step.table) {
+			diff.Check = append(diff.Check, opts.step.table)
+		}
+	}
+	if opts.trusted {
+		diff.Check = nil
+	}
+	if diff.Empty() && opts.step == nil && (opts.migrations == nil || slices.Equal(*opts.migrations, base.migrations)) {
 		return db.pushUnchanged(ctx, base, opts, res)
 	}
 	if opts.migrations == nil {
@@ -339,7 +361,7 @@ func (db *DB) registerPending(ctx context.Context, base *schemaState, s *Schema,
 	if len(diff.Check) == 0 {
 		return nil, nil
 	}
-	pending := &pendingPush{schema: s, check: map[string]bool{}}
+	pending := &pendingPush{schema: s, check: map[string]bool{}, step: opts.step}
 	for _, t := range diff.Check {
 		pending.check[t] = true
 	}
@@ -354,6 +376,9 @@ func (db *DB) registerPending(ctx context.Context, base *schemaState, s *Schema,
 	}
 	if base.activeID != "" {
 		doc["active"] = base.activeID
+	}
+	if opts.step != nil {
+		doc["step"] = opts.step.value()
 	}
 	if opts.beforePending != nil {
 		opts.beforePending()
@@ -532,7 +557,10 @@ func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *sc
 					return err
 				}
 				for _, e := range ents {
-					m, err := value.DecodeDoc(e.Body)
+					m, err := tx.decodeRecord(table, e.Body)
+					if err == nil {
+						m, err = opts.step.applyTo(table, m)
+					}
 					if err != nil {
 						return fmt.Errorf("table %q: corrupt record %s: %w", table, e.ID, err)
 					}
@@ -732,11 +760,11 @@ func (db *DB) activate(ctx context.Context, p *pendingPush, expect []byte, s *Sc
 		if err := checkHead(tx, st, p, expect); err != nil {
 			return err
 		}
-		dropped, err := tx.dropRemoved(st, s, opts.DropTables)
+		dropped, err := tx.dropRemoved(st, s, opts.DropTables, opts.relabel)
 		if err != nil {
 			return err
 		}
-		builds, err := tx.stageAdded(st, s, dropped)
+		builds, err := tx.stageAdded(st, s, dropped, opts.relabel)
 		if err != nil {
 			return err
 		}
@@ -770,7 +798,7 @@ func checkHead(tx *Tx, st *schemaState, p *pendingPush, expect []byte) error {
 // dropRemoved deletes the indexes that leave the schema or change and,
 // with dropTables, the tables s removes. It returns the indexes dropped so
 // far ("table.index"): those of st and those s removes.
-func (tx *Tx) dropRemoved(st *schemaState, s *Schema, dropTables bool) (map[string]bool, error) {
+func (tx *Tx) dropRemoved(st *schemaState, s *Schema, dropTables bool, relabel map[string]bool) (map[string]bool, error) {
 	dropped := map[string]bool{}
 	for k := range st.dropped {
 		dropped[k] = true
@@ -785,7 +813,7 @@ func (tx *Tx) dropRemoved(st *schemaState, s *Schema, dropTables bool) (map[stri
 		}
 		for _, ix := range ot.Indexes {
 			nix, ok := nt.IndexByName(ix.Name)
-			if ok && slices.Equal(nix.Fields, ix.Fields) {
+			if ok && (slices.Equal(nix.Fields, ix.Fields) || relabel[indexKeyName(name, ix.Name)]) {
 				continue
 			}
 			if err := tx.st.DropIndex(name, ix.Name); err != nil {
@@ -802,7 +830,7 @@ func (tx *Tx) dropRemoved(st *schemaState, s *Schema, dropTables bool) (map[stri
 // stageAdded stages the new and changed indexes of s (registering each in
 // _index_builds) and returns every index still building ("table.index" →
 // build id). An index of s leaves dropped.
-func (tx *Tx) stageAdded(st *schemaState, s *Schema, dropped map[string]bool) (map[string]any, error) {
+func (tx *Tx) stageAdded(st *schemaState, s *Schema, dropped map[string]bool, relabel map[string]bool) (map[string]any, error) {
 	builds := map[string]any{}
 	for name, nt := range s.Tables {
 		ot := tablesOf(st.active)[name]
@@ -810,7 +838,7 @@ func (tx *Tx) stageAdded(st *schemaState, s *Schema, dropped map[string]bool) (m
 			key := indexKeyName(name, ix.Name)
 			delete(dropped, key)
 			oix, ok := ot.IndexByName(ix.Name)
-			if ok && slices.Equal(oix.Fields, ix.Fields) {
+			if ok && (slices.Equal(oix.Fields, ix.Fields) || relabel[key]) {
 				if bid, staged := st.builds[key]; staged {
 					builds[key] = bid // still building
 				}
@@ -849,6 +877,9 @@ func activeDoc(st *schemaState, p *pendingPush, text []byte, diff *schema.Diff, 
 	}
 	if len(migs) > 0 {
 		doc["migrations"] = stringsValue(migs)
+	}
+	if chains := st.shapesWith(opts.step); len(chains) > 0 {
+		doc["shapes"] = shapesValue(chains)
 	}
 	if p != nil {
 		doc["push"] = p.id

@@ -255,7 +255,7 @@ func (q *Query) scan(after []byte, fn func(key []byte, d Doc) bool, hint int) (d
 			if err := q.tx.countRead(q.table, 1); err != nil {
 				return false, err
 			}
-			m, err := value.DecodeDoc(e.Body)
+			m, err := q.tx.decodeRecord(q.table, e.Body)
 			if err != nil {
 				return false, q.errorf("corrupt record %s: %v", e.ID, err)
 			}

@@ -102,7 +102,7 @@ func (tx *Tx) rebuildIndexes(table string, cleared bool, prog CheckProgress, pro
 	}
 	err := eachRecord(en, table, func(ids []ID, bodies [][]byte) error {
 		for i, id := range ids {
-			d, _, why := decodeRecord(id, bodies[i])
+			d, _, why := decodeRecord(tx.state, table, id, bodies[i])
 			if why != "" {
 				tr.Skipped++
 				continue

@@ -73,6 +73,8 @@ type schemaState struct {
 	// ops holds their operations by table, in order.
 	migrations []string
 	ops        map[string][]activeOp
+	// shapes are the shape chains of the tables (shapes.go).
+	shapes map[string]*shapeChain
 }
 
 // pendingPush is a schema registered by a push that is checking data.
@@ -80,6 +82,7 @@ type pendingPush struct {
 	id     ID
 	schema *schema.Schema
 	check  map[string]bool // tables whose writes must satisfy schema
+	step   *pushStep       // the shape step the push appends, if any
 }
 
 func indexKeyName(table, index string) string { return table + "." + index }
@@ -87,7 +90,7 @@ func indexKeyName(table, index string) string { return table + "." + index }
 // withoutPending returns a copy of st that no longer checks a pending push.
 func (st *schemaState) withoutPending() *schemaState {
 	return &schemaState{head: st.head, headID: st.headID, active: st.active, activeID: st.activeID,
-		builds: st.builds, dropped: st.dropped}
+		builds: st.builds, dropped: st.dropped, migrations: st.migrations, ops: st.ops, shapes: st.shapes}
 }
 
 // headKey reads the key and id of the newest _schemas document.
@@ -184,7 +187,7 @@ func (tx *Tx) readState(key []byte, id ID, cur *schemaState) (*schemaState, erro
 		activeDoc = nil
 		if aid != "" && cur != nil && cur.activeID == aid {
 			st.active, st.activeID, st.builds, st.dropped = cur.active, aid, cur.builds, cur.dropped
-			st.migrations, st.ops = cur.migrations, cur.ops
+			st.migrations, st.ops, st.shapes = cur.migrations, cur.ops, cur.shapes
 		} else if aid != "" {
 			if activeDoc, err = tx.get(schemasTable, aid); err != nil {
 				return nil, err
@@ -198,7 +201,11 @@ func (tx *Tx) readState(key []byte, id ID, cur *schemaState) (*schemaState, erro
 			if err != nil {
 				return nil, fmt.Errorf("pending schema: %w", err)
 			}
-			st.pending = &pendingPush{id: id, schema: p, check: map[string]bool{}}
+			step, err := parsePushStep(doc["step"])
+			if err != nil {
+				return nil, err
+			}
+			st.pending = &pendingPush{id: id, schema: p, check: map[string]bool{}, step: step}
 			if list, ok := doc["check"].([]any); ok {
 				for _, x := range list {
 					if s, ok := x.(string); ok {
@@ -232,6 +239,9 @@ func (tx *Tx) readState(key []byte, id ID, cur *schemaState) (*schemaState, erro
 		if err := st.loadMigrations(activeDoc["migrations"]); err != nil {
 			return nil, err
 		}
+		if st.shapes, err = loadShapes(activeDoc["shapes"]); err != nil {
+			return nil, err
+		}
 	}
 	return st, nil
 }
@@ -246,7 +256,10 @@ func (tx *Tx) checkPending(table string, id ID, next Doc) error {
 	if next == nil || st == nil || st.pending == nil || !st.pending.check[table] {
 		return nil
 	}
-	verr := st.pending.schema.ValidateDocument(table, next)
+	shaped, verr := st.pending.step.applyTo(table, next)
+	if verr == nil {
+		verr = st.pending.schema.ValidateDocument(table, shaped)
+	}
 	if verr == nil {
 		return nil
 	}

@@ -68,6 +68,32 @@ func init() {
 			_, err := db.Push(ctx, s, PushOptions{Wait: wait, migrations: &migs})
 			return err
 		},
+		PushStep: func(ctx context.Context, db *DB, p system.ShapePush) error {
+			migs := append([]string{}, p.Migrations...)
+			opts := PushOptions{Wait: p.Wait, migrations: &migs, trusted: p.Trusted}
+			if p.Step != "" {
+				step, err := parseShapeStep(p.Step)
+				if err != nil {
+					return fmt.Errorf("strata: push schema: %w", err)
+				}
+				opts.step = &pushStep{table: p.Table, step: step}
+			}
+			if len(p.Relabel) > 0 {
+				opts.relabel = map[string]bool{}
+				for _, k := range p.Relabel {
+					opts.relabel[k] = true
+				}
+			}
+			_, err := db.Push(ctx, p.Schema, opts)
+			return err
+		},
+		DecodeRecord: func(tx *Tx, table string, record []byte) (map[string]any, error) {
+			return tx.state.decodeRecord(table, record)
+		},
+		Shapes: func(tx *Tx, table string) (base, current uint64) {
+			c := tx.state.shapesFor(table)
+			return c.baseShape(), c.current()
+		},
 		ActiveMigrations: func(ctx context.Context, db *DB) ([]string, error) {
 			return db.activeMigrations(ctx)
 		},

@@ -111,11 +111,11 @@ func (tx *Tx) load(table string, id ID) (d Doc, shared bool, err error) {
 		}
 		tx.records.put(tx, id, body)
 	}
-	m, err := value.DecodeDoc(body)
+	m, err := tx.decodeRecord(table, body)
 	if err != nil {
 		return nil, false, fmt.Errorf("strata: get %s: corrupt record: %w", id, err)
 	}
-	return Doc(m), false, nil
+	return m, false, nil
 }
 
 // Insert adds a document to table and returns its new id. The document is
@@ -416,7 +416,7 @@ func (tx *Tx) write(table string, id ID, old, next Doc) error {
 			size = len(r.body) + 64
 		}
 		var err error
-		if body, err = value.AppendDoc(make([]byte, 0, size), map[string]any(next)); err != nil {
+		if body, err = tx.appendRecord(make([]byte, 0, size), table, next); err != nil {
 			return err
 		}
 	}
@@ -643,11 +643,11 @@ func (tx *Tx) GetMany(ids []ID) ([]Doc, error) {
 		if err := tx.countRead(table, 1); err != nil {
 			return nil, err
 		}
-		m, err := value.DecodeDoc(b)
+		m, err := tx.decodeRecord(table, b)
 		if err != nil {
 			return nil, fmt.Errorf("strata: get %s: corrupt record: %w", ids[i], err)
 		}
-		out[i] = Doc(m)
+		out[i] = m
 	}
 	return out, nil
 }

@@ -21,6 +21,7 @@ const decodeChunk = 4
 type decodeJob struct {
 	ids      []strata.ID
 	records  [][]byte
+	decode   func([]byte) (map[string]any, error) // a record to its logical document
 	pristine []strata.Doc
 	copies   []strata.Doc
 	errs     []error // per record: each index is written by the goroutine that claimed it
@@ -33,10 +34,10 @@ type decodeJob struct {
 // startDecode returns the job of decoding records; with helper, already
 // under way on a helper goroutine (otherwise wait decodes them all). It
 // touches no transaction state.
-func startDecode(ids []strata.ID, records [][]byte, helper bool) *decodeJob {
+func startDecode(ids []strata.ID, records [][]byte, helper bool, decode func([]byte) (map[string]any, error)) *decodeJob {
 	n := len(records)
 	j := &decodeJob{
-		ids: ids, records: records,
+		ids: ids, records: records, decode: decode,
 		pristine: make([]strata.Doc, n), copies: make([]strata.Doc, n), errs: make([]error, n),
 		done: make(chan struct{}),
 	}
@@ -60,7 +61,7 @@ func (j *decodeJob) work() {
 		}
 		hi := min(lo+decodeChunk, n)
 		for i := lo; i < hi; i++ {
-			m, err := value.DecodeDoc(j.records[i])
+			m, err := j.decode(j.records[i])
 			if err != nil {
 				j.errs[i] = fmt.Errorf("corrupt record %s: %w", j.ids[i], err)
 				continue

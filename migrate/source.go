@@ -106,7 +106,9 @@ func (s *idSource) read(tx *strata.Tx, n int, helper bool) (*readAhead, error) {
 	if len(ids) > 0 {
 		s.after = string(ids[len(ids)-1])
 	}
-	return &readAhead{ids: ids, records: records, done: done, decoded: startDecode(ids, records, helper)}, nil
+	return &readAhead{ids: ids, records: records, done: done, decoded: startDecode(ids, records, helper, func(b []byte) (map[string]any, error) {
+		return sys.DecodeRecord(tx, s.table, b)
+	})}, nil
 }
 
 // next returns the next n documents (the sub-page read ahead, if any)

@@ -79,6 +79,17 @@ type Core[DB, Tx any] struct {
 	// entries) — with it, replacing the active set, in the same
 	// transaction.
 	Push func(ctx context.Context, db DB, s *schema.Schema, migrations []string, wait bool) error
+	// PushStep is Push that also appends a step to a table's shape chain
+	// in the transaction that activates the schema (see ShapePush).
+	PushStep func(ctx context.Context, db DB, p ShapePush) error
+	// DecodeRecord decodes a record of table (from ScanRecordsByID) into
+	// its logical document under the schema of tx: a record of an older
+	// shape is brought to the current one. It does not change tx and may
+	// run on another goroutine.
+	DecodeRecord func(tx Tx, table string, record []byte) (map[string]any, error)
+	// Shapes reports the shape chain of table under the schema of tx: the
+	// oldest shape records may have and the current one.
+	Shapes func(tx Tx, table string) (base, current uint64)
 	// ActiveMigrations returns the migration files recorded with the
 	// active schema.
 	ActiveMigrations func(ctx context.Context, db DB) ([]string, error)
@@ -243,6 +254,43 @@ func (s *Surface[DB, Tx]) Push(ctx context.Context, db DB, sc *schema.Schema, mi
 		return fmt.Errorf("system: push: package %s: %w", s.pkg, ErrDenied)
 	}
 	return s.core.Push(ctx, db, sc, migrations, wait)
+}
+
+// ShapePush is a push that changes a table's shape (Core.PushStep).
+type ShapePush struct {
+	Schema     *schema.Schema
+	Migrations []string // the active set to record
+	Wait       bool     // wait for the index builds
+	// Table and Step (an internal/active entry) name the step appended to
+	// Table's shape chain; every document of Table is read through it
+	// from then on.
+	Table, Step string
+	// Trusted skips the check of the existing documents: the caller has
+	// shown that every document, with the step applied, satisfies Schema.
+	// Otherwise the check validates the documents with the step applied.
+	Trusted bool
+	// Relabel names indexes ("table.index") whose fields change only by a
+	// rename whose old and new fields are equal in every document: they
+	// keep their entries.
+	Relabel []string
+}
+
+// PushStep is Core.PushStep; only a package granted pushes may.
+func (s *Surface[DB, Tx]) PushStep(ctx context.Context, db DB, p ShapePush) error {
+	if !s.grant.push {
+		return fmt.Errorf("system: push: package %s: %w", s.pkg, ErrDenied)
+	}
+	return s.core.PushStep(ctx, db, p)
+}
+
+// DecodeRecord is Core.DecodeRecord.
+func (s *Surface[DB, Tx]) DecodeRecord(tx Tx, table string, record []byte) (map[string]any, error) {
+	return s.core.DecodeRecord(tx, table, record)
+}
+
+// Shapes is Core.Shapes.
+func (s *Surface[DB, Tx]) Shapes(tx Tx, table string) (base, current uint64) {
+	return s.core.Shapes(tx, table)
 }
 
 // ScanRecordsByID is Core.ScanRecordsByID.
