@@ -72,7 +72,7 @@ func leasedTo(owner string, expires time.Time) map[string]any {
 func startInterrupted(t *testing.T, db *strata.DB, n int) {
 	t.Helper()
 	cctx, stop := contextAfterBatches(n)
-	st, err := migrate.New(db, migrate.Options{OnProgress: stop}).Start(cctx, parseFile(t, renameFile))
+	st, err := migrate.New(db, migrate.Options{Rewrite: true, OnProgress: stop}).Start(cctx, parseFile(t, renameFile))
 	if err == nil || st.State != migrate.Paused || st.Processed != int64(100*n) {
 		t.Fatalf("interrupted start: %+v %v", st, err)
 	}
@@ -93,7 +93,7 @@ func testContinueInterruptedStart(t *testing.T, db *strata.DB) {
 
 	var visited []int64 // documents per batch of the continuing runner
 	last := int64(100)
-	m := migrate.New(db, migrate.Options{OnProgress: func(p migrate.Progress) {
+	m := migrate.New(db, migrate.Options{Rewrite: true, OnProgress: func(p migrate.Progress) {
 		visited = append(visited, p.Processed-last)
 		last = p.Processed
 	}})
@@ -148,14 +148,14 @@ func TestContinueInterruptedComplete(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
 	renameUsers(t, db, 250)
-	if _, err := migrate.New(db).Start(ctx, parseFile(t, renameFile)); err != nil {
+	if _, err := migrate.New(db, rewrite).Start(ctx, parseFile(t, renameFile)); err != nil {
 		t.Fatal(err)
 	}
 	cctx, stop := contextAfterBatches(1)
-	if _, err := migrate.New(db, migrate.Options{OnProgress: stop}).Complete(cctx, "010_rename"); err == nil {
+	if _, err := migrate.New(db, migrate.Options{Rewrite: true, OnProgress: stop}).Complete(cctx, "010_rename"); err == nil {
 		t.Fatal("expected the complete to stop")
 	}
-	m := migrate.New(db)
+	m := migrate.New(db, rewrite)
 	forge(t, db, "010_rename", leasedTo("dead-process", time.Now().Add(time.Hour)))
 	if st, err := m.Continue(ctx, "010_rename"); !errors.Is(err, migrate.ErrRunningElsewhere) || st.State != migrate.Completing {
 		t.Fatalf("continue under a live lease: %+v %v", st, err)
@@ -183,17 +183,17 @@ func TestContinueInterruptedRollback(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
 	renameUsers(t, db, 250)
-	if _, err := migrate.New(db).Start(ctx, parseFile(t, renameFile)); err != nil {
+	if _, err := migrate.New(db, rewrite).Start(ctx, parseFile(t, renameFile)); err != nil {
 		t.Fatal(err)
 	}
 	cctx, stop := contextAfterBatches(1)
-	if st, err := migrate.New(db, migrate.Options{OnProgress: stop}).Rollback(cctx, "010_rename"); err == nil || st.State == migrate.RolledBack {
+	if st, err := migrate.New(db, migrate.Options{Rewrite: true, OnProgress: stop}).Rollback(cctx, "010_rename"); err == nil || st.State == migrate.RolledBack {
 		t.Fatalf("expected the rollback to stop: %+v %v", st, err)
 	}
 	if st, _ := migrate.StatusOf(ctx, db, "010_rename"); st.State != migrate.Paused {
 		t.Fatalf("interrupted rollback: %+v", st)
 	}
-	st, err := migrate.New(db).Continue(ctx, "010_rename")
+	st, err := migrate.New(db, rewrite).Continue(ctx, "010_rename")
 	if err != nil || st.State != migrate.RolledBack || !strings.Contains(st.Message, "rollback") {
 		t.Fatalf("continue: %+v %v", st, err)
 	}
@@ -219,7 +219,7 @@ func TestContinueRollbackAfterRestore(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
 	renameUsers(t, db, 120)
-	m := migrate.New(db)
+	m := migrate.New(db, rewrite)
 	if _, err := m.Start(ctx, parseFile(t, renameFile)); err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestContinueByPhase(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db := openDB(t)
 			renameUsers(t, db, 120)
-			m := migrate.New(db)
+			m := migrate.New(db, rewrite)
 			if _, err := m.Start(ctx, parseFile(t, renameFile)); err != nil {
 				t.Fatal(err)
 			}
@@ -418,7 +418,7 @@ func TestServeContinuesDeclarative(t *testing.T) {
 	})
 
 	cctx, cancel := contextAfterBatches(1)
-	if _, err := migrate.New(db, migrate.Options{OnProgress: cancel}).Rollback(cctx, "010_rename"); err == nil {
+	if _, err := migrate.New(db, migrate.Options{Rewrite: true, OnProgress: cancel}).Rollback(cctx, "010_rename"); err == nil {
 		t.Fatal("expected the rollback to stop")
 	}
 	if _, err := migrate.Resume(ctx, db, "010_rename"); err != nil {

@@ -50,7 +50,7 @@ func testContractPassStopped(t *testing.T, db *strata.DB, state migrate.State) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	contracting := false
-	m := migrate.New(db, migrate.Options{OnProgress: func(p migrate.Progress) {
+	m := migrate.New(db, migrate.Options{Rewrite: true, OnProgress: func(p migrate.Progress) {
 		if contracting {
 			cancel() // stop the contract pass after its first batch
 		}

@@ -73,6 +73,8 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 			}
 			before = string(b)
 		}
+		instant, _ := instantOK(f, deployed)
+		instant = instant && !m.opts.Rewrite
 		m.hooks.call(m.hooks.beforeTrack, "start")
 		err = m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
 			// Another process may have started it since Status: its
@@ -84,7 +86,7 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 				"name": f.Name, "table": table, "kind": kindDeclarative, "state": string(Pending),
 				"file": string(text), "before": before,
 				"processed": int64(0), "changed": int64(0), "total": int64(0), "batches": int64(0),
-				"startedAt": timeMS(time.Now()),
+				"startedAt": timeMS(time.Now()), instantMark: instant,
 			})
 			return err
 		})
@@ -120,6 +122,9 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 	before, err := parseBefore(d)
 	if err != nil {
 		return Status{}, err
+	}
+	if instant, _ := d.Bool(instantMark); instant {
+		return m.startInstant(ctx, f, text, trackedDoc{id: d.ID(), table: table}, before)
 	}
 	sh, err := shapesOf(f, before)
 	if err != nil {
@@ -184,6 +189,9 @@ func (m *Migrator) Complete(ctx context.Context, name string) (Status, error) {
 	f, text, before, err := parseTracked(d)
 	if err != nil {
 		return st, err
+	}
+	if instant, _ := d.Bool(instantMark); instant {
+		return m.completeInstant(ctx, st, f, text, before)
 	}
 	// Every check the final push makes runs now, before a document
 	// changes: a migration whose final schema cannot be pushed stays
@@ -258,6 +266,9 @@ func (m *Migrator) Rollback(ctx context.Context, name string) (Status, error) {
 	f, text, before, err := parseTracked(d)
 	if err != nil {
 		return st, err
+	}
+	if instant, _ := d.Bool(instantMark); instant {
+		return m.rollbackInstant(ctx, st, f, text, before)
 	}
 	expanded, err := expand(f, before)
 	if err != nil {

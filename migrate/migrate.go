@@ -120,6 +120,12 @@ type Options struct {
 	BatchSize, MaxBatchSize int
 	// RateLimit caps the documents visited per second (see BatchSize).
 	RateLimit float64
+	// Rewrite makes declarative migrations rewrite every document (a
+	// backfill at Start, a contract pass at Complete) instead of taking
+	// the instant path, which changes only the table's shape and leaves
+	// the rewriting to the compactor. Migrations started before keep the
+	// path they started on.
+	Rewrite bool
 }
 
 // withOptions returns mig with the batch settings of m's Options applied

@@ -18,6 +18,11 @@ import (
 
 var ctx = context.Background()
 
+// rewrite makes a Migrator take the rewriting path of declarative
+// migrations (a backfill at start, a contract pass at complete), for the
+// tests of that path's batches and interruptions.
+var rewrite = migrate.Options{Rewrite: true}
+
 func openDB(t testing.TB) *strata.DB {
 	t.Helper()
 	db, err := strata.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "m.db"))

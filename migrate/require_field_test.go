@@ -48,7 +48,7 @@ func testRequireFieldLifecycle(t *testing.T, db *strata.DB) {
 		// Options' batch settings apply to declarative steps: 60
 		// documents in batches of at most 10.
 		batches, biggest := 0, 0
-		m := migrate.New(db, migrate.Options{BatchSize: 10, MaxBatchSize: 10, OnProgress: func(p migrate.Progress) {
+		m := migrate.New(db, migrate.Options{Rewrite: true, BatchSize: 10, MaxBatchSize: 10, OnProgress: func(p migrate.Progress) {
 			batches++
 			biggest = max(biggest, p.BatchSize)
 		}})

@@ -167,20 +167,20 @@ func TestCompletingCanRollBack(t *testing.T) {
 func testCompletingCanRollBack(t *testing.T, db *strata.DB) {
 	indexedUsers(t, db, 300)
 	f := parseFile(t, `{"name":"rn","operations":[{"rename_field":{"table":"users","from":"name","to":"fullName"}}]}`)
-	if _, err := migrate.New(db).Start(ctx, f); err != nil {
+	if _, err := migrate.New(db, rewrite).Start(ctx, f); err != nil {
 		t.Fatal(err)
 	}
 	c, stop := contextAfterBatches(1)
-	if st, err := migrate.New(db, migrate.Options{OnProgress: stop}).Complete(c, "rn"); err == nil || st.State == migrate.Completed {
+	if st, err := migrate.New(db, migrate.Options{Rewrite: true, OnProgress: stop}).Complete(c, "rn"); err == nil || st.State == migrate.Completed {
 		t.Fatalf("interrupted complete: %+v %v", st, err)
 	}
-	if st, _ := migrate.New(db).Status(ctx, "rn"); st.State != migrate.Completing {
+	if st, _ := migrate.New(db, rewrite).Status(ctx, "rn"); st.State != migrate.Completing {
 		t.Fatalf("state %s, want completing", st.State)
 	}
 	if got := usersWith(t, db, "name"); got["name"] == 300 {
 		t.Fatalf("the interrupted complete removed nothing: %v", got)
 	}
-	st, err := migrate.New(db).Rollback(ctx, "rn")
+	st, err := migrate.New(db, rewrite).Rollback(ctx, "rn")
 	if err != nil || st.State != migrate.RolledBack {
 		t.Fatalf("rollback of a completing rename: %+v %v", st, err)
 	}
@@ -196,21 +196,21 @@ func testCompletingCanRollBack(t *testing.T, db *strata.DB) {
 
 	// A completing removal of a required field: rollback refused, complete finishes.
 	g := parseFile(t, `{"name":"rm_age","operations":[{"drop_index":{"table":"users","name":"by_name_age"}},{"remove_field":{"table":"users","field":"age"}}]}`)
-	if _, err := migrate.New(db).Start(ctx, g); err != nil {
+	if _, err := migrate.New(db, rewrite).Start(ctx, g); err != nil {
 		t.Fatal(err)
 	}
 	c, stop = contextAfterBatches(1)
-	if _, err := migrate.New(db, migrate.Options{OnProgress: stop}).Complete(c, "rm_age"); err == nil {
+	if _, err := migrate.New(db, migrate.Options{Rewrite: true, OnProgress: stop}).Complete(c, "rm_age"); err == nil {
 		t.Fatal("interrupted complete succeeded")
 	}
 	left := usersWith(t, db, "age")["age"]
-	if _, err := migrate.New(db).Rollback(ctx, "rm_age"); err == nil || !strings.Contains(err.Error(), "run complete") {
+	if _, err := migrate.New(db, rewrite).Rollback(ctx, "rm_age"); err == nil || !strings.Contains(err.Error(), "run complete") {
 		t.Errorf("rollback of a completing removal: %v, want a refusal saying to run complete", err)
 	}
-	if st, _ := migrate.New(db).Status(ctx, "rm_age"); st.State != migrate.Completing || usersWith(t, db, "age")["age"] != left {
+	if st, _ := migrate.New(db, rewrite).Status(ctx, "rm_age"); st.State != migrate.Completing || usersWith(t, db, "age")["age"] != left {
 		t.Errorf("refused rollback changed something: %s", st.State)
 	}
-	if st, err := migrate.New(db).Complete(ctx, "rm_age"); err != nil || st.State != migrate.Completed {
+	if st, err := migrate.New(db, rewrite).Complete(ctx, "rm_age"); err != nil || st.State != migrate.Completed {
 		t.Fatalf("complete after refused rollback: %+v %v", st, err)
 	}
 }
@@ -227,19 +227,19 @@ func TestCompletingRecordedBeforeChecks(t *testing.T) {
 func testCompletingRecordedBeforeChecks(t *testing.T, db *strata.DB) {
 	indexedUsers(t, db, 250)
 	g := parseFile(t, `{"name":"rm","operations":[{"drop_index":{"table":"users","name":"by_name_age"}},{"remove_field":{"table":"users","field":"age"}}]}`)
-	if _, err := migrate.New(db).Start(ctx, g); err != nil {
+	if _, err := migrate.New(db, rewrite).Start(ctx, g); err != nil {
 		t.Fatal(err)
 	}
 	c, stop := contextAfterBatches(1)
-	if _, err := migrate.New(db, migrate.Options{OnProgress: stop}).Complete(c, "rm"); err == nil {
+	if _, err := migrate.New(db, migrate.Options{Rewrite: true, OnProgress: stop}).Complete(c, "rm"); err == nil {
 		t.Fatal("interrupted complete succeeded")
 	}
 	// What an older version recorded: the removal without the drop_index.
 	forge(t, db, "rm", map[string]any{"file": `{"name":"rm","operations":[{"remove_field":{"table":"users","field":"age"}}]}`})
-	if _, err := migrate.New(db).Rollback(ctx, "rm"); err == nil {
+	if _, err := migrate.New(db, rewrite).Rollback(ctx, "rm"); err == nil {
 		t.Errorf("rollback of a completing removal of a required field succeeded")
 	}
-	st, err := migrate.New(db).Complete(ctx, "rm")
+	st, err := migrate.New(db, rewrite).Complete(ctx, "rm")
 	if err != nil || st.State != migrate.Completed || !strings.Contains(st.Message, "users.by_name_age") {
 		t.Fatalf("complete: %+v %v", st, err)
 	}

@@ -178,6 +178,13 @@ func (op ChangeType) Contract(before, s *schema.Schema) error {
 	if t := editTable(s, op.TableName); t != nil {
 		delete(t.Fields, op.From)
 		t.Fields[op.To] = required(op.Type)
+		// A document without the old field gets no new one: the new field
+		// is optional if the old one was.
+		if bt := tableOf(before, op.TableName); bt != nil {
+			if _, opt := bt.Fields[op.From].(*v.OptionalType); opt {
+				t.Fields[op.To] = optional(op.Type)
+			}
+		}
 	}
 	return nil
 }
