@@ -1,0 +1,655 @@
+package migrate_test
+
+import (
+	"flag"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/internal/active"
+	"github.com/strata-db/strata/internal/dbcheck"
+	"github.com/strata-db/strata/internal/pgtest"
+	"github.com/strata-db/strata/migrate"
+	"github.com/strata-db/strata/schema/op"
+	"github.com/strata-db/strata/v"
+	"github.com/strata-db/strata/value"
+)
+
+// TestShapesModel is the model-based test of versioned records (issue
+// 13): random histories of declarative migrations on the instant path
+// (start, complete and rollback of add_field with a default,
+// rename_field, remove_field and change_type by a map with a default),
+// inserts and patches by old-shape and new-shape writers, deletes, reads
+// and index queries. A model applies the same history eagerly to an
+// in-memory copy, with the same operations (active.Apply): at start every
+// document is transformed, at complete finalized, at rollback reverted,
+// as the rewriting path does to stored documents. After every step every
+// document read through the database (a scan, Get of each) equals the
+// model's, and dbcheck passes.
+//
+// It runs modelChecks histories per backend unless -rapid.checks says
+// otherwise (go test ./migrate -run TestShapesModel -rapid.checks=1000).
+func TestShapesModel(t *testing.T) {
+	fewerChecks(t, modelChecks)
+	for _, b := range []procBackend{procSQLite, procPostgres} {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			rapid.Check(t, func(rt *rapid.T) { runShapesModel(t, rt, b) })
+		})
+	}
+}
+
+// modelChecks is how many histories TestShapesModel tries per backend by
+// default: each opens a database, so rapid's default of 100 would take a
+// minute on PostgreSQL.
+const modelChecks = 25
+
+// fewerChecks sets -rapid.checks to n for the duration of t, unless the
+// command line set it.
+func fewerChecks(t *testing.T, n int) {
+	f := flag.Lookup("rapid.checks")
+	if f == nil {
+		return
+	}
+	set := false
+	flag.Visit(func(g *flag.Flag) { set = set || g.Name == "rapid.checks" })
+	if set {
+		return
+	}
+	old := f.Value.String()
+	if err := f.Value.Set(fmt.Sprint(n)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Value.Set(old) })
+}
+
+// runShapesModel runs one random history on a fresh database on b.
+func runShapesModel(t *testing.T, rt *rapid.T, b procBackend) {
+	db, _ := procDBNoCleanup(t, b)
+	defer db.Close()
+	s := newShapeModel(rt, db)
+	for i, n := 0, rapid.IntRange(0, 12).Draw(rt, "initial docs"); i < n; i++ {
+		s.insert(rt)
+	}
+	rt.Repeat(map[string]func(*rapid.T){
+		"":               s.check,
+		"insert":         s.insert,
+		"insert again":   s.insert,
+		"patch":          s.patch,
+		"patch again":    s.patch,
+		"delete":         s.delete,
+		"query":          s.query,
+		"paginate":       s.paginate,
+		"start":          s.start,
+		"start again":    s.start,
+		"complete":       s.complete,
+		"rollback":       s.rollback,
+		"start conflict": s.startConflict,
+	})
+}
+
+// procDBNoCleanup opens a fresh, empty database on b, which the caller
+// closes (a rapid check opens one per history).
+func procDBNoCleanup(t *testing.T, b procBackend) (*strata.DB, string) {
+	url := "sqlite:" + t.TempDir() + "/m.db?synchronous=normal"
+	if b == procPostgres {
+		url = pgtest.URL(t)
+	}
+	db, err := strata.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, url
+}
+
+// The model's table is "items"; its fields have one of three kinds.
+const modelTable = "items"
+
+type fieldKind int
+
+const (
+	kindStr  fieldKind = iota // a string from strValues
+	kindNum                   // a number from numValues
+	kindPrio                  // a union of the literals prioValues
+)
+
+var (
+	strValues  = []any{"a", "b", "c", "d"}
+	numValues  = []any{0.0, 1.0, 2.0, 2.5, -1.0}
+	prioValues = []any{"low", "medium", "high"}
+)
+
+func (k fieldKind) values() []any {
+	switch k {
+	case kindNum:
+		return numValues
+	case kindPrio:
+		return prioValues
+	}
+	return strValues
+}
+
+func (k fieldKind) validator() v.Validator {
+	switch k {
+	case kindNum:
+		return v.Number()
+	case kindPrio:
+		return v.Union(v.Literal("low"), v.Literal("medium"), v.Literal("high"))
+	}
+	return v.String()
+}
+
+// fieldType is a field of the model's schema.
+type fieldType struct {
+	kind fieldKind
+	opt  bool
+}
+
+// modelMig is the active migration of the model.
+type modelMig struct {
+	name  string
+	op    op.Operation         // as the database records it (the file's round trip)
+	final map[string]fieldType // the schema after complete
+	index string               // the field by_name indexes after complete
+	// newVals restricts what new-shape writers write to a field: the new
+	// field of a change_type with a reverse map (only values it maps
+	// back).
+	newVals map[string][]any
+}
+
+// shapeModel is the eager reference: the logical documents, the schema
+// and the active migration.
+type shapeModel struct {
+	db     *strata.DB
+	m      *migrate.Migrator
+	docs   map[strata.ID]op.Doc
+	fields map[string]fieldType // the schema without the active migration
+	index  string               // the field by_name indexes
+	active *modelMig
+	seq    int
+}
+
+func newShapeModel(rt *rapid.T, db *strata.DB) *shapeModel {
+	s := &shapeModel{
+		db: db, m: migrate.New(db), docs: map[strata.ID]op.Doc{},
+		fields: map[string]fieldType{
+			"name":  {kind: kindStr},
+			"prio":  {kind: kindPrio},
+			"score": {kind: kindNum},
+			"note":  {kind: kindStr, opt: true},
+		},
+		index: "name",
+	}
+	obj := v.Object{}
+	for f, ft := range s.fields {
+		obj[f] = ft.kind.validator()
+		if ft.opt {
+			obj[f] = v.Optional(obj[f])
+		}
+	}
+	sch, err := strata.NewSchema(strata.Table(modelTable, obj).Index("by_name", "name"))
+	if err != nil {
+		rt.Fatal(err)
+	}
+	if err := db.SetSchema(ctx, sch); err != nil {
+		rt.Fatal(err)
+	}
+	return s
+}
+
+// writer draws the shape a writer writes: the current one, or while a
+// migration is active the old or the new one.
+func (s *shapeModel) writer(rt *rapid.T) (fields map[string]fieldType, newShape bool) {
+	if s.active == nil {
+		return s.fields, false
+	}
+	if rapid.Bool().Draw(rt, "new-shape writer") {
+		return s.active.final, true
+	}
+	return s.fields, false
+}
+
+// value draws a value a writer of the given shape writes to field f.
+func (s *shapeModel) value(rt *rapid.T, f string, ft fieldType, newShape bool) any {
+	vals := ft.kind.values()
+	if newShape && s.active.newVals[f] != nil {
+		vals = s.active.newVals[f]
+	}
+	return rapid.SampledFrom(vals).Draw(rt, f)
+}
+
+// apply runs the active migration's write transform over next, as the
+// database does to every write (old is nil for an insert).
+func (s *shapeModel) apply(rt *rapid.T, old, next op.Doc) op.Doc {
+	if s.active == nil {
+		return next
+	}
+	out, err := active.Apply(s.active.op, active.Expand, old, next)
+	if err != nil {
+		rt.Fatalf("model: transform: %v", err)
+	}
+	return out
+}
+
+// eager applies phase of the active migration to every document of the
+// model, as the rewriting path does.
+func (s *shapeModel) eager(rt *rapid.T, phase string) map[strata.ID]op.Doc {
+	out := make(map[strata.ID]op.Doc, len(s.docs))
+	for id, d := range s.docs {
+		x, err := active.Apply(s.active.op, phase, nil, d)
+		if err != nil {
+			rt.Fatalf("model: %s %s: %v", phase, id, err)
+		}
+		out[id] = x
+	}
+	return out
+}
+
+func (s *shapeModel) ids() []strata.ID {
+	return slices.Sorted(maps.Keys(s.docs))
+}
+
+func (s *shapeModel) insert(rt *rapid.T) {
+	fields, newShape := s.writer(rt)
+	doc := strata.Doc{}
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
+		ft := fields[f]
+		if ft.opt && rapid.Bool().Draw(rt, "omit "+f) {
+			continue
+		}
+		doc[f] = s.value(rt, f, ft, newShape)
+	}
+	var stored strata.Doc
+	err := s.db.Mutation(ctx, func(tx *strata.Tx) error {
+		id, err := tx.Insert(modelTable, doc)
+		if err != nil {
+			return err
+		}
+		stored, err = tx.Get(id)
+		return err
+	})
+	if err != nil {
+		rt.Fatalf("insert %v (new shape %v): %v", doc, newShape, err)
+	}
+	next := op.Doc(maps.Clone(doc))
+	next[strata.FieldID] = stored.ID()
+	next[strata.FieldCreationTime] = stored[strata.FieldCreationTime]
+	s.docs[stored.ID()] = s.apply(rt, nil, next)
+}
+
+func (s *shapeModel) patch(rt *rapid.T) {
+	if len(s.docs) == 0 {
+		rt.Skip("no document")
+	}
+	id := rapid.SampledFrom(s.ids()).Draw(rt, "id")
+	fields, newShape := s.writer(rt)
+	p := strata.Patch{}
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
+		ft := fields[f]
+		switch rapid.IntRange(0, 3).Draw(rt, "patch "+f) {
+		case 0:
+			p[f] = s.value(rt, f, ft, newShape)
+		case 1:
+			if ft.opt {
+				p[f] = strata.Unset
+			}
+		}
+	}
+	if err := s.db.Mutation(ctx, func(tx *strata.Tx) error { return tx.Patch(id, p) }); err != nil {
+		rt.Fatalf("patch %s with %v (new shape %v): %v", id, p, newShape, err)
+	}
+	old := s.docs[id]
+	next := maps.Clone(old)
+	for k, x := range p {
+		if x == strata.Unset {
+			delete(next, k)
+		} else {
+			next[k] = x
+		}
+	}
+	s.docs[id] = s.apply(rt, old, next)
+}
+
+func (s *shapeModel) delete(rt *rapid.T) {
+	if len(s.docs) == 0 {
+		rt.Skip("no document")
+	}
+	id := rapid.SampledFrom(s.ids()).Draw(rt, "id")
+	if err := s.db.Mutation(ctx, func(tx *strata.Tx) error { return tx.Delete(id) }); err != nil {
+		rt.Fatalf("delete %s: %v", id, err)
+	}
+	delete(s.docs, id)
+}
+
+// fresh returns a field name no schema of the history has used.
+func (s *shapeModel) fresh() string {
+	s.seq++
+	return fmt.Sprintf("f%d", s.seq)
+}
+
+// start draws a migration file valid for the current schema and starts
+// it: it must take the instant path and be ready at once.
+func (s *shapeModel) start(rt *rapid.T) {
+	if s.active != nil {
+		rt.Skip("a migration is active")
+	}
+	names := slices.Sorted(maps.Keys(s.fields))
+	var unindexed, typed []string
+	for _, f := range names {
+		if f == s.index {
+			continue
+		}
+		unindexed = append(unindexed, f)
+		if k := s.fields[f].kind; k == kindStr || k == kindPrio {
+			typed = append(typed, f)
+		}
+	}
+	kinds := []string{"add_field", "rename_field"}
+	if len(unindexed) > 0 {
+		kinds = append(kinds, "remove_field")
+	}
+	if len(typed) > 0 {
+		kinds = append(kinds, "change_type")
+	}
+	final := maps.Clone(s.fields)
+	mig := &modelMig{index: s.index, final: final, newVals: map[string][]any{}}
+	var o op.Operation
+	switch rapid.SampledFrom(kinds).Draw(rt, "kind") {
+	case "add_field":
+		f := s.fresh()
+		k := rapid.SampledFrom([]fieldKind{kindStr, kindNum}).Draw(rt, "type")
+		o = op.AddField{TableName: modelTable, Field: f, Type: k.validator(), Default: rapid.SampledFrom(k.values()).Draw(rt, "default")}
+		final[f] = fieldType{kind: k}
+	case "rename_field":
+		from, to := rapid.SampledFrom(names).Draw(rt, "from"), s.fresh()
+		o = op.RenameField{TableName: modelTable, From: from, To: to}
+		final[to] = final[from]
+		delete(final, from)
+		if from == s.index {
+			mig.index = to
+		}
+	case "remove_field":
+		f := rapid.SampledFrom(unindexed).Draw(rt, "field")
+		o = op.RemoveField{TableName: modelTable, Field: f}
+		delete(final, f)
+	case "change_type":
+		from, to := rapid.SampledFrom(typed).Draw(rt, "from"), s.fresh()
+		ct := op.ChangeType{TableName: modelTable, From: from, To: to, Type: v.Number(),
+			Default: rapid.SampledFrom([]any{0.0, -1.0}).Draw(rt, "default"), HasDefault: true}
+		mapped := map[any]bool{}
+		for _, x := range s.fields[from].kind.values() {
+			if rapid.Bool().Draw(rt, fmt.Sprintf("map %v", x)) || len(ct.Map) == 0 && x == s.fields[from].kind.values()[0] {
+				y := rapid.SampledFrom([]any{1.0, 2.0, 3.0}).Draw(rt, fmt.Sprintf("map %v to", x))
+				ct.Map = append(ct.Map, op.Pair{From: x, To: y})
+				if !mapped[y] {
+					mapped[y] = true
+					ct.ReverseMap = append(ct.ReverseMap, op.Pair{From: y, To: x})
+				}
+			}
+		}
+		if rapid.Bool().Draw(rt, "reverse map") {
+			for _, p := range ct.ReverseMap {
+				mig.newVals[to] = append(mig.newVals[to], p.From)
+			}
+		} else {
+			ct.ReverseMap = nil
+		}
+		o = ct
+		final[to] = fieldType{kind: kindNum, opt: s.fields[from].opt}
+		delete(final, from)
+	}
+	s.seq++
+	mig.name = fmt.Sprintf("m%03d_%s", s.seq, o.Kind())
+	f := &op.File{Name: mig.name, Operations: []op.Operation{o}}
+	text, err := op.MarshalFile(f)
+	if err != nil {
+		rt.Fatal(err)
+	}
+	parsed, err := op.ParseFile(text)
+	if err != nil {
+		rt.Fatalf("parse %s: %v", text, err)
+	}
+	rec, err := op.ParseRecorded(text)
+	if err != nil {
+		rt.Fatal(err)
+	}
+	mig.op = rec.Operations[0]
+	st, err := s.m.Start(ctx, parsed)
+	if err != nil || st.State != migrate.Ready {
+		rt.Fatalf("start %s: %+v %v", text, st, err)
+	}
+	if !strings.Contains(st.Message, "instant") {
+		rt.Fatalf("start %s did not take the instant path: %q", text, st.Message)
+	}
+	s.active = mig
+	s.docs = s.eager(rt, active.Expand)
+}
+
+// startConflict starts a migration of a field the active one changes:
+// it is refused and nothing changes (the check after it says so).
+func (s *shapeModel) startConflict(rt *rapid.T) {
+	if s.active == nil {
+		rt.Skip("no migration is active")
+	}
+	field := rapid.SampledFrom(s.active.op.Fields()).Draw(rt, "field")
+	s.seq++
+	f := &op.File{Name: fmt.Sprintf("m%03d_conflict", s.seq), Operations: []op.Operation{op.RemoveField{TableName: modelTable, Field: field}}}
+	if st, err := s.m.Start(ctx, f); err == nil || !strings.Contains(err.Error(), "also changed by migration") {
+		rt.Fatalf("start of a conflicting migration while %s is active: %+v %v", s.active.name, st, err)
+	}
+}
+
+func (s *shapeModel) complete(rt *rapid.T) {
+	if s.active == nil {
+		rt.Skip("no migration is active")
+	}
+	st, err := s.m.Complete(ctx, s.active.name)
+	if err != nil || st.State != migrate.Completed {
+		rt.Fatalf("complete %s: %+v %v", s.active.name, st, err)
+	}
+	s.docs = s.eager(rt, active.Contract)
+	s.fields, s.index, s.active = s.active.final, s.active.index, nil
+}
+
+// rollback rolls the active migration back. It is refused, changing
+// nothing, when a document reverted does not fit the schema from before
+// (a document a new-shape writer wrote without a field the old schema
+// requires).
+func (s *shapeModel) rollback(rt *rapid.T) {
+	if s.active == nil {
+		rt.Skip("no migration is active")
+	}
+	reverted := s.eager(rt, active.Rollback)
+	var misfit []string
+	for _, id := range s.ids() {
+		if why := s.misfit(reverted[id]); why != "" {
+			misfit = append(misfit, fmt.Sprintf("%s %s", id, why))
+		}
+	}
+	st, err := s.m.Rollback(ctx, s.active.name)
+	if len(misfit) > 0 {
+		if err == nil {
+			rt.Fatalf("rollback %s succeeded, but reverted documents do not fit the old schema: %v", s.active.name, misfit)
+		}
+		st, serr := s.m.Status(ctx, s.active.name)
+		if serr != nil || st.State != migrate.Ready {
+			rt.Fatalf("refused rollback of %s left it %+v %v", s.active.name, st, serr)
+		}
+		return
+	}
+	if err != nil || st.State != migrate.RolledBack {
+		rt.Fatalf("rollback %s: %+v %v", s.active.name, st, err)
+	}
+	s.docs, s.active = reverted, nil
+}
+
+// misfit says why d does not fit the model's schema (a missing required
+// field, a field the schema lacks), or "".
+func (s *shapeModel) misfit(d op.Doc) string {
+	for f, ft := range s.fields {
+		if _, ok := d[f]; !ok && !ft.opt {
+			return "lacks " + f
+		}
+	}
+	for k := range d {
+		if _, ok := s.fields[k]; !ok && k != strata.FieldID && k != strata.FieldCreationTime {
+			return "has " + k
+		}
+	}
+	return ""
+}
+
+// sorted returns the model's documents in the order of by_name (the
+// indexed field, then _creationTime and _id) or, with field "", of
+// by_creation_time; keep filters them.
+func (s *shapeModel) sorted(field string, keep func(op.Doc) bool) []op.Doc {
+	var out []op.Doc
+	for _, d := range s.docs {
+		if keep == nil || keep(d) {
+			out = append(out, d)
+		}
+	}
+	key := func(d op.Doc) []any {
+		k := []any{d[strata.FieldCreationTime], string(d[strata.FieldID].(strata.ID))}
+		if field != "" {
+			x, ok := d[field]
+			if !ok {
+				x = value.Undef
+			}
+			k = append([]any{x}, k...)
+		}
+		return k
+	}
+	slices.SortFunc(out, func(a, b op.Doc) int {
+		ka, kb := key(a), key(b)
+		for i := range ka {
+			if c := value.Compare(ka[i], kb[i]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	return out
+}
+
+// same fails unless got and want are the same documents in the same
+// order.
+func same(rt *rapid.T, what string, got []strata.Doc, want []op.Doc) {
+	rt.Helper()
+	for i := 0; i < max(len(got), len(want)); i++ {
+		switch {
+		case i >= len(got):
+			rt.Fatalf("%s: %d documents, want %d; missing %v", what, len(got), len(want), want[i])
+		case i >= len(want):
+			rt.Fatalf("%s: %d documents, want %d; extra %v", what, len(got), len(want), got[i])
+		case !value.Equal(map[string]any(got[i]), map[string]any(want[i])):
+			rt.Fatalf("%s: document %d is\n\t%v\nwant\n\t%v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// check is the invariant after every step: a scan and Get of every
+// document read the model's documents, and dbcheck passes.
+func (s *shapeModel) check(rt *rapid.T) {
+	want := s.sorted("", nil)
+	var scanned, got []strata.Doc
+	err := s.db.Query(ctx, func(tx *strata.Tx) error {
+		var err error
+		if scanned, err = tx.Table(modelTable).Collect(); err != nil {
+			return err
+		}
+		got = got[:0]
+		for _, w := range want {
+			d, err := tx.Get(w[strata.FieldID].(strata.ID))
+			if err != nil {
+				return err
+			}
+			got = append(got, d)
+		}
+		return nil
+	})
+	if err != nil {
+		rt.Fatalf("read: %v", err)
+	}
+	same(rt, "scan", scanned, want)
+	same(rt, "get", got, want)
+	if err := dbcheck.Check(ctx, s.db); err != nil {
+		rt.Fatalf("dbcheck: %v", err)
+	}
+}
+
+// query reads a range of by_name, in either order, and compares it with
+// the model's documents filtered and sorted the same way.
+func (s *shapeModel) query(rt *rapid.T) {
+	f := s.index
+	var rng []strata.RangeExpr
+	keep := func(op.Doc) bool { return true }
+	switch rapid.IntRange(0, 3).Draw(rt, "range") {
+	case 1:
+		x := rapid.SampledFrom(strValues).Draw(rt, "eq")
+		rng = []strata.RangeExpr{strata.Eq(f, x)}
+		keep = func(d op.Doc) bool { return value.Equal(d[f], x) }
+	case 2:
+		lo := rapid.SampledFrom(strValues).Draw(rt, "gte")
+		rng = []strata.RangeExpr{strata.Gte(f, lo)}
+		keep = func(d op.Doc) bool { return value.Compare(d[f], lo) >= 0 }
+	case 3:
+		lo := rapid.SampledFrom(strValues).Draw(rt, "gt")
+		hi := rapid.SampledFrom(strValues).Draw(rt, "lte")
+		rng = []strata.RangeExpr{strata.Gt(f, lo), strata.Lte(f, hi)}
+		keep = func(d op.Doc) bool { return value.Compare(d[f], lo) > 0 && value.Compare(d[f], hi) <= 0 }
+	}
+	want := s.sorted(f, keep)
+	order := strata.Asc
+	if rapid.Bool().Draw(rt, "desc") {
+		order = strata.Desc
+		slices.Reverse(want)
+	}
+	var got []strata.Doc
+	err := s.db.Query(ctx, func(tx *strata.Tx) error {
+		var err error
+		got, err = tx.Table(modelTable).WithIndex("by_name", rng...).Order(order).Collect()
+		return err
+	})
+	if err != nil {
+		rt.Fatalf("query by_name %v: %v", rng, err)
+	}
+	same(rt, fmt.Sprintf("by_name %v order %v", rng, order), got, want)
+}
+
+// paginate reads by_name or by_creation_time page by page.
+func (s *shapeModel) paginate(rt *rapid.T) {
+	size := rapid.SampledFrom([]int{1, 3, 100}).Draw(rt, "page size")
+	index, field := "by_creation_time", ""
+	if rapid.Bool().Draw(rt, "by_name") {
+		index, field = "by_name", s.index
+	}
+	want := s.sorted(field, nil)
+	var got []strata.Doc
+	cursor := ""
+	for pages := 0; ; pages++ {
+		var p strata.Page
+		err := s.db.Query(ctx, func(tx *strata.Tx) error {
+			var err error
+			p, err = tx.Table(modelTable).WithIndex(index).Paginate(size, cursor)
+			return err
+		})
+		if err != nil {
+			rt.Fatalf("paginate %s: %v", index, err)
+		}
+		got = append(got, p.Page...)
+		if p.IsDone {
+			break
+		}
+		if pages > len(want)+1 {
+			rt.Fatalf("paginate %s: more pages than documents", index)
+		}
+		cursor = p.ContinueCursor
+	}
+	same(rt, "paginate "+index, got, want)
+}
