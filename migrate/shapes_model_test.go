@@ -39,7 +39,16 @@ func TestShapesModel(t *testing.T) {
 	for _, b := range []procBackend{procSQLite, procPostgres} {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
-			rapid.Check(t, func(rt *rapid.T) { runShapesModel(t, rt, b) })
+			stats := map[string]int{}
+			rapid.Check(t, func(rt *rapid.T) { runShapesModel(t, rt, b, stats) })
+			t.Logf("steps taken: %v", stats)
+			// The histories must reach every kind of migration and each
+			// end of it, or the model checks less than it says.
+			for _, k := range []string{"start add_field", "start rename_field", "start remove_field", "start change_type", "complete", "rollback"} {
+				if stats[k] == 0 {
+					t.Errorf("no history took the step %q", k)
+				}
+			}
 		})
 	}
 }
@@ -69,10 +78,11 @@ func fewerChecks(t *testing.T, n int) {
 }
 
 // runShapesModel runs one random history on a fresh database on b.
-func runShapesModel(t *testing.T, rt *rapid.T, b procBackend) {
+func runShapesModel(t *testing.T, rt *rapid.T, b procBackend, stats map[string]int) {
 	db, _ := procDBNoCleanup(t, b)
 	defer db.Close()
 	s := newShapeModel(rt, db)
+	s.stats = stats
 	for i, n := 0, rapid.IntRange(0, 12).Draw(rt, "initial docs"); i < n; i++ {
 		s.insert(rt)
 	}
@@ -172,6 +182,7 @@ type shapeModel struct {
 	index  string               // the field by_name indexes
 	active *modelMig
 	seq    int
+	stats  map[string]int // steps taken, by kind, over every history
 }
 
 func newShapeModel(rt *rapid.T, db *strata.DB) *shapeModel {
@@ -276,6 +287,9 @@ func (s *shapeModel) insert(rt *rapid.T) {
 	if err != nil {
 		rt.Fatalf("insert %v (new shape %v): %v", doc, newShape, err)
 	}
+	if newShape {
+		s.stats["new-shape insert"]++
+	}
 	next := op.Doc(maps.Clone(doc))
 	next[strata.FieldID] = stored.ID()
 	next[strata.FieldCreationTime] = stored[strata.FieldCreationTime]
@@ -302,6 +316,9 @@ func (s *shapeModel) patch(rt *rapid.T) {
 	}
 	if err := s.db.Mutation(ctx, func(tx *strata.Tx) error { return tx.Patch(id, p) }); err != nil {
 		rt.Fatalf("patch %s with %v (new shape %v): %v", id, p, newShape, err)
+	}
+	if s.active != nil {
+		s.stats["patch while active"]++
 	}
 	old := s.docs[id]
 	next := maps.Clone(old)
@@ -428,6 +445,7 @@ func (s *shapeModel) start(rt *rapid.T) {
 	}
 	s.active = mig
 	s.docs = s.eager(rt, active.Expand)
+	s.stats["start "+o.Kind()]++
 }
 
 // startConflict starts a migration of a field the active one changes:
@@ -453,7 +471,11 @@ func (s *shapeModel) complete(rt *rapid.T) {
 		rt.Fatalf("complete %s: %+v %v", s.active.name, st, err)
 	}
 	s.docs = s.eager(rt, active.Contract)
+	if s.index != s.active.index {
+		s.stats["complete a rename of the indexed field"]++
+	}
 	s.fields, s.index, s.active = s.active.final, s.active.index, nil
+	s.stats["complete"]++
 }
 
 // rollback rolls the active migration back. It is refused, changing
@@ -480,12 +502,14 @@ func (s *shapeModel) rollback(rt *rapid.T) {
 		if serr != nil || st.State != migrate.Ready {
 			rt.Fatalf("refused rollback of %s left it %+v %v", s.active.name, st, serr)
 		}
+		s.stats["rollback refused"]++
 		return
 	}
 	if err != nil || st.State != migrate.RolledBack {
 		rt.Fatalf("rollback %s: %+v %v", s.active.name, st, err)
 	}
 	s.docs, s.active = reverted, nil
+	s.stats["rollback"]++
 }
 
 // misfit says why d does not fit the model's schema (a missing required
