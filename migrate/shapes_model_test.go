@@ -56,7 +56,7 @@ func TestShapesModel(t *testing.T) {
 // modelChecks is how many histories TestShapesModel tries per backend by
 // default: each opens a database, so rapid's default of 100 would take a
 // minute on PostgreSQL.
-const modelChecks = 25
+const modelChecks = 15
 
 // fewerChecks sets -rapid.checks to n for the duration of t, unless the
 // command line set it.
@@ -162,10 +162,11 @@ type fieldType struct {
 
 // modelMig is the active migration of the model.
 type modelMig struct {
-	name  string
-	op    op.Operation         // as the database records it (the file's round trip)
-	final map[string]fieldType // the schema after complete
-	index string               // the field by_name indexes after complete
+	name    string
+	ops     []op.Operation       // as the database records them (the file's round trip)
+	final   map[string]fieldType // the schema after complete
+	indexes map[string]string    // index name -> field after complete
+	added   map[string]string    // the indexes it adds, usable from start on
 	// newVals restricts what new-shape writers write to a field: the new
 	// field of a change_type with a reverse map (only values it maps
 	// back).
@@ -175,14 +176,14 @@ type modelMig struct {
 // shapeModel is the eager reference: the logical documents, the schema
 // and the active migration.
 type shapeModel struct {
-	db     *strata.DB
-	m      *migrate.Migrator
-	docs   map[strata.ID]op.Doc
-	fields map[string]fieldType // the schema without the active migration
-	index  string               // the field by_name indexes
-	active *modelMig
-	seq    int
-	stats  map[string]int // steps taken, by kind, over every history
+	db      *strata.DB
+	m       *migrate.Migrator
+	docs    map[strata.ID]op.Doc
+	fields  map[string]fieldType // the schema without the active migration
+	indexes map[string]string    // index name -> the field it indexes
+	active  *modelMig
+	seq     int
+	stats   map[string]int // steps taken, by kind, over every history
 }
 
 func newShapeModel(rt *rapid.T, db *strata.DB) *shapeModel {
@@ -194,7 +195,7 @@ func newShapeModel(rt *rapid.T, db *strata.DB) *shapeModel {
 			"score": {kind: kindNum},
 			"note":  {kind: kindStr, opt: true},
 		},
-		index: "name",
+		indexes: map[string]string{"by_name": "name"},
 	}
 	obj := v.Object{}
 	for f, ft := range s.fields {
@@ -240,11 +241,14 @@ func (s *shapeModel) apply(rt *rapid.T, old, next op.Doc) op.Doc {
 	if s.active == nil {
 		return next
 	}
-	out, err := active.Apply(s.active.op, active.Expand, old, next)
-	if err != nil {
-		rt.Fatalf("model: transform: %v", err)
+	for _, o := range s.active.ops {
+		out, err := active.Apply(o, active.Expand, old, next)
+		if err != nil {
+			rt.Fatalf("model: transform: %v", err)
+		}
+		next = out
 	}
-	return out
+	return next
 }
 
 // eager applies phase of the active migration to every document of the
@@ -252,11 +256,14 @@ func (s *shapeModel) apply(rt *rapid.T, old, next op.Doc) op.Doc {
 func (s *shapeModel) eager(rt *rapid.T, phase string) map[strata.ID]op.Doc {
 	out := make(map[strata.ID]op.Doc, len(s.docs))
 	for id, d := range s.docs {
-		x, err := active.Apply(s.active.op, phase, nil, d)
-		if err != nil {
-			rt.Fatalf("model: %s %s: %v", phase, id, err)
+		for _, o := range s.active.ops {
+			x, err := active.Apply(o, phase, nil, d)
+			if err != nil {
+				rt.Fatalf("model: %s %s: %v", phase, id, err)
+			}
+			d = x
 		}
-		out[id] = x
+		out[id] = d
 	}
 	return out
 }
@@ -358,7 +365,7 @@ func (s *shapeModel) start(rt *rapid.T) {
 	names := slices.Sorted(maps.Keys(s.fields))
 	var unindexed, typed []string
 	for _, f := range names {
-		if f == s.index {
+		if slices.Contains(slices.Collect(maps.Values(s.indexes)), f) {
 			continue
 		}
 		unindexed = append(unindexed, f)
@@ -374,21 +381,30 @@ func (s *shapeModel) start(rt *rapid.T) {
 		kinds = append(kinds, "change_type")
 	}
 	final := maps.Clone(s.fields)
-	mig := &modelMig{index: s.index, final: final, newVals: map[string][]any{}}
+	mig := &modelMig{indexes: maps.Clone(s.indexes), added: map[string]string{}, final: final, newVals: map[string][]any{}}
 	var o op.Operation
+	var more []op.Operation
 	switch rapid.SampledFrom(kinds).Draw(rt, "kind") {
 	case "add_field":
 		f := s.fresh()
 		k := rapid.SampledFrom([]fieldKind{kindStr, kindNum}).Draw(rt, "type")
 		o = op.AddField{TableName: modelTable, Field: f, Type: k.validator(), Default: rapid.SampledFrom(k.values()).Draw(rt, "default")}
 		final[f] = fieldType{kind: k}
+		if rapid.Bool().Draw(rt, "index it") {
+			// An index on the new field: built online from the logical
+			// documents at start.
+			more = append(more, op.AddIndex{TableName: modelTable, Name: "by_" + f, On: []string{f}})
+			mig.indexes["by_"+f], mig.added["by_"+f] = f, f
+		}
 	case "rename_field":
 		from, to := rapid.SampledFrom(names).Draw(rt, "from"), s.fresh()
 		o = op.RenameField{TableName: modelTable, From: from, To: to}
 		final[to] = final[from]
 		delete(final, from)
-		if from == s.index {
-			mig.index = to
+		for name, f := range mig.indexes {
+			if f == from {
+				mig.indexes[name] = to
+			}
 		}
 	case "remove_field":
 		f := rapid.SampledFrom(unindexed).Draw(rt, "field")
@@ -422,7 +438,7 @@ func (s *shapeModel) start(rt *rapid.T) {
 	}
 	s.seq++
 	mig.name = fmt.Sprintf("m%03d_%s", s.seq, o.Kind())
-	f := &op.File{Name: mig.name, Operations: []op.Operation{o}}
+	f := &op.File{Name: mig.name, Operations: append([]op.Operation{o}, more...)}
 	text, err := op.MarshalFile(f)
 	if err != nil {
 		rt.Fatal(err)
@@ -435,7 +451,7 @@ func (s *shapeModel) start(rt *rapid.T) {
 	if err != nil {
 		rt.Fatal(err)
 	}
-	mig.op = rec.Operations[0]
+	mig.ops = rec.Operations
 	st, err := s.m.Start(ctx, parsed)
 	if err != nil || st.State != migrate.Ready {
 		rt.Fatalf("start %s: %+v %v", text, st, err)
@@ -454,7 +470,7 @@ func (s *shapeModel) startConflict(rt *rapid.T) {
 	if s.active == nil {
 		rt.Skip("no migration is active")
 	}
-	field := rapid.SampledFrom(s.active.op.Fields()).Draw(rt, "field")
+	field := rapid.SampledFrom(s.active.ops[0].Fields()).Draw(rt, "field")
 	s.seq++
 	f := &op.File{Name: fmt.Sprintf("m%03d_conflict", s.seq), Operations: []op.Operation{op.RemoveField{TableName: modelTable, Field: field}}}
 	if st, err := s.m.Start(ctx, f); err == nil || !strings.Contains(err.Error(), "also changed by migration") {
@@ -471,10 +487,10 @@ func (s *shapeModel) complete(rt *rapid.T) {
 		rt.Fatalf("complete %s: %+v %v", s.active.name, st, err)
 	}
 	s.docs = s.eager(rt, active.Contract)
-	if s.index != s.active.index {
-		s.stats["complete a rename of the indexed field"]++
+	if !maps.Equal(s.indexes, s.active.indexes) {
+		s.stats["complete changing an index"]++
 	}
-	s.fields, s.index, s.active = s.active.final, s.active.index, nil
+	s.fields, s.indexes, s.active = s.active.final, s.active.indexes, nil
 	s.stats["complete"]++
 }
 
@@ -607,24 +623,51 @@ func (s *shapeModel) check(rt *rapid.T) {
 	}
 }
 
-// query reads a range of by_name, in either order, and compares it with
+// queryable returns the indexes queries may use (name -> field): the
+// schema's, and those the active migration added.
+func (s *shapeModel) queryable() map[string]string {
+	out := maps.Clone(s.indexes)
+	if s.active != nil {
+		maps.Copy(out, s.active.added)
+	}
+	return out
+}
+
+// kindOf returns the kind of field f in the schema or, while a migration
+// is active, in its final schema.
+func (s *shapeModel) kindOf(f string) fieldKind {
+	if ft, ok := s.fields[f]; ok || s.active == nil {
+		return ft.kind
+	}
+	return s.active.final[f].kind
+}
+
+// drawIndex draws an index queries may use and returns it with its field.
+func (s *shapeModel) drawIndex(rt *rapid.T) (name, field string) {
+	ix := s.queryable()
+	name = rapid.SampledFrom(slices.Sorted(maps.Keys(ix))).Draw(rt, "index")
+	return name, ix[name]
+}
+
+// query reads a range of an index, in either order, and compares it with
 // the model's documents filtered and sorted the same way.
 func (s *shapeModel) query(rt *rapid.T) {
-	f := s.index
+	index, f := s.drawIndex(rt)
+	vals := s.kindOf(f).values()
 	var rng []strata.RangeExpr
 	keep := func(op.Doc) bool { return true }
 	switch rapid.IntRange(0, 3).Draw(rt, "range") {
 	case 1:
-		x := rapid.SampledFrom(strValues).Draw(rt, "eq")
+		x := rapid.SampledFrom(vals).Draw(rt, "eq")
 		rng = []strata.RangeExpr{strata.Eq(f, x)}
 		keep = func(d op.Doc) bool { return value.Equal(d[f], x) }
 	case 2:
-		lo := rapid.SampledFrom(strValues).Draw(rt, "gte")
+		lo := rapid.SampledFrom(vals).Draw(rt, "gte")
 		rng = []strata.RangeExpr{strata.Gte(f, lo)}
 		keep = func(d op.Doc) bool { return value.Compare(d[f], lo) >= 0 }
 	case 3:
-		lo := rapid.SampledFrom(strValues).Draw(rt, "gt")
-		hi := rapid.SampledFrom(strValues).Draw(rt, "lte")
+		lo := rapid.SampledFrom(vals).Draw(rt, "gt")
+		hi := rapid.SampledFrom(vals).Draw(rt, "lte")
 		rng = []strata.RangeExpr{strata.Gt(f, lo), strata.Lte(f, hi)}
 		keep = func(d op.Doc) bool { return value.Compare(d[f], lo) > 0 && value.Compare(d[f], hi) <= 0 }
 	}
@@ -637,21 +680,24 @@ func (s *shapeModel) query(rt *rapid.T) {
 	var got []strata.Doc
 	err := s.db.Query(ctx, func(tx *strata.Tx) error {
 		var err error
-		got, err = tx.Table(modelTable).WithIndex("by_name", rng...).Order(order).Collect()
+		got, err = tx.Table(modelTable).WithIndex(index, rng...).Order(order).Collect()
 		return err
 	})
 	if err != nil {
-		rt.Fatalf("query by_name %v: %v", rng, err)
+		rt.Fatalf("query %s %v: %v", index, rng, err)
 	}
-	same(rt, fmt.Sprintf("by_name %v order %v", rng, order), got, want)
+	same(rt, fmt.Sprintf("%s %v order %v", index, rng, order), got, want)
+	if index != "by_name" {
+		s.stats["query an added index"]++
+	}
 }
 
-// paginate reads by_name or by_creation_time page by page.
+// paginate reads an index or by_creation_time page by page.
 func (s *shapeModel) paginate(rt *rapid.T) {
 	size := rapid.SampledFrom([]int{1, 3, 100}).Draw(rt, "page size")
 	index, field := "by_creation_time", ""
-	if rapid.Bool().Draw(rt, "by_name") {
-		index, field = "by_name", s.index
+	if rapid.Bool().Draw(rt, "by an index") {
+		index, field = s.drawIndex(rt)
 	}
 	want := s.sorted(field, nil)
 	var got []strata.Doc
