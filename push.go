@@ -63,6 +63,7 @@ type PushOptions struct {
 	// new fields hold equal values in every document: they keep their
 	// entries instead of being rebuilt.
 	step    *pushStep
+	raise   *shapeRaise
 	trusted bool
 	relabel map[string]bool
 	// beforePending, when set (by tests), is called just before the
@@ -234,7 +235,7 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 	if opts.trusted {
 		diff.Check = nil
 	}
-	if diff.Empty() && opts.step == nil && (opts.migrations == nil || slices.Equal(*opts.migrations, base.migrations)) {
+	if diff.Empty() && opts.step == nil && opts.raise == nil && (opts.migrations == nil || slices.Equal(*opts.migrations, base.migrations)) {
 		return db.pushUnchanged(ctx, base, opts, res)
 	}
 	if opts.migrations == nil {
@@ -878,7 +879,7 @@ func activeDoc(st *schemaState, p *pendingPush, text []byte, diff *schema.Diff, 
 	if len(migs) > 0 {
 		doc["migrations"] = stringsValue(migs)
 	}
-	if chains := st.shapesWith(opts.step); len(chains) > 0 {
+	if chains := raised(st.shapesWith(opts.step), opts.raise); len(chains) > 0 {
 		doc["shapes"] = shapesValue(chains)
 	}
 	if p != nil {

@@ -1,6 +1,7 @@
 package strata
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -8,7 +9,10 @@ import (
 
 	"github.com/strata-db/strata/internal/active"
 	"github.com/strata-db/strata/internal/header"
+	"github.com/strata-db/strata/internal/system"
+	"github.com/strata-db/strata/schema"
 	"github.com/strata-db/strata/schema/op"
+	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/value"
 )
 
@@ -274,4 +278,104 @@ func (c *shapeChain) baseShape() uint64 {
 		return 0
 	}
 	return c.base
+}
+
+// materialize rewrites the record of document id of table under the
+// table's current shape if it was written under an older one, and
+// reports whether it did. The logical document does not change, so no
+// index entry does.
+func (tx *Tx) materialize(table string, id ID) (bool, error) {
+	if !tx.writable {
+		return false, ErrReadOnly
+	}
+	cur := tx.state.shapeOf(table)
+	if cur == 0 {
+		return false, nil
+	}
+	body, ok := tx.records.get(id)
+	raw := body.body
+	if !ok {
+		var err error
+		raw, err = tx.st.Get(table, []byte(id))
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("strata: materialize %s: %w", id, err)
+		}
+		tx.records.put(tx, id, raw)
+	}
+	shape, _, err := header.Split(raw)
+	if err != nil {
+		return false, fmt.Errorf("strata: materialize %s: %w", id, err)
+	}
+	if shape >= cur {
+		return false, nil
+	}
+	doc, _, err := tx.load(table, id)
+	if err != nil || doc == nil {
+		return false, err
+	}
+	tx.records.release(id)
+	if err := tx.write(table, id, doc, doc); err != nil {
+		return false, fmt.Errorf("strata: materialize %s: %w", id, err)
+	}
+	return true, nil
+}
+
+// shapeRaise is a push's raise of the oldest shape of a table's records,
+// once a compaction has rewritten every older record.
+type shapeRaise struct {
+	table string
+	base  uint64
+}
+
+// raised returns chains with the base of r.table raised to r.base and the
+// steps before it dropped (chains itself when nothing changes).
+func raised(chains map[string]*shapeChain, r *shapeRaise) map[string]*shapeChain {
+	if r == nil {
+		return chains
+	}
+	c := chains[r.table]
+	if c == nil || r.base <= c.base || r.base > c.current() {
+		return chains
+	}
+	out := maps.Clone(chains)
+	out[r.table] = &shapeChain{base: r.base, steps: slices.Clone(c.steps[r.base-c.base:])}
+	return out
+}
+
+// raiseShapeBase records, in one transaction that reads the schema head
+// (so it conflicts with any concurrent push), an active document equal
+// to the active one but for the shape chain of table, whose base becomes
+// base.
+func (db *DB) raiseShapeBase(ctx context.Context, table string, base uint64) error {
+	err := db.Mutation(system.Unlimited(ctx), func(tx *Tx) error {
+		st := tx.state
+		if st.pending != nil {
+			return errors.New("a schema push is checking the documents; compact again once it has ended")
+		}
+		next := raised(st.shapes, &shapeRaise{table: table, base: base})
+		if c := next[table]; c == nil || c == st.shapes[table] {
+			return nil // nothing to raise (already raised, or no such shape)
+		}
+		text := []byte(`{"tables":{}}`)
+		if st.active != nil {
+			var err error
+			if text, err = st.active.MarshalJSON(); err != nil {
+				return err
+			}
+		}
+		builds := map[string]any{}
+		for k, id := range st.builds {
+			builds[k] = id
+		}
+		doc := activeDoc(st, nil, text, &schema.Diff{}, PushOptions{Comment: fmt.Sprintf("compacted %s: every record is of shape %d or newer", table, base)}, builds, st.dropped)
+		doc["shapes"] = shapesValue(next)
+		return tx.appendSystem(schemasTable, doc)
+	})
+	if err != nil {
+		return fmt.Errorf("strata: compact %s: %w", table, err)
+	}
+	return db.refreshSchema(ctx)
 }

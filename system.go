@@ -90,6 +90,12 @@ func init() {
 		DecodeRecord: func(tx *Tx, table string, record []byte) (map[string]any, error) {
 			return tx.state.decodeRecord(table, record)
 		},
+		Materialize: func(tx *Tx, table string, id value.ID) (bool, error) {
+			return tx.materialize(table, id)
+		},
+		RaiseShapeBase: func(ctx context.Context, db *DB, table string, base uint64) error {
+			return db.raiseShapeBase(ctx, table, base)
+		},
 		Shapes: func(tx *Tx, table string) (base, current uint64) {
 			c := tx.state.shapesFor(table)
 			return c.baseShape(), c.current()

@@ -88,6 +88,7 @@ line with its migrations (cli.MainConfig).`,
 	cmd.AddCommand(a.migrateNewCommand())
 	cmd.AddCommand(a.migrateLifecycleCommands()...)
 	cmd.AddCommand(a.migrateContinueCommand())
+	cmd.AddCommand(a.migrateCompactCommand())
 	cmd.AddCommand(
 		steer("pause", "stop a running migration after its current batch", func(cmd *cobra.Command, db *strata.DB, name string) (migrate.Status, error) {
 			return migrate.Pause(cmd.Context(), db, name)

@@ -55,7 +55,7 @@ func TestMigrateRunCLI(t *testing.T) {
 	}
 	e.withDB(func(db *strata.DB) {
 		ctx, stop := stopAfter(1)
-		if st, err := migrate.New(db, migrate.Options{OnProgress: stop}).Start(ctx, f); err == nil || st.State != migrate.Paused {
+		if st, err := migrate.New(db, migrate.Options{Rewrite: true, OnProgress: stop}).Start(ctx, f); err == nil || st.State != migrate.Paused {
 			t.Fatalf("interrupted start: %+v %v", st, err)
 		}
 	})

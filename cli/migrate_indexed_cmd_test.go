@@ -90,7 +90,7 @@ func testMigrateIndexedFieldCLI(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	e.withDB(func(db *strata.DB) {
-		if _, err := migrate.New(db).Start(t.Context(), f); err != nil {
+		if _, err := migrate.New(db, migrate.Options{Rewrite: true}).Start(t.Context(), f); err != nil {
 			t.Fatal(err)
 		}
 		ctx, stop := stopAfter(1)

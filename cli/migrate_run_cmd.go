@@ -25,16 +25,25 @@ func (a *app) migrateLifecycleCommands() []*cobra.Command {
 	var batch batchFlags
 	start := &cobra.Command{
 		Use:   "start FILE.json",
-		Short: "start a migration file: old and new shapes both valid, every document brought to the new one; ends ready",
+		Short: "start a migration file: old and new shapes both valid, every document read in the new one; ends ready",
 		Long: `Start the declarative migration in FILE.json (the migration file format:
 docs/file-formats.md; strata migrate new NAME writes a skeleton): widen the
 schema so that documents of the old and the new shape are both valid, make
 every write of every process produce the new shape, and bring the existing
-documents to it in batches. It ends "ready": old and new readers both work.
+documents to it. It ends "ready": old and new readers both work.
 Then deploy the code that reads the new shape and run
 "strata migrate complete NAME" to remove the old one (or "strata migrate
-rollback NAME" to undo). Interrupting (Ctrl-C) stops after the current batch;
-"strata migrate run NAME" continues from there.`,
+rollback NAME" to undo).
+
+Where the schema alone shows that every document fits (add_field,
+rename_field, remove_field, change_type, add_index, drop_index,
+require_field with a default), start, complete and rollback are instant:
+each changes the table's shape in one transaction, whatever the table's
+size, and documents written before are brought to the new shape when they
+are read; "strata migrate compact TABLE" (or a running "strata migrate
+serve") rewrites them later. Other migrations, and any with --rewrite,
+rewrite every document in batches: interrupting (Ctrl-C) stops after the
+current batch, and "strata migrate run NAME" continues from there.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := readMigrationFile(args[0])
@@ -46,7 +55,7 @@ rollback NAME" to undo). Interrupting (Ctrl-C) stops after the current batch;
 	}
 	complete := &cobra.Command{
 		Use:   "complete NAME",
-		Short: "finish a ready migration: check every document, remove the old shape from documents and schema",
+		Short: "finish a ready migration: remove the old shape from the schema and from every document (instant where start was)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.lifecycle(cmd, "complete", args[0], batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Complete(cmd.Context(), args[0]) })
@@ -63,6 +72,8 @@ rollback NAME" to undo). Interrupting (Ctrl-C) stops after the current batch;
 	for _, c := range []*cobra.Command{start, complete, rollback} {
 		batch.register(c)
 	}
+	batch.rewrite = new(bool)
+	start.Flags().BoolVar(batch.rewrite, "rewrite", false, "rewrite every document now (a backfill, and a second pass at complete) instead of the instant path, which changes only the table's shape and leaves old records to the compactor (migrate compact)")
 	var samples int
 	dry := &cobra.Command{
 		Use:   "dry-run FILE.json",
@@ -182,6 +193,7 @@ func shellQuote(s string) string {
 type batchFlags struct {
 	size, maxSize *int
 	rate          *float64
+	rewrite       *bool // start --rewrite
 }
 
 func (b *batchFlags) register(cmd *cobra.Command) {
@@ -207,6 +219,9 @@ func (b batchFlags) options(report func(migrate.Progress)) migrate.Options {
 	o := migrate.Options{OnProgress: report}
 	if b.size != nil {
 		o.BatchSize, o.MaxBatchSize, o.RateLimit = *b.size, *b.maxSize, *b.rate
+	}
+	if b.rewrite != nil {
+		o.Rewrite = *b.rewrite
 	}
 	return o
 }

@@ -31,7 +31,7 @@ func TestMigrateLifecycleCLI(t *testing.T) {
 	if !strings.Contains(out, "250 would change") || !strings.Contains(out, "satisfied: true") {
 		t.Errorf("dry-run: %s", out)
 	}
-	out = e.ok("migrate", "start", path)
+	out = e.ok("migrate", "start", "--rewrite", path)
 	if !strings.Contains(out, "ready") || !strings.Contains(out, "start 003_rename_user_name: 250/250") {
 		t.Errorf("start: %s", out)
 	}

@@ -44,7 +44,7 @@ func TestMigrateStepsCLI(t *testing.T) {
 	defer cancel()
 	out := &cancelOnWrite{marker: "start m1: 10/100", cancel: cancel}
 	var errOut bytes.Buffer
-	err := cli.Run(ctx, []string{"--db", e.db, "migrate", "start", "--batch-size", "10", "--max-batch-size", "10", "--rate", "100000", file}, out, &errOut)
+	err := cli.Run(ctx, []string{"--db", e.db, "migrate", "start", "--rewrite", "--batch-size", "10", "--max-batch-size", "10", "--rate", "100000", file}, out, &errOut)
 	if err == nil || !strings.Contains(errOut.String(), "interrupted") || !strings.Contains(errOut.String(), `"strata --db `+e.db+` migrate run m1"`) {
 		t.Fatalf("interrupted start: %v\nstdout:\n%s\nstderr:\n%s", err, out.buf.String(), errOut.String())
 	}

@@ -104,6 +104,15 @@ func (b *batchTx) migrateSubPage(src source, page sourcePage) error {
 			// Visited before it moved here.
 		case src.aboveHighWater(doc):
 			// Written since the migration started: transformed on write.
+		case mig.materialize:
+			rewrote, err := sys.Materialize(tx, mig.Table, doc.ID())
+			if err != nil {
+				return &BatchError{Migration: mig.Name, DocID: doc.ID(), Err: err}
+			}
+			b.visited++
+			if rewrote {
+				b.changed++
+			}
 		default:
 			p, err := callOne(mig.MigrateOne, doc)
 			if err != nil {

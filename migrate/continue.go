@@ -47,6 +47,13 @@ func (m *Migrator) Continue(ctx context.Context, name string) (Status, error) {
 		return Status{}, err
 	}
 	st := statusOf(d)
+	if st.Kind == kindCompact {
+		if st.State == Completed {
+			st.Message = "already completed; nothing to do"
+			return st, nil
+		}
+		return m.Compact(ctx, st.Table)
+	}
 	if st.Kind != kindDeclarative {
 		return m.continueGo(ctx, st)
 	}

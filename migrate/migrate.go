@@ -60,8 +60,19 @@ type Migration struct {
 	// Set by the declarative engine: scan to the high-water mark, and the
 	// state a finished scan leaves (default Completed).
 	stopAtHighWater bool
-	runState        State // the state while running (default Running)
-	doneState       State
+	// Set by Compact: rewrite each visited record in the current shape
+	// (MigrateOne is not called), and the tracking kind.
+	materialize bool
+	kind        string
+	runState    State // the state while running (default Running)
+	doneState   State
+}
+
+func (mig *Migration) trackedKind() string {
+	if mig.kind != "" {
+		return mig.kind
+	}
+	return "custom"
 }
 
 func (mig *Migration) running() State {

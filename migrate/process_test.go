@@ -358,3 +358,97 @@ func testTwoProcessesStartSameMigration(t *testing.T, b procBackend) {
 		t.Errorf("status %+v %v", st, err)
 	}
 }
+
+// TestKill9Compaction kills a process compacting a table (an instant
+// migration left every seeded record in the old shape) with concurrent
+// inserting writers, at random moments, at least ten times; the last
+// process finishes. Then every document reads in the current shape, no
+// record is older than the chain's base, and every seeded record was
+// rewritten exactly once (changed == processed == the seed: a killed
+// batch's rewrites roll back, and a rewritten record is current).
+func TestKill9Compaction(t *testing.T) {
+	t.Parallel()
+	eachProcBackend(t, testKill9Compaction)
+}
+
+func testKill9Compaction(t *testing.T, b procBackend) {
+	n := 30_000
+	if testing.Short() {
+		n = 15_000
+	}
+	db, url := procDB(t, b)
+	seedDocs(t, db, n)
+	f := parseFile(t, `{"name":"tag","operations":[{"add_field":{"table":"docs","field":"tag","type":"string","default":"t"}}]}`)
+	if st, err := migrate.New(db).Start(ctx, f); err != nil || st.State != migrate.Ready {
+		t.Fatalf("start: %+v %v", st, err)
+	}
+	migproc(t)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	const wantKills = 10
+	kills := 0
+	for attempt := 0; kills < wantKills && attempt < 3*wantKills; attempt++ {
+		p := startHelper(t, url, "--compact", "--writers", "2", "--no-deletes", "--lease", "1s", "--rate", "3000")
+		if l := p.waitLine("progress", 60*time.Second); l == "" {
+			err := p.cmd.Wait()
+			t.Fatalf("helper ended before a batch: %v\n%s", err, p.stderr)
+		}
+		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		err := p.cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Logf("helper exited before the kill: %v\n%s", err, p.stderr)
+			break
+		}
+		kills++
+	}
+	if kills < wantKills {
+		t.Errorf("%d kills, want at least %d", kills, wantKills)
+	}
+	p := startHelper(t, url, "--compact", "--lease", "1s")
+	line := p.waitLine("completed", 5*time.Minute)
+	if err := p.cmd.Wait(); err != nil || line == "" {
+		t.Fatalf("final run: %v %q\n%s", err, line, p.stderr)
+	}
+	all, err := migrate.List(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compactions int
+	for _, st := range all {
+		if st.Kind != "compact" {
+			continue
+		}
+		compactions++
+		if st.State != migrate.Completed || st.Changed != int64(n) || st.Processed != int64(n) {
+			t.Errorf("compaction %s: state %s, processed %d, changed %d; want completed, %d and %d", st.Name, st.State, st.Processed, st.Changed, n, n)
+		}
+	}
+	if compactions != 1 {
+		t.Errorf("%d compactions tracked, want 1", compactions)
+	}
+	if info, err := migrate.Shapes(ctx, db, "docs"); err != nil || info.Pending() != 0 {
+		t.Errorf("shapes after compaction: %+v %v", info, err)
+	}
+	var docs int64
+	err = db.Query(system.Unlimited(ctx), func(tx *strata.Tx) error {
+		return tx.Table("docs").Each(func(d strata.Doc) error {
+			docs++
+			if d.StringOr("tag", "") != "t" {
+				t.Errorf("document without the new field: %v", d)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if docs < int64(n) {
+		t.Errorf("%d documents, want at least the seed %d", docs, n)
+	}
+	if err := dbcheck.Check(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+}

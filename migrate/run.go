@@ -203,7 +203,7 @@ func (m *Migrator) claim(ctx context.Context, mig *Migration) (Status, error) {
 				return fmt.Errorf("migrate: %q: %w: it was reset while starting", mig.Name, storage.ErrConflict)
 			}
 			doc := map[string]any{
-				"name": mig.Name, "table": mig.Table, "kind": "custom",
+				"name": mig.Name, "table": mig.Table, "kind": mig.trackedKind(),
 				"processed": int64(0), "changed": int64(0), "total": total, "batches": int64(0),
 				"startedAt": timeMS(now), "highWater": hw,
 			}

@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/strata-db/strata"
@@ -64,7 +65,42 @@ func (m *Migrator) serveOnce(ctx context.Context, seen map[strata.ID]Status) map
 			continue
 		}
 	}
+	if ctx.Err() == nil {
+		m.compactIdle(ctx, all)
+	}
 	return next
+}
+
+// compactIdle compacts, one at a time, the tables whose shape chain holds
+// steps and on which no declarative migration is under way (compacting
+// between its start and its complete would rewrite every record twice),
+// or whose chain is half full. A compaction another process runs is left
+// to it.
+func (m *Migrator) compactIdle(ctx context.Context, all []Status) {
+	busy := map[string]bool{}
+	for _, st := range all {
+		if st.Kind == kindDeclarative && st.State != Completed && st.State != RolledBack {
+			busy[st.Table] = true
+		}
+	}
+	var tables []string
+	if err := m.db.Query(ctx, func(tx *strata.Tx) error {
+		var err error
+		tables, err = tx.Tables()
+		return err
+	}); err != nil {
+		return
+	}
+	for _, t := range tables {
+		if ctx.Err() != nil || strings.HasPrefix(t, "_") {
+			return
+		}
+		info, err := Shapes(ctx, m.db, t)
+		if err != nil || info.Pending() == 0 || busy[t] && info.Pending() < strata.MaxShapeSteps/2 {
+			continue
+		}
+		_, _ = m.Compact(ctx, t) // a failure is recorded in its tracking document
+	}
 }
 
 // orphaned reports whether Serve should continue st here now.

@@ -87,6 +87,13 @@ type Core[DB, Tx any] struct {
 	// shape is brought to the current one. It does not change tx and may
 	// run on another goroutine.
 	DecodeRecord func(tx Tx, table string, record []byte) (map[string]any, error)
+	// Materialize rewrites the record of document id of table under the
+	// table's current shape if it is older, and reports whether it did.
+	Materialize func(tx Tx, table string, id value.ID) (bool, error)
+	// RaiseShapeBase records, with the active schema unchanged, that no
+	// record of table is older than shape base: the steps before it are
+	// dropped from the chain.
+	RaiseShapeBase func(ctx context.Context, db DB, table string, base uint64) error
 	// Shapes reports the shape chain of table under the schema of tx: the
 	// oldest shape records may have and the current one.
 	Shapes func(tx Tx, table string) (base, current uint64)
@@ -286,6 +293,22 @@ func (s *Surface[DB, Tx]) PushStep(ctx context.Context, db DB, p ShapePush) erro
 // DecodeRecord is Core.DecodeRecord.
 func (s *Surface[DB, Tx]) DecodeRecord(tx Tx, table string, record []byte) (map[string]any, error) {
 	return s.core.DecodeRecord(tx, table, record)
+}
+
+// Materialize is Core.Materialize; writes to application tables, which
+// every package may read, need no grant: the logical document does not
+// change.
+func (s *Surface[DB, Tx]) Materialize(tx Tx, table string, id value.ID) (bool, error) {
+	return s.core.Materialize(tx, table, id)
+}
+
+// RaiseShapeBase is Core.RaiseShapeBase; only a package granted pushes
+// may.
+func (s *Surface[DB, Tx]) RaiseShapeBase(ctx context.Context, db DB, table string, base uint64) error {
+	if !s.grant.push {
+		return fmt.Errorf("system: push: package %s: %w", s.pkg, ErrDenied)
+	}
+	return s.core.RaiseShapeBase(ctx, db, table, base)
 }
 
 // Shapes is Core.Shapes.

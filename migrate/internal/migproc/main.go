@@ -57,13 +57,60 @@ func main() {
 		startAt = flag.Int64("start-at", 0, "wall-clock time (unix ms) to call Run at")
 		perDoc  = flag.Duration("per-doc", 0, "time the migration function spends per document")
 		rate    = flag.Float64("rate", 0, "rate limit of the migration, documents per second")
+		compact = flag.Bool("compact", false, "compact the table (migrate.Compact) instead of running count_once")
+		noDel   = flag.Bool("no-deletes", false, "writers only insert")
 	)
 	flag.Parse()
-	code, err := run(*url, *lease, *writers, *once, *startAt, *perDoc, *rate)
+	noDeletes = *noDel
+	var code int
+	var err error
+	if *compact {
+		code, err = runCompact(*url, *lease, *writers, *rate)
+	} else {
+		code, err = run(*url, *lease, *writers, *once, *startAt, *perDoc, *rate)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "migproc: %v\n", err)
 	}
 	os.Exit(code)
+}
+
+// noDeletes makes writers only insert.
+var noDeletes bool
+
+// runCompact compacts Table, with writers inserting from its first batch
+// on, and prints "completed <processed> <changed>".
+func runCompact(url string, lease time.Duration, writers int, rate float64) (int, error) {
+	ctx := context.Background()
+	db, err := strata.Open(ctx, url)
+	if err != nil {
+		return 1, fmt.Errorf("open: %w", err)
+	}
+	defer db.Close()
+	w := &writerSet{db: db, n: writers}
+	m := migrate.New(db, migrate.Options{
+		LeaseDuration: lease, RateLimit: rate,
+		OnProgress: func(p migrate.Progress) {
+			fmt.Printf("progress %d\n", p.Processed)
+			w.start()
+		},
+	})
+	for {
+		st, err := m.Compact(ctx, Table)
+		if errors.Is(err, migrate.ErrRunningElsewhere) {
+			time.Sleep(lease / 10)
+			continue
+		}
+		w.stop()
+		if err != nil {
+			return 1, fmt.Errorf("compact: %w", err)
+		}
+		if werr := w.err(); werr != nil {
+			return 1, fmt.Errorf("writer: %w", werr)
+		}
+		fmt.Printf("completed %d %d\n", st.Processed, st.Changed)
+		return 0, nil
+	}
 }
 
 // migrateOne is the migration's per-document function.
@@ -208,7 +255,7 @@ func (w *writerSet) loop(seed uint64) {
 			return
 		default:
 		}
-		del := rng.IntN(3) == 0
+		del := !noDeletes && rng.IntN(3) == 0
 		at := lo + rng.Float64()*(hi-lo)
 		err = w.db.Mutation(ctx, func(tx *strata.Tx) error {
 			if del {
