@@ -44,7 +44,7 @@ func TestShapesModel(t *testing.T) {
 			t.Logf("steps taken: %v", stats)
 			// The histories must reach every kind of migration and each
 			// end of it, or the model checks less than it says.
-			for _, k := range []string{"start add_field", "start rename_field", "start remove_field", "start change_type", "complete", "rollback"} {
+			for _, k := range []string{"start add_field", "start rename_field", "start remove_field", "start change_type", "complete", "rollback", "compact while active", "compact"} {
 				if stats[k] == 0 {
 					t.Errorf("no history took the step %q", k)
 				}
@@ -79,10 +79,10 @@ func fewerChecks(t *testing.T, n int) {
 
 // runShapesModel runs one random history on a fresh database on b.
 func runShapesModel(t *testing.T, rt *rapid.T, b procBackend, stats map[string]int) {
-	db, _ := procDBNoCleanup(t, b)
+	db, url := procDBNoCleanup(t, b)
 	defer db.Close()
 	s := newShapeModel(rt, db)
-	s.stats = stats
+	s.stats, s.url = stats, url
 	for i, n := 0, rapid.IntRange(0, 12).Draw(rt, "initial docs"); i < n; i++ {
 		s.insert(rt)
 	}
@@ -100,6 +100,7 @@ func runShapesModel(t *testing.T, rt *rapid.T, b procBackend, stats map[string]i
 		"complete":       s.complete,
 		"rollback":       s.rollback,
 		"start conflict": s.startConflict,
+		"compact":        s.compact,
 	})
 }
 
@@ -184,6 +185,7 @@ type shapeModel struct {
 	active  *modelMig
 	seq     int
 	stats   map[string]int // steps taken, by kind, over every history
+	url     string         // the database's, to read stored records
 }
 
 func newShapeModel(rt *rapid.T, db *strata.DB) *shapeModel {
@@ -630,6 +632,39 @@ func (s *shapeModel) check(rt *rapid.T) {
 	}
 	if err := dbcheck.Check(ctx, s.db); err != nil {
 		rt.Fatalf("dbcheck: %v", err)
+	}
+}
+
+// compact materializes the table (migrate.Compact): the logical
+// documents do not change (the check after it says so), and afterwards
+// every stored record is of the current shape and the chain has no
+// pending step.
+func (s *shapeModel) compact(rt *rapid.T) {
+	before, err := migrate.Shapes(ctx, s.db, modelTable)
+	if err != nil {
+		rt.Fatal(err)
+	}
+	st, err := s.m.Compact(ctx, modelTable)
+	if err != nil || st.State != migrate.Completed {
+		rt.Fatalf("compact (shapes %+v): %+v %v", before, st, err)
+	}
+	after, err := migrate.Shapes(ctx, s.db, modelTable)
+	if err != nil {
+		rt.Fatal(err)
+	}
+	if after.Pending() != 0 || after.Current != before.Current {
+		rt.Fatalf("compact: shapes %+v before, %+v after", before, after)
+	}
+	for id, shape := range recordShapes(rt, s.url, modelTable, s.ids()) {
+		if shape != after.Current {
+			rt.Fatalf("compact: record %s is of shape %d, the current shape is %d", id, shape, after.Current)
+		}
+	}
+	if before.Pending() > 0 {
+		s.stats["compact"]++
+		if s.active != nil {
+			s.stats["compact while active"]++
+		}
 	}
 }
 

@@ -346,9 +346,16 @@ func strataCheck(t *testing.T, url, when string) {
 	}
 }
 
+// fataler is what recordShapes needs of a test: a *testing.T or a
+// *rapid.T.
+type fataler interface {
+	Helper()
+	Fatal(args ...any)
+}
+
 // recordShapes returns the shape in the stored header of each document
 // of ids, read from storage directly.
-func recordShapes(t *testing.T, url, table string, ids []strata.ID) map[strata.ID]uint64 {
+func recordShapes(t fataler, url, table string, ids []strata.ID) map[strata.ID]uint64 {
 	t.Helper()
 	be, err := storage.Open(ctx, url)
 	if err != nil {
