@@ -126,6 +126,14 @@ func (op ChangeType) checkShape() error {
 			return fmt.Errorf("%s: map value for %v does not match the type: %w", where, p.From, err)
 		}
 	}
+	// A reverse map's keys are new values: a key the new type refuses
+	// (the string "3" of a JSON object, for a number) never matches, and
+	// new-shape writers would then leave the old field unset.
+	for _, p := range op.ReverseMap {
+		if err := op.Type.Validate(p.From); err != nil {
+			return fmt.Errorf("%s: reverse_map key %v does not match the type (write it as [[new, old], ...] pairs): %w", where, p.From, err)
+		}
+	}
 	if op.HasDefault {
 		if err := op.Type.Validate(op.Default); err != nil {
 			return fmt.Errorf("%s: default does not match the type: %w", where, err)
