@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -161,18 +163,58 @@ type fieldType struct {
 	opt  bool
 }
 
-// modelMig is the active migration of the model.
+// modelMig is an active migration of the model.
 type modelMig struct {
 	name    string
 	rewrite bool                 // started on the rewriting path (Options.Rewrite)
 	ops     []op.Operation       // as the database records them (the file's round trip)
-	final   map[string]fieldType // the schema after complete
-	indexes map[string]string    // index name -> field after complete
+	adds    map[string]fieldType // fields the final schema has and the one before lacks
+	drops   []string             // fields the final schema lacks
+	relabel map[string]string    // index name -> its field after complete (a rename)
 	added   map[string]string    // the indexes it adds, usable from start on
 	// newVals restricts what new-shape writers write to a field: the new
 	// field of a change_type with a reverse map (only values it maps
 	// back).
 	newVals map[string][]any
+}
+
+// finalOf returns fields with mig's changes made.
+func (mig *modelMig) finalOf(fields map[string]fieldType) map[string]fieldType {
+	out := maps.Clone(fields)
+	for _, f := range mig.drops {
+		delete(out, f)
+	}
+	maps.Copy(out, mig.adds)
+	return out
+}
+
+// indexesOf returns indexes with mig's changes made.
+func (mig *modelMig) indexesOf(indexes map[string]string) map[string]string {
+	out := maps.Clone(indexes)
+	maps.Copy(out, mig.relabel)
+	maps.Copy(out, mig.added)
+	return out
+}
+
+// touches returns the fields mig's operations name.
+func (mig *modelMig) touches() []string {
+	var out []string
+	for _, o := range mig.ops {
+		out = append(out, o.Fields()...)
+	}
+	return out
+}
+
+// modelActive is how many migrations TestShapesModel keeps active at
+// once: 1, or STRATA_MODEL_ACTIVE (2 draws a second migration, on other
+// fields, while one is active; it fails until completing or rolling back
+// one of two active migrations keeps the other's fields in the schema,
+// as reported with the branch).
+func modelActive() int {
+	if n, err := strconv.Atoi(os.Getenv("STRATA_MODEL_ACTIVE")); err == nil && n > 0 {
+		return n
+	}
+	return 1
 }
 
 // shapeModel is the eager reference: the logical documents, the schema
@@ -181,9 +223,10 @@ type shapeModel struct {
 	db      *strata.DB
 	m       *migrate.Migrator
 	docs    map[strata.ID]op.Doc
-	fields  map[string]fieldType // the schema without the active migration
+	fields  map[string]fieldType // the schema without the active migrations
 	indexes map[string]string    // index name -> the field it indexes
-	active  *modelMig
+	actives []*modelMig          // in the order they started
+	most    int                  // the most migrations active at once
 	seq     int
 	stats   map[string]int // steps taken, by kind, over every history
 	url     string         // the database's, to read stored records
@@ -198,7 +241,7 @@ func newShapeModel(rt *rapid.T, db *strata.DB) *shapeModel {
 			"score": {kind: kindNum},
 			"note":  {kind: kindStr, opt: true},
 		},
-		indexes: map[string]string{"by_name": "name"},
+		indexes: map[string]string{"by_name": "name"}, most: modelActive(),
 	}
 	obj := v.Object{}
 	for f, ft := range s.fields {
@@ -217,49 +260,50 @@ func newShapeModel(rt *rapid.T, db *strata.DB) *shapeModel {
 	return s
 }
 
-// writer draws the shape a writer writes: the current one, or while a
-// migration is active the old or the new one.
-func (s *shapeModel) writer(rt *rapid.T) (fields map[string]fieldType, newShape bool) {
-	if s.active == nil {
-		return s.fields, false
+// writer draws the shape a writer writes: of each active migration, the
+// old or the new shape.
+func (s *shapeModel) writer(rt *rapid.T) (fields map[string]fieldType, newFor map[*modelMig]bool) {
+	fields, newFor = s.fields, map[*modelMig]bool{}
+	for _, mig := range s.actives {
+		if rapid.Bool().Draw(rt, "new-shape writer of "+mig.name) {
+			fields, newFor[mig] = mig.finalOf(fields), true
+		}
 	}
-	if rapid.Bool().Draw(rt, "new-shape writer") {
-		return s.active.final, true
-	}
-	return s.fields, false
+	return fields, newFor
 }
 
-// value draws a value a writer of the given shape writes to field f.
-func (s *shapeModel) value(rt *rapid.T, f string, ft fieldType, newShape bool) any {
+// value draws a value a writer of the given shapes writes to field f.
+func (s *shapeModel) value(rt *rapid.T, f string, ft fieldType, newFor map[*modelMig]bool) any {
 	vals := ft.kind.values()
-	if newShape && s.active.newVals[f] != nil {
-		vals = s.active.newVals[f]
+	for mig := range newFor {
+		if mig.newVals[f] != nil {
+			vals = mig.newVals[f]
+		}
 	}
 	return rapid.SampledFrom(vals).Draw(rt, f)
 }
 
-// apply runs the active migration's write transform over next, as the
+// apply runs the active migrations' write transforms over next, as the
 // database does to every write (old is nil for an insert).
 func (s *shapeModel) apply(rt *rapid.T, old, next op.Doc) op.Doc {
-	if s.active == nil {
-		return next
-	}
-	for _, o := range s.active.ops {
-		out, err := active.Apply(o, active.Expand, old, next)
-		if err != nil {
-			rt.Fatalf("model: transform: %v", err)
+	for _, mig := range s.actives {
+		for _, o := range mig.ops {
+			out, err := active.Apply(o, active.Expand, old, next)
+			if err != nil {
+				rt.Fatalf("model: transform: %v", err)
+			}
+			next = out
 		}
-		next = out
 	}
 	return next
 }
 
-// eager applies phase of the active migration to every document of the
-// model, as the rewriting path does.
-func (s *shapeModel) eager(rt *rapid.T, phase string) map[strata.ID]op.Doc {
+// eager applies phase of mig to every document of the model, as the
+// rewriting path does.
+func (s *shapeModel) eager(rt *rapid.T, mig *modelMig, phase string) map[strata.ID]op.Doc {
 	out := make(map[strata.ID]op.Doc, len(s.docs))
 	for id, d := range s.docs {
-		for _, o := range s.active.ops {
+		for _, o := range mig.ops {
 			x, err := active.Apply(o, phase, nil, d)
 			if err != nil {
 				rt.Fatalf("model: %s %s: %v", phase, id, err)
@@ -276,14 +320,14 @@ func (s *shapeModel) ids() []strata.ID {
 }
 
 func (s *shapeModel) insert(rt *rapid.T) {
-	fields, newShape := s.writer(rt)
+	fields, newFor := s.writer(rt)
 	doc := strata.Doc{}
 	for _, f := range slices.Sorted(maps.Keys(fields)) {
 		ft := fields[f]
 		if ft.opt && rapid.Bool().Draw(rt, "omit "+f) {
 			continue
 		}
-		doc[f] = s.value(rt, f, ft, newShape)
+		doc[f] = s.value(rt, f, ft, newFor)
 	}
 	var stored strata.Doc
 	err := s.db.Mutation(ctx, func(tx *strata.Tx) error {
@@ -295,9 +339,9 @@ func (s *shapeModel) insert(rt *rapid.T) {
 		return err
 	})
 	if err != nil {
-		rt.Fatalf("insert %v (new shape %v): %v", doc, newShape, err)
+		rt.Fatalf("insert %v (new shapes %d): %v", doc, len(newFor), err)
 	}
-	if newShape {
+	if len(newFor) > 0 {
 		s.stats["new-shape insert"]++
 	}
 	next := op.Doc(maps.Clone(doc))
@@ -311,13 +355,13 @@ func (s *shapeModel) patch(rt *rapid.T) {
 		rt.Skip("no document")
 	}
 	id := rapid.SampledFrom(s.ids()).Draw(rt, "id")
-	fields, newShape := s.writer(rt)
+	fields, newFor := s.writer(rt)
 	p := strata.Patch{}
 	for _, f := range slices.Sorted(maps.Keys(fields)) {
 		ft := fields[f]
 		switch rapid.IntRange(0, 3).Draw(rt, "patch "+f) {
 		case 0:
-			p[f] = s.value(rt, f, ft, newShape)
+			p[f] = s.value(rt, f, ft, newFor)
 		case 1:
 			if ft.opt {
 				p[f] = strata.Unset
@@ -325,9 +369,9 @@ func (s *shapeModel) patch(rt *rapid.T) {
 		}
 	}
 	if err := s.db.Mutation(ctx, func(tx *strata.Tx) error { return tx.Patch(id, p) }); err != nil {
-		rt.Fatalf("patch %s with %v (new shape %v): %v", id, p, newShape, err)
+		rt.Fatalf("patch %s with %v (new shapes %d): %v", id, p, len(newFor), err)
 	}
-	if s.active != nil {
+	if len(s.actives) > 0 {
 		s.stats["patch while active"]++
 	}
 	old := s.docs[id]
@@ -361,17 +405,29 @@ func (s *shapeModel) fresh() string {
 
 // start draws a migration file valid for the current schema and starts
 // it: it must take the instant path (one in five, the rewriting path)
-// and be ready at once.
+// and be ready at once. It touches no field an active migration does.
 func (s *shapeModel) start(rt *rapid.T) {
-	if s.active != nil {
-		rt.Skip("a migration is active")
+	if len(s.actives) >= s.most {
+		rt.Skip("as many migrations as allowed are active")
 	}
-	// Now and then a migration takes the rewriting path, which reads
-	// old-shape records and writes them in the current shape.
-	rewriting := rapid.IntRange(0, 4).Draw(rt, "rewriting path") == 0
-	names := slices.Sorted(maps.Keys(s.fields))
-	var unindexed, typed []string
-	for _, f := range names {
+	rewriting := false
+	if len(s.actives) == 0 {
+		// Now and then a migration takes the rewriting path, which reads
+		// old-shape records and writes them in the current shape.
+		rewriting = rapid.IntRange(0, 4).Draw(rt, "rewriting path") == 0
+	} else if s.actives[0].rewrite {
+		rt.Skip("a migration on the rewriting path is active")
+	}
+	var busy []string
+	for _, mig := range s.actives {
+		busy = append(busy, mig.touches()...)
+	}
+	var names, unindexed, typed []string
+	for _, f := range slices.Sorted(maps.Keys(s.fields)) {
+		if slices.Contains(busy, f) {
+			continue
+		}
+		names = append(names, f)
 		if slices.Contains(slices.Collect(maps.Values(s.indexes)), f) {
 			continue
 		}
@@ -380,15 +436,17 @@ func (s *shapeModel) start(rt *rapid.T) {
 			typed = append(typed, f)
 		}
 	}
-	kinds := []string{"add_field", "rename_field"}
+	kinds := []string{"add_field"}
+	if len(names) > 0 {
+		kinds = append(kinds, "rename_field")
+	}
 	if len(unindexed) > 0 {
 		kinds = append(kinds, "remove_field")
 	}
 	if len(typed) > 0 {
 		kinds = append(kinds, "change_type")
 	}
-	final := maps.Clone(s.fields)
-	mig := &modelMig{indexes: maps.Clone(s.indexes), added: map[string]string{}, final: final, newVals: map[string][]any{}}
+	mig := &modelMig{rewrite: rewriting, adds: map[string]fieldType{}, relabel: map[string]string{}, added: map[string]string{}, newVals: map[string][]any{}}
 	var o op.Operation
 	var more []op.Operation
 	switch rapid.SampledFrom(kinds).Draw(rt, "kind") {
@@ -396,27 +454,26 @@ func (s *shapeModel) start(rt *rapid.T) {
 		f := s.fresh()
 		k := rapid.SampledFrom([]fieldKind{kindStr, kindNum}).Draw(rt, "type")
 		o = op.AddField{TableName: modelTable, Field: f, Type: k.validator(), Default: rapid.SampledFrom(k.values()).Draw(rt, "default")}
-		final[f] = fieldType{kind: k}
+		mig.adds[f] = fieldType{kind: k}
 		if rapid.Bool().Draw(rt, "index it") {
 			// An index on the new field: built online from the logical
 			// documents at start.
 			more = append(more, op.AddIndex{TableName: modelTable, Name: "by_" + f, On: []string{f}})
-			mig.indexes["by_"+f], mig.added["by_"+f] = f, f
+			mig.added["by_"+f] = f
 		}
 	case "rename_field":
 		from, to := rapid.SampledFrom(names).Draw(rt, "from"), s.fresh()
 		o = op.RenameField{TableName: modelTable, From: from, To: to}
-		final[to] = final[from]
-		delete(final, from)
-		for name, f := range mig.indexes {
+		mig.adds[to], mig.drops = s.fields[from], []string{from}
+		for name, f := range s.indexes {
 			if f == from {
-				mig.indexes[name] = to
+				mig.relabel[name] = to
 			}
 		}
 	case "remove_field":
 		f := rapid.SampledFrom(unindexed).Draw(rt, "field")
 		o = op.RemoveField{TableName: modelTable, Field: f}
-		delete(final, f)
+		mig.drops = []string{f}
 	case "change_type":
 		from, to := rapid.SampledFrom(typed).Draw(rt, "from"), s.fresh()
 		ct := op.ChangeType{TableName: modelTable, From: from, To: to, Type: v.Number(),
@@ -448,8 +505,7 @@ func (s *shapeModel) start(rt *rapid.T) {
 			ct.ReverseMap = nil
 		}
 		o = ct
-		final[to] = fieldType{kind: kindNum, opt: s.fields[from].opt}
-		delete(final, from)
+		mig.adds[to], mig.drops = fieldType{kind: kindNum, opt: s.fields[from].opt}, []string{from}
 	}
 	s.seq++
 	mig.name = fmt.Sprintf("m%03d_%s", s.seq, o.Kind())
@@ -468,7 +524,7 @@ func (s *shapeModel) start(rt *rapid.T) {
 	}
 	mig.ops = rec.Operations
 	m := s.m
-	if mig.rewrite = rewriting; mig.rewrite {
+	if mig.rewrite {
 		m = migrate.New(s.db, rewrite)
 	}
 	st, err := m.Start(ctx, parsed)
@@ -478,93 +534,105 @@ func (s *shapeModel) start(rt *rapid.T) {
 	if strings.Contains(st.Message, "instant") == mig.rewrite {
 		rt.Fatalf("start %s (rewriting %v) says %q", text, mig.rewrite, st.Message)
 	}
-	s.active = mig
-	s.docs = s.eager(rt, active.Expand)
+	s.docs = s.eager(rt, mig, active.Expand)
+	s.actives = append(s.actives, mig)
 	s.stats["start "+o.Kind()]++
 	if mig.rewrite {
 		s.stats["start rewriting"]++
 	}
+	if len(s.actives) > 1 {
+		s.stats["start while another is active"]++
+	}
 }
 
-// startConflict starts a migration of a field the active one changes:
-// it is refused and nothing changes (the check after it says so).
-func (s *shapeModel) startConflict(rt *rapid.T) {
-	if s.active == nil {
+// drawActive draws an active migration (skipping the step if there is
+// none) and returns it with its position in s.actives.
+func (s *shapeModel) drawActive(rt *rapid.T) (*modelMig, int) {
+	if len(s.actives) == 0 {
 		rt.Skip("no migration is active")
 	}
-	field := rapid.SampledFrom(s.active.ops[0].Fields()).Draw(rt, "field")
+	i := rapid.IntRange(0, len(s.actives)-1).Draw(rt, "migration")
+	return s.actives[i], i
+}
+
+// startConflict starts a migration of a field an active one changes: it
+// is refused and nothing changes (the check after it says so).
+func (s *shapeModel) startConflict(rt *rapid.T) {
+	mig, _ := s.drawActive(rt)
+	field := rapid.SampledFrom(mig.ops[0].Fields()).Draw(rt, "field")
 	s.seq++
 	f := &op.File{Name: fmt.Sprintf("m%03d_conflict", s.seq), Operations: []op.Operation{op.RemoveField{TableName: modelTable, Field: field}}}
 	if st, err := s.m.Start(ctx, f); err == nil || !strings.Contains(err.Error(), "also changed by migration") {
-		rt.Fatalf("start of a conflicting migration while %s is active: %+v %v", s.active.name, st, err)
+		rt.Fatalf("start of a conflicting migration while %s is active: %+v %v", mig.name, st, err)
 	}
 }
 
 func (s *shapeModel) complete(rt *rapid.T) {
-	if s.active == nil {
-		rt.Skip("no migration is active")
-	}
-	st, err := s.m.Complete(ctx, s.active.name)
+	mig, i := s.drawActive(rt)
+	st, err := s.m.Complete(ctx, mig.name)
 	if err != nil || st.State != migrate.Completed {
-		rt.Fatalf("complete %s: %+v %v", s.active.name, st, err)
+		rt.Fatalf("complete %s: %+v %v", mig.name, st, err)
 	}
-	s.docs = s.eager(rt, active.Contract)
-	if !maps.Equal(s.indexes, s.active.indexes) {
-		s.stats["complete changing an index"]++
+	s.docs = s.eager(rt, mig, active.Contract)
+	if len(mig.relabel) > 0 {
+		s.stats["complete relabeling an index"]++
 	}
-	s.fields, s.indexes, s.active = s.active.final, s.active.indexes, nil
+	s.fields, s.indexes = mig.finalOf(s.fields), mig.indexesOf(s.indexes)
+	s.actives = slices.Delete(s.actives, i, i+1)
 	s.stats["complete"]++
 }
 
-// rollback rolls the active migration back. It is refused, changing
+// rollback rolls an active migration back. It is refused, changing
 // nothing, when a document reverted does not fit the schema from before
 // (a document a new-shape writer wrote without a field the old schema
 // requires).
 func (s *shapeModel) rollback(rt *rapid.T) {
-	if s.active == nil {
-		rt.Skip("no migration is active")
-	}
-	reverted := s.eager(rt, active.Rollback)
+	mig, i := s.drawActive(rt)
+	reverted := s.eager(rt, mig, active.Rollback)
 	var misfit []string
 	for _, id := range s.ids() {
-		if why := s.misfit(reverted[id]); why != "" {
+		if why := s.misfit(mig, reverted[id]); why != "" {
 			misfit = append(misfit, fmt.Sprintf("%s %s", id, why))
 		}
 	}
-	if len(misfit) > 0 && s.active.rewrite {
+	if len(misfit) > 0 && mig.rewrite {
 		// The rewriting path reverts documents before it finds out.
 		rt.Skip("a rollback on the rewriting path that cannot succeed")
 	}
-	st, err := s.m.Rollback(ctx, s.active.name)
+	st, err := s.m.Rollback(ctx, mig.name)
 	if len(misfit) > 0 {
 		if err == nil {
-			rt.Fatalf("rollback %s succeeded, but reverted documents do not fit the old schema: %v", s.active.name, misfit)
+			rt.Fatalf("rollback %s succeeded, but reverted documents do not fit the old schema: %v", mig.name, misfit)
 		}
-		st, serr := s.m.Status(ctx, s.active.name)
+		st, serr := s.m.Status(ctx, mig.name)
 		if serr != nil || st.State != migrate.Ready {
-			rt.Fatalf("refused rollback of %s left it %+v %v", s.active.name, st, serr)
+			rt.Fatalf("refused rollback of %s left it %+v %v", mig.name, st, serr)
 		}
 		s.stats["rollback refused"]++
 		return
 	}
 	if err != nil || st.State != migrate.RolledBack {
-		rt.Fatalf("rollback %s: %+v %v", s.active.name, st, err)
+		rt.Fatalf("rollback %s: %+v %v", mig.name, st, err)
 	}
-	s.docs, s.active = reverted, nil
+	s.docs = reverted
+	s.actives = slices.Delete(s.actives, i, i+1)
 	s.stats["rollback"]++
 }
 
-// misfit says why d does not fit the model's schema (a missing required
-// field, a field the schema lacks), or "".
-func (s *shapeModel) misfit(d op.Doc) string {
-	for f, ft := range s.fields {
-		if _, ok := d[f]; !ok && !ft.opt {
-			return "lacks " + f
+// misfit says why d, reverted from mig, does not fit the schema from
+// before mig (a required field it touches is missing, a field it adds is
+// there), or "".
+func (s *shapeModel) misfit(mig *modelMig, d op.Doc) string {
+	for _, f := range mig.touches() {
+		if ft, ok := s.fields[f]; ok && !ft.opt {
+			if _, ok := d[f]; !ok {
+				return "lacks " + f
+			}
 		}
 	}
-	for k := range d {
-		if _, ok := s.fields[k]; !ok && k != strata.FieldID && k != strata.FieldCreationTime {
-			return "has " + k
+	for f := range mig.adds {
+		if _, ok := d[f]; ok {
+			return "has " + f
 		}
 	}
 	return ""
@@ -686,7 +754,7 @@ func (s *shapeModel) compact(rt *rapid.T) {
 	}
 	if before.Pending() > 0 {
 		s.stats["compact"]++
-		if s.active != nil {
+		if len(s.actives) > 0 {
 			s.stats["compact while active"]++
 		}
 	}
@@ -696,19 +764,24 @@ func (s *shapeModel) compact(rt *rapid.T) {
 // schema's, and those the active migration added.
 func (s *shapeModel) queryable() map[string]string {
 	out := maps.Clone(s.indexes)
-	if s.active != nil {
-		maps.Copy(out, s.active.added)
+	for _, mig := range s.actives {
+		maps.Copy(out, mig.added)
 	}
 	return out
 }
 
-// kindOf returns the kind of field f in the schema or, while a migration
-// is active, in its final schema.
+// kindOf returns the kind of field f in the schema or, if an active
+// migration adds it, in its final schema.
 func (s *shapeModel) kindOf(f string) fieldKind {
-	if ft, ok := s.fields[f]; ok || s.active == nil {
+	if ft, ok := s.fields[f]; ok {
 		return ft.kind
 	}
-	return s.active.final[f].kind
+	for _, mig := range s.actives {
+		if ft, ok := mig.adds[f]; ok {
+			return ft.kind
+		}
+	}
+	return kindStr
 }
 
 // drawIndex draws an index queries may use and returns it with its field.
