@@ -46,7 +46,7 @@ func TestShapesModel(t *testing.T) {
 			t.Logf("steps taken: %v", stats)
 			// The histories must reach every kind of migration and each
 			// end of it, or the model checks less than it says.
-			for _, k := range []string{"start add_field", "start rename_field", "start remove_field", "start change_type", "complete", "rollback", "compact while active", "compact"} {
+			for _, k := range []string{"start add_field", "start rename_field", "start remove_field", "start change_type", "start require_field", "complete", "rollback", "compact while active", "compact", "replace while active"} {
 				if stats[k] == 0 {
 					t.Errorf("no history took the step %q", k)
 				}
@@ -95,6 +95,7 @@ func runShapesModel(t *testing.T, rt *rapid.T, b procBackend, stats map[string]i
 		"patch":          s.patch,
 		"patch again":    s.patch,
 		"delete":         s.delete,
+		"replace":        s.replace,
 		"query":          s.query,
 		"paginate":       s.paginate,
 		"start":          s.start,
@@ -386,6 +387,34 @@ func (s *shapeModel) patch(rt *rapid.T) {
 	s.docs[id] = s.apply(rt, old, next)
 }
 
+// replace replaces a document with one a writer of the drawn shapes
+// writes (tx.Replace).
+func (s *shapeModel) replace(rt *rapid.T) {
+	if len(s.docs) == 0 {
+		rt.Skip("no document")
+	}
+	id := rapid.SampledFrom(s.ids()).Draw(rt, "id")
+	fields, newFor := s.writer(rt)
+	doc := strata.Doc{}
+	for _, f := range slices.Sorted(maps.Keys(fields)) {
+		ft := fields[f]
+		if ft.opt && rapid.Bool().Draw(rt, "omit "+f) {
+			continue
+		}
+		doc[f] = s.value(rt, f, ft, newFor)
+	}
+	if err := s.db.Mutation(ctx, func(tx *strata.Tx) error { return tx.Replace(id, doc) }); err != nil {
+		rt.Fatalf("replace %s with %v (new shapes %d): %v", id, doc, len(newFor), err)
+	}
+	old := s.docs[id]
+	next := op.Doc(maps.Clone(doc))
+	next[strata.FieldID], next[strata.FieldCreationTime] = old[strata.FieldID], old[strata.FieldCreationTime]
+	s.docs[id] = s.apply(rt, old, next)
+	if len(s.actives) > 0 {
+		s.stats["replace while active"]++
+	}
+}
+
 func (s *shapeModel) delete(rt *rapid.T) {
 	if len(s.docs) == 0 {
 		rt.Skip("no document")
@@ -422,12 +451,15 @@ func (s *shapeModel) start(rt *rapid.T) {
 	for _, mig := range s.actives {
 		busy = append(busy, mig.touches()...)
 	}
-	var names, unindexed, typed []string
+	var names, unindexed, typed, optional []string
 	for _, f := range slices.Sorted(maps.Keys(s.fields)) {
 		if slices.Contains(busy, f) {
 			continue
 		}
 		names = append(names, f)
+		if s.fields[f].opt {
+			optional = append(optional, f)
+		}
 		if slices.Contains(slices.Collect(maps.Values(s.indexes)), f) {
 			continue
 		}
@@ -445,6 +477,9 @@ func (s *shapeModel) start(rt *rapid.T) {
 	}
 	if len(typed) > 0 {
 		kinds = append(kinds, "change_type")
+	}
+	if len(optional) > 0 {
+		kinds = append(kinds, "require_field")
 	}
 	mig := &modelMig{rewrite: rewriting, adds: map[string]fieldType{}, relabel: map[string]string{}, added: map[string]string{}, newVals: map[string][]any{}}
 	var o op.Operation
@@ -470,6 +505,12 @@ func (s *shapeModel) start(rt *rapid.T) {
 				mig.relabel[name] = to
 			}
 		}
+	case "require_field":
+		f := rapid.SampledFrom(optional).Draw(rt, "field")
+		k := s.fields[f].kind
+		o = op.RequireField{TableName: modelTable, Field: f, Type: k.validator(),
+			Default: rapid.SampledFrom(k.values()).Draw(rt, "default"), HasDefault: true}
+		mig.adds[f] = fieldType{kind: k}
 	case "remove_field":
 		f := rapid.SampledFrom(unindexed).Draw(rt, "field")
 		o = op.RemoveField{TableName: modelTable, Field: f}
@@ -631,8 +672,10 @@ func (s *shapeModel) misfit(mig *modelMig, d op.Doc) string {
 		}
 	}
 	for f := range mig.adds {
-		if _, ok := d[f]; ok {
-			return "has " + f
+		if _, before := s.fields[f]; !before {
+			if _, ok := d[f]; ok {
+				return "has " + f
+			}
 		}
 	}
 	return ""
