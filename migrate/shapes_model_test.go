@@ -85,6 +85,15 @@ func runShapesModel(t *testing.T, rt *rapid.T, b procBackend, stats map[string]i
 	defer db.Close()
 	s := newShapeModel(rt, db)
 	s.stats, s.url = stats, url
+	// A second handle on the database, as another process of the
+	// application: its cached schema lags the migrator's switches.
+	other, err := strata.Open(ctx, url)
+	if err != nil {
+		rt.Fatal(err)
+	}
+	defer other.Close()
+	s.other = other
+	s.stale = os.Getenv("STRATA_MODEL_STALE") != ""
 	for i, n := 0, rapid.IntRange(0, 12).Draw(rt, "initial docs"); i < n; i++ {
 		s.insert(rt)
 	}
@@ -231,6 +240,8 @@ type shapeModel struct {
 	seq     int
 	stats   map[string]int // steps taken, by kind, over every history
 	url     string         // the database's, to read stored records
+	other   *strata.DB     // a second handle on it (another process)
+	stale   bool           // read the other handle in read-only transactions
 }
 
 func newShapeModel(rt *rapid.T, db *strata.DB) *shapeModel {
@@ -316,6 +327,28 @@ func (s *shapeModel) eager(rt *rapid.T, mig *modelMig, phase string) map[strata.
 	return out
 }
 
+// handle draws the handle a step uses: the migrator's, or the other
+// process's.
+func (s *shapeModel) handle(rt *rapid.T) *strata.DB {
+	if rapid.Bool().Draw(rt, "other process") {
+		return s.other
+	}
+	return s.db
+}
+
+// read runs fn in a read-only transaction of db, or on the other handle
+// in a write transaction, which reads the schema head: a read-only
+// transaction of another process decodes old-shape records with the
+// schema it cached, which may predate the migrator's last step, and then
+// reads documents of the old shape, or of both shapes in one query
+// (reported; STRATA_MODEL_STALE=1 reads it read-only).
+func (s *shapeModel) read(db *strata.DB, fn func(tx *strata.Tx) error) error {
+	if db == s.other && !s.stale {
+		return db.Mutation(ctx, fn)
+	}
+	return db.Query(ctx, fn)
+}
+
 func (s *shapeModel) ids() []strata.ID {
 	return slices.Sorted(maps.Keys(s.docs))
 }
@@ -331,7 +364,7 @@ func (s *shapeModel) insert(rt *rapid.T) {
 		doc[f] = s.value(rt, f, ft, newFor)
 	}
 	var stored strata.Doc
-	err := s.db.Mutation(ctx, func(tx *strata.Tx) error {
+	err := s.handle(rt).Mutation(ctx, func(tx *strata.Tx) error {
 		id, err := tx.Insert(modelTable, doc)
 		if err != nil {
 			return err
@@ -369,7 +402,7 @@ func (s *shapeModel) patch(rt *rapid.T) {
 			}
 		}
 	}
-	if err := s.db.Mutation(ctx, func(tx *strata.Tx) error { return tx.Patch(id, p) }); err != nil {
+	if err := s.handle(rt).Mutation(ctx, func(tx *strata.Tx) error { return tx.Patch(id, p) }); err != nil {
 		rt.Fatalf("patch %s with %v (new shapes %d): %v", id, p, len(newFor), err)
 	}
 	if len(s.actives) > 0 {
@@ -403,7 +436,7 @@ func (s *shapeModel) replace(rt *rapid.T) {
 		}
 		doc[f] = s.value(rt, f, ft, newFor)
 	}
-	if err := s.db.Mutation(ctx, func(tx *strata.Tx) error { return tx.Replace(id, doc) }); err != nil {
+	if err := s.handle(rt).Mutation(ctx, func(tx *strata.Tx) error { return tx.Replace(id, doc) }); err != nil {
 		rt.Fatalf("replace %s with %v (new shapes %d): %v", id, doc, len(newFor), err)
 	}
 	old := s.docs[id]
@@ -420,7 +453,7 @@ func (s *shapeModel) delete(rt *rapid.T) {
 		rt.Skip("no document")
 	}
 	id := rapid.SampledFrom(s.ids()).Draw(rt, "id")
-	if err := s.db.Mutation(ctx, func(tx *strata.Tx) error { return tx.Delete(id) }); err != nil {
+	if err := s.handle(rt).Mutation(ctx, func(tx *strata.Tx) error { return tx.Delete(id) }); err != nil {
 		rt.Fatalf("delete %s: %v", id, err)
 	}
 	delete(s.docs, id)
@@ -756,6 +789,16 @@ func (s *shapeModel) check(rt *rapid.T) {
 	}
 	same(rt, "scan", scanned, want)
 	same(rt, "get", got, want)
+	var others []strata.Doc
+	err = s.read(s.other, func(tx *strata.Tx) error {
+		var err error
+		others, err = tx.Table(modelTable).Collect()
+		return err
+	})
+	if err != nil {
+		rt.Fatalf("read (other process): %v", err)
+	}
+	same(rt, "scan (other process)", others, want)
 	// Pushes on the instant path are trusted (they read no document), so
 	// dbcheck, which does not validate documents, cannot see a schema
 	// that the logical documents do not satisfy: check it here.
@@ -863,7 +906,7 @@ func (s *shapeModel) query(rt *rapid.T) {
 		slices.Reverse(want)
 	}
 	var got []strata.Doc
-	err := s.db.Query(ctx, func(tx *strata.Tx) error {
+	err := s.read(s.handle(rt), func(tx *strata.Tx) error {
 		var err error
 		got, err = tx.Table(modelTable).WithIndex(index, rng...).Order(order).Collect()
 		return err
@@ -887,9 +930,10 @@ func (s *shapeModel) paginate(rt *rapid.T) {
 	want := s.sorted(field, nil)
 	var got []strata.Doc
 	cursor := ""
+	db := s.handle(rt)
 	for pages := 0; ; pages++ {
 		var p strata.Page
-		err := s.db.Query(ctx, func(tx *strata.Tx) error {
+		err := s.read(db, func(tx *strata.Tx) error {
 			var err error
 			p, err = tx.Table(modelTable).WithIndex(index).Paginate(size, cursor)
 			return err
