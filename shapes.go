@@ -67,7 +67,7 @@ func (c *shapeChain) current() uint64 {
 func (c *shapeChain) apply(doc map[string]any, from uint64) (map[string]any, error) {
 	for _, s := range c.steps[from-c.base:] {
 		for _, o := range s.ops {
-			out, err := active.Apply(o, s.phase, nil, doc)
+			out, err := active.ApplyOwned(o, s.phase, doc)
 			if err != nil {
 				return nil, fmt.Errorf("shape step %s (%s) %s: %w", s.name, s.phase, o.Kind(), err)
 			}
@@ -232,7 +232,7 @@ func (s *pushStep) applyTo(table string, doc map[string]any) (map[string]any, er
 		return doc, nil
 	}
 	c := &shapeChain{steps: []shapeStep{s.step}}
-	return c.apply(doc, 0)
+	return c.apply(maps.Clone(doc), 0) // the steps change their document
 }
 
 // checkStep refuses a step that would make the chain of its table longer
