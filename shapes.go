@@ -316,10 +316,20 @@ func (tx *Tx) materialize(table string, id ID) (bool, error) {
 	if err != nil || doc == nil {
 		return false, err
 	}
-	tx.records.release(id)
-	if err := tx.write(table, id, doc, doc); err != nil {
+	// The logical document, and so every index key, stays the same: only
+	// the record is written again.
+	rec, err := tx.appendRecord(make([]byte, 0, len(raw)+8), table, doc)
+	if err != nil {
 		return false, fmt.Errorf("strata: materialize %s: %w", id, err)
 	}
+	if err := tx.countWrite(table, len(rec)); err != nil {
+		return false, err
+	}
+	if err := tx.st.Put(table, []byte(id), rec); err != nil {
+		tx.records.forget(id)
+		return false, fmt.Errorf("strata: materialize %s: %w", id, err)
+	}
+	tx.records.put(tx, id, rec)
 	return true, nil
 }
 

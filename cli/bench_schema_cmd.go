@@ -106,7 +106,7 @@ func (a *app) benchSchemaOn(ctx context.Context, url string, sizes []int, compar
 		return fmt.Errorf("bench schema: %w", err)
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	tables := []string{"old", "mat", "rw"}
+	tables := []string{"old", "mat", "rw", "lat"}
 	for _, n := range sizes {
 		tables = append(tables, fmt.Sprintf("t%d", n))
 	}
@@ -134,14 +134,14 @@ func (a *app) benchSchemaOn(ctx context.Context, url string, sizes []int, compar
 	}
 	printSteps(a.stdout, backend, sizes, steps)
 
-	fmt.Fprintf(a.stderr, "%s: loading 3 tables of %d documents...\n", backend, compare)
+	fmt.Fprintf(a.stderr, "%s: loading 4 tables of %d documents...\n", backend, compare)
 	ids := map[string][]strata.ID{}
-	for _, t := range []string{"old", "mat", "rw"} {
+	for _, t := range []string{"old", "mat", "rw", "lat"} {
 		if ids[t], err = migbench.LoadTable(ctx, db, t, compare, nil); err != nil {
 			return err
 		}
 	}
-	for _, t := range []string{"old", "mat"} {
+	for _, t := range []string{"old", "mat", "lat"} {
 		if _, err := migbench.RunSteps(ctx, db, t, compare, false); err != nil {
 			return err
 		}
@@ -154,8 +154,8 @@ func (a *app) benchSchemaOn(ctx context.Context, url string, sizes []int, compar
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "%s: compaction under writes, and a rewriting backfill...\n", backend)
-	cr, err := migbench.MeasureCompact(ctx, db, "old", ids["old"], "rw", compare, opts)
+	fmt.Fprintf(a.stderr, "%s: compaction and a rewriting backfill, then compaction under writes...\n", backend)
+	cr, err := migbench.MeasureCompact(ctx, db, "old", "rw", "lat", ids["lat"], compare, opts)
 	if err != nil {
 		return err
 	}

@@ -206,11 +206,12 @@ type CompactResult struct {
 	P99Ratio float64   `json:"p99Ratio"`
 }
 
-// MeasureCompact compacts table (n documents, ids, with the chain of
-// SchemaOps pending) under a write workload, after measuring the same
-// workload idle, and times a rewriting backfill of the same size on
-// table rw (freshly loaded, no migration run).
-func MeasureCompact(ctx context.Context, db *strata.DB, table string, ids []strata.ID, rw string, n int, opts LatencyOptions) (CompactResult, error) {
+// MeasureCompact compacts table (n documents with the chain of SchemaOps
+// pending) alone, times a rewriting backfill of the same size on table rw
+// (freshly loaded, no migration run) alone, then compacts table lat (n
+// documents, ids, the same chain) under a write workload, after measuring
+// the same workload idle.
+func MeasureCompact(ctx context.Context, db *strata.DB, table, rw, lat string, ids []strata.ID, n int, opts LatencyOptions) (CompactResult, error) {
 	if opts.Rate <= 0 {
 		opts.Rate = 100
 	}
@@ -224,23 +225,11 @@ func MeasureCompact(ctx context.Context, db *strata.DB, table string, ids []stra
 			return tx.Patch(id, strata.Patch{"score": float64(i)})
 		})
 	}
-	idle, err := workload(ctx, opts, write, nil, nil)
+	elapsed, err := CompactTable(ctx, db, table)
 	if err != nil {
 		return r, err
 	}
-	var elapsed time.Duration
-	during, err := workload(ctx, opts, write, func(ctx context.Context) error {
-		t0 := time.Now()
-		_, err := migrate.New(db).Compact(ctx, table)
-		elapsed = time.Since(t0)
-		return err
-	}, nil)
-	if err != nil {
-		return r, fmt.Errorf("migbench: compact: %w", err)
-	}
 	r.Compact, r.CompactRate = elapsed, float64(n)/elapsed.Seconds()
-	r.Idle, r.During = summarize(idle), summarize(during)
-	r.P99Ratio = ratio(r.During.P99, r.Idle.P99)
 
 	f, err := op.ParseFile(fmt.Appendf(nil, SchemaOps[1].File, rw, rw))
 	if err != nil {
@@ -253,6 +242,20 @@ func MeasureCompact(ctx context.Context, db *strata.DB, table string, ids []stra
 	r.Backfill = time.Since(t0)
 	r.BackfillRate = float64(n) / r.Backfill.Seconds()
 	r.RateRatio = r.CompactRate / r.BackfillRate
+
+	idle, err := workload(ctx, opts, write, nil, nil)
+	if err != nil {
+		return r, err
+	}
+	during, err := workload(ctx, opts, write, func(ctx context.Context) error {
+		_, err := CompactTable(ctx, db, lat)
+		return err
+	}, nil)
+	if err != nil {
+		return r, fmt.Errorf("migbench: compact: %w", err)
+	}
+	r.Idle, r.During = summarize(idle), summarize(during)
+	r.P99Ratio = ratio(r.During.P99, r.Idle.P99)
 	return r, nil
 }
 
