@@ -1,0 +1,252 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/functions"
+	"github.com/strata-db/strata/migrate"
+	"github.com/strata-db/strata/schema/op"
+)
+
+// startMigration starts the migration file in the body in the background
+// and answers 202 {"migration": STATUS} as soon as it is running (or 200
+// when its start ended at once: already ready or completed), so that the
+// backfill of a large table is not bounded by the request's timeout; its
+// progress is in the event stream and GET /api/admin/migrations/{name}.
+// ?batchSize=N, ?maxBatchSize=N and ?rateLimit=DOCS_PER_SECOND bound the
+// load it puts on the database (migrate.Options). A file that does not
+// parse or a start refused at once is answered 400 or 409 with the error.
+// The backfill runs in this process until it ends; if the process exits
+// first, the migration is left running without a runner, which any
+// process serving migrations (or `strata migrate continue`) picks up.
+func (d *dashboard) startMigration(w http.ResponseWriter, r *http.Request) {
+	opts, err := migrateOptions(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err)
+		return
+	}
+	body, ok := d.s.readBody(w, r)
+	if !ok {
+		return
+	}
+	f, err := op.ParseFile(body)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err)
+		return
+	}
+	type result struct {
+		st  migrate.Status
+		err error
+	}
+	done := make(chan result, 1)
+	d.mu.Lock()
+	delete(d.startErr, f.Name)
+	d.mu.Unlock()
+	d.running.Add(1)
+	go func() {
+		defer d.running.Done()
+		st, err := migrate.New(d.s.cfg.DB, opts).Start(context.Background(), f)
+		if err != nil {
+			d.mu.Lock()
+			d.startErr[f.Name] = err.Error()
+			d.mu.Unlock()
+			d.s.cfg.Logger.Warn("dashboard: migration start failed", "migration", f.Name, "error", err.Error())
+		}
+		done <- result{st, err}
+	}()
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case res := <-done:
+			if res.err != nil {
+				writeJSONError(w, http.StatusConflict, res.err)
+				return
+			}
+			writeJSON(w, map[string]any{"migration": res.st})
+			return
+		case <-r.Context().Done():
+			writeJSONError(w, http.StatusAccepted, fmt.Errorf("migration %s: still starting when the request ended: %w", f.Name, r.Context().Err()))
+			return
+		case <-poll.C:
+		}
+		st, err := migrate.StatusOf(r.Context(), d.s.cfg.DB, f.Name)
+		if err == nil && st.State == migrate.Running {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusAccepted)
+			w.Write(mustJSON(map[string]any{"migration": st}))
+			return
+		}
+	}
+}
+
+// migrateOptions reads ?batchSize, ?maxBatchSize and ?rateLimit.
+func migrateOptions(r *http.Request) (migrate.Options, error) {
+	var o migrate.Options
+	q := r.URL.Query()
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"batchSize", &o.BatchSize}, {"maxBatchSize", &o.MaxBatchSize}} {
+		if s := q.Get(p.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 100000 {
+				return o, fmt.Errorf("%s %q: give 1 to 100000", p.name, s)
+			}
+			*p.dst = n
+		}
+	}
+	if s := q.Get("rateLimit"); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || !(f > 0) || f > 1e9 {
+			return o, fmt.Errorf("rateLimit %q: give documents per second, more than 0", s)
+		}
+		o.RateLimit = f
+	}
+	return o, nil
+}
+
+// tableSummary is a table as the dashboard's tables page lists it.
+type tableSummary struct {
+	Name    string      `json:"name"`
+	System  bool        `json:"system"`
+	Count   int64       `json:"count"`
+	Indexes []indexInfo `json:"indexes"`
+}
+
+// tables lists the tables like GET /api/admin/tables, but counts each
+// from its by_creation_time index, which the backends count without
+// reading a document (a count in _id order reads every one).
+func (d *dashboard) tables(w http.ResponseWriter, r *http.Request) {
+	var out []tableSummary
+	err := d.s.cfg.DB.Query(r.Context(), func(tx *strata.Tx) error {
+		out = out[:0]
+		names, err := tx.Tables()
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, n := range names {
+			seen[n] = true
+		}
+		sch := tx.Schema()
+		if sch != nil {
+			for n := range sch.Tables {
+				if !seen[n] {
+					names = append(names, n)
+				}
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			ts := tableSummary{Name: n, System: len(n) > 0 && n[0] == '_', Indexes: []indexInfo{}}
+			if ts.Count, err = tx.Table(n).WithIndex("by_creation_time").Count(); err != nil {
+				return fmt.Errorf("counting %s: %w", n, err)
+			}
+			if sch != nil && sch.Tables[n] != nil {
+				for _, ix := range sch.Tables[n].Indexes {
+					ts.Indexes = append(ts.Indexes, indexInfo{Name: ix.Name, Fields: ix.Fields})
+				}
+			}
+			out = append(out, ts)
+		}
+		return nil
+	})
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err)
+		return
+	}
+	if out == nil {
+		out = []tableSummary{}
+	}
+	writeJSON(w, map[string]any{"tables": out})
+}
+
+// healthSummary is the dashboard's health page.
+type healthSummary struct {
+	Time   time.Time `json:"time"`
+	Tables int       `json:"tables"`
+	// SchemaTables is the number of tables the active schema declares;
+	// -1 without a schema.
+	SchemaTables int            `json:"schemaTables"`
+	Functions    int            `json:"functions"`
+	Migrations   map[string]int `json:"migrations"` // by state
+	// Active are the migrations that are not over (not completed,
+	// canceled or rolled back).
+	Active      []migrate.Status    `json:"active"`
+	IndexBuilds []strata.IndexBuild `json:"indexBuilds"` // those not ready
+	Scheduled   struct {
+		Pending    int     `json:"pending"`
+		Failed     int     `json:"failed"`
+		LagSeconds float64 `json:"lagSeconds"`
+	} `json:"scheduled"`
+	// Problems lists the parts that could not be read.
+	Problems []string `json:"problems"`
+}
+
+// health answers a summary of the database's state without scanning a
+// user table: the tables, the active schema, migrations by state, index
+// builds in progress, the scheduler's queue. A part that cannot be read
+// is named in problems and the rest is still answered.
+func (d *dashboard) health(w http.ResponseWriter, r *http.Request) {
+	ctx, db := r.Context(), d.s.cfg.DB
+	h := healthSummary{Time: time.Now(), Migrations: map[string]int{}, Active: []migrate.Status{}, IndexBuilds: []strata.IndexBuild{}, Problems: []string{}}
+	h.Functions = len(d.s.cfg.Functions.Functions())
+	problem := func(what string, err error) { h.Problems = append(h.Problems, what+": "+err.Error()) }
+	if err := db.Query(ctx, func(tx *strata.Tx) error {
+		names, err := tx.Tables()
+		h.Tables = len(names)
+		return err
+	}); err != nil {
+		problem("tables", err)
+	}
+	h.SchemaTables = -1
+	if sch := db.Schema(); sch != nil {
+		h.SchemaTables = len(sch.Tables)
+	}
+	if list, err := migrate.List(ctx, db); err != nil {
+		problem("migrations", err)
+	} else {
+		for _, st := range list {
+			h.Migrations[string(st.State)]++
+			switch st.State {
+			case migrate.Completed, migrate.Canceled, migrate.RolledBack:
+			default:
+				h.Active = append(h.Active, st)
+			}
+		}
+	}
+	if builds, err := db.IndexBuilds(ctx); err != nil {
+		problem("index builds", err)
+	} else {
+		for _, b := range builds {
+			if b.State != strata.BuildReady {
+				h.IndexBuilds = append(h.IndexBuilds, b)
+			}
+		}
+	}
+	if jobs, err := functions.ListJobs(ctx, db, functions.StatePending, functions.StateFailed); err != nil {
+		problem("scheduled functions", err)
+	} else {
+		now := time.Now()
+		for _, j := range jobs {
+			if j.State == functions.StateFailed {
+				h.Scheduled.Failed++
+				continue
+			}
+			h.Scheduled.Pending++
+			h.Scheduled.LagSeconds = max(h.Scheduled.LagSeconds, now.Sub(j.ScheduledTime).Seconds())
+		}
+	}
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		problem("request", err)
+	}
+	writeJSON(w, h)
+}
