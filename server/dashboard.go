@@ -22,6 +22,7 @@ var dashboardRoutes = []string{
 	"POST /api/admin/dashboard/migrations",
 	"GET /api/admin/dashboard/health",
 	"GET /api/admin/dashboard/tables",
+	"PUT /api/admin/dashboard/documents/{id}",
 }
 
 // DashboardRoutes returns the patterns of the admin routes the dashboard
@@ -53,10 +54,11 @@ func (s *Server) registerDashboard() {
 	})
 	s.mux.Handle("GET /dashboard/", http.StripPrefix("/dashboard", securityHeaders(files)))
 	handlers := map[string]http.HandlerFunc{
-		"GET /api/admin/dashboard/events":      d.events,
-		"POST /api/admin/dashboard/migrations": d.startMigration,
-		"GET /api/admin/dashboard/health":      d.health,
-		"GET /api/admin/dashboard/tables":      d.tables,
+		"GET /api/admin/dashboard/events":         d.events,
+		"POST /api/admin/dashboard/migrations":    d.startMigration,
+		"GET /api/admin/dashboard/health":         d.health,
+		"GET /api/admin/dashboard/tables":         d.tables,
+		"PUT /api/admin/dashboard/documents/{id}": d.replaceDocument,
 	}
 	for _, p := range dashboardRoutes {
 		s.mux.HandleFunc(p, s.requireAdmin(handlers[p]))

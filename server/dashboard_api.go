@@ -13,6 +13,7 @@ import (
 	"github.com/strata-db/strata/functions"
 	"github.com/strata-db/strata/migrate"
 	"github.com/strata-db/strata/schema/op"
+	"github.com/strata-db/strata/v"
 )
 
 // startMigration starts the migration file in the body in the background
@@ -249,4 +250,45 @@ func (d *dashboard) health(w http.ResponseWriter, r *http.Request) {
 		problem("request", err)
 	}
 	writeJSON(w, h)
+}
+
+// replaceDocument replaces the document with the body's fields (its _id
+// and _creationTime are kept; the body may carry them unchanged). A write
+// the schema refuses is answered 400 {"error": MESSAGE, "path": PATH},
+// PATH locating the offending value ("settings.theme", "tags[3]"; empty
+// for the document as a whole), so that the dashboard can point at it.
+func (d *dashboard) replaceDocument(w http.ResponseWriter, r *http.Request) {
+	doc, ok := d.s.readObject(w, r)
+	if !ok {
+		return
+	}
+	id := strata.ID(r.PathValue("id"))
+	for _, f := range []string{"_id", "_creationTime"} {
+		delete(doc, f)
+	}
+	found := false
+	err := d.s.cfg.DB.Mutation(r.Context(), func(tx *strata.Tx) error {
+		old, err := tx.Get(id)
+		if err != nil || old == nil {
+			found = false
+			return err
+		}
+		found = true
+		return tx.Replace(id, doc)
+	})
+	switch {
+	case err != nil:
+		out := map[string]any{"error": err.Error()}
+		var ve *v.Error
+		if errors.As(err, &ve) {
+			out["path"] = ve.Path
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write(mustJSON(out))
+	case !found:
+		writeJSONError(w, http.StatusNotFound, fmt.Errorf("no document %s", id))
+	default:
+		writeJSON(w, map[string]any{"id": id})
+	}
 }
