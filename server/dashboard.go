@@ -21,7 +21,6 @@ var dashboardRoutes = []string{
 	"GET /api/admin/dashboard/events",
 	"POST /api/admin/dashboard/migrations",
 	"GET /api/admin/dashboard/health",
-	"GET /api/admin/dashboard/tables",
 	"PUT /api/admin/dashboard/documents/{id}",
 }
 
@@ -57,7 +56,6 @@ func (s *Server) registerDashboard() {
 		"GET /api/admin/dashboard/events":         d.events,
 		"POST /api/admin/dashboard/migrations":    d.startMigration,
 		"GET /api/admin/dashboard/health":         d.health,
-		"GET /api/admin/dashboard/tables":         d.tables,
 		"PUT /api/admin/dashboard/documents/{id}": d.replaceDocument,
 	}
 	for _, p := range dashboardRoutes {

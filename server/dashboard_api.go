@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"time"
 
@@ -112,62 +111,6 @@ func migrateOptions(r *http.Request) (migrate.Options, error) {
 		o.RateLimit = f
 	}
 	return o, nil
-}
-
-// tableSummary is a table as the dashboard's tables page lists it.
-type tableSummary struct {
-	Name    string      `json:"name"`
-	System  bool        `json:"system"`
-	Count   int64       `json:"count"`
-	Indexes []indexInfo `json:"indexes"`
-}
-
-// tables lists the tables like GET /api/admin/tables, but counts each
-// from its by_creation_time index, which the backends count without
-// reading a document (a count in _id order reads every one).
-func (d *dashboard) tables(w http.ResponseWriter, r *http.Request) {
-	var out []tableSummary
-	err := d.s.cfg.DB.Query(r.Context(), func(tx *strata.Tx) error {
-		out = out[:0]
-		names, err := tx.Tables()
-		if err != nil {
-			return err
-		}
-		seen := map[string]bool{}
-		for _, n := range names {
-			seen[n] = true
-		}
-		sch := tx.Schema()
-		if sch != nil {
-			for n := range sch.Tables {
-				if !seen[n] {
-					names = append(names, n)
-				}
-			}
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			ts := tableSummary{Name: n, System: len(n) > 0 && n[0] == '_', Indexes: []indexInfo{}}
-			if ts.Count, err = tx.Table(n).WithIndex("by_creation_time").Count(); err != nil {
-				return fmt.Errorf("counting %s: %w", n, err)
-			}
-			if sch != nil && sch.Tables[n] != nil {
-				for _, ix := range sch.Tables[n].Indexes {
-					ts.Indexes = append(ts.Indexes, indexInfo{Name: ix.Name, Fields: ix.Fields})
-				}
-			}
-			out = append(out, ts)
-		}
-		return nil
-	})
-	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, err)
-		return
-	}
-	if out == nil {
-		out = []tableSummary{}
-	}
-	writeJSON(w, map[string]any{"tables": out})
 }
 
 // healthSummary is the dashboard's health page.

@@ -272,10 +272,10 @@ async function tablesPage(root, rest) {
   const list = el("div", { class: "scroll" }, el("p", { class: "muted", text: "Loading…" }));
   root.append(el("h1", { text: "Tables" }), box, list);
   try {
-    const { tables } = await api("GET", "/api/admin/dashboard/tables");
+    const { tables } = await api("GET", "/api/admin/tables");
     const showSystem = el("input", { type: "checkbox", id: "show-system" });
     const tbody = el("tbody");
-    const fill = () => tbody.replaceChildren(...tables.filter((t) => showSystem.checked || !t.system).map((t) =>
+    const fill = () => tbody.replaceChildren(...tables.filter((t) => showSystem.checked || !t.name.startsWith("_")).map((t) =>
       el("tr", {}, el("td", {}, el("a", { href: "#/tables/" + encodeURIComponent(t.name), class: "table-link" }, t.name)),
         el("td", { text: nf.format(t.count) }),
         el("td", { class: "mono", text: t.indexes.map((i) => `${i.name} (${i.fields.join(", ")})`).join("; ") || "—" }))));
@@ -295,7 +295,7 @@ async function documentsPage(root, table) {
   const editorHost = el("div", { id: "editor-host" });
   let indexes = [{ name: "by_creation_time", fields: ["_creationTime"] }];
   try {
-    const { tables } = await api("GET", "/api/admin/dashboard/tables");
+    const { tables } = await api("GET", "/api/admin/tables");
     const t = tables.find((t) => t.name === table);
     if (t) indexes = indexes.concat(t.indexes);
   } catch (e) { showError(box, e); }
