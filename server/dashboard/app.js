@@ -216,9 +216,13 @@ function route() {
   }
   const root = $("#page");
   root.replaceChildren();
-  page(root, parts.slice(1));
-  const h = root.querySelector("h1");
-  if (h) { h.tabIndex = -1; h.focus({ preventScroll: true }); }
+  // Focus the page's heading once it is there, unless the operator has
+  // already moved into the page.
+  Promise.resolve(page(root, parts.slice(1))).finally(() => {
+    const h = root.querySelector("h1");
+    const a = document.activeElement;
+    if (h && (!a || a === document.body || a === $("#main") || !root.contains(a))) { h.tabIndex = -1; h.focus({ preventScroll: true }); }
+  });
 }
 
 // ---- health ----
