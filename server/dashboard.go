@@ -35,7 +35,6 @@ type dashboard struct {
 
 	mu       sync.Mutex
 	startErr map[string]string // migration name -> why its background start failed
-	running  sync.WaitGroup    // background starts in flight
 }
 
 // registerDashboard serves the dashboard's pages under /dashboard/ (no

@@ -49,9 +49,7 @@ func (d *dashboard) startMigration(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	delete(d.startErr, f.Name)
 	d.mu.Unlock()
-	d.running.Add(1)
 	go func() {
-		defer d.running.Done()
 		st, err := migrate.New(d.s.cfg.DB, opts).Start(context.Background(), f)
 		if err != nil {
 			d.mu.Lock()

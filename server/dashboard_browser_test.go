@@ -185,6 +185,11 @@ func TestDashboardBrowser(t *testing.T) {
 		t.Fatal("a wrong key logged in or was stored")
 	}
 	screenshot(t, ctx, dir, "1-login-refused")
+	// Uncaught errors and rejected promises of the page are collected
+	// and must stay none (the dashboard is one page: hash changes do not
+	// reload it).
+	js[bool](t, ctx, `window.__errs = []; addEventListener("error", e => __errs.push(String(e.message)));
+		addEventListener("unhandledrejection", e => __errs.push(String(e.reason))); true`)
 	run(t, ctx, "log in",
 		chromedp.SendKeys(chromedp.CSS("#login-key"), testAdminKey+kb.Enter),
 		chromedp.WaitVisible(chromedp.CSS("#health .cards")))
@@ -335,6 +340,42 @@ func TestDashboardBrowser(t *testing.T) {
 		t.Fatal("the highlighted field does not have the focus")
 	}
 	screenshot(t, ctx, dir, "5-edit-refused")
+
+	// Leaving the page with the refused edit asks first; Escape keeps it.
+	run(t, ctx, "leave with an unsaved edit",
+		chromedp.Click(chromedp.CSS(`#nav a[href="#/schema"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-cancel")),
+		chromedp.SendKeys(chromedp.CSS("#confirm-cancel"), kb.Escape),
+		chromedp.WaitNotVisible(chromedp.CSS("#confirm")))
+	if val := js[string](t, ctx, `location.hash + " " + document.querySelector('#editor .field[data-field="age"] textarea').value`); val != `#/tables/users "thirty"` {
+		t.Fatalf("after refusing to leave: %q", val)
+	}
+
+	// The schema page: the history holds the migration's pushes, each
+	// with its diff.
+	run(t, ctx, "open the schema page",
+		chromedp.Click(chromedp.CSS("#editor-cancel")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-ok")),
+		chromedp.Click(chromedp.CSS("#confirm-ok")),
+		chromedp.Click(chromedp.CSS(`#nav a[href="#/schema"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#schema-history button.show-push")),
+		chromedp.Click(chromedp.CSS("#schema-history button.show-push")),
+		chromedp.WaitVisible(chromedp.CSS("#push-detail .changes")))
+	if txt := js[string](t, ctx, `document.querySelector("#push-detail").textContent`); !strings.Contains(txt, "plan") {
+		t.Fatalf("the newest push's diff does not mention the field plan: %q", txt)
+	}
+	if txt := js[string](t, ctx, `document.querySelector("#schema-active").textContent`); !strings.Contains(txt, `"plan"`) {
+		t.Fatalf("the active schema lacks plan: %q", txt)
+	}
+	screenshot(t, ctx, dir, "6-schema")
+	run(t, ctx, "open the scheduled and health pages",
+		chromedp.Click(chromedp.CSS(`#nav a[href="#/scheduled"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#jobs p.muted")),
+		chromedp.Click(chromedp.CSS(`#nav a[href="#/health"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#health .cards")))
+	if errs := js[[]string](t, ctx, `window.__errs`); len(errs) != 0 {
+		t.Fatalf("uncaught errors on the page: %q", errs)
+	}
 
 	// Nothing the browser did put the key into the page's URL or storage
 	// other than this tab's session.
