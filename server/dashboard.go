@@ -22,26 +22,28 @@ var dashboardRoutes = []string{
 	"POST /api/admin/dashboard/migrations",
 	"GET /api/admin/dashboard/health",
 	"PUT /api/admin/dashboard/documents/{id}",
+	"POST /api/admin/dashboard/migrations/{name}/{action}",
 }
 
 // DashboardRoutes returns the patterns of the admin routes the dashboard
 // adds (docs/http-api.md); each answers 401 without the admin key.
 func DashboardRoutes() []string { return append([]string(nil), dashboardRoutes...) }
 
-// dashboard is the state of the dashboard's routes: the migrations it
-// started in the background and how their starts ended.
+// dashboard is the state of the dashboard's routes: the migration steps
+// it runs in the background and how they ended.
 type dashboard struct {
 	s *Server
 
 	mu       sync.Mutex
-	startErr map[string]string // migration name -> why its background start failed
+	inflight map[string]string // migration name -> the step running in the background
+	bgErr    map[string]string // migration name -> why its last background step failed
 }
 
 // registerDashboard serves the dashboard's pages under /dashboard/ (no
 // key needed: the pages hold no data; the browser asks for the admin key
 // and sends it to the admin API) and adds the dashboard's admin routes.
 func (s *Server) registerDashboard() {
-	d := &dashboard{s: s, startErr: map[string]string{}}
+	d := &dashboard{s: s, inflight: map[string]string{}, bgErr: map[string]string{}}
 	sub, err := fs.Sub(assets, "dashboard")
 	if err != nil {
 		panic(err) // the embedded folder is part of the binary
@@ -52,10 +54,11 @@ func (s *Server) registerDashboard() {
 	})
 	s.mux.Handle("GET /dashboard/", http.StripPrefix("/dashboard", securityHeaders(files)))
 	handlers := map[string]http.HandlerFunc{
-		"GET /api/admin/dashboard/events":         d.events,
-		"POST /api/admin/dashboard/migrations":    d.startMigration,
-		"GET /api/admin/dashboard/health":         d.health,
-		"PUT /api/admin/dashboard/documents/{id}": d.replaceDocument,
+		"GET /api/admin/dashboard/events":                      d.events,
+		"POST /api/admin/dashboard/migrations":                 d.startMigration,
+		"GET /api/admin/dashboard/health":                      d.health,
+		"PUT /api/admin/dashboard/documents/{id}":              d.replaceDocument,
+		"POST /api/admin/dashboard/migrations/{name}/{action}": d.migrationAction,
 	}
 	for _, p := range dashboardRoutes {
 		s.mux.HandleFunc(p, s.requireAdmin(handlers[p]))

@@ -15,17 +15,23 @@ import (
 	"github.com/strata-db/strata/v"
 )
 
-// startMigration starts the migration file in the body in the background
-// and answers 202 {"migration": STATUS} as soon as it is running (or 200
-// when its start ended at once: already ready or completed), so that the
-// backfill of a large table is not bounded by the request's timeout; its
-// progress is in the event stream and GET /api/admin/migrations/{name}.
-// ?batchSize=N, ?maxBatchSize=N and ?rateLimit=DOCS_PER_SECOND bound the
-// load it puts on the database (migrate.Options). A file that does not
-// parse or a start refused at once is answered 400 or 409 with the error.
-// The backfill runs in this process until it ends; if the process exits
-// first, the migration is left running without a runner, which any
-// process serving migrations (or `strata migrate continue`) picks up.
+// backgroundGrace is how long a background step's request waits for the
+// step to end before answering 202: a step refused at once (a file that
+// conflicts, a migration in the wrong state) is answered with its error.
+const backgroundGrace = time.Second
+
+// startMigration starts the migration file in the body in the server's
+// background, so that the backfill of a large table is not bounded by
+// the request's timeout, and answers 202 {"migration": STATUS} once it
+// is running (or after backgroundGrace), 200 with the status if its
+// start ended at once (already ready or completed), 409 with the error if
+// it was refused. Its progress is in the event stream and GET
+// /api/admin/migrations/{name}. ?batchSize=N, ?maxBatchSize=N and
+// ?rateLimit=DOCS_PER_SECOND bound the load it puts on the database
+// (migrate.Options). The backfill runs in this process until it ends; if
+// the process exits first, the migration is left running without a
+// runner, which any process serving migrations (or `strata migrate
+// continue`) picks up.
 func (d *dashboard) startMigration(w http.ResponseWriter, r *http.Request) {
 	opts, err := migrateOptions(r)
 	if err != nil {
@@ -41,26 +47,84 @@ func (d *dashboard) startMigration(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err)
 		return
 	}
+	m := migrate.New(d.s.cfg.DB, opts)
+	d.background(w, r, f.Name, "start", func(ctx context.Context) (migrate.Status, error) { return m.Start(ctx, f) },
+		func(st migrate.Status) bool { return st.State == migrate.Running })
+}
+
+// migrationAction runs a step of a migration: pause, resume and cancel
+// as POST /api/admin/migrations/{name}/{action} does; complete and
+// rollback, which rewrite every document, in the server's background
+// like startMigration (202 once they run, 200 or 409 if they end within
+// backgroundGrace), with ?batchSize, ?maxBatchSize and ?rateLimit.
+func (d *dashboard) migrationAction(w http.ResponseWriter, r *http.Request) {
+	name, action := r.PathValue("name"), r.PathValue("action")
+	opts, err := migrateOptions(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err)
+		return
+	}
+	m := migrate.New(d.s.cfg.DB, opts)
+	switch action {
+	case "complete":
+		d.background(w, r, name, action, func(ctx context.Context) (migrate.Status, error) { return m.Complete(ctx, name) },
+			func(st migrate.Status) bool { return st.State == migrate.Completing })
+	case "rollback":
+		d.background(w, r, name, action, func(ctx context.Context) (migrate.Status, error) { return m.Rollback(ctx, name) },
+			func(migrate.Status) bool { return false })
+	default:
+		d.s.adminMigrationAction(w, r)
+	}
+}
+
+// background runs step for the migration name in a goroutine of its own,
+// at most one per migration, and answers: the step's status (200) or
+// error (409) if it ends within backgroundGrace, else 202 with the
+// migration's status as soon as running reports true for it or the grace
+// passes. A step that fails later records its error for the event stream
+// (and the server's log).
+func (d *dashboard) background(w http.ResponseWriter, r *http.Request, name, what string, step func(context.Context) (migrate.Status, error), running func(migrate.Status) bool) {
+	d.mu.Lock()
+	if cur, busy := d.inflight[name]; busy {
+		d.mu.Unlock()
+		writeJSONError(w, http.StatusConflict, fmt.Errorf("migration %s: its %s is running in the background; wait for it (or pause it)", name, cur))
+		return
+	}
+	d.inflight[name] = what
+	delete(d.bgErr, name)
+	d.mu.Unlock()
 	type result struct {
 		st  migrate.Status
 		err error
 	}
 	done := make(chan result, 1)
-	d.mu.Lock()
-	delete(d.startErr, f.Name)
-	d.mu.Unlock()
 	go func() {
-		st, err := migrate.New(d.s.cfg.DB, opts).Start(context.Background(), f)
+		st, err := step(context.Background())
+		d.mu.Lock()
+		delete(d.inflight, name)
 		if err != nil {
-			d.mu.Lock()
-			d.startErr[f.Name] = err.Error()
-			d.mu.Unlock()
-			d.s.cfg.Logger.Warn("dashboard: migration start failed", "migration", f.Name, "error", err.Error())
+			d.bgErr[name] = what + " failed: " + err.Error()
+		}
+		d.mu.Unlock()
+		if err != nil {
+			d.s.cfg.Logger.Warn("dashboard: migration step failed", "migration", name, "step", what, "error", err.Error())
 		}
 		done <- result{st, err}
 	}()
+	grace := time.NewTimer(backgroundGrace)
+	defer grace.Stop()
 	poll := time.NewTicker(20 * time.Millisecond)
 	defer poll.Stop()
+	accepted := func() {
+		st, err := migrate.StatusOf(r.Context(), d.s.cfg.DB, name)
+		out := map[string]any{"background": what}
+		if err == nil {
+			out["migration"] = st
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		w.Write(mustJSON(out))
+	}
 	for {
 		select {
 		case res := <-done:
@@ -70,16 +134,16 @@ func (d *dashboard) startMigration(w http.ResponseWriter, r *http.Request) {
 			}
 			writeJSON(w, map[string]any{"migration": res.st})
 			return
+		case <-grace.C:
+			accepted()
+			return
 		case <-r.Context().Done():
-			writeJSONError(w, http.StatusAccepted, fmt.Errorf("migration %s: still starting when the request ended: %w", f.Name, r.Context().Err()))
+			accepted()
 			return
 		case <-poll.C:
 		}
-		st, err := migrate.StatusOf(r.Context(), d.s.cfg.DB, f.Name)
-		if err == nil && st.State == migrate.Running {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusAccepted)
-			w.Write(mustJSON(map[string]any{"migration": st}))
+		if st, err := migrate.StatusOf(r.Context(), d.s.cfg.DB, name); err == nil && running(st) {
+			accepted()
 			return
 		}
 	}

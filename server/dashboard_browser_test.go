@@ -149,6 +149,8 @@ func js[T any](t *testing.T, ctx context.Context, expr string) T {
 // run runs browser actions, failing the test with what step failed.
 func run(t *testing.T, ctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		t.Fatalf("%s: %v", step, err)
 	}
@@ -166,6 +168,7 @@ func run(t *testing.T, ctx context.Context, step string, actions ...chromedp.Act
 // docs/dashboard.png.
 func TestDashboardBrowser(t *testing.T) {
 	t.Parallel()
+	chromium(t) // skip or fail before building the database
 	const users = 3000
 	url := dashboardServer(t, users)
 	ctx := browser(t, 60*time.Second)
@@ -282,6 +285,8 @@ func TestDashboardBrowser(t *testing.T) {
 
 	// Complete it through the confirmation dialog.
 	run(t, ctx, "complete the migration",
+		// Enabled once the stream says the start's goroutine is over too.
+		chromedp.WaitEnabled(chromedp.CSS(`.migration[data-name="`+name+`"] button[data-action="complete"]`)),
 		chromedp.Click(chromedp.CSS(`.migration[data-name="`+name+`"] button[data-action="complete"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#confirm-ok")),
 		chromedp.Click(chromedp.CSS("#confirm-ok")),

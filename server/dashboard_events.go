@@ -34,9 +34,12 @@ type migrationProgress struct {
 	Rate float64 `json:"rate"`
 	// ETASeconds is the time left at Rate; 0 when unknown or done.
 	ETASeconds float64 `json:"etaSeconds"`
-	// StartError says why a start from the dashboard failed before the
-	// migration could record an error itself.
-	StartError string `json:"startError,omitempty"`
+	// Background names the step (start, complete, rollback) the
+	// dashboard is running for it in the server's background, if any.
+	Background string `json:"background,omitempty"`
+	// BackgroundError says why the last such step failed (it may have
+	// failed before the migration could record an error itself).
+	BackgroundError string `json:"backgroundError,omitempty"`
 }
 
 // migrationsEvent is the data of one "migrations" event.
@@ -122,7 +125,7 @@ func (d *dashboard) snapshot(ctx context.Context, rs *rates) (migrationsEvent, e
 	defer d.mu.Unlock()
 	for _, st := range list {
 		p := progressOf(st, rs.rate(st))
-		p.StartError = d.startErr[st.Name]
+		p.Background, p.BackgroundError = d.inflight[st.Name], d.bgErr[st.Name]
 		ev.Migrations = append(ev.Migrations, p)
 	}
 	return ev, nil

@@ -297,6 +297,33 @@ func TestDashboardMigrationEvents(t *testing.T) {
 	if status, body := do(t, "POST", url+"/api/admin/dashboard/migrations", key, file); status != 200 || !strings.Contains(body, `"state":"ready"`) {
 		t.Fatalf("start m1 again: %d %s", status, body)
 	}
+	// Steps refused at once are answered with their error.
+	for _, path := range []string{"nope/complete", "nope/rollback", "nope/pause", "m1/explode", "m1/resume"} {
+		if status, body := do(t, "POST", url+"/api/admin/dashboard/migrations/"+path, key, ""); status != 409 && status != 404 {
+			t.Errorf("POST %s: %d %s, want 409 or 404", path, status, body)
+		}
+	}
+	// Complete, throttled, runs in the background: 202, then a second
+	// complete is refused while it runs, and the stream shows the
+	// contract pass to its end.
+	status, body = do(t, "POST", url+"/api/admin/dashboard/migrations/m1/complete?batchSize=10&maxBatchSize=10&rateLimit=200", key, "")
+	if status != 202 || !strings.Contains(body, `"background":"complete"`) {
+		t.Fatalf("complete m1: %d %s", status, body)
+	}
+	if status, body := do(t, "POST", url+"/api/admin/dashboard/migrations/m1/complete", key, ""); status != 409 || !strings.Contains(body, "background") {
+		t.Fatalf("complete m1 while it completes: %d %s", status, body)
+	}
+	sawCompleting := false
+	readEvents(t, url+"/api/admin/dashboard/events?interval=100", 20*time.Second, func(ev event) bool {
+		sawCompleting = sawCompleting || strings.Contains(ev.data, `"state":"completing"`) && strings.Contains(ev.data, `"background":"complete"`)
+		if strings.Contains(ev.data, `"backgroundError"`) {
+			t.Fatalf("complete failed: %s", ev.data)
+		}
+		return strings.Contains(ev.data, `"state":"completed"`) && !strings.Contains(ev.data, `"background"`)
+	})
+	if !sawCompleting {
+		t.Fatal("the stream never showed the migration completing in the background")
+	}
 }
 
 // TestDashboardStartConflict: a start that conflicts with a migration in

@@ -616,10 +616,11 @@ function migrationsPage(root) {
       bar: el("div", { class: "bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-label": "progress of " + m.name }, el("div")),
       text: el("div", { class: "progress-text mono" }),
       meta: el("div", { class: "muted" }),
+      bg: el("span", { class: "live bg" }),
       error: el("p", { class: "error mig-error", hidden: true }),
       buttons, actErr: err,
     };
-    c.root.append(el("h3", {}, m.name, " ", c.state), c.meta, c.bar, c.text, c.error, el("div", { class: "row" }, buttons), err);
+    c.root.append(el("h3", {}, m.name, " ", c.state, " ", c.bg), c.meta, c.bar, c.text, c.error, el("div", { class: "row" }, buttons), err);
     list.append(c.root);
     cards.set(m.name, c);
     return c;
@@ -642,10 +643,14 @@ function migrationsPage(root) {
       const rate = m.rate > 0 ? `${nf.format(Math.round(m.rate))} docs/s` : "—";
       c.text.textContent = `${pct.toFixed(1)}% · ${nf.format(m.processed)} / ${nf.format(m.total)} documents · ${rate} · ETA ${m.etaSeconds > 0 ? fmtDuration(m.etaSeconds) : "—"}`;
       c.meta.textContent = `${m.kind || "go"} migration on ${m.table} · started ${fmtTime(m.startedAt)}` + (m.completedAt ? ` · finished ${fmtTime(m.completedAt)}` : "") + ` · ${nf.format(m.batches)} batches, ${nf.format(m.changed)} changed`;
-      const errText = [m.error && `error: ${m.error}` + (m.errorDocId ? ` (document ${m.errorDocId})` : ""), m.startError && `start failed: ${m.startError}`].filter(Boolean).join("\n");
+      const errText = [m.error && `error: ${m.error}` + (m.errorDocId ? ` (document ${m.errorDocId})` : ""), m.backgroundError].filter(Boolean).join("\n");
       c.error.textContent = errText;
       c.error.hidden = !errText;
-      for (const b of c.buttons) b.disabled = !ACTIONS[b.dataset.action].states.includes(m.state);
+      c.bg.textContent = m.background ? `${m.background} running in the server…` : "";
+      for (const b of c.buttons) {
+        const a = b.dataset.action;
+        b.disabled = !ACTIONS[a].states.includes(m.state) || (!!m.background && a !== "pause" && a !== "cancel");
+      }
     }
     for (const [n, c] of cards) if (!names.has(n)) { c.root.remove(); cards.delete(n); }
     const bs = ev.indexBuilds.filter((b) => b.state !== "ready");
@@ -656,7 +661,9 @@ function migrationsPage(root) {
   const act = async (name, action, err) => {
     if (!(await confirmAction(`${action[0].toUpperCase() + action.slice(1)} ${name}?`, ACTIONS[action].text, action[0].toUpperCase() + action.slice(1)))) return;
     showError(err, null);
-    try { await api("POST", `/api/admin/migrations/${encodeURIComponent(name)}/${action}`); } catch (x) { showError(err, x); }
+    // Complete and rollback rewrite every document: the server runs them
+    // in the background and the stream shows their progress.
+    try { await api("POST", `/api/admin/dashboard/migrations/${encodeURIComponent(name)}/${action}`); } catch (x) { showError(err, x); }
   };
   const stop = streamEvents((name, data) => {
     if (name === "migrations") { showError(box, null); update(JSON.parse(data)); }
