@@ -161,7 +161,7 @@ func run(t *testing.T, ctx context.Context, step string, actions ...chromedp.Act
 // starts a migration from the page, watches its progress bar (fed only by
 // the Server-Sent Events stream) pass through intermediate values to 100%
 // with updates at least once a second, completes it through the
-// confirmation dialog, and finds the new field on the documents page; an
+// confirmation dialog with the keyboard, and finds the new field on the documents page; an
 // edit that fails validation stays in the form with its path
 // highlighted. Screenshots go to $STRATA_ARTIFACTS or the test's
 // temporary directory; STRATA_UPDATE_SCREENSHOT=1 rewrites
@@ -283,13 +283,22 @@ func TestDashboardBrowser(t *testing.T) {
 		}
 	}
 
-	// Complete it through the confirmation dialog.
+	// Complete it through the confirmation dialog, with the keyboard:
+	// Enter on the button opens the dialog, whose focus starts on Cancel;
+	// Tab moves to Confirm and Enter confirms.
+	completeBtn := chromedp.CSS(`.migration[data-name="` + name + `"] button[data-action="complete"]`)
 	run(t, ctx, "complete the migration",
 		// Enabled once the stream says the start's goroutine is over too.
-		chromedp.WaitEnabled(chromedp.CSS(`.migration[data-name="`+name+`"] button[data-action="complete"]`)),
-		chromedp.Click(chromedp.CSS(`.migration[data-name="`+name+`"] button[data-action="complete"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#confirm-ok")),
-		chromedp.Click(chromedp.CSS("#confirm-ok")),
+		chromedp.WaitEnabled(completeBtn),
+		chromedp.Focus(completeBtn),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-ok")))
+	if id := js[string](t, ctx, `document.activeElement.id`); id != "confirm-cancel" {
+		t.Fatalf("the dialog opened with the focus on %q, want confirm-cancel", id)
+	}
+	run(t, ctx, "confirm with the keyboard",
+		chromedp.KeyEvent(kb.Tab),
+		chromedp.KeyEvent(kb.Enter),
 		chromedp.WaitVisible(chromedp.CSS(`.migration[data-name="`+name+`"][data-state="completed"]`)))
 	screenshot(t, ctx, dir, "3-migration-completed")
 
@@ -378,6 +387,7 @@ func TestDashboardBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#jobs p.muted")),
 		chromedp.Click(chromedp.CSS(`#nav a[href="#/health"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#health .cards")))
+	screenshot(t, ctx, dir, "7-health")
 	if errs := js[[]string](t, ctx, `window.__errs`); len(errs) != 0 {
 		t.Fatalf("uncaught errors on the page: %q", errs)
 	}
