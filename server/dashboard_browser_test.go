@@ -208,6 +208,14 @@ func TestDashboardBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#nav a[href="#/migrations"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#mig-file")),
 		chromedp.WaitVisible(chromedp.CSS(`#live[data-updated]`)),
+		// A file the server refuses: its error is shown by the form.
+		chromedp.SetValue(chromedp.CSS("#mig-file"), `{"name": "bad file"}`),
+		chromedp.Click(chromedp.CSS("#mig-start")),
+		chromedp.WaitVisible(chromedp.CSS("#mig-start-error")))
+	if msg := js[string](t, ctx, `document.querySelector("#mig-start-error").textContent`); !strings.Contains(msg, "HTTP 400") || !strings.Contains(msg, "name") {
+		t.Fatalf("the refused file shows %q", msg)
+	}
+	run(t, ctx, "start the migration",
 		chromedp.SetValue(chromedp.CSS("#mig-file"), file),
 		chromedp.SetValue(chromedp.CSS("#mig-batch"), "25"),
 		chromedp.SetValue(chromedp.CSS("#mig-rate"), "1000"),
@@ -387,6 +395,9 @@ func TestDashboardBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#jobs p.muted")),
 		chromedp.Click(chromedp.CSS(`#nav a[href="#/health"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#health .cards")))
+	if txt := js[string](t, ctx, `document.querySelector("#page").textContent`); strings.Contains(txt, "null") || strings.Contains(txt, "undefined") {
+		t.Fatalf("the health page shows null or undefined: %q", txt)
+	}
 	screenshot(t, ctx, dir, "7-health")
 	if errs := js[[]string](t, ctx, `window.__errs`); len(errs) != 0 {
 		t.Fatalf("uncaught errors on the page: %q", errs)

@@ -250,7 +250,7 @@ async function healthPage(root) {
     const h = await api("GET", "/api/admin/dashboard/health");
     const card = (label, value, note) => el("div", { class: "card" }, el("div", { class: "muted", text: label }), el("div", { class: "big", text: value }), note ? el("div", { class: "muted", text: note }) : null);
     const migStates = Object.entries(h.migrations).map(([s, n]) => `${n} ${s}`).join(", ") || "none";
-    body.replaceChildren(
+    body.replaceChildren(el("div", {},
       el("div", { class: "cards" },
         card("Tables", nf.format(h.tables), h.schemaTables >= 0 ? `${h.schemaTables} in the schema` : "no schema pushed"),
         card("Functions", nf.format(h.functions)),
@@ -264,7 +264,7 @@ async function healthPage(root) {
       h.indexBuilds.length ? el("div", {}, el("h2", { text: "Index builds" }), el("ul", {}, h.indexBuilds.map((b) =>
         el("li", {}, `${b.table}.${b.index}: ${nf.format(b.processed)} / ${nf.format(b.total)} (${b.state})`)))) : null,
       h.problems.length ? el("p", { class: "error", role: "alert", text: "Could not read: " + h.problems.join("; ") }) : null,
-      el("p", { class: "muted", text: "As of " + fmtTime(h.time) }));
+      el("p", { class: "muted", text: "As of " + fmtTime(h.time) })));
   } catch (e) { body.replaceChildren(); showError(box, e); }
 }
 
