@@ -327,6 +327,20 @@ func TestDashboardBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, dir, "4-documents")
 
+	// Next and previous page follow the API's cursor.
+	firstID := js[string](t, ctx, `document.querySelector("#docs tbody tr").dataset.id`)
+	run(t, ctx, "next page",
+		chromedp.Click(chromedp.CSS("#page-next")),
+		chromedp.WaitEnabled(chromedp.CSS("#page-prev")))
+	if !waitJS(t, ctx, `document.querySelector("#page-info").textContent.startsWith("page 2, 50 documents") &&
+		document.querySelector("#docs tbody tr").dataset.id > `+"`"+firstID+"`") {
+		t.Fatalf("page 2: %q", js[string](t, ctx, `document.querySelector("#page-info").textContent`))
+	}
+	run(t, ctx, "previous page", chromedp.Click(chromedp.CSS("#page-prev")))
+	if !waitJS(t, ctx, `document.querySelector("#page-info").textContent.startsWith("page 1,") && document.querySelector("#docs tbody tr").dataset.id === `+"`"+firstID+"`") {
+		t.Fatal("previous page did not return to the first page")
+	}
+
 	// An index range: users aged 30, in age order.
 	run(t, ctx, "filter by an index range",
 		chromedp.SetValue(chromedp.CSS("#q-index"), "by_age"),
