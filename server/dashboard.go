@@ -37,13 +37,14 @@ type dashboard struct {
 	mu       sync.Mutex
 	inflight map[string]string // migration name -> the step running in the background
 	bgErr    map[string]string // migration name -> why its last background step failed
+	stopped  map[string]bool   // migration name -> its background step was paused or canceled here
 }
 
 // registerDashboard serves the dashboard's pages under /dashboard/ (no
 // key needed: the pages hold no data; the browser asks for the admin key
 // and sends it to the admin API) and adds the dashboard's admin routes.
 func (s *Server) registerDashboard() {
-	d := &dashboard{s: s, inflight: map[string]string{}, bgErr: map[string]string{}}
+	d := &dashboard{s: s, inflight: map[string]string{}, bgErr: map[string]string{}, stopped: map[string]bool{}}
 	sub, err := fs.Sub(assets, "dashboard")
 	if err != nil {
 		panic(err) // the embedded folder is part of the binary

@@ -52,11 +52,15 @@ func (d *dashboard) startMigration(w http.ResponseWriter, r *http.Request) {
 		func(st migrate.Status) bool { return st.State == migrate.Running })
 }
 
-// migrationAction runs a step of a migration: pause, resume and cancel
-// as POST /api/admin/migrations/{name}/{action} does; complete and
-// rollback, which rewrite every document, in the server's background
-// like startMigration (202 once they run, 200 or 409 if they end within
-// backgroundGrace), with ?batchSize, ?maxBatchSize and ?rateLimit.
+// migrationAction runs a step of a migration: pause and cancel as POST
+// /api/admin/migrations/{name}/{action} does; complete, rollback and the
+// resume of a declarative migration, which rewrite documents, in the
+// server's background like startMigration (202 once they run, 200 or 409
+// if they end within backgroundGrace), with ?batchSize, ?maxBatchSize and
+// ?rateLimit. Resume continues a declarative migration here
+// (Migrator.Continue: a paused, failed or canceled start backfills on
+// until ready); a Go migration, whose code this server may not have, is
+// only marked running for the process that defines it to pick up.
 func (d *dashboard) migrationAction(w http.ResponseWriter, r *http.Request) {
 	name, action := r.PathValue("name"), r.PathValue("action")
 	opts, err := migrateOptions(r)
@@ -72,6 +76,27 @@ func (d *dashboard) migrationAction(w http.ResponseWriter, r *http.Request) {
 	case "rollback":
 		d.background(w, r, name, action, func(ctx context.Context) (migrate.Status, error) { return m.Rollback(ctx, name) },
 			func(migrate.Status) bool { return false })
+	case "resume":
+		st, err := migrate.StatusOf(r.Context(), d.s.cfg.DB, name)
+		if err != nil || st.Kind != "declarative" {
+			d.s.adminMigrationAction(w, r)
+			return
+		}
+		switch st.State {
+		case migrate.Paused, migrate.Failed, migrate.Canceled:
+		default:
+			writeJSONError(w, http.StatusConflict, fmt.Errorf("migration %s is %s; only a paused, failed or canceled migration is resumed", name, st.State))
+			return
+		}
+		d.background(w, r, name, action, func(ctx context.Context) (migrate.Status, error) { return m.Continue(ctx, name) },
+			func(st migrate.Status) bool { return st.State == migrate.Running || st.State == migrate.Completing })
+	case "pause", "cancel":
+		d.mu.Lock()
+		if _, busy := d.inflight[name]; busy {
+			d.stopped[name] = true
+		}
+		d.mu.Unlock()
+		d.s.adminMigrationAction(w, r)
 	default:
 		d.s.adminMigrationAction(w, r)
 	}
@@ -99,9 +124,21 @@ func (d *dashboard) background(w http.ResponseWriter, r *http.Request, name, wha
 	}
 	done := make(chan result, 1)
 	go func() {
-		st, err := step(context.Background())
+		ctx := context.Background()
+		st, err := step(ctx)
 		d.mu.Lock()
+		stopped := d.stopped[name]
 		delete(d.inflight, name)
+		delete(d.stopped, name)
+		d.mu.Unlock()
+		if err != nil && stopped {
+			// Stopped by the operator's pause or cancel from the
+			// dashboard: it did what was asked, no error to show.
+			if now, serr := migrate.StatusOf(ctx, d.s.cfg.DB, name); serr == nil && (now.State == migrate.Paused || now.State == migrate.Canceled) {
+				st, err = now, nil
+			}
+		}
+		d.mu.Lock()
 		if err != nil {
 			d.bgErr[name] = what + " failed: " + err.Error()
 		}

@@ -344,3 +344,53 @@ func TestDashboardStartConflict(t *testing.T) {
 		t.Fatalf("start m3 (conflicting with m2): %d %s", status, body)
 	}
 }
+
+// TestDashboardPauseResume pauses a backfill the dashboard started (no
+// error is shown for it: the operator asked) and resumes it: the server
+// continues it to ready, where `resume` of the admin API would only mark
+// it running for another process.
+func TestDashboardPauseResume(t *testing.T) {
+	t.Parallel()
+	url, _ := usersServer(t, 400)
+	key := "Convex " + testAdminKey
+	file := `{"name": "m4", "operations": [{"add_field": {"table": "users", "field": "plan", "type": "string", "default": "free"}}]}`
+	if status, body := do(t, "POST", url+"/api/admin/dashboard/migrations?batchSize=10&maxBatchSize=10&rateLimit=200", key, file); status != 202 {
+		t.Fatalf("start m4: %d %s", status, body)
+	}
+	if status, body := do(t, "POST", url+"/api/admin/dashboard/migrations/m4/resume", key, ""); status != 409 {
+		t.Fatalf("resume m4 while it runs: %d %s, want 409", status, body)
+	}
+	if status, body := do(t, "POST", url+"/api/admin/dashboard/migrations/m4/pause", key, ""); status != 200 || !strings.Contains(body, `"state":"paused"`) {
+		t.Fatalf("pause m4: %d %s", status, body)
+	}
+	// The start's goroutine ends without an error; then resume.
+	readEvents(t, url+"/api/admin/dashboard/events?interval=100", 10*time.Second, func(ev event) bool {
+		if strings.Contains(ev.data, "backgroundError") {
+			t.Fatalf("pausing showed an error: %s", ev.data)
+		}
+		return strings.Contains(ev.data, `"state":"paused"`) && !strings.Contains(ev.data, `"background"`)
+	})
+	var processed int64
+	if status, body := do(t, "POST", url+"/api/admin/dashboard/migrations/m4/resume?rateLimit=400", key, ""); status != 202 && status != 200 {
+		t.Fatalf("resume m4: %d %s", status, body)
+	}
+	readEvents(t, url+"/api/admin/dashboard/events?interval=100", 20*time.Second, func(ev event) bool {
+		if strings.Contains(ev.data, "backgroundError") {
+			t.Fatalf("resume failed: %s", ev.data)
+		}
+		var data struct {
+			Migrations []struct {
+				State     string `json:"state"`
+				Processed int64  `json:"processed"`
+			} `json:"migrations"`
+		}
+		if err := json.Unmarshal([]byte(ev.data), &data); err != nil || len(data.Migrations) != 1 {
+			t.Fatalf("event: %v %s", err, ev.data)
+		}
+		processed = data.Migrations[0].Processed
+		return data.Migrations[0].State == "ready"
+	})
+	if processed != 400 {
+		t.Fatalf("ready after %d documents processed, want 400", processed)
+	}
+}
