@@ -27,7 +27,9 @@ const backgroundGrace = time.Second
 // start ended at once (already ready or completed), 409 with the error if
 // it was refused. Its progress is in the event stream and GET
 // /api/admin/migrations/{name}. ?batchSize=N, ?maxBatchSize=N and
-// ?rateLimit=DOCS_PER_SECOND bound the load it puts on the database
+// ?rateLimit=DOCS_PER_SECOND bound the load it puts on the database, and
+// ?rewrite=1 makes it rewrite every document instead of taking the
+// instant path
 // (migrate.Options). The backfill runs in this process until it ends; if
 // the process exits first, the migration is left running without a
 // runner, which any process serving migrations (or `strata migrate
@@ -201,6 +203,13 @@ func migrateOptions(r *http.Request) (migrate.Options, error) {
 			}
 			*p.dst = n
 		}
+	}
+	switch q.Get("rewrite") {
+	case "", "0", "false":
+	case "1", "true":
+		o.Rewrite = true
+	default:
+		return o, fmt.Errorf("rewrite %q: give 1 or 0", q.Get("rewrite"))
 	}
 	if s := q.Get("rateLimit"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)

@@ -219,6 +219,7 @@ func TestDashboardBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#mig-file"), file),
 		chromedp.SetValue(chromedp.CSS("#mig-batch"), "25"),
 		chromedp.SetValue(chromedp.CSS("#mig-rate"), "1000"),
+		chromedp.Click(chromedp.CSS("#mig-rewrite")),
 		chromedp.Click(chromedp.CSS("#mig-start")))
 	card := `document.querySelector('.migration[data-name="` + name + `"]')`
 	type view struct {

@@ -247,7 +247,7 @@ func TestDashboardMigrationEvents(t *testing.T) {
 		t.Errorf("events?interval=5: %d, want 400", status)
 	}
 	file := `{"name": "m1", "operations": [{"add_field": {"table": "users", "field": "plan", "type": "string", "default": "free"}}]}`
-	status, body := do(t, "POST", url+"/api/admin/dashboard/migrations?batchSize=10&maxBatchSize=10&rateLimit=400", key, file)
+	status, body := do(t, "POST", url+"/api/admin/dashboard/migrations?rewrite=1&batchSize=10&maxBatchSize=10&rateLimit=400", key, file)
 	if status != 202 || !strings.Contains(body, `"state":"running"`) {
 		t.Fatalf("start m1: %d %s", status, body)
 	}
@@ -354,7 +354,7 @@ func TestDashboardPauseResume(t *testing.T) {
 	url, _ := usersServer(t, 400)
 	key := "Convex " + testAdminKey
 	file := `{"name": "m4", "operations": [{"add_field": {"table": "users", "field": "plan", "type": "string", "default": "free"}}]}`
-	if status, body := do(t, "POST", url+"/api/admin/dashboard/migrations?batchSize=10&maxBatchSize=10&rateLimit=200", key, file); status != 202 {
+	if status, body := do(t, "POST", url+"/api/admin/dashboard/migrations?rewrite=1&batchSize=10&maxBatchSize=10&rateLimit=200", key, file); status != 202 {
 		t.Fatalf("start m4: %d %s", status, body)
 	}
 	if status, body := do(t, "POST", url+"/api/admin/dashboard/migrations/m4/resume", key, ""); status != 409 {

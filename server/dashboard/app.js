@@ -583,6 +583,7 @@ function migrationsPage(root) {
   fileIn.value = MIGRATION_TEMPLATE;
   const batchIn = el("input", { id: "mig-batch", type: "number", min: 1, placeholder: "100", size: 6 });
   const rateIn = el("input", { id: "mig-rate", type: "number", min: 0, step: "any", placeholder: "none", size: 8 });
+  const rewriteIn = el("input", { id: "mig-rewrite", type: "checkbox" });
   const startForm = el("form", { id: "mig-start-form", onsubmit: async (e) => {
     e.preventDefault();
     showError(startErr, null);
@@ -590,6 +591,7 @@ function migrationsPage(root) {
     const p = new URLSearchParams();
     if (batchIn.value) p.set("batchSize", batchIn.value);
     if (rateIn.value) p.set("rateLimit", rateIn.value);
+    if (rewriteIn.checked) p.set("rewrite", "1");
     const btn = $("#mig-start");
     btn.disabled = true;
     try {
@@ -598,9 +600,10 @@ function migrationsPage(root) {
     } catch (x) { showError(startErr, x); }
     btn.disabled = false;
   } },
-  el("p", { class: "muted", text: "A migration file (docs/file-formats.md). Starting it pushes the expanded schema and backfills in the server; progress appears above." }),
+  el("p", { class: "muted", text: "A migration file (docs/file-formats.md). Starting it pushes the expanded schema; where the schema shows every document fits, that is instant (old documents are read in the new shape, and the compactor rewrites them later); otherwise, or with \"rewrite\", the server backfills every document and progress appears above." }),
   fileIn,
   el("div", { class: "row" }, el("label", {}, "First batch size", batchIn), el("label", {}, "Rate limit (documents/s)", rateIn),
+    el("label", {}, rewriteIn, " Rewrite every document now"),
     el("button", { type: "submit", class: "primary", id: "mig-start" }, "Start migration")),
   startErr, startMsg);
   root.append(el("h1", { text: "Migrations" }), el("p", {}, live), box, list, builds, el("h2", { text: "Start a migration" }), startForm);
