@@ -389,3 +389,10 @@ func (db *DB) raiseShapeBase(ctx context.Context, table string, base uint64) err
 	}
 	return db.refreshSchema(ctx)
 }
+
+// stepError is a document a push's shape step cannot bring to the new
+// shape (a value a migration's map lacks).
+type stepError struct{ err error }
+
+func (e *stepError) Error() string { return e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }

@@ -2,8 +2,11 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/strata-db/strata"
 
 	"github.com/strata-db/strata/internal/active"
 	"github.com/strata-db/strata/internal/system"
@@ -39,6 +42,18 @@ func instantOK(f *op.File, before *schema.Schema) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// partial reports whether an operation of f converts by a mapping the
+// schema before cannot show total (op.ChangeType.Partial): the documents
+// must be read to know.
+func partial(f *op.File, before *schema.Schema) bool {
+	for _, o := range f.Operations {
+		if p, ok := o.(interface{ Partial(*schema.Schema) bool }); ok && p.Partial(before) {
+			return true
+		}
+	}
+	return false
 }
 
 // rollbackOK reports whether reverting every document of a migration
@@ -204,7 +219,19 @@ func (m *Migrator) startInstant(ctx context.Context, f *op.File, text []byte, d 
 			step = entry
 		}
 		m.hooks.call(m.hooks.beforeSwitch, "expand")
-		if err := m.pushStep(ctx, tight(sh.expanded, sh.final, d.table), f.Name, entry, d.table, step, true, nil); err != nil {
+		// A partial mapping is checked against every document, with the
+		// step applied, by the push (read-only; writes meanwhile are
+		// checked too): refused, nothing changes and the migration is
+		// forgotten, so that a fixed file can be started under its name.
+		trusted := !partial(f, before)
+		if err := m.pushStep(ctx, tight(sh.expanded, sh.final, d.table), f.Name, entry, d.table, step, trusted, nil); err != nil {
+			var refused *strata.PushRefusedError
+			if errors.As(err, &refused) {
+				if rerr := Reset(context.WithoutCancel(ctx), m.db, f.Name); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
+				return Status{}, fmt.Errorf("migrate: start %s: %w; nothing was changed", f.Name, err)
+			}
 			return Status{}, fmt.Errorf("migrate: start %s: expand: %w", f.Name, err)
 		}
 		m.hooks.call(m.hooks.afterMark, "expand")
