@@ -61,7 +61,7 @@ const (
 type node struct {
 	kind nodeKind
 	t    reflect.Type
-	elem *node      // nSlice, nArray, nPointer
+	elem *node       // nSlice, nArray, nPointer
 	plan *structPlan // nStruct
 }
 
