@@ -55,6 +55,7 @@ const (
 	nArray
 	nPointer
 	nStruct
+	nMap // maps with string-kind keys, except map[string]any
 )
 
 // node is the plan for reading a value into the Go type t.
@@ -132,6 +133,10 @@ func buildNode(t reflect.Type, built map[reflect.Type]*node) *node {
 		n.kind, n.elem = nArray, buildNode(t.Elem(), built)
 	case reflect.Pointer:
 		n.kind, n.elem = nPointer, buildNode(t.Elem(), built)
+	case reflect.Map:
+		if t.Key().Kind() == reflect.String && t != typeMapAny {
+			n.kind, n.elem = nMap, buildNode(t.Elem(), built)
+		}
 	case reflect.Struct:
 		if t == typeTime {
 			break // never fits: Assign reports the mismatch
@@ -147,7 +152,8 @@ func buildNode(t reflect.Type, built map[reflect.Type]*node) *node {
 		}
 		slices.SortFunc(n.plan.fields, func(a, b planField) int { return strings.Compare(a.name, b.name) })
 	}
-	// Interfaces, maps and the kinds Assign refuses stay nGeneric.
+	// Interfaces, map[string]any (which the decoder builds) and the kinds
+	// Assign refuses stay nGeneric.
 	return n
 }
 
@@ -280,8 +286,80 @@ func (d *decoder) into(n *node, rv reflect.Value, dd, ad int) bool {
 		return true
 	case nStruct:
 		return tag == tagObject && dd < MaxDepth && d.structInto(n.plan, rv, dd, ad)
+	case nMap:
+		switch tag {
+		case tagNull:
+			rv.SetZero()
+			return true
+		case tagObject:
+			return dd < MaxDepth && d.mapInto(n, rv, dd, ad)
+		}
 	}
 	return false
+}
+
+var (
+	typeMapFloat64 = reflect.TypeFor[map[string]float64]()
+	typeMapString  = reflect.TypeFor[map[string]string]()
+	typeMapInt64   = reflect.TypeFor[map[string]int64]()
+)
+
+// mapInto reads the object at d.pos (after its tag) into a new map of
+// rv's type, as assign stores a decoded object into a map.
+func (d *decoder) mapInto(n *node, rv reflect.Value, dd, ad int) bool {
+	k, err := d.length("object size", 3)
+	if err != nil {
+		return false
+	}
+	switch n.t {
+	case typeMapFloat64:
+		return mapOf[float64](d, n, k, rv, dd, ad)
+	case typeMapString:
+		return mapOf[string](d, n, k, rv, dd, ad)
+	case typeMapInt64:
+		return mapOf[int64](d, n, k, rv, dd, ad)
+	}
+	m := reflect.MakeMapWithSize(n.t, k)
+	kv := reflect.New(n.t.Key()).Elem()
+	ev := reflect.New(n.t.Elem()).Elem()
+	prev := ""
+	for i := range k {
+		key, ok := d.key(i, prev)
+		if !ok {
+			return false
+		}
+		prev = key
+		ev.SetZero()
+		if !d.into(n.elem, ev, dd+1, ad+1) {
+			return false
+		}
+		kv.SetString(key)
+		m.SetMapIndex(kv, ev)
+	}
+	rv.Set(m)
+	return true
+}
+
+// mapOf is mapInto for map[string]V, without reflection per entry.
+func mapOf[V any](d *decoder, n *node, k int, rv reflect.Value, dd, ad int) bool {
+	m := make(map[string]V, k)
+	var v V
+	ev := reflect.ValueOf(&v).Elem()
+	prev := ""
+	for i := range k {
+		key, ok := d.key(i, prev)
+		if !ok {
+			return false
+		}
+		prev = key
+		ev.SetZero()
+		if !d.into(n.elem, ev, dd+1, ad+1) {
+			return false
+		}
+		m[key] = v
+	}
+	rv.Set(reflect.ValueOf(m))
+	return true
 }
 
 // int64 reads the payload of an int64.

@@ -224,27 +224,30 @@ type (
 		Kind value.ID `strata:"kind"`
 	}
 	directAll struct {
-		ID       value.ID          `strata:"_id"`
-		Created  float64           `strata:"_creationTime"`
-		Name     string            `strata:"name"`
-		Age      int8              `strata:"age"`
-		Count    uint16            `strata:"count"`
-		Big      uint64            `strata:"big"`
-		Score    float32           `strata:"score"`
-		Active   bool              `strata:"active"`
-		Data     []byte            `strata:"data"`
-		Tags     []string          `strata:"tags"`
-		Pair     [2]int64          `strata:"pair"`
-		Inner    directInner       `strata:"inner"`
-		Inners   []directInner     `strata:"inners"`
-		Ptr      *directInner      `strata:"ptr"`
-		Any      any               `strata:"any"`
-		Labels   map[string]string `strata:"labels"`
-		Named    status            `strata:"named"`
-		Nums     []float64         `strata:"nums"`
-		IDs      []value.ID        `strata:"ids"`
-		PtrPtr   **int             `strata:"pp"`
-		Stringer fmt.Stringer      `strata:"stringer"`
+		ID       value.ID                `strata:"_id"`
+		Created  float64                 `strata:"_creationTime"`
+		Name     string                  `strata:"name"`
+		Age      int8                    `strata:"age"`
+		Count    uint16                  `strata:"count"`
+		Big      uint64                  `strata:"big"`
+		Score    float32                 `strata:"score"`
+		Active   bool                    `strata:"active"`
+		Data     []byte                  `strata:"data"`
+		Tags     []string                `strata:"tags"`
+		Pair     [2]int64                `strata:"pair"`
+		Inner    directInner             `strata:"inner"`
+		Inners   []directInner           `strata:"inners"`
+		Ptr      *directInner            `strata:"ptr"`
+		Any      any                     `strata:"any"`
+		Labels   map[string]string       `strata:"labels"`
+		Weights  map[string]float64      `strata:"weights"`
+		Counts   map[string]int64        `strata:"counts"`
+		ByName   map[status]*directInner `strata:"byName"`
+		Named    status                  `strata:"named"`
+		Nums     []float64               `strata:"nums"`
+		IDs      []value.ID              `strata:"ids"`
+		PtrPtr   **int                   `strata:"pp"`
+		Stringer fmt.Stringer            `strata:"stringer"`
 		*DirectEmbedded
 	}
 	directTagError struct {
@@ -308,6 +311,11 @@ func directDocs() []map[string]any {
 		{"any": nil},
 		{"labels": map[string]any{"a": int64(1)}},
 		{"labels": nil},
+		{"weights": map[string]any{"a": 1.5, "b": math.Inf(-1)}, "counts": map[string]any{"x": int64(-3)}, "byName": map[string]any{"q": nil, "r": map[string]any{"theme": "t"}}},
+		{"weights": map[string]any{"a": int64(1)}},
+		{"counts": map[string]any{"a": 1.0}},
+		{"byName": map[string]any{"q": "x"}},
+		{"weights": map[string]any{}, "counts": nil, "byName": map[string]any{}},
 		{"pp": nil},
 		{"stringer": nil},
 		{"stringer": "x"},
