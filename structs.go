@@ -165,7 +165,9 @@ func (c *collector[T]) add(_ []byte, d Doc) bool {
 
 // collect runs q and returns up to n matching documents (0: all) as Ts.
 func collect[T any](q *Query, n int) ([]T, error) {
-	var c collector[T]
+	// Room for a typical small result: growing a slice of structs one
+	// doubling at a time copies more than growing a slice of Docs.
+	c := collector[T]{out: make([]T, 0, 8)}
 	err := q.runInto(c.into, func(key []byte, d Doc) bool {
 		c.add(key, d)
 		return n == 0 || len(c.out) < n
