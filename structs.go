@@ -216,14 +216,18 @@ func First[T any](q *Query) (T, error) {
 func Unique[T any](q *Query) (T, error) {
 	var c collector[T]
 	var last []byte // the record into was last offered
-	var bodies [][]byte
-	var docs []Doc
+	var bodies [2][]byte
+	var docs [2]Doc
 	into := func(body []byte) bool {
 		last = body
 		return c.into(body)
 	}
 	err := q.runInto(into, func(key []byte, d Doc) bool {
-		bodies, docs = append(bodies, last), append(docs, d)
+		k := len(c.out)
+		if d == nil {
+			k-- // into has added it
+		}
+		bodies[k], docs[k] = last, d
 		c.add(key, d)
 		return len(c.out) < 2
 	}, 2)
