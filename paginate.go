@@ -70,8 +70,11 @@ var cursorEncoding = base64.RawURLEncoding.Strict()
 func (q *Query) Paginate(numItems int, cursor string) (Page, error) {
 	var docs []Doc
 	page, err := q.paginate(numItems, cursor, nil, func(d Doc) { docs = append(docs, d) })
+	if err != nil {
+		return Page{}, err
+	}
 	page.Page = docs
-	return page, err
+	return page, nil
 }
 
 // paginate is Paginate handing each document to add instead of filling
