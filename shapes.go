@@ -396,3 +396,16 @@ type stepError struct{ err error }
 
 func (e *stepError) Error() string { return e.err.Error() }
 func (e *stepError) Unwrap() error { return e.err }
+
+// offerInto offers the document encoding of body, a record of table, to
+// into (a typed read decoding straight into its Go value) when the record
+// is of the table's current shape, so that its document needs no step;
+// it reports whether into took it. Other records take the map path
+// (decodeRecord), which applies the steps.
+func (tx *Tx) offerInto(table string, body []byte, into func([]byte) bool) bool {
+	shape, enc, err := header.Split(body)
+	if err != nil || shape != tx.state.shapeOf(table) {
+		return false
+	}
+	return into(enc)
+}
