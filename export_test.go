@@ -1,6 +1,7 @@
 package strata
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/strata-db/strata/storage"
@@ -44,3 +45,81 @@ func PushOptionsOnIndexed(o PushOptions, f func()) PushOptions {
 // its last batch, for the helper processes of the kill tests (never in a
 // process running other tests).
 func SetBuildLease(d time.Duration) { buildLease = d }
+
+// SetMapPathOnly makes the typed reads (Get, Collect, First, Unique,
+// Paginate) take the map path only, or (false) decode records straight
+// into their Go values where they can, as they do by default.
+func SetMapPathOnly(on bool) { mapPathOnly.Store(on) }
+
+// The typed reads as they were before they decoded records straight into
+// Go values: the map path (decode to a Doc, then Decode), kept verbatim
+// as the reference the direct path is compared with.
+
+func MapGet[T any](tx *Tx, id ID) (T, error) {
+	doc, err := tx.Get(id)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	if doc == nil {
+		var zero T
+		table, _ := id.Table()
+		return zero, fmt.Errorf("strata: get %s %s: %w", table, id, ErrNotFound)
+	}
+	return decodeAs[T](doc)
+}
+
+func MapCollect[T any](q *Query) ([]T, error) {
+	docs, err := q.Collect()
+	if err != nil {
+		return nil, err
+	}
+	return mapDecodeAll[T](docs)
+}
+
+func mapDecodeAll[T any](docs []Doc) ([]T, error) {
+	out := make([]T, len(docs))
+	for i, d := range docs {
+		if err := Decode(d, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func MapFirst[T any](q *Query) (T, error) {
+	doc, err := q.First()
+	if err == nil && doc == nil {
+		err = q.errorf("first: %w", ErrNotFound)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decodeAs[T](doc)
+}
+
+func MapUnique[T any](q *Query) (T, error) {
+	doc, err := q.Unique()
+	if err == nil && doc == nil {
+		err = q.errorf("unique: %w", ErrNotFound)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decodeAs[T](doc)
+}
+
+func MapPaginate[T any](q *Query, numItems int, cursor string) (PageOf[T], error) {
+	p, err := q.Paginate(numItems, cursor)
+	if err != nil {
+		return PageOf[T]{}, err
+	}
+	docs, err := mapDecodeAll[T](p.Page)
+	if err != nil {
+		return PageOf[T]{}, err
+	}
+	p.Page = nil // (a change: PageOf no longer keeps the Docs, which nothing reads)
+	return PageOf[T]{Page: docs, IsDone: p.IsDone, ContinueCursor: p.ContinueCursor, raw: p}, nil
+}

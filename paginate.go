@@ -68,6 +68,18 @@ var cursorEncoding = base64.RawURLEncoding.Strict()
 // last document read, not an offset. Documents inserted or deleted during
 // the pagination may or may not appear.
 func (q *Query) Paginate(numItems int, cursor string) (Page, error) {
+	var docs []Doc
+	page, err := q.paginate(numItems, cursor, nil, func(d Doc) { docs = append(docs, d) })
+	if err != nil {
+		return Page{}, err
+	}
+	page.Page = docs
+	return page, nil
+}
+
+// paginate is Paginate handing each document to add instead of filling
+// Page.Page; into is as for scan.
+func (q *Query) paginate(numItems int, cursor string, into func(body []byte) bool, add func(d Doc)) (Page, error) {
 	if numItems <= 0 {
 		return Page{}, q.errorf("paginate: numItems must be positive, got %d", numItems)
 	}
@@ -88,11 +100,11 @@ func (q *Query) Paginate(numItems int, cursor string) (Page, error) {
 	}
 	page := Page{fp: h, mac: q.tx.db.cursorKey}
 	var last []byte
-	done, err := q.scan(after, func(key []byte, d Doc) bool {
-		page.Page = append(page.Page, d)
+	done, err := q.scan(after, into, func(key []byte, d Doc) bool {
+		add(d)
 		page.keys = append(page.keys, key)
 		last = key
-		return len(page.Page) < numItems
+		return len(page.keys) < numItems
 	}, numItems)
 	if err != nil {
 		return Page{}, err

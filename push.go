@@ -118,7 +118,10 @@ type OffendingDoc struct {
 
 // String returns "table id: path: expected E, found F".
 func (o OffendingDoc) String() string {
-	s := o.Table + " " + string(o.ID) + ": " + o.Path + ": "
+	s := o.Table + " " + string(o.ID) + ": "
+	if o.Path != "" {
+		s += o.Path + ": "
+	}
 	if o.Expected != "" {
 		return s + "expected " + o.Expected + ", found " + o.Found
 	}
@@ -559,11 +562,14 @@ func (db *DB) checkData(ctx context.Context, p *pendingPush, s *Schema, diff *sc
 				}
 				for _, e := range ents {
 					m, err := tx.decodeRecord(table, e.Body)
-					if err == nil {
-						m, err = opts.step.applyTo(table, m)
-					}
 					if err != nil {
 						return fmt.Errorf("table %q: corrupt record %s: %w", table, e.ID, err)
+					}
+					if shaped, serr := opts.step.applyTo(table, m); serr != nil {
+						bad = append(bad, offense{Doc(m), &stepError{serr}})
+						continue
+					} else {
+						m = shaped
 					}
 					if verr := t.ValidateDocument(m); verr != nil {
 						bad = append(bad, offense{Doc(m), verr})
@@ -606,6 +612,14 @@ type checkReport struct {
 }
 
 func (r *checkReport) add(table string, t *schema.Table, d Doc, verr error) {
+	if se := (*stepError)(nil); errors.As(verr, &se) {
+		r.count++
+		if len(r.samples) < maxSamples {
+			r.samples = append(r.samples, OffendingDoc{Table: table, ID: d.ID(), Found: se.Error()})
+		}
+		r.group(table, "", "cannot take the new shape", "")
+		return
+	}
 	r.count++
 	if len(r.samples) < maxSamples {
 		o := OffendingDoc{Table: table, ID: d.ID(), Found: verr.Error()}
@@ -676,6 +690,8 @@ func (r *checkReport) err() error {
 		}
 		prefix := "table " + g.Table + ": field " + g.Field
 		switch g.Problem {
+		case "cannot take the new shape":
+			g.Message = "table " + g.Table + ": " + docs + " cannot be brought to the new shape (the samples say why): add their values to the migration's map, or give it a default"
 		case "lack it":
 			g.Message = prefix + " is required but " + docs + " lack" + s + " it"
 		case "still hold it":
@@ -683,7 +699,7 @@ func (r *checkReport) err() error {
 		default:
 			g.Message = prefix + " must be " + g.Message + " but " + docs + " hold" + s + " another type"
 		}
-		if fix := r.fix(g.Table, g.Field); fix != "" {
+		if fix := r.fix(g.Table, g.Field); fix != "" && g.Field != "" {
 			g.Message += ": " + fix
 		}
 		e.Violations = append(e.Violations, g)

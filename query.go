@@ -220,17 +220,32 @@ func (q *Query) lookupIndex() (schema.Index, error) {
 // returns false or the range is exhausted. It reports whether the range was
 // exhausted. hint is the number of documents the caller wants (0: all).
 func (q *Query) run(after []byte, fn func(key []byte, d Doc) bool, hint int) error {
-	_, err := q.scan(after, fn, hint)
+	_, err := q.scan(after, nil, fn, hint)
 	return err
 }
 
-func (q *Query) scan(after []byte, fn func(key []byte, d Doc) bool, hint int) (done bool, err error) {
+// runInto is run offering each record to into first, as scan does.
+func (q *Query) runInto(into func(body []byte) bool, fn func(key []byte, d Doc) bool, hint int) error {
+	_, err := q.scan(nil, into, fn, hint)
+	return err
+}
+
+// scan is run reporting whether the range was exhausted. When into is not
+// nil and the query has no filter, into is offered each matching record
+// before it is decoded; when it reports that it took the document
+// straight from the record (see value.DecodeDocInto), fn is called with a
+// nil Doc. Otherwise the record is decoded, its corruption reported, and
+// fn gets the Doc as when into is nil.
+func (q *Query) scan(after []byte, into func(body []byte) bool, fn func(key []byte, d Doc) bool, hint int) (done bool, err error) {
 	ix, r, err := q.resolve()
 	if err != nil {
 		return false, err
 	}
+	if q.filter != nil {
+		into = nil // the filter reads the decoded document
+	}
 	if ix.Name == indexByID {
-		return true, q.getByID(fn)
+		return true, q.getByID(into, fn)
 	}
 	if after != nil {
 		if q.order == Asc {
@@ -255,12 +270,15 @@ func (q *Query) scan(after []byte, fn func(key []byte, d Doc) bool, hint int) (d
 			if err := q.tx.countRead(q.table, 1); err != nil {
 				return false, err
 			}
-			m, err := q.tx.decodeRecord(q.table, e.Body)
-			if err != nil {
-				return false, q.errorf("corrupt record %s: %v", e.ID, err)
+			var d Doc
+			if into == nil || !q.tx.offerInto(q.table, e.Body, into) {
+				m, err := q.tx.decodeRecord(q.table, e.Body)
+				if err != nil {
+					return false, q.errorf("corrupt record %s: %v", e.ID, err)
+				}
+				d = Doc(m)
 			}
 			q.tx.records.put(q.tx, ID(e.ID), e.Body)
-			d := Doc(m)
 			if q.filter != nil && !q.filter.eval(d) {
 				continue
 			}
@@ -284,7 +302,7 @@ func (q *Query) scan(after []byte, fn func(key []byte, d Doc) bool, hint int) (d
 }
 
 // getByID serves WithIndex("by_id", Eq("_id", id)).
-func (q *Query) getByID(fn func(key []byte, d Doc) bool) error {
+func (q *Query) getByID(into func(body []byte) bool, fn func(key []byte, d Doc) bool) error {
 	if len(q.rng) != 1 || q.rng[0].op != opEq || q.rng[0].field != FieldID {
 		return q.errorf("by_id takes exactly one Eq(%q, id)", FieldID)
 	}
@@ -301,8 +319,8 @@ func (q *Query) getByID(fn func(key []byte, d Doc) bool) error {
 	if err != nil {
 		return q.errorf("%w", err)
 	}
-	d, err := q.tx.get(q.table, id)
-	if err != nil || d == nil {
+	d, found, err := q.tx.getInto(q.table, id, into)
+	if err != nil || !found {
 		return err
 	}
 	if err := q.tx.countRead(q.table, 1); err != nil {

@@ -67,7 +67,7 @@ func (c *shapeChain) current() uint64 {
 func (c *shapeChain) apply(doc map[string]any, from uint64) (map[string]any, error) {
 	for _, s := range c.steps[from-c.base:] {
 		for _, o := range s.ops {
-			out, err := active.Apply(o, s.phase, nil, doc)
+			out, err := active.ApplyOwned(o, s.phase, doc)
 			if err != nil {
 				return nil, fmt.Errorf("shape step %s (%s) %s: %w", s.name, s.phase, o.Kind(), err)
 			}
@@ -232,7 +232,7 @@ func (s *pushStep) applyTo(table string, doc map[string]any) (map[string]any, er
 		return doc, nil
 	}
 	c := &shapeChain{steps: []shapeStep{s.step}}
-	return c.apply(doc, 0)
+	return c.apply(maps.Clone(doc), 0) // the steps change their document
 }
 
 // checkStep refuses a step that would make the chain of its table longer
@@ -316,10 +316,20 @@ func (tx *Tx) materialize(table string, id ID) (bool, error) {
 	if err != nil || doc == nil {
 		return false, err
 	}
-	tx.records.release(id)
-	if err := tx.write(table, id, doc, doc); err != nil {
+	// The logical document, and so every index key, stays the same: only
+	// the record is written again.
+	rec, err := tx.appendRecord(make([]byte, 0, len(raw)+8), table, doc)
+	if err != nil {
 		return false, fmt.Errorf("strata: materialize %s: %w", id, err)
 	}
+	if err := tx.countWrite(table, len(rec)); err != nil {
+		return false, err
+	}
+	if err := tx.st.Put(table, []byte(id), rec); err != nil {
+		tx.records.forget(id)
+		return false, fmt.Errorf("strata: materialize %s: %w", id, err)
+	}
+	tx.records.put(tx, id, rec)
 	return true, nil
 }
 
@@ -378,4 +388,24 @@ func (db *DB) raiseShapeBase(ctx context.Context, table string, base uint64) err
 		return fmt.Errorf("strata: compact %s: %w", table, err)
 	}
 	return db.refreshSchema(ctx)
+}
+
+// stepError is a document a push's shape step cannot bring to the new
+// shape (a value a migration's map lacks).
+type stepError struct{ err error }
+
+func (e *stepError) Error() string { return e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+// offerInto offers the document encoding of body, a record of table, to
+// into (a typed read decoding straight into its Go value) when the record
+// is of the table's current shape, so that its document needs no step;
+// it reports whether into took it. Other records take the map path
+// (decodeRecord), which applies the steps.
+func (tx *Tx) offerInto(table string, body []byte, into func([]byte) bool) bool {
+	shape, enc, err := header.Split(body)
+	if err != nil || shape != tx.state.shapeOf(table) {
+		return false
+	}
+	return into(enc)
 }

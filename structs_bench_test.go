@@ -1,6 +1,8 @@
 package strata_test
 
 import (
+	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,27 +27,53 @@ func benchStruct(i int) benchUser {
 }
 
 // interleaved runs the baseline and the contender one after the other in
-// every iteration, so that the load of a shared machine falls on both
-// alike, and reports their times per document and the ratio.
+// every iteration, alternating which goes first, so that the load of a
+// shared machine falls on both alike, and reports their wall times per
+// document and the ratio contender/base three ways: of the total wall
+// times, the median of each iteration's pair (an iteration where one
+// side lost its core moves it little), and of the process's CPU time
+// (all threads, the collector's too; waiting for a core not counted).
 func interleaved(b *testing.B, perIter int, base, contender func(i int) error) (baseNs, contNs float64) {
-	var tb, tc time.Duration
-	for i := 0; b.Loop(); i++ {
-		t0 := time.Now()
-		if err := base(i); err != nil {
+	var tb, tc, cb, cc time.Duration
+	var pairs []float64
+	timed := func(fn func(int) error, i int, wall, cpu *time.Duration) time.Duration {
+		c0, t0 := cpuTime(b), time.Now()
+		if err := fn(i); err != nil {
 			b.Fatal(err)
 		}
-		t1 := time.Now()
-		if err := contender(i); err != nil {
-			b.Fatal(err)
-		}
-		tb += t1.Sub(t0)
-		tc += time.Since(t1)
+		d := time.Since(t0)
+		*wall += d
+		*cpu += cpuTime(b) - c0
+		return d
 	}
+	for i := 0; b.Loop(); i++ {
+		var db, dc time.Duration
+		if i%2 == 0 {
+			db = timed(base, i, &tb, &cb)
+			dc = timed(contender, i, &tc, &cc)
+		} else {
+			dc = timed(contender, i, &tc, &cc)
+			db = timed(base, i, &tb, &cb)
+		}
+		pairs = append(pairs, float64(dc)/float64(db))
+	}
+	slices.Sort(pairs)
 	n := float64(b.N * perIter)
 	baseNs, contNs = float64(tb.Nanoseconds())/n, float64(tc.Nanoseconds())/n
 	b.ReportMetric(baseNs, "map-ns/doc")
 	b.ReportMetric(contNs, "struct-ns/doc")
+	b.ReportMetric(pairs[len(pairs)/2], "struct/map-median")
+	b.ReportMetric(float64(cc)/float64(cb), "struct/map-cpu")
 	return baseNs, contNs
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkStructRead reads documents by id, 500 per transaction, as Docs

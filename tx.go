@@ -96,26 +96,62 @@ func (tx *Tx) get(table string, id ID) (Doc, error) {
 // shared is true the document is the record cache's decoded copy, which
 // the caller may read but must neither modify nor hand out.
 func (tx *Tx) load(table string, id ID) (d Doc, shared bool, err error) {
-	rec, ok := tx.records.get(id)
-	if ok && rec.doc != nil {
+	rec, found, err := tx.loadRecord(table, id)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	if rec.doc != nil {
 		return rec.doc, true, nil
 	}
-	body := rec.body
-	if !ok {
-		body, err = tx.st.Get(table, []byte(id))
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("strata: get %s: %w", id, err)
-		}
-		tx.records.put(tx, id, body)
-	}
+	d, err = tx.decodeBody(table, id, rec.body)
+	return d, false, err
+}
+
+// decodeBody decodes the record body of document id of table into its
+// logical document.
+func (tx *Tx) decodeBody(table string, id ID, body []byte) (Doc, error) {
 	m, err := tx.decodeRecord(table, body)
 	if err != nil {
-		return nil, false, fmt.Errorf("strata: get %s: corrupt record: %w", id, err)
+		return nil, fmt.Errorf("strata: get %s: corrupt record: %w", id, err)
 	}
-	return m, false, nil
+	return Doc(m), nil
+}
+
+// loadRecord returns the record of document id of table, from the record
+// cache (with its decoded document, when a migration batch adopted one)
+// or from storage; found is false if there is none.
+func (tx *Tx) loadRecord(table string, id ID) (rec record, found bool, err error) {
+	rec, ok := tx.records.get(id)
+	if ok {
+		return rec, true, nil
+	}
+	body, err := tx.st.Get(table, []byte(id))
+	if errors.Is(err, storage.ErrNotFound) {
+		return record{}, false, nil
+	}
+	if err != nil {
+		return record{}, false, fmt.Errorf("strata: get %s: %w", id, err)
+	}
+	tx.records.put(tx, id, body)
+	return record{body: body}, true, nil
+}
+
+// getInto is get for the typed reads: when into (if not nil) takes the
+// document straight from its record, d is nil and found true; otherwise
+// d is the document as get returns it.
+func (tx *Tx) getInto(table string, id ID, into func(body []byte) bool) (d Doc, found bool, err error) {
+	rec, found, err := tx.loadRecord(table, id)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	if rec.doc != nil {
+		return value.Clone(map[string]any(rec.doc)).(map[string]any), true, nil
+	}
+	if into != nil && tx.offerInto(table, rec.body, into) {
+		return nil, true, nil
+	}
+	d, err = tx.decodeBody(table, id, rec.body)
+	return d, err == nil, err
 }
 
 // Insert adds a document to table and returns its new id. The document is

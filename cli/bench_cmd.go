@@ -26,7 +26,7 @@ func (a *app) benchCommand() *cobra.Command {
 		Use:   "bench",
 		Short: "measure strata against the raw engine underneath it",
 	}
-	cmd.AddCommand(a.benchMigrateCommand(), a.benchLoadCommand(), a.benchLoadWorkerCommand(), a.benchServeCommand())
+	cmd.AddCommand(a.benchMigrateCommand(), a.benchSchemaCommand(), a.benchLoadCommand(), a.benchLoadWorkerCommand(), a.benchServeCommand())
 	return cmd
 }
 

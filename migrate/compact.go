@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/strata-db/strata"
 )
@@ -13,6 +14,10 @@ const kindCompact = "compact"
 // compactPrefix starts the name of a compaction's tracking document:
 // compact:<table>@<shape>.
 const compactPrefix = "compact:"
+
+// CompactTarget is the duration a compaction's batches adapt to: half a
+// migration's (batch.DefaultTarget), as compaction has no deadline.
+const CompactTarget = 5 * time.Millisecond
 
 // ShapeInfo is the shape chain of a table: every record of it is of shape
 // Base or newer, and records are written under shape Current. Pending =
@@ -59,7 +64,9 @@ func (m *Migrator) Compact(ctx context.Context, table string) (Status, error) {
 	}
 	name := fmt.Sprintf("%s%s@%d", compactPrefix, table, info.Current)
 	st, err := m.run(ctx, &Migration{
-		Name: name, Table: table, BatchSize: 500, kind: kindCompact,
+		// Low priority: batches half as long as a migration's, so that an
+		// application write waits for less of one.
+		Name: name, Table: table, BatchSize: 500, kind: kindCompact, TargetBatchDuration: CompactTarget,
 		MigrateOne:      func(strata.Doc) (strata.Patch, error) { return nil, nil },
 		materialize:     true,
 		stopAtHighWater: true,

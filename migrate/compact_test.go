@@ -47,6 +47,25 @@ func TestInstantThenCompact(t *testing.T) {
 			}
 		}
 		final()
+		// Typed reads decode current-shape records straight into the
+		// struct; these are of the oldest shape and take the steps.
+		type user struct {
+			DisplayName string  `strata:"displayName"`
+			UserName    *string `strata:"userName"`
+		}
+		err = db.Query(ctx, func(tx *strata.Tx) error {
+			us, err := strata.Collect[user](tx.Table("users"))
+			if err != nil {
+				return err
+			}
+			if len(us) != 300 || us[0].DisplayName == "" || us[0].UserName != nil {
+				t.Errorf("typed read of old-shape records: %d, %+v", len(us), us[0])
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		// A document written in the final shape is not rewritten.
 		if err := db.Mutation(ctx, func(tx *strata.Tx) error {
 			_, err := tx.Insert("users", strata.Doc{"displayName": "u-new", "email": "e"})

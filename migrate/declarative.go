@@ -75,6 +75,20 @@ func (m *Migrator) Start(ctx context.Context, f *op.File) (Status, error) {
 		}
 		instant, _ := instantOK(f, deployed)
 		instant = instant && !m.opts.Rewrite
+		if !instant && partial(f, deployed) {
+			// The rewriting path reads every document first (no writes):
+			// a value the mapping lacks would fail the backfill half-way.
+			bad, first, err := m.scanCheck(ctx, table, func(doc strata.Doc) error {
+				_, err := diffOf(f.Operations, false)(doc)
+				return err
+			})
+			if err != nil {
+				return Status{}, err
+			}
+			if bad > 0 {
+				return Status{}, fmt.Errorf("migrate: start %s: %d document(s) of %s cannot be brought to the new shape, e.g. %v: add their values to the map, or give a default; nothing was changed", f.Name, bad, table, first)
+			}
+		}
 		m.hooks.call(m.hooks.beforeTrack, "start")
 		err = m.db.Mutation(system.Unlimited(ctx), func(tx *strata.Tx) error {
 			// Another process may have started it since Status: its

@@ -22,6 +22,7 @@ type decodeJob struct {
 	ids      []strata.ID
 	records  [][]byte
 	decode   func([]byte) (map[string]any, error) // a record to its logical document
+	copy     bool                                 // make copies (otherwise copies holds nil)
 	pristine []strata.Doc
 	copies   []strata.Doc
 	errs     []error // per record: each index is written by the goroutine that claimed it
@@ -34,10 +35,10 @@ type decodeJob struct {
 // startDecode returns the job of decoding records; with helper, already
 // under way on a helper goroutine (otherwise wait decodes them all). It
 // touches no transaction state.
-func startDecode(ids []strata.ID, records [][]byte, helper bool, decode func([]byte) (map[string]any, error)) *decodeJob {
+func startDecode(ids []strata.ID, records [][]byte, helper, copies bool, decode func([]byte) (map[string]any, error)) *decodeJob {
 	n := len(records)
 	j := &decodeJob{
-		ids: ids, records: records, decode: decode,
+		ids: ids, records: records, decode: decode, copy: copies,
 		pristine: make([]strata.Doc, n), copies: make([]strata.Doc, n), errs: make([]error, n),
 		done: make(chan struct{}),
 	}
@@ -67,7 +68,9 @@ func (j *decodeJob) work() {
 				continue
 			}
 			j.pristine[i] = m
-			j.copies[i] = value.Clone(m).(map[string]any)
+			if j.copy {
+				j.copies[i] = value.Clone(m).(map[string]any)
+			}
 		}
 		if j.finished.Add(hi-lo) == n {
 			close(j.done)

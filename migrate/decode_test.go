@@ -27,7 +27,7 @@ func TestDecodeJob(t *testing.T) {
 					}
 					records[i] = b
 				}
-				pristine, copies, err := startDecode(ids, records, helper, value.DecodeDoc).wait()
+				pristine, copies, err := startDecode(ids, records, helper, true, value.DecodeDoc).wait()
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -51,7 +51,7 @@ func TestDecodeJob(t *testing.T) {
 		good, _ := value.EncodeDoc(map[string]any{"a": "b"})
 		ids := []strata.ID{"ok1", "ok2", "broken", "ok3", "ok4", "ok5"}
 		records := [][]byte{good, good, good[:len(good)-1], good, good, good}
-		_, _, err := startDecode(ids, records, true, value.DecodeDoc).wait()
+		_, _, err := startDecode(ids, records, true, true, value.DecodeDoc).wait()
 		if err == nil || !strings.Contains(err.Error(), "broken") {
 			t.Fatalf("wait() = %v, want an error naming the record broken", err)
 		}
@@ -68,7 +68,7 @@ func TestDecodeJobAbandon(t *testing.T) {
 	for i := range records {
 		records[i] = good
 	}
-	j := startDecode(ids, records, false, value.DecodeDoc) // no helper: this test plays it
+	j := startDecode(ids, records, false, true, value.DecodeDoc) // no helper: this test plays it
 	j.abandon()
 	j.work()
 	for i, d := range j.pristine {

@@ -2,8 +2,11 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/strata-db/strata"
 
 	"github.com/strata-db/strata/internal/active"
 	"github.com/strata-db/strata/internal/system"
@@ -39,6 +42,18 @@ func instantOK(f *op.File, before *schema.Schema) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// partial reports whether an operation of f converts by a mapping the
+// schema before cannot show total (op.ChangeType.Partial): the documents
+// must be read to know.
+func partial(f *op.File, before *schema.Schema) bool {
+	for _, o := range f.Operations {
+		if p, ok := o.(interface{ Partial(*schema.Schema) bool }); ok && p.Partial(before) {
+			return true
+		}
+	}
+	return false
 }
 
 // rollbackOK reports whether reverting every document of a migration
@@ -139,6 +154,20 @@ func contracts(f *op.File) bool {
 	return false
 }
 
+// expands reports whether Start (and Rollback) change documents: some
+// operation adds or fills a field. Index operations and remove_field do
+// not, and need no step.
+func expands(f *op.File) bool {
+	for _, o := range f.Operations {
+		switch o.(type) {
+		case op.AddIndex, op.DropIndex, op.RemoveField:
+		default:
+			return true
+		}
+	}
+	return false
+}
+
 // pushStep pushes s with the active entry of name replaced by entry (""
 // removes it) and, with step, appends step to table's shape chain, in one
 // transaction. Trusted pushes read no document.
@@ -185,8 +214,24 @@ func (m *Migrator) startInstant(ctx context.Context, f *op.File, text []byte, d 
 		if err != nil {
 			return Status{}, err
 		}
+		step := ""
+		if expands(f) {
+			step = entry
+		}
 		m.hooks.call(m.hooks.beforeSwitch, "expand")
-		if err := m.pushStep(ctx, tight(sh.expanded, sh.final, d.table), f.Name, entry, d.table, entry, true, nil); err != nil {
+		// A partial mapping is checked against every document, with the
+		// step applied, by the push (read-only; writes meanwhile are
+		// checked too): refused, nothing changes and the migration is
+		// forgotten, so that a fixed file can be started under its name.
+		trusted := !partial(f, before)
+		if err := m.pushStep(ctx, tight(sh.expanded, sh.final, d.table), f.Name, entry, d.table, step, trusted, nil); err != nil {
+			var refused *strata.PushRefusedError
+			if errors.As(err, &refused) {
+				if rerr := Reset(context.WithoutCancel(ctx), m.db, f.Name); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
+				return Status{}, fmt.Errorf("migrate: start %s: %w; nothing was changed", f.Name, err)
+			}
 			return Status{}, fmt.Errorf("migrate: start %s: expand: %w", f.Name, err)
 		}
 		m.hooks.call(m.hooks.afterMark, "expand")
@@ -238,9 +283,11 @@ func (m *Migrator) rollbackInstant(ctx context.Context, st Status, f *op.File, t
 		return st, err
 	}
 	if phase == active.Expand {
-		step, err := active.Encode(active.Rollback, text)
-		if err != nil {
-			return st, err
+		step := ""
+		if expands(f) {
+			if step, err = active.Encode(active.Rollback, text); err != nil {
+				return st, err
+			}
 		}
 		if err := m.pushStep(ctx, before, st.Name, "", st.Table, step, rollbackOK(f, before), nil); err != nil {
 			return st, fmt.Errorf("migrate: rollback %s: documents written in the new shape cannot all be read in the old one: %w; nothing was changed", st.Name, err)

@@ -92,8 +92,11 @@ func (m *Migrator) compactIdle(ctx context.Context, all []Status) {
 		return
 	}
 	for _, t := range tables {
-		if ctx.Err() != nil || strings.HasPrefix(t, "_") {
+		if ctx.Err() != nil {
 			return
+		}
+		if strings.HasPrefix(t, "_") {
+			continue
 		}
 		info, err := Shapes(ctx, m.db, t)
 		if err != nil || info.Pending() == 0 || busy[t] && info.Pending() < strata.MaxShapeSteps/2 {

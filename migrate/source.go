@@ -51,7 +51,7 @@ type sourcePage struct {
 func (r *runner) source(q *strata.Query, cursor string) (source, error) {
 	idOrder := r.mig.Index == "" && r.mig.highWaterScan()
 	if idOrder && (cursor == "" || strings.HasPrefix(cursor, idCursor)) {
-		return &idSource{table: r.mig.Table, after: strings.TrimPrefix(cursor, idCursor), highWater: r.highWater}, nil
+		return &idSource{table: r.mig.Table, after: strings.TrimPrefix(cursor, idCursor), highWater: r.highWater, shared: r.mig.materialize}, nil
 	}
 	if strings.HasPrefix(cursor, idCursor) {
 		return nil, fmt.Errorf("migrate: %q stopped part-way through a scan in id order, which its definition no longer makes (it now has an Index, or no TransformWrites); restore the definition, or Reset it to start over", r.mig.Name)
@@ -85,6 +85,9 @@ type idSource struct {
 	after     string
 	highWater float64
 	ahead     *readAhead // the next sub-page, being decoded
+	// shared hands out the decoded documents the transaction keeps
+	// instead of copies: for a compaction, whose batches only read them.
+	shared bool
 }
 
 // readAhead is a sub-page read from storage whose records are decoded on
@@ -106,7 +109,7 @@ func (s *idSource) read(tx *strata.Tx, n int, helper bool) (*readAhead, error) {
 	if len(ids) > 0 {
 		s.after = string(ids[len(ids)-1])
 	}
-	return &readAhead{ids: ids, records: records, done: done, decoded: startDecode(ids, records, helper, func(b []byte) (map[string]any, error) {
+	return &readAhead{ids: ids, records: records, done: done, decoded: startDecode(ids, records, helper, !s.shared, func(b []byte) (map[string]any, error) {
 		return sys.DecodeRecord(tx, s.table, b)
 	})}, nil
 }
@@ -144,6 +147,9 @@ func (s *idSource) next(tx *strata.Tx, n, more int) (sourcePage, error) {
 	pristine, copies, err := cur.decoded.wait()
 	if err != nil {
 		return sourcePage{}, err
+	}
+	if s.shared {
+		copies = pristine
 	}
 	for i, id := range cur.ids {
 		sys.AdoptDecoded(tx, id, cur.records[i], pristine[i])

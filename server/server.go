@@ -91,6 +91,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /api/action", s.actionHandler)
 	s.mux.HandleFunc("POST /api/query_at_ts", s.queryAtTSHandler)
 	s.registerAdmin()
+	s.registerDashboard()
 	s.metrics = newMetrics(s)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
 	return s, nil

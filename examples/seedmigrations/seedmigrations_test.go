@@ -44,6 +44,9 @@ func testSeedMigrations(t *testing.T, url string) {
 	if err := seedmigrations.Run(ctx, db, 120, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
+	if got := strings.Count(out.String(), "(instant: no document rewritten"); got != len(seedmigrations.Files) {
+		t.Errorf("%d instant starts, want every one:\n%s", got, out.String())
+	}
 	if got := strings.Count(out.String(), "complete → completed"); got != len(seedmigrations.Files) {
 		t.Errorf("%d completed:\n%s", got, out.String())
 	}

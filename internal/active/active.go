@@ -91,3 +91,34 @@ func Apply(o op.Operation, phase string, old, doc op.Doc) (op.Doc, error) {
 	}
 	return o.Transform(old, doc)
 }
+
+// ApplyOwned is Apply with no old document for a document the caller
+// owns (freshly decoded): it may modify doc in place instead of copying
+// it, and returns the result, equal to Apply(o, phase, nil, doc).
+func ApplyOwned(o op.Operation, phase string, doc op.Doc) (op.Doc, error) {
+	ip, ok := o.(op.InPlacer)
+	if !ok {
+		return Apply(o, phase, nil, doc)
+	}
+	var err error
+	switch phase {
+	case Contract:
+		err = ip.FinalizeInPlace(doc)
+	case Rollback:
+		if err = ip.TransformInPlace(doc); err == nil {
+			for k, x := range o.Revert(doc) {
+				if x == op.Unset {
+					delete(doc, k)
+				} else {
+					doc[k] = x
+				}
+			}
+		}
+	default:
+		err = ip.TransformInPlace(doc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return doc, nil
+}

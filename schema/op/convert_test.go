@@ -20,12 +20,17 @@ func TestChangeTypeConvert(t *testing.T) {
 		t.Fatal(err)
 	}
 	price := op.ChangeType{TableName: "items", From: "price", To: "priceNum", Type: v.Number(), Convert: "to_number", ReverseConvert: "to_string"}
-	if err := price.Check(s); err == nil || !strings.Contains(err.Error(), "not total") {
-		t.Errorf("to_number of a string without a default: %v", err)
+	// Not total for every string: accepted, and Partial (the documents
+	// are read to know).
+	if err := price.Check(s); err != nil || !price.Partial(s) {
+		t.Errorf("to_number of a string without a default: %v, partial %v", err, price.Partial(s))
 	}
 	price.HasDefault, price.Default = true, -1.0
-	if err := price.Check(s); err != nil {
-		t.Fatal(err)
+	if err := price.Check(s); err != nil || price.Partial(s) {
+		t.Fatal(err, price.Partial(s))
+	}
+	if toString := (op.ChangeType{TableName: "items", From: "qty", To: "q3", Type: v.String(), Convert: "to_string"}); toString.Partial(s) {
+		t.Error("to_string of an int64 is total, not partial")
 	}
 	cases := []struct {
 		old, doc op.Doc
@@ -60,10 +65,12 @@ func TestChangeTypeConvert(t *testing.T) {
 		o    op.ChangeType
 		want string
 	}{
-		{op.ChangeType{TableName: "items", From: "score", To: "s2", Type: v.Int64(), Convert: "to_int64"}, "not total"},
 		{op.ChangeType{TableName: "items", From: "qty", To: "q2", Type: v.Int64(), Convert: "to_number"}, "type refuses"},
 		{op.ChangeType{TableName: "items", From: "qty", To: "q2", Type: v.Number(), Convert: "to_float"}, "unknown conversion"},
 		{op.ChangeType{TableName: "items", From: "qty", To: "q2", Type: v.Number(), Convert: "to_number", Map: []op.Pair{{int64(1), 1.0}}}, "both a map and convert"},
+	}
+	if p := (op.ChangeType{TableName: "items", From: "score", To: "s2", Type: v.Int64(), Convert: "to_int64"}); p.Check(s) != nil || !p.Partial(s) {
+		t.Errorf("to_int64 of a number: %v, partial %v", p.Check(s), p.Partial(s))
 	}
 	for _, b := range bad {
 		if err := b.o.Check(s); err == nil || !strings.Contains(err.Error(), b.want) {

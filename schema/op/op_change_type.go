@@ -63,23 +63,49 @@ func (op ChangeType) Check(s *schema.Schema) error {
 		}
 	}
 	if !op.HasDefault && op.Convert != "" {
-		if !convertsAll(op.Convert, required(old)) {
-			return fmt.Errorf("%s: %s is not total: field %q is %v, which allows values it cannot convert; give a default", where, op.Convert, op.From, old)
-		}
-		return nil
+		return nil // total, or Partial: the documents tell
 	}
 	if !op.HasDefault {
 		// Without a default the map must cover every value the old type
-		// allows, which is only decidable for a union of literals.
+		// allows, which is only decidable for a union of literals; for
+		// another type it is Partial: the documents tell.
 		lits, finite := literals(required(old))
 		if !finite {
-			return fmt.Errorf("%s: the map is not total: field %q is %v, which allows values the map lacks; give a default", where, op.From, old)
+			return nil
 		}
 		for _, l := range lits {
 			if _, ok := lookupPair(op.Map, l); !ok {
 				return fmt.Errorf("%s: the map is not total: no entry for %v; add one or give a default", where, l)
 			}
 		}
+	}
+	return nil
+}
+
+// Partial reports whether the deployed schema s cannot show that op
+// converts every value the old field may hold: no default, and a map
+// from a field of an open type (a string, a number, ...) or a conversion
+// that refuses some of the values the field's type allows. Check accepts
+// such an operation; the migration engine reads every document before it
+// applies it, and refuses it, naming the documents, if one holds a value
+// it cannot convert. Writes of such values while it is active are
+// refused.
+func (op ChangeType) Partial(s *schema.Schema) bool {
+	if op.HasDefault {
+		return false
+	}
+	old := required(fieldOf(s, op.TableName, op.From))
+	if op.Convert != "" {
+		return !convertsAll(op.Convert, old)
+	}
+	_, finite := literals(old)
+	return !finite
+}
+
+// fieldOf returns the validator of table.field in s, nil if s has none.
+func fieldOf(s *schema.Schema, table, field string) v.Validator {
+	if t := tableOf(s, table); t != nil {
+		return t.Fields[field]
 	}
 	return nil
 }
