@@ -190,6 +190,9 @@ func (a *app) printStatuses(all []migrate.Status) error {
 	fmt.Fprintln(tw, "NAME\tTABLE\tSTATE\tPROGRESS\tUPDATED\tMESSAGE\tERROR")
 	for _, st := range all {
 		prog := fmt.Sprintf("%d/%d (%.0f%%)", st.Processed, st.Total, percent(st))
+		if st.Instant {
+			prog = "instant"
+		}
 		errText := st.Error
 		if st.ErrorDocID != "" {
 			errText += " [document " + st.ErrorDocID + "]"
