@@ -71,6 +71,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		b.Close()
 		return nil, err
 	}
+	if err := db.upgradeIndexKeys(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
