@@ -34,7 +34,7 @@ report as one JSON object instead.
 --repair-indexes first rebuilds every index entry from the documents in
 one transaction (on SQLite the index B-tree is replaced, which also repairs
 damage that integrity_check reports in it), then checks. Damaged document
-records are not changed: they stay in the report. Progress goes to stderr.`+remoteHelp+`
+records are not changed: they stay in the report. Progress goes to stderr.` + remoteHelp + `
 Remotely there is no progress, and --repair-indexes needs a local database.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

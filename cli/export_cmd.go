@@ -63,7 +63,7 @@ the document (strata check lists them all). Progress goes to stderr.
 
 --format convex writes Convex's JSON encoding instead: int64 as
 {"$integer": base64 of the 8 little-endian bytes}, NaN, ±Infinity and -0 as
-{"$float": base64 of the 8 bytes}. import reads both forms.`+remoteHelp+`
+{"$float": base64 of the 8 bytes}. import reads both forms.` + remoteHelp + `
 Remotely, tables are read a page at a time (not one snapshot), each in
 _creationTime order rather than _id order, and --all needs a local
 database.`,
