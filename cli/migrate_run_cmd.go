@@ -34,12 +34,27 @@ documents to it in batches. It ends "ready": old and new readers both work.
 Then deploy the code that reads the new shape and run
 "strata migrate complete NAME" to remove the old one (or "strata migrate
 rollback NAME" to undo). Interrupting (Ctrl-C) stops after the current batch;
-"strata migrate run NAME" continues from there.`,
+"strata migrate run NAME" continues from there.` + remoteHelp + `
+Remotely, the server runs the step and the command prints where it ended.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := readMigrationFile(args[0])
 			if err != nil {
 				return err
+			}
+			if c, err := a.remote(); c != nil || err != nil {
+				if err != nil {
+					return err
+				}
+				data, err := readDefinitionFile(args[0])
+				if err != nil {
+					return fmt.Errorf("migrate: %w", err)
+				}
+				st, err := c.StartMigration(cmd.Context(), data)
+				if err != nil {
+					return err
+				}
+				return a.printStatuses([]migrate.Status{st})
 			}
 			return a.lifecycle(cmd, "start", f.Name, batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Start(cmd.Context(), f) })
 		},
@@ -48,7 +63,11 @@ rollback NAME" to undo). Interrupting (Ctrl-C) stops after the current batch;
 		Use:   "complete NAME",
 		Short: "finish a ready migration: check every document, remove the old shape from documents and schema",
 		Args:  cobra.ExactArgs(1),
+		Long:  remoteSteps,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if c, err := a.remote(); c != nil || err != nil {
+				return a.remoteStep(cmd, c, err, args[0], "complete")
+			}
 			return a.lifecycle(cmd, "complete", args[0], batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Complete(cmd.Context(), args[0]) })
 		},
 	}
@@ -56,7 +75,11 @@ rollback NAME" to undo). Interrupting (Ctrl-C) stops after the current batch;
 		Use:   "rollback NAME",
 		Short: "undo a migration that has not completed (a completing one too, when every document can be reverted)",
 		Args:  cobra.ExactArgs(1),
+		Long:  remoteSteps,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if c, err := a.remote(); c != nil || err != nil {
+				return a.remoteStep(cmd, c, err, args[0], "rollback")
+			}
 			return a.lifecycle(cmd, "rollback", args[0], batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Rollback(cmd.Context(), args[0]) })
 		},
 	}
