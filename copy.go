@@ -211,6 +211,9 @@ func (c *copier) copyAll(src storage.Backend) ([]CopiedTable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("strata: copy: source: %w", err)
 	}
+	if err := c.copyKeyFormat(rtx); err != nil {
+		return nil, err
+	}
 	c.tables = len(tables)
 	var copied []CopiedTable
 	for _, table := range tables {

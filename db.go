@@ -34,6 +34,7 @@ type DB struct {
 
 	transforms atomic.Pointer[transformSet] // write transforms by table; see AddWriteTransform
 	writers    writerSet                    // write transactions in flight in this process
+	txStats    txCounters                   // see TxStats
 }
 
 // Open opens the database at url, creating it if it does not exist:
@@ -68,6 +69,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	if err := db.refreshSchema(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := db.upgradeIndexKeys(ctx); err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -179,15 +184,24 @@ type txMode struct {
 // conflicts.
 func (db *DB) runWith(ctx context.Context, mode txMode, fn func(tx *Tx) error) error {
 	backoff := time.Millisecond
+	var start time.Time
+	if mode.writable {
+		start = time.Now()
+	}
 	for attempt := 0; ; attempt++ {
 		err := db.runOnce(ctx, mode, fn)
+		if err == nil && mode.writable {
+			db.txStats.committed(time.Since(start))
+		}
 		if err == nil || !errors.Is(err, storage.ErrConflict) {
 			return err
 		}
+		db.txStats.conflicts.Add(1)
 		if errors.Is(err, storage.ErrAssumption) {
 			mode.readHead = true // the cached schema is stale: reload it
 		}
 		if attempt >= db.maxRetries {
+			db.txStats.gaveUp.Add(1)
 			return fmt.Errorf("strata: transaction gave up after %d conflicting attempts: %w", attempt+1, err)
 		}
 		d := backoff/2 + rand.N(backoff)
@@ -196,6 +210,7 @@ func (db *DB) runWith(ctx context.Context, mode txMode, fn func(tx *Tx) error) e
 			return fmt.Errorf("strata: transaction retry: %w", ctx.Err())
 		case <-time.After(d):
 		}
+		db.txStats.retries.Add(1)
 		if backoff < 100*time.Millisecond {
 			backoff *= 2
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"text/tabwriter"
@@ -28,6 +29,7 @@ func (a *app) benchServeCommand() *cobra.Command {
 		clients  int
 		docs     int
 		duration time.Duration
+		profile  string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--clients N] [--duration D]",
@@ -39,18 +41,20 @@ concurrent clients: in process (App.Call, the baseline) and over HTTP
 (keep-alive connections, Convex's JSON encoding, the whole server). Print
 calls per second of both, HTTP as a fraction of in-process, and the p50 and
 p99 latencies. Targets for the point query at 64 clients: HTTP at least 40%
-of in-process, p99 at most 10 ms.`,
+of in-process, p99 at most 10 ms. --cpuprofile writes a pprof CPU profile of
+the HTTP runs (go tool pprof FILE) to see where the HTTP path spends its time.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if clients < 1 || docs < 1 || duration <= 0 {
 				return usageErrorf("--clients, --docs and --duration must be positive")
 			}
-			return a.benchServe(cmd.Context(), clients, docs, duration)
+			return a.benchServe(cmd.Context(), clients, docs, duration, profile)
 		},
 	}
 	cmd.Flags().IntVar(&clients, "clients", 64, "concurrent clients")
 	cmd.Flags().IntVar(&docs, "docs", 1000, "documents the functions read and patch")
 	cmd.Flags().DurationVar(&duration, "duration", 3*time.Second, "how long each of the four runs lasts")
+	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the HTTP runs to this file")
 	return cmd
 }
 
@@ -109,7 +113,15 @@ func runClients(ctx context.Context, n int, d time.Duration, call func(rng *rand
 	return res
 }
 
-func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration) error {
+func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration, profile string) error {
+	var prof *os.File
+	if profile != "" {
+		var err error
+		if prof, err = os.Create(profile); err != nil {
+			return fmt.Errorf("bench serve: %w", err)
+		}
+		defer prof.Close()
+	}
 	dir, err := os.MkdirTemp("", "strata-bench-serve-")
 	if err != nil {
 		return err
@@ -207,7 +219,16 @@ func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration
 		{"one-document mutation", "items:bump", "/api/mutation"},
 	} {
 		in := runClients(ctx, clients, d, inProcess(w.fn))
+		if prof != nil {
+			if err := pprof.StartCPUProfile(prof); err != nil {
+				return fmt.Errorf("bench serve: %w", err)
+			}
+		}
 		h := runClients(ctx, clients, d, overHTTP(w.fn, w.route))
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof = nil // one profile: the point query's
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}

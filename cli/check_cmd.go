@@ -34,9 +34,23 @@ report as one JSON object instead.
 --repair-indexes first rebuilds every index entry from the documents in
 one transaction (on SQLite the index B-tree is replaced, which also repairs
 damage that integrity_check reports in it), then checks. Damaged document
-records are not changed: they stay in the report. Progress goes to stderr.`,
+records are not changed: they stay in the report. Progress goes to stderr.` + remoteHelp + `
+Remotely there is no progress, and --repair-indexes needs a local database.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if c, err := a.remote(); c != nil || err != nil {
+				if err != nil {
+					return err
+				}
+				if repair {
+					return a.errNeedsLocal()
+				}
+				rep, err := c.Check(cmd.Context())
+				if err != nil {
+					return fmt.Errorf("check: could not finish: %w", err)
+				}
+				return a.reportCheck(checkOutput{CheckReport: rep, OK: rep.OK()}, false)
+			}
 			db, err := a.open(cmd.Context())
 			if err != nil {
 				return err

@@ -127,6 +127,8 @@ const defaultDB = "sqlite:./strata.db"
 type app struct {
 	stdout, stderr io.Writer
 	dbURL          string
+	adminKey       string // --admin-key, for a --db that names a server
+	cmdPath        string // the command run, "strata tables"
 	json           bool
 	readOnly       bool // the command only reads: open an existing database only
 	progressEvery  time.Duration
@@ -159,9 +161,11 @@ docs/file-formats.md in the strata repository.`,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {
 			a.readOnly = isReadOnly(cmd)
+			a.cmdPath = cmd.CommandPath()
 		},
 	}
-	root.PersistentFlags().StringVar(&a.dbURL, "db", defaultDB, "database URL: sqlite:PATH or postgres://...")
+	root.PersistentFlags().StringVar(&a.dbURL, "db", defaultDB, "database URL: sqlite:PATH or postgres://..., or http://HOST:PORT of a strata serve (the commands whose help says so)")
+	root.PersistentFlags().StringVar(&a.adminKey, "admin-key", "", "the admin key of the server --db http://... names (default $STRATA_ADMIN_KEY; never printed)")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON on stdout")
 	root.PersistentFlags().DurationVar(&a.progressEvery, "progress-every", defaultProgressEvery, "long work (import, export, copy, check) reports progress on stderr: a bar on a terminal, else a line this often (0: no progress)")
 	root.AddCommand(
@@ -196,6 +200,9 @@ func (a *app) openWith(ctx context.Context, param, value string) (*strata.DB, er
 	}
 	if strings.TrimSpace(a.dbURL) == "" {
 		return nil, usageErrorf("--db is empty: give a database URL, sqlite:PATH or postgres://user:password@host:port/dbname")
+	}
+	if isRemote(a.dbURL) {
+		return nil, a.errNeedsLocal()
 	}
 	u := a.dbURL
 	if a.readOnly {

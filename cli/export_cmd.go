@@ -63,7 +63,10 @@ the document (strata check lists them all). Progress goes to stderr.
 
 --format convex writes Convex's JSON encoding instead: int64 as
 {"$integer": base64 of the 8 little-endian bytes}, NaN, ±Infinity and -0 as
-{"$float": base64 of the 8 bytes}. import reads both forms.`,
+{"$float": base64 of the 8 bytes}. import reads both forms.` + remoteHelp + `
+Remotely, tables are read a page at a time (not one snapshot), each in
+_creationTime order rather than _id order, and --all needs a local
+database.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all && (len(args) > 0 || withSystem) {
 				return usageErrorf("export --all writes every table: give no TABLE and no --system")
@@ -78,6 +81,15 @@ the document (strata check lists them all). Progress goes to stderr.
 				appendLine = value.AppendConvexJSON
 			default:
 				return usageErrorf("--format %q: use strata or convex", format)
+			}
+			if c, err := a.remote(); c != nil || err != nil {
+				if err != nil {
+					return err
+				}
+				if all {
+					return a.errNeedsLocal()
+				}
+				return a.remoteExport(cmd.Context(), c, args, withSystem, appendLine)
 			}
 			db, err := a.open(cmd.Context())
 			if err != nil {

@@ -41,13 +41,25 @@ line with its migrations (cli.MainConfig).`,
 	status := &cobra.Command{
 		Use:   "status [NAME...]",
 		Short: "print the state and progress of migrations",
+		Long:  "Print the state and progress of migrations (all, or those named)." + remoteHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.open(cmd.Context())
+			c, err := a.remote()
 			if err != nil {
 				return err
 			}
+			var db *strata.DB
+			if c == nil {
+				if db, err = a.open(cmd.Context()); err != nil {
+					return err
+				}
+			}
 			for {
-				all, err := migrationStatuses(cmd, db, args)
+				var all []migrate.Status
+				if c != nil {
+					all, err = remoteStatuses(cmd.Context(), c, args)
+				} else {
+					all, err = migrationStatuses(cmd, db, args)
+				}
 				if err != nil {
 					return err
 				}
@@ -68,11 +80,20 @@ line with its migrations (cli.MainConfig).`,
 	status.Flags().BoolVar(&watch, "watch", false, "print again every second until no migration is running")
 	cmd.AddCommand(status)
 	steer := func(use, short string, fn func(cmd *cobra.Command, db *strata.DB, name string) (migrate.Status, error)) *cobra.Command {
+		remote := use != "reset" // the admin API's migration actions
+		long := strings.ToUpper(short[:1]) + short[1:] + "."
+		if remote {
+			long += remoteHelp
+		}
 		return &cobra.Command{
 			Use:   use + " NAME",
 			Short: short,
+			Long:  long,
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
+				if c, err := a.remote(); remote && (c != nil || err != nil) {
+					return a.remoteStep(cmd, c, err, args[0], use)
+				}
 				db, err := a.open(cmd.Context())
 				if err != nil {
 					return err
@@ -190,6 +211,9 @@ func (a *app) printStatuses(all []migrate.Status) error {
 	fmt.Fprintln(tw, "NAME\tTABLE\tSTATE\tPROGRESS\tUPDATED\tMESSAGE\tERROR")
 	for _, st := range all {
 		prog := fmt.Sprintf("%d/%d (%.0f%%)", st.Processed, st.Total, percent(st))
+		if st.Instant {
+			prog = "instant"
+		}
 		errText := st.Error
 		if st.ErrorDocID != "" {
 			errText += " [document " + st.ErrorDocID + "]"

@@ -43,12 +43,27 @@ size, and documents written before are brought to the new shape when they
 are read; "strata migrate compact TABLE" (or a running "strata migrate
 serve") rewrites them later. Other migrations, and any with --rewrite,
 rewrite every document in batches: interrupting (Ctrl-C) stops after the
-current batch, and "strata migrate run NAME" continues from there.`,
+current batch, and "strata migrate run NAME" continues from there.` + remoteHelp + `
+Remotely, the server runs the step and the command prints where it ended.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := readMigrationFile(args[0])
 			if err != nil {
 				return err
+			}
+			if c, err := a.remote(); c != nil || err != nil {
+				if err != nil {
+					return err
+				}
+				data, err := readDefinitionFile(args[0])
+				if err != nil {
+					return fmt.Errorf("migrate: %w", err)
+				}
+				st, err := c.StartMigration(cmd.Context(), data)
+				if err != nil {
+					return err
+				}
+				return a.printStatuses([]migrate.Status{st})
 			}
 			return a.lifecycle(cmd, "start", f.Name, batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Start(cmd.Context(), f) })
 		},
@@ -57,7 +72,11 @@ current batch, and "strata migrate run NAME" continues from there.`,
 		Use:   "complete NAME",
 		Short: "finish a ready migration: remove the old shape from the schema and from every document (instant where start was)",
 		Args:  cobra.ExactArgs(1),
+		Long:  remoteSteps,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if c, err := a.remote(); c != nil || err != nil {
+				return a.remoteStep(cmd, c, err, args[0], "complete")
+			}
 			return a.lifecycle(cmd, "complete", args[0], batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Complete(cmd.Context(), args[0]) })
 		},
 	}
@@ -65,7 +84,11 @@ current batch, and "strata migrate run NAME" continues from there.`,
 		Use:   "rollback NAME",
 		Short: "undo a migration that has not completed (a completing one too, when every document can be reverted)",
 		Args:  cobra.ExactArgs(1),
+		Long:  remoteSteps,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if c, err := a.remote(); c != nil || err != nil {
+				return a.remoteStep(cmd, c, err, args[0], "rollback")
+			}
 			return a.lifecycle(cmd, "rollback", args[0], batch, func(m *migrate.Migrator) (migrate.Status, error) { return m.Rollback(cmd.Context(), args[0]) })
 		},
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"os"
 	"strings"
 
 	"github.com/strata-db/strata/storage"
@@ -10,9 +11,22 @@ import (
 // argSecrets returns the passwords held by the command-line arguments
 // (database URLs given to --db, --from, --to, --backend postgres, in any
 // form: userinfo, password query parameter, key=value string, a URL that
-// does not parse), so that no output of the invocation repeats them.
+// does not parse) and the admin key of a remote --db (--admin-key,
+// STRATA_ADMIN_KEY), so that no output of the invocation repeats them.
 func argSecrets(args []string) []string {
 	var out []string
+	// The admin key of a remote --db, given as a flag or in the
+	// environment.
+	if k := os.Getenv("STRATA_ADMIN_KEY"); k != "" {
+		out = append(out, k)
+	}
+	for i, a := range args {
+		if k, ok := strings.CutPrefix(a, "--admin-key="); ok && k != "" {
+			out = append(out, k)
+		} else if a == "--admin-key" && i+1 < len(args) && args[i+1] != "" {
+			out = append(out, args[i+1])
+		}
+	}
 	for _, a := range args {
 		if strings.HasPrefix(a, "--") {
 			if _, v, ok := strings.Cut(a, "="); ok {

@@ -29,6 +29,7 @@ func (a *app) scheduledListCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "list scheduled jobs (table _scheduled_functions) in creation order",
+		Long:  "List scheduled jobs (table _scheduled_functions) in creation order." + remoteHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var want []functions.State
@@ -41,13 +42,23 @@ func (a *app) scheduledListCommand() *cobra.Command {
 				}
 				want = append(want, st)
 			}
-			db, err := a.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			jobs, err := functions.ListJobs(cmd.Context(), db, want...)
-			if err != nil {
-				return err
+			var jobs []functions.Job
+			var err error
+			if c, err := a.remote(); c != nil || err != nil {
+				if err != nil {
+					return err
+				}
+				if jobs, err = remoteJobs(cmd.Context(), c, want); err != nil {
+					return err
+				}
+			} else {
+				db, err := a.open(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if jobs, err = functions.ListJobs(cmd.Context(), db, want...); err != nil {
+					return err
+				}
 			}
 			if a.json {
 				b := []byte{'['}
@@ -95,23 +106,39 @@ func (a *app) scheduledCancelCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "cancel ID...",
 		Short: "cancel pending jobs",
-		Long:  "Cancel pending jobs, all in one transaction: if one cannot be canceled (it already ran, or the id is not a job), none is.",
-		Args:  cobra.MinimumNArgs(1),
+		Long: "Cancel pending jobs, all in one transaction: if one cannot be canceled (it already ran, or the id is not a job), none is." + remoteHelp + `
+Remotely, each job is canceled in its own request, in order: the first that
+cannot be stops the command, and those before it stay canceled.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.open(cmd.Context())
+			c, err := a.remote()
 			if err != nil {
 				return err
 			}
-			err = db.Mutation(cmd.Context(), func(tx *strata.Tx) error {
+			var db *strata.DB
+			if c == nil {
+				if db, err = a.open(cmd.Context()); err != nil {
+					return err
+				}
+			}
+			if c != nil {
 				for _, id := range args {
-					if err := functions.CancelJob(tx, strata.ID(id)); err != nil {
+					if err := c.CancelJob(cmd.Context(), id); err != nil {
 						return err
 					}
 				}
-				return nil
-			})
-			if err != nil {
-				return err
+			} else {
+				err = db.Mutation(cmd.Context(), func(tx *strata.Tx) error {
+					for _, id := range args {
+						if err := functions.CancelJob(tx, strata.ID(id)); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
 			}
 			if a.json {
 				b, err := value.MarshalJSON(map[string]any{"canceled": toAny(args)})

@@ -22,13 +22,13 @@ func (a *app) schemaCommand() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
 		Short: "print the active schema (in the schema file format with --json)",
+		Long:  "Print the active schema (in the schema file format with --json)." + remoteHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.open(cmd.Context())
+			s, err := a.activeSchema(cmd.Context())
 			if err != nil {
 				return err
 			}
-			s := db.Schema()
 			if s == nil {
 				if a.json {
 					fmt.Fprintln(a.stdout, `{"tables":{}}`)
@@ -71,17 +71,18 @@ func (a *app) schemaDiffCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "diff FILE.json",
 		Short: "compare FILE.json with the active schema: each change with its class (safe, needs data, destructive) and, for the others, the safe sequence",
+		Long:  "Compare FILE.json with the active schema: each change with its class (safe, needs data, destructive) and, for the others, the safe sequence." + remoteHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := readSchemaFile("diff", args[0])
 			if err != nil {
 				return err
 			}
-			db, err := a.open(cmd.Context())
+			active, err := a.activeSchema(cmd.Context())
 			if err != nil {
 				return err
 			}
-			d := schema.Compare(db.Schema(), s)
+			d := schema.Compare(active, s)
 			if a.json {
 				return writeJSON(a.stdout, diffJSON(d))
 			}
@@ -180,12 +181,21 @@ table loses, or, when standard input is not a terminal (a script), needs
 --yes.
 A change that needs the data changed first (a rename, a new required field,
 a type change) is refused with the safe sequence; "strata schema plan
-FILE.json" writes the migration that gets there.` + map[bool]string{true: "\n\n\"set\" is \"push\".", false: ""}[name == "set"],
+FILE.json" writes the migration that gets there.` + remoteHelp + `
+Remotely, the push is recorded with actor "admin API" and --drop-tables
+needs a local database.` + map[bool]string{true: "\n\n\"set\" is \"push\".", false: ""}[name == "set"],
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := readSchemaFile(name, args[0])
 			if err != nil {
 				return err
+			}
+			if c, err := a.remote(); c != nil || err != nil {
+				if err != nil {
+					return err
+				}
+				opts.Wait = wait && !noWait
+				return a.remotePush(cmd, c, s, args[0], opts)
 			}
 			db, err := a.open(cmd.Context())
 			if err != nil {

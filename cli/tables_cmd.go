@@ -55,9 +55,15 @@ documents, with its number of documents, its state and its indexes:
   system          strata's own bookkeeping (listed with --all)
 
 An index is "ready", or "building" with how many of the table's documents
-its build has indexed. The counts are of one consistent snapshot.`,
+its build has indexed. The counts are of one consistent snapshot.` + remoteHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if c, err := a.remote(); c != nil || err != nil {
+				if err != nil {
+					return err
+				}
+				return a.remoteTables(cmd.Context(), c, all)
+			}
 			db, err := a.open(cmd.Context())
 			if err != nil {
 				return err

@@ -304,3 +304,8 @@ type trackedDoc struct {
 
 // instantMark is the tracking document field that records the path.
 const instantMark = "instant"
+
+func instantOf(d strata.Doc) bool {
+	b, _ := d.Bool(instantMark)
+	return b
+}

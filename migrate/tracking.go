@@ -31,16 +31,20 @@ const (
 
 // Status is a migration's tracking document.
 type Status struct {
-	ID          strata.ID `json:"id"`
-	Name        string    `json:"name"`
-	Table       string    `json:"table"`
-	Kind        string    `json:"kind"`
-	State       State     `json:"state"`
-	Cursor      string    `json:"cursor,omitempty"`
-	Processed   int64     `json:"processed"`
-	Changed     int64     `json:"changed"`
-	Total       int64     `json:"total"`
-	Batches     int64     `json:"batches"`
+	ID        strata.ID `json:"id"`
+	Name      string    `json:"name"`
+	Table     string    `json:"table"`
+	Kind      string    `json:"kind"`
+	State     State     `json:"state"`
+	Cursor    string    `json:"cursor,omitempty"`
+	Processed int64     `json:"processed"`
+	Changed   int64     `json:"changed"`
+	Total     int64     `json:"total"`
+	Batches   int64     `json:"batches"`
+	// Instant reports a declarative migration on the instant path: its
+	// steps change the table's shape, and no document is rewritten
+	// (Processed and Total stay 0).
+	Instant     bool      `json:"instant,omitempty"`
 	StartedAt   time.Time `json:"startedAt,omitzero"`
 	UpdatedAt   time.Time `json:"updatedAt,omitzero"`
 	CompletedAt time.Time `json:"completedAt,omitzero"`
@@ -79,6 +83,7 @@ func statusOf(d strata.Doc) Status {
 		Changed:      i("changed"),
 		Total:        i("total"),
 		Batches:      i("batches"),
+		Instant:      instantOf(d),
 		StartedAt:    msTime(d, "startedAt"),
 		UpdatedAt:    msTime(d, "updatedAt"),
 		CompletedAt:  msTime(d, "completedAt"),

@@ -137,15 +137,27 @@ type tableInfo struct {
 }
 
 type indexInfo struct {
-	Name   string   `json:"name"`
-	Fields []string `json:"fields"`
+	Name      string   `json:"name"`
+	Fields    []string `json:"fields"`
+	State     string   `json:"state"` // strata.BuildReady or strata.BuildBackfilling
+	Processed int64    `json:"processed,omitempty"`
+	Total     int64    `json:"total,omitempty"`
 }
 
 // adminTables lists the tables of the schema and those holding documents,
 // with their document counts and indexes.
 func (s *Server) adminTables(w http.ResponseWriter, r *http.Request) {
+	builds, err := s.cfg.DB.IndexBuilds(r.Context())
+	if err != nil {
+		writeJSONError(w, http.StatusInternalServerError, err)
+		return
+	}
+	latest := map[string]strata.IndexBuild{} // the newest build of each index says its state
+	for _, b := range builds {
+		latest[b.Table+"."+b.Index] = b
+	}
 	var out []tableInfo
-	err := s.cfg.DB.Query(r.Context(), func(tx *strata.Tx) error {
+	err = s.cfg.DB.Query(r.Context(), func(tx *strata.Tx) error {
 		out = out[:0]
 		names, err := tx.Tables()
 		if err != nil {
@@ -172,7 +184,11 @@ func (s *Server) adminTables(w http.ResponseWriter, r *http.Request) {
 			}
 			if sch != nil && sch.Tables[n] != nil {
 				for _, ix := range sch.Tables[n].Indexes {
-					ti.Indexes = append(ti.Indexes, indexInfo{Name: ix.Name, Fields: ix.Fields})
+					ii := indexInfo{Name: ix.Name, Fields: ix.Fields, State: strata.BuildReady}
+					if b, ok := latest[n+"."+ix.Name]; ok && b.State == strata.BuildBackfilling {
+						ii.State, ii.Processed, ii.Total = b.State, b.Processed, b.Total
+					}
+					ti.Indexes = append(ti.Indexes, ii)
 				}
 			}
 			out = append(out, ti)

@@ -31,7 +31,7 @@ func TestAdminSchemaAndMigrations(t *testing.T) {
 	step("POST", "/api/admin/schema/push", `{"tables": 5}`, 400, `"error"`)
 	step("POST", "/api/admin/tables/users/documents", `{"name":"ann"}`, 200, `"id"`)
 	step("POST", "/api/admin/tables/users/documents", `{"name":5}`, 400, `"error"`)
-	step("GET", "/api/admin/tables", "", 200, `{"name":"users","count":1,"indexes":[{"name":"by_name","fields":["name"]}]}`)
+	step("GET", "/api/admin/tables", "", 200, `{"name":"users","count":1,"indexes":[{"name":"by_name","fields":["name"],"state":"ready"}]}`)
 	for _, n := range []string{"bob", "cy", "dee"} {
 		step("POST", "/api/admin/tables/users/documents", `{"name":"`+n+`"}`, 200, `"id"`)
 	}

@@ -36,7 +36,7 @@ func newMetrics(s *Server) *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
 		}, []string{"kind", "outcome"}),
 	}
-	m.reg.MustRegister(m.http, m.function, &stateCollector{s: s},
+	m.reg.MustRegister(m.http, m.function, &stateCollector{s: s}, &txCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

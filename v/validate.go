@@ -481,7 +481,8 @@ func structuredMatch(val Validator, x any) bool {
 
 // literalEqual reports whether x is the literal lit, as value.Equal
 // defines it: same kind (an ID equals the string of the same text, int64 1
-// is not float64 1), -0 is not +0, NaN equals NaN.
+// is not float64 1), -0 is not +0, a NaN equals only a NaN of the same
+// bits.
 func literalEqual(lit, x any) bool {
 	switch lit.(type) {
 	case string, float64, int64, bool:

@@ -42,8 +42,8 @@ const (
 // (CodecVersion) followed by doc encoded as an object value. It is lossless
 // (an ID stays an ID, int64 and float64 stay distinct, floats keep their
 // exact bits including -0 and NaN payloads) and deterministic: fields are
-// written in key order, so equal documents without NaNs encode to equal
-// bytes. AppendDoc validates doc as Check does (undefined is not allowed
+// written in key order, so documents holding the same Go values (floats
+// of the same bits) encode to equal bytes. AppendDoc validates doc as Check does (undefined is not allowed
 // anywhere) and on error returns dst unchanged and an *Error with the path.
 func AppendDoc(dst []byte, doc map[string]any) ([]byte, error) {
 	n := len(dst)

@@ -37,17 +37,19 @@ func rank(x any) Kind {
 	return badKind
 }
 
-// canonicalNaN is the bit pattern every NaN takes in an index key.
-const canonicalNaN = 0x7FF8000000000000
+// LegacyNaNKey is the bit pattern that index keys of strata before the
+// total order of floats (index key format 1) gave every NaN, whatever its
+// sign and payload. It is also the positive quiet NaN, whose key is the
+// same in both formats.
+const LegacyNaNKey = 0x7FF8000000000000
 
-// floatKey maps f to a uint64 whose unsigned order is the float order of
-// Compare: -Inf < negatives < -0 < +0 < positives < +Inf < NaN, with every
-// NaN mapped to one value.
+// floatKey maps f to a uint64 whose unsigned order is IEEE 754's
+// totalOrder, the float order of Compare (Rust's f64::total_cmp):
+// negative NaNs (by payload, descending) < -Inf < negatives < -0 < +0 <
+// positives < +Inf < positive NaNs (by payload). It is a bijection: every
+// bit pattern has its own key.
 func floatKey(f float64) uint64 {
 	u := math.Float64bits(f)
-	if f != f {
-		u = canonicalNaN
-	}
 	if u>>63 != 0 {
 		return ^u
 	}
@@ -79,9 +81,11 @@ func asString(x any) string {
 // numerically. Within a kind:
 //
 //   - int64: numerically.
-//   - float64: numerically, with -Inf lowest; -0 sorts before +0 and the two
-//     are distinct (not Equal); every NaN (whatever its sign or payload)
-//     equals every other NaN and sorts above +Inf.
+//   - float64: by IEEE 754 totalOrder, as Convex orders floats (Rust's
+//     f64::total_cmp): numerically for numbers, -0 before +0 (distinct, not
+//     Equal); NaNs with the sign bit set sort below -Inf and the others
+//     above +Inf, each NaN ordered by its bits, so two NaNs are Equal only
+//     when their bits are.
 //   - boolean: false < true.
 //   - string: byte-wise (so by code point for valid UTF-8). An ID is a
 //     string here: ID("x") equals "x".
@@ -155,8 +159,8 @@ func sortedKeys(m map[string]any, buf []string) []string {
 }
 
 // Equal reports whether Compare(a, b) == 0 for values of the data model:
-// kinds must match (int64(1) is not float64(1)), -0 and +0 differ, NaN
-// equals NaN, and an ID equals the string with the same text. Equal reports
+// kinds must match (int64(1) is not float64(1)), -0 and +0 differ, a NaN
+// equals only a NaN of the same bits (sign and payload), and an ID equals the string with the same text. Equal reports
 // false if a or b holds a Go type outside the data model.
 func Equal(a, b any) bool {
 	switch x := a.(type) {

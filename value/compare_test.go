@@ -13,8 +13,15 @@ var ascending = []any{
 	Undef,
 	nil,
 	int64(math.MinInt64), int64(-1), int64(0), int64(1), int64(math.MaxInt64),
+	math.Float64frombits(0xFFFFFFFFFFFFFFFF), // negative quiet NaN, largest payload
+	math.Float64frombits(0xFFF8000000000001), math.Float64frombits(0xFFF8000000000000),
+	math.Float64frombits(0xFFF0000000000001), // negative signalling NaN
 	math.Inf(-1), -math.MaxFloat64, -1.0, -math.SmallestNonzeroFloat64, negZero, 0.0,
-	math.SmallestNonzeroFloat64, 0.5, 1.0, math.MaxFloat64, math.Inf(1), math.NaN(),
+	math.SmallestNonzeroFloat64, 0.5, 1.0, math.MaxFloat64, math.Inf(1),
+	math.Float64frombits(0x7FF0000000000001), // signalling NaN
+	math.Float64frombits(0x7FF8000000000000), // quiet NaN (JavaScript's, LegacyNaNKey)
+	math.NaN(),                               // 0x7FF8000000000001
+	math.Float64frombits(0x7FFFFFFFFFFFFFFF),
 	false, true,
 	"", "\x00", "\x00\x00", "\x01", "a", "a\x00", "a\x00b", "a\x01", "ab", "b", "é", "\uffff", "\U0010ffff",
 	[]byte{}, []byte{0}, []byte{0, 0}, []byte{0, 0xFF}, []byte{1}, []byte{0xFF}, []byte{0xFF, 0},
@@ -56,9 +63,12 @@ func TestCompareSpecialCases(t *testing.T) {
 		a, b any
 		want int
 	}{
-		{nanA, nanB, 0},
+		{nanA, nanB, 1}, // IEEE totalOrder: negative NaNs first
 		{nanA, math.Inf(1), 1},
-		{nanB, math.Inf(-1), 1},
+		{nanB, math.Inf(-1), -1},
+		{nanA, math.Float64frombits(LegacyNaNKey), 1}, // distinct payloads
+		{nanA, -nanA, 1},
+		{[]any{nanA}, []any{math.Float64frombits(LegacyNaNKey)}, 1},
 		{negZero, 0.0, -1},
 		{int64(1), 1.0, -1}, // kind first
 		{int64(math.MaxInt64), -1e300, -1},
@@ -233,4 +243,40 @@ func BenchmarkCompareScalars(b *testing.B) {
 			Compare(vals[i], vals[(i+1)%len(vals)])
 		}
 	}
+}
+
+// TestFloatTotalOrder checks Compare on floats against IEEE 754
+// totalOrder written from its definition (Rust's f64::total_cmp), and
+// the key encoding against Compare, over arbitrary bit patterns.
+func TestFloatTotalOrder(t *testing.T) {
+	totalCmp := func(a, b float64) int {
+		x, y := int64(math.Float64bits(a)), int64(math.Float64bits(b))
+		x ^= int64(uint64(x>>63) >> 1)
+		y ^= int64(uint64(y>>63) >> 1)
+		return cmpInt(x, y)
+	}
+	bits := rapid.OneOf(rapid.Uint64(), rapid.Map(genNaN(), math.Float64bits), rapid.Map(rapid.SampledFrom(specialFloats), math.Float64bits))
+	rapid.Check(t, func(t *rapid.T) {
+		a := math.Float64frombits(bits.Draw(t, "a"))
+		b := math.Float64frombits(bits.Draw(t, "b"))
+		if got, want := Compare(a, b), totalCmp(a, b); got != want {
+			t.Fatalf("Compare(%x, %x) = %d, totalOrder = %d", math.Float64bits(a), math.Float64bits(b), got, want)
+		}
+		if got, want := Equal(a, b), math.Float64bits(a) == math.Float64bits(b); got != want {
+			t.Fatalf("Equal(%x, %x) = %v", math.Float64bits(a), math.Float64bits(b), got)
+		}
+		if !math.IsNaN(a) && !math.IsNaN(b) && (a < b) != (Compare(a, b) < 0) && !(a == 0 && b == 0) {
+			t.Fatalf("Compare(%v, %v) disagrees with <", a, b)
+		}
+	})
+}
+
+func cmpInt(x, y int64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
 }

@@ -28,8 +28,10 @@
 //
 // Compare is a total order over all values, Convex's: by kind first
 // (undefined < null < int64 < float64 < boolean < string < bytes < array <
-// object), then within the kind. Floats order -Inf < ... < -0 < +0 < ... <
-// +Inf < NaN, with every NaN equal. Equal is Compare(a, b) == 0.
+// object), then within the kind. Floats follow IEEE 754 totalOrder, as
+// Convex does: negative NaNs < -Inf < ... < -0 < +0 < ... < +Inf <
+// positive NaNs, NaNs ordered by their bits and equal only to the same
+// bits. Equal is Compare(a, b) == 0.
 //
 // # Codec
 //

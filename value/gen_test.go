@@ -43,6 +43,7 @@ func genValue(depth int) *rapid.Generator[any] {
 		rapid.Map(rapid.SampledFrom(specialInts), toAny[int64]),
 		rapid.Map(rapid.Float64(), toAny[float64]),
 		rapid.Map(rapid.SampledFrom(specialFloats), toAny[float64]),
+		rapid.Map(genNaN(), toAny[float64]),
 		rapid.Map(rapid.String(), toAny[string]),
 		rapid.Map(rapid.SampledFrom(specialStrings), toAny[string]),
 		rapid.Map(rapid.SampledFrom(specialStrings), func(s string) any { return ID(s) }),
@@ -58,6 +59,18 @@ func genValue(depth int) *rapid.Generator[any] {
 		rapid.Map(rapid.SliceOfN(inner, 0, 4), toAny[[]any]),
 		rapid.Map(rapid.MapOfN(genKey(), inner, 0, 4), toAny[map[string]any]),
 	)
+}
+
+// genNaN generates NaNs of either sign with any payload.
+func genNaN() *rapid.Generator[float64] {
+	return rapid.Custom(func(t *rapid.T) float64 {
+		payload := rapid.Uint64Range(1, 1<<52-1).Draw(t, "payload")
+		sign := uint64(0)
+		if rapid.Bool().Draw(t, "negative") {
+			sign = 1 << 63
+		}
+		return math.Float64frombits(sign | 0x7FF0000000000000 | payload)
+	})
 }
 
 // genAny generates valid values and undefined.

@@ -2,7 +2,6 @@ package value
 
 import (
 	"encoding/binary"
-	"math"
 	"strconv"
 	"unicode/utf8"
 )
@@ -35,16 +34,18 @@ const (
 // Compare(a, b), and no encoding is a proper prefix of another. So the
 // concatenated encodings of tuples of values compare as the tuples do,
 // element by element, and a key can be extended without reordering. Equal
-// values have equal encodings: all NaNs encode alike, IDs encode as strings.
+// values have equal encodings (IDs encode as strings); NaNs of different
+// bits are different values with different encodings.
 //
 // Layout: a tag byte per kind (undefined 0x10, null 0x20, int64 0x30,
 // float64 0x40, false 0x50, true 0x51, string 0x60, bytes 0x70, array
 // 0x80, object 0x90), then:
 //
 //	int64     8 bytes big-endian with the sign bit flipped
-//	float64   8 bytes big-endian of the IEEE bits, all bits flipped for
-//	          negative numbers and the sign bit set for positive ones
-//	          (NaN first canonicalised to 0x7FF8000000000000)
+//	float64   8 bytes big-endian of the IEEE bits, all bits flipped when
+//	          the sign bit is set and only the sign bit set otherwise (IEEE
+//	          totalOrder; NaNs keep their bits. Index key format 1 wrote
+//	          every NaN as LegacyNaNKey: see KeyHasNaN)
 //	string,   the bytes with each 0x00 written as 0x00 0xFF, then 0x00 0x01
 //	bytes
 //	array     the elements' encodings, then 0x00
@@ -174,9 +175,10 @@ func indexZeroBytes(b []byte) int {
 
 // DecodeKey decodes the first value of an index key written by AppendKey
 // and returns it with the rest of b. Values decode to their canonical Go
-// form: a string that was an ID decodes as a string, and a NaN as the
-// canonical NaN. DecodeKey accepts only canonical encodings, so whatever
-// it decodes re-encodes with AppendKey to exactly b[:len(b)-len(rest)]; it
+// form: a string that was an ID decodes as a string; a NaN keeps its bits.
+// DecodeKey accepts only canonical encodings, so whatever it decodes
+// re-encodes with AppendKey to exactly b[:len(b)-len(rest)] (every float
+// bit pattern is canonical, so keys of index key format 1 decode too); it
 // returns an error, never panics, on anything else.
 func DecodeKey(b []byte) (x any, rest []byte, err error) {
 	d := keyDecoder{b: b}
@@ -252,12 +254,8 @@ func (d *keyDecoder) value(depth int) (any, *Error) {
 			d.pos += 8
 			return int64(u ^ 1<<63), nil
 		}
-		f := floatFromKey(u)
-		if f != f && math.Float64bits(f) != canonicalNaN {
-			return nil, d.errorf("non-canonical NaN")
-		}
 		d.pos += 8
-		return f, nil
+		return floatFromKey(u), nil
 	case keyString:
 		p, err := d.str()
 		if err != nil {
@@ -350,4 +348,44 @@ func PrefixEnd(b []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// KeyHasNaN reports whether the index key b, a concatenation of AppendKey
+// encodings, holds a NaN anywhere (as a value, or inside an array or
+// object). Index key format 1 wrote every NaN as LegacyNaNKey, so an entry
+// of that format holding a NaN may need its key recomputed from its
+// document; an entry without one is the same in both formats. It returns
+// an error for a key that does not decode.
+func KeyHasNaN(b []byte) (bool, error) {
+	for len(b) > 0 {
+		x, rest, err := DecodeKey(b)
+		if err != nil {
+			return false, err
+		}
+		if hasNaN(x) {
+			return true, nil
+		}
+		b = rest
+	}
+	return false, nil
+}
+
+func hasNaN(x any) bool {
+	switch v := x.(type) {
+	case float64:
+		return v != v
+	case []any:
+		for _, e := range v {
+			if hasNaN(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range v {
+			if hasNaN(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -43,7 +43,9 @@ func TestKeyLayout(t *testing.T) {
 		{int64(-1), []byte{0x30, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}},
 		{0.0, []byte{0x40, 0x80, 0, 0, 0, 0, 0, 0, 0}},
 		{negZero, []byte{0x40, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}},
-		{math.Float64frombits(0xFFF0000000000001), []byte{0x40, 0xFF, 0xF8, 0, 0, 0, 0, 0, 0}},
+		{math.Float64frombits(0xFFF0000000000001), []byte{0x40, 0x00, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE}},
+		{math.Float64frombits(LegacyNaNKey), []byte{0x40, 0xFF, 0xF8, 0, 0, 0, 0, 0, 0}},
+		{math.NaN(), []byte{0x40, 0xFF, 0xF8, 0, 0, 0, 0, 0, 1}},
 		{false, []byte{0x50}},
 		{true, []byte{0x51}},
 		{"a\x00b", []byte{0x60, 'a', 0, 0xFF, 'b', 0, 1}},
@@ -156,8 +158,7 @@ func TestDecodeKeyErrors(t *testing.T) {
 		{"unknown tag", []byte{0x11}, "unknown tag 0x11"},
 		{"terminator", []byte{0x00}, "unknown tag 0x0"},
 		{"short int", []byte{0x30, 1, 2}, "truncated number"},
-		{"noncanonical NaN", []byte{0x40, 0xFF, 0xF8, 0, 0, 0, 0, 0, 1}, "non-canonical NaN"},
-		{"negative NaN", []byte{0x40, 0x00, 0x07, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}, "non-canonical NaN"},
+		{"short float", []byte{0x40, 0xFF, 0xF8, 0, 0, 0, 0, 0}, "truncated number"},
 		{"unterminated", []byte{0x60, 'a'}, "unterminated string"},
 		{"half terminator", []byte{0x60, 'a', 0}, "unterminated string"},
 		{"bad escape", []byte{0x60, 'a', 0, 2}, "bad escape in string"},
@@ -258,5 +259,39 @@ func BenchmarkAppendKey(b *testing.B) {
 		for _, v := range vals {
 			buf, _ = AppendKey(buf, v)
 		}
+	}
+}
+
+func TestKeyHasNaN(t *testing.T) {
+	legacy := []byte{0x40, 0xFF, 0xF8, 0, 0, 0, 0, 0, 0} // every NaN in index key format 1
+	tests := []struct {
+		key  []byte
+		want bool
+	}{
+		{nil, false},
+		{key(t, 1.5), false},
+		{key(t, math.Inf(1)), false},
+		{legacy, true},
+		{key(t, math.NaN()), true},
+		{key(t, math.Float64frombits(0xFFF8000000000123)), true},
+		{append(key(t, "a"), legacy...), true},
+		{key(t, []any{int64(1), []any{math.NaN()}}), true},
+		{key(t, map[string]any{"x": map[string]any{"y": math.NaN()}}), true},
+		{key(t, map[string]any{"x": "NaN"}), false},
+		{append(append(key(t, 1.0), key(t, 2.0)...), key(t, "id")...), false},
+	}
+	for _, tt := range tests {
+		if got, err := KeyHasNaN(tt.key); err != nil || got != tt.want {
+			t.Errorf("KeyHasNaN(%x) = %v, %v, want %v", tt.key, got, err, tt.want)
+		}
+	}
+	if _, err := KeyHasNaN([]byte{0x40, 1}); err == nil {
+		t.Error("KeyHasNaN of a truncated key: no error")
+	}
+	// A format-1 key decodes (as the positive quiet NaN) and re-encodes
+	// to itself.
+	x, rest, err := DecodeKey(legacy)
+	if err != nil || len(rest) != 0 || math.Float64bits(x.(float64)) != LegacyNaNKey {
+		t.Fatalf("DecodeKey(legacy NaN) = %v, %x, %v", x, rest, err)
 	}
 }

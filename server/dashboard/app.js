@@ -645,6 +645,7 @@ function migrationsPage(root) {
       c.bar.setAttribute("aria-valuetext", pct + "%");
       const rate = m.rate > 0 ? `${nf.format(Math.round(m.rate))} docs/s` : "—";
       c.text.textContent = `${pct.toFixed(1)}% · ${nf.format(m.processed)} / ${nf.format(m.total)} documents · ${rate} · ETA ${m.etaSeconds > 0 ? fmtDuration(m.etaSeconds) : "—"}`;
+      if (m.instant) c.text.textContent = "instant: no document rewritten; older records are read in the new shape until compacted";
       c.meta.textContent = `${m.kind || "go"} migration on ${m.table} · started ${fmtTime(m.startedAt)}` + (m.completedAt ? ` · finished ${fmtTime(m.completedAt)}` : "") + ` · ${nf.format(m.batches)} batches, ${nf.format(m.changed)} changed`;
       const errText = [m.error && `error: ${m.error}` + (m.errorDocId ? ` (document ${m.errorDocId})` : ""), m.backgroundError].filter(Boolean).join("\n");
       c.error.textContent = errText;

@@ -40,7 +40,7 @@
 // connections for the creation-time clock (see below), so a process uses
 // up to pool_max_conns+2 connections.
 //
-// # Storage layout (format 2)
+// # Storage layout (format 3)
 //
 // The backend owns four tables, created at Open in the first schema of
 // the search path (several processes may open a fresh database at once):
@@ -50,9 +50,10 @@
 //	strata_clock     (tbl text COLLATE "C" PRIMARY KEY, bits bigint)
 //	strata_meta      (name text COLLATE "C" PRIMARY KEY, value bigint)
 //
-// strata_meta holds the row ('format', 2) and the rows key0..key3, four
+// strata_meta holds the row ('format', 3) and the rows key0..key3, four
 // random int64s that make up the database's secret (storage.KeyHolder;
-// added by the format 2 upgrade). Open refuses a database whose
+// added by the format 2 upgrade), and a row "x:NAME" for each name set
+// through storage.Metadata. Open refuses a database whose
 // format is newer than the one this package writes, naming both versions,
 // and upgrades an older one in one transaction. bytea compares as unsigned
 // bytes and the "C" collation compares names bytewise, so index order and

@@ -26,7 +26,7 @@ func init() {
 // FormatVersion is the version of the storage layout this package writes
 // into strata_meta. Open refuses a database with a newer version and
 // upgrades one with an older version in one transaction.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Driver opens PostgreSQL backends for the "postgres" URL scheme
 // (storage.Open maps "postgresql" to it). The zero value is ready to use.
@@ -244,6 +244,13 @@ var upgrades = []func(ctx context.Context, t pgx.Tx) error{
 		return nil
 	},
 	1: addKey,
+	// Format 3 changes no table: strata_meta may hold rows of
+	// storage.Metadata, and strata's index keys order floats by IEEE
+	// totalOrder (the root package re-keys entries of format 1 keys and
+	// records that in metadata). The bump makes builds of strata from
+	// before it refuse the database rather than write keys of the old
+	// format into it.
+	2: func(ctx context.Context, t pgx.Tx) error { return nil },
 }
 
 // readFormat returns the stored format version, 0 if there is none.

@@ -31,7 +31,7 @@
 //     long write transaction gains little from more, and the memory of
 //     an import then stays flat at about 60 MiB whatever the file's size.
 //
-// # Storage layout (format 2)
+// # Storage layout (format 3)
 //
 // The backend owns three tables in the file:
 //
@@ -39,9 +39,10 @@
 //	strata_index     (tbl TEXT, idx TEXT, key BLOB, id BLOB, PRIMARY KEY (tbl, idx, key)) WITHOUT ROWID
 //	strata_meta      (name TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID
 //
-// strata_meta holds the row ('format', 2) and the rows key0..key3, four
+// strata_meta holds the row ('format', 3) and the rows key0..key3, four
 // random int64s that make up the database's secret (storage.KeyHolder;
-// added by the format 2 upgrade). Open refuses a file whose format
+// added by the format 2 upgrade), and a row "x:NAME" for each name set
+// through storage.Metadata. Open refuses a file whose format
 // is newer than the one this package writes, naming both versions, and
 // upgrades an older one in a single transaction. Open reads the format
 // without taking the write lock: it takes it (waiting up to busy_timeout)

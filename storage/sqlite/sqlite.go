@@ -26,7 +26,7 @@ func init() {
 // FormatVersion is the version of the storage layout this package writes
 // into the strata_meta table. Open refuses files with a newer version and
 // upgrades files with an older one.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // DefaultBusyTimeout is how long a write transaction waits for the write
 // lock held by another process (another connection to the same file)
@@ -291,6 +291,13 @@ var upgrades = []func(ctx context.Context, c *conn) error{
 		return nil
 	},
 	1: addKey,
+	// Format 3 changes no table: strata_meta may hold rows of
+	// storage.Metadata, and strata's index keys order floats by IEEE
+	// totalOrder (the root package re-keys entries of format 1 keys and
+	// records that in metadata). The bump makes builds of strata from
+	// before it refuse the database rather than write keys of the old
+	// format into it.
+	2: func(ctx context.Context, c *conn) error { return nil },
 }
 
 // migrate checks the format version and brings the file to FormatVersion.

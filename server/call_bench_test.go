@@ -1,0 +1,102 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/functions"
+	"github.com/strata-db/strata/server"
+	"github.com/strata-db/strata/v"
+)
+
+// BenchmarkPointQuery calls a point query (get one document by id) in
+// process (App.Call, the baseline) and over loopback HTTP through the
+// whole server, from 1 and from 64 goroutines: ns/op of http over
+// inprocess is the HTTP path's cost per call.
+func BenchmarkPointQuery(b *testing.B) {
+	ctx := context.Background()
+	db, err := strata.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "b.db")+"?synchronous=normal")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ids := make([]strata.ID, 1000)
+	if err := db.Mutation(ctx, func(tx *strata.Tx) error {
+		for i := range ids {
+			if ids[i], err = tx.Insert("items", strata.Doc{"n": int64(0), "name": fmt.Sprintf("item %d", i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	app := functions.NewApp()
+	app.Query("items:get", functions.Def{
+		Args: v.Object{"id": v.ID("items")},
+		Handler: func(c *functions.Ctx, args strata.Doc) (any, error) {
+			s, _ := args.String("id")
+			return c.Tx.Get(strata.ID(s))
+		},
+	})
+	s, err := server.New(server.Config{DB: db, Functions: app})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+	bodies := make([][]byte, len(ids))
+	for i, id := range ids {
+		bodies[i] = []byte(`{"path":"items:get","format":"convex_encoded_json","args":[{"id":"` + string(id) + `"}]}`)
+	}
+	inProcess := func(i int) error {
+		_, err := app.Call(ctx, db, "items:get", map[string]any{"id": string(ids[i%len(ids)])})
+		return err
+	}
+	overHTTP := func(i int) error {
+		resp, err := client.Post(ts.URL+"/api/query", "application/json", bytes.NewReader(bodies[i%len(ids)]))
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != 200 {
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return err
+	}
+	for _, par := range []int{1, 64} {
+		for _, c := range []struct {
+			name string
+			call func(int) error
+		}{{"inprocess", inProcess}, {"http", overHTTP}} {
+			b.Run(fmt.Sprintf("%s/clients=%d", c.name, par), func(b *testing.B) {
+				if par == 1 {
+					for i := 0; b.Loop(); i++ {
+						if err := c.call(i); err != nil {
+							b.Fatal(err)
+						}
+					}
+					return
+				}
+				b.SetParallelism((par + 1) / 2) // GOMAXPROCS is 2
+				b.RunParallel(func(pb *testing.PB) {
+					for i := 0; pb.Next(); i++ {
+						if err := c.call(i * 7); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}
