@@ -260,6 +260,15 @@ func (db *DB) runOnce(ctx context.Context, mode txMode, fn func(tx *Tx) error) (
 		if err := tx.loadSchema(); err != nil {
 			return err
 		}
+	} else if mode.readHead || !tx.assumeSchema() {
+		// A read-only transaction reads documents through the shape chain
+		// of its own snapshot: another process may have changed it (an
+		// instant migration) since this DB cached the schema. The head is
+		// checked with the first round trip where the backend can
+		// (PostgreSQL), read otherwise (SQLite: a local B-tree lookup).
+		if err := tx.loadSchema(); err != nil {
+			return err
+		}
 	}
 	if err := fn(tx); err != nil {
 		if assumed && !errors.Is(err, storage.ErrConflict) {

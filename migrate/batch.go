@@ -87,6 +87,21 @@ func (r *runner) Committed(ctx context.Context, c batch.Committed) {
 	}
 	if !c.Done {
 		r.throttle(ctx)
+		r.stepAside(ctx, c)
+	}
+}
+
+// stepAside, for a low-priority run (a compaction), pauses after a batch
+// that application writers interrupted for as long as the batch took,
+// so that the writers queued behind it run before the next batch
+// rather than wait for it.
+func (r *runner) stepAside(ctx context.Context, c batch.Committed) {
+	if !r.mig.lowPriority || !c.Yielded {
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(max(c.Took, time.Millisecond)):
 	}
 }
 

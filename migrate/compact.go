@@ -69,6 +69,7 @@ func (m *Migrator) Compact(ctx context.Context, table string) (Status, error) {
 		Name: name, Table: table, BatchSize: 500, kind: kindCompact, TargetBatchDuration: CompactTarget,
 		MigrateOne:      func(strata.Doc) (strata.Patch, error) { return nil, nil },
 		materialize:     true,
+		lowPriority:     true,
 		stopAtHighWater: true,
 	})
 	if err != nil {

@@ -142,6 +142,40 @@ func relabeled(f *op.File, expanded, final *schema.Schema, table string) []strin
 	return out
 }
 
+// reverted returns the schema deployed with f's changes to table undone:
+// every field f's operations touch as before has it (or gone, if before
+// has none), and the indexes f adds gone. Another migration active on the
+// table (on other fields, see checkConflicts) keeps its changes.
+func reverted(f *op.File, before, deployed *schema.Schema, table string) *schema.Schema {
+	if deployed == nil || deployed.Tables[table] == nil {
+		return before
+	}
+	out := op.CopySchema(deployed)
+	dt := deployed.Tables[table]
+	t := &schema.Table{Name: dt.Name, Fields: v.Object{}, Indexes: slices.Clone(dt.Indexes)}
+	for k, x := range dt.Fields {
+		t.Fields[k] = x
+	}
+	var bt *schema.Table
+	if before != nil {
+		bt = before.Tables[table]
+	}
+	for _, o := range f.Operations {
+		for _, fld := range o.Fields() {
+			if bt != nil && bt.Fields[fld] != nil {
+				t.Fields[fld] = bt.Fields[fld]
+			} else {
+				delete(t.Fields, fld)
+			}
+		}
+		if ai, ok := o.(op.AddIndex); ok {
+			t.Indexes = slices.DeleteFunc(t.Indexes, func(ix schema.Index) bool { return ix.Name == ai.Name })
+		}
+	}
+	out.Tables[table] = t
+	return out
+}
+
 // contracts reports whether Complete changes documents: some operation
 // removes a field.
 func contracts(f *op.File) bool {
@@ -262,9 +296,23 @@ func (m *Migrator) completeInstant(ctx context.Context, st Status, f *op.File, t
 				return st, err
 			}
 		}
+		// f's contraction of the schema deployed now, not of sh.expanded:
+		// another migration active on the table (on other fields) keeps
+		// its changes.
+		deployed, err := m.deployed(ctx)
+		if err != nil {
+			return st, err
+		}
+		final, err := contract(f, before, deployed)
+		if err != nil {
+			return st, fmt.Errorf("migrate: complete %s: %w", st.Name, err)
+		}
+		if final == nil {
+			final = sh.final
+		}
 		m.hooks.call(m.hooks.beforeSwitch, "contract")
-		relabel := relabeled(f, sh.expanded, sh.final, st.Table)
-		if err := m.pushStep(ctx, sh.final, st.Name, "", st.Table, step, true, relabel); err != nil {
+		relabel := relabeled(f, deployed, final, st.Table)
+		if err := m.pushStep(ctx, final, st.Name, "", st.Table, step, true, relabel); err != nil {
 			return st, fmt.Errorf("migrate: complete %s: %w", st.Name, err)
 		}
 		m.hooks.call(m.hooks.afterMark, "contract")
@@ -289,7 +337,11 @@ func (m *Migrator) rollbackInstant(ctx context.Context, st Status, f *op.File, t
 				return st, err
 			}
 		}
-		if err := m.pushStep(ctx, before, st.Name, "", st.Table, step, rollbackOK(f, before), nil); err != nil {
+		deployed, err := m.deployed(ctx)
+		if err != nil {
+			return st, err
+		}
+		if err := m.pushStep(ctx, reverted(f, before, deployed, st.Table), st.Name, "", st.Table, step, rollbackOK(f, before), nil); err != nil {
 			return st, fmt.Errorf("migrate: rollback %s: documents written in the new shape cannot all be read in the old one: %w; nothing was changed", st.Name, err)
 		}
 	}

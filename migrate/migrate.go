@@ -63,6 +63,7 @@ type Migration struct {
 	// Set by Compact: rewrite each visited record in the current shape
 	// (MigrateOne is not called), and the tracking kind.
 	materialize bool
+	lowPriority bool // pause after a batch writers interrupted
 	kind        string
 	runState    State // the state while running (default Running)
 	doneState   State
