@@ -28,6 +28,7 @@ type runner struct {
 	cur            *batchTx  // the batch attempt that ran last
 	final          Status    // the tracking document as seal left it
 	sealed         bool      // seal ran (final is set if it succeeded)
+	commits        uint64    // the DB's commits after the last batch (stepAside)
 }
 
 // env returns what the batch engine needs of the migration's database.
@@ -92,11 +93,20 @@ func (r *runner) Committed(ctx context.Context, c batch.Committed) {
 }
 
 // stepAside, for a low-priority run (a compaction), pauses after a batch
-// that application writers interrupted for as long as the batch took,
-// so that the writers queued behind it run before the next batch
-// rather than wait for it.
+// during which application writers were about — it yielded to one
+// (SQLite), or other write transactions of this process committed — for
+// as long as the batch took, so that their next writes run between
+// batches rather than beside or behind one. Without writers it runs at
+// full speed.
 func (r *runner) stepAside(ctx context.Context, c batch.Committed) {
-	if !r.mig.lowPriority || !c.Yielded {
+	if !r.mig.lowPriority {
+		return
+	}
+	commits := r.m.db.TxStats().Commits
+	others := commits - r.commits - 1 // the batch's own commit
+	first := r.commits == 0
+	r.commits = commits
+	if !c.Yielded && (first || others == 0) {
 		return
 	}
 	select {
