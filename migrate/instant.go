@@ -204,8 +204,25 @@ func expands(f *op.File) bool {
 
 // pushStep pushes s with the active entry of name replaced by entry (""
 // removes it) and, with step, appends step to table's shape chain, in one
-// transaction. Trusted pushes read no document.
+// transaction. Trusted pushes read no document. A chain already holding
+// strata.MaxShapeSteps steps is compacted first (m.compacted says so).
 func (m *Migrator) pushStep(ctx context.Context, s *schema.Schema, name, entry, table, step string, trusted bool, relabel []string) error {
+	if step != "" {
+		info, err := Shapes(ctx, m.db, table)
+		if err != nil {
+			return err
+		}
+		if info.Pending() >= strata.MaxShapeSteps {
+			st, err := m.Compact(ctx, table)
+			if err != nil {
+				return fmt.Errorf("table %s holds %d shapes not yet compacted, the most it may: %w", table, info.Pending(), err)
+			}
+			msg := fmt.Sprintf("table %s held %d shapes not yet compacted, the most it may: compacted it first (%d records rewritten)", table, info.Pending(), st.Changed)
+			m.mu.Lock()
+			m.compacted = msg
+			m.mu.Unlock()
+		}
+	}
 	if s == nil {
 		s = &schema.Schema{Tables: map[string]*schema.Table{}}
 	}
@@ -272,7 +289,7 @@ func (m *Migrator) startInstant(ctx context.Context, f *op.File, text []byte, d 
 	}
 	st, err := m.finish(ctx, d.id, Ready)
 	if err == nil {
-		st.Message = "ready: instant (no document was rewritten); run complete when no code uses the old shape"
+		st.Message = m.withCompacted("ready: instant (no document was rewritten); run complete when no code uses the old shape")
 	}
 	return st, err
 }
@@ -317,7 +334,24 @@ func (m *Migrator) completeInstant(ctx context.Context, st Status, f *op.File, t
 		}
 		m.hooks.call(m.hooks.afterMark, "contract")
 	}
-	return m.finish(ctx, st.ID, Completed)
+	done, err := m.finish(ctx, st.ID, Completed)
+	if msg := m.withCompacted(""); msg != "" {
+		done.Message = "completed" + msg
+	}
+	return done, err
+}
+
+// withCompacted returns msg followed by what pushStep compacted, if it
+// did (and forgets it).
+func (m *Migrator) withCompacted(msg string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.compacted == "" {
+		return msg
+	}
+	msg += "; " + m.compacted
+	m.compacted = ""
+	return msg
 }
 
 // rollbackInstant is Rollback on the instant path: one push of the schema

@@ -175,6 +175,8 @@ type Migrator struct {
 	defs map[string]*Migration
 
 	hooks hooks // test hooks; zero in production
+
+	compacted string // what the last instant step compacted first (pushStep)
 }
 
 // hooks are called at the points of a declarative step where a test
