@@ -227,6 +227,9 @@ func (db *DB) Push(ctx context.Context, s *Schema, opts PushOptions) (*PushResul
 		return nil, fmt.Errorf("strata: push schema: %w", err)
 	}
 	diff := compareForPush(base, s, res)
+	if opts.step != nil && base.hasStep(opts.step) {
+		opts.step = nil // a racing push of the same step got there first
+	}
 	if opts.step != nil {
 		if err := base.checkStep(opts.step); err != nil {
 			return nil, fmt.Errorf("strata: push schema: %w", err)

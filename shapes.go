@@ -409,3 +409,14 @@ func (tx *Tx) offerInto(table string, body []byte, into func([]byte) bool) bool 
 	}
 	return into(enc)
 }
+
+// hasStep reports whether s is in force already: it is the last step of
+// its table's chain, or the active entry of its migration (an expand
+// step is the entry itself). Two processes racing to make the same
+// instant step append it once.
+func (st *schemaState) hasStep(s *pushStep) bool {
+	if c := st.shapes[s.table]; c != nil && len(c.steps) > 0 && c.steps[len(c.steps)-1].text == s.step.text {
+		return true
+	}
+	return slices.Contains(st.migrations, s.step.text)
+}

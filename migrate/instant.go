@@ -275,7 +275,11 @@ func (m *Migrator) startInstant(ctx context.Context, f *op.File, text []byte, d 
 		// checked too): refused, nothing changes and the migration is
 		// forgotten, so that a fixed file can be started under its name.
 		trusted := !partial(f, before)
-		if err := m.pushStep(ctx, tight(sh.expanded, sh.final, d.table), f.Name, entry, d.table, step, trusted, nil); err != nil {
+		err = m.pushStep(ctx, tight(sh.expanded, sh.final, d.table), f.Name, entry, d.table, step, trusted, nil)
+		if err != nil && m.switchedMeanwhile(ctx, f.Name, active.Expand) {
+			err = nil // a racing start (another process) switched it
+		}
+		if err != nil {
 			var refused *strata.PushRefusedError
 			if errors.As(err, &refused) {
 				if rerr := Reset(context.WithoutCancel(ctx), m.db, f.Name); rerr != nil {
@@ -329,7 +333,7 @@ func (m *Migrator) completeInstant(ctx context.Context, st Status, f *op.File, t
 		}
 		m.hooks.call(m.hooks.beforeSwitch, "contract")
 		relabel := relabeled(f, deployed, final, st.Table)
-		if err := m.pushStep(ctx, final, st.Name, "", st.Table, step, true, relabel); err != nil {
+		if err := m.pushStep(ctx, final, st.Name, "", st.Table, step, true, relabel); err != nil && !m.switchedMeanwhile(ctx, st.Name, "") {
 			return st, fmt.Errorf("migrate: complete %s: %w", st.Name, err)
 		}
 		m.hooks.call(m.hooks.afterMark, "contract")
@@ -375,11 +379,19 @@ func (m *Migrator) rollbackInstant(ctx context.Context, st Status, f *op.File, t
 		if err != nil {
 			return st, err
 		}
-		if err := m.pushStep(ctx, reverted(f, before, deployed, st.Table), st.Name, "", st.Table, step, rollbackOK(f, before), nil); err != nil {
+		if err := m.pushStep(ctx, reverted(f, before, deployed, st.Table), st.Name, "", st.Table, step, rollbackOK(f, before), nil); err != nil && !m.switchedMeanwhile(ctx, st.Name, "") {
 			return st, fmt.Errorf("migrate: rollback %s: documents written in the new shape cannot all be read in the old one: %w; nothing was changed", st.Name, err)
 		}
 	}
 	return m.finish(ctx, st.ID, RolledBack)
+}
+
+// switchedMeanwhile reports whether, after a failed push of an instant
+// step, the migration name is now in phase (expand; "" for no longer
+// active): a step racing from another process made the same switch.
+func (m *Migrator) switchedMeanwhile(ctx context.Context, name, phase string) bool {
+	now, err := m.activePhase(context.WithoutCancel(ctx), name)
+	return err == nil && now == phase
 }
 
 // trackedDoc is what the instant path needs of a tracking document.
