@@ -358,15 +358,20 @@ func (t *tx) Get(table string, id []byte) ([]byte, error) {
 	}
 	var body []byte
 	found := false
-	err := t.query("get", sqlGet, []any{table, nz(id)}, func(rows pgx.Rows) error {
-		for rows.Next() {
-			found = true
-			if err := rows.Scan(&body); err != nil {
-				return err
+	var err error
+	if t.direct() {
+		body, found, err = t.getDirect(table, id)
+	} else {
+		err = t.query("get", sqlGet, []any{table, nz(id)}, func(rows pgx.Rows) error {
+			for rows.Next() {
+				found = true
+				if err := rows.Scan(&body); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
