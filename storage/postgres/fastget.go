@@ -2,14 +2,14 @@ package postgres
 
 import (
 	"bytes"
+	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Statements a point read sends through pgconn's batch (getDirect), by
-// the name they are prepared under on each connection.
+// Statements getDirect sends ahead of its read, by the name they are
+// prepared under on each connection.
 var directSQL = map[string]string{
-	"strata_get":      sqlGet,
 	"strata_chain":    sqlRollbackChain,
 	"strata_rollback": "ROLLBACK",
 	"strata_begin_ro": sqlBeginRO,
@@ -24,15 +24,15 @@ var (
 )
 
 // direct reports whether Get can read through getDirect: nothing else
-// has to go with the read (buffered writes, an assumption, the bulk
+// but an assumption has to go with the read (buffered writes, the bulk
 // lock).
 func (t *tx) direct() bool {
-	return len(t.pending) == 0 && t.assumed == nil && !t.bulk
+	return len(t.pending) == 0 && !t.bulk
 }
 
 // getDirect reads one document as query would (in one round trip with
 // the connection's deferred ROLLBACK and this transaction's BEGIN, if
-// not sent yet), but through pgconn's batch of prepared statements
+// not sent yet) and the assumption's check, but through pgconn's batch of prepared statements
 // rather than pgx's pipeline: the parameters and the result are bytes
 // as they are, so the statements need no encoding plans, and the batch
 // no per-statement bookkeeping. This is the whole client-side cost of a
@@ -59,32 +59,69 @@ func (t *tx) getDirect(table string, id []byte) (body []byte, found bool, err er
 			n++
 		}
 	}
-	names[n] = "strata_get"
-	n++
 	conn := t.c.Conn()
 	var batch pgconn.Batch
-	for i, name := range names[:n] {
+	for _, name := range names[:n] {
 		sd, err := conn.Prepare(t.ctx, name, directSQL[name])
 		if err != nil {
 			return nil, false, t.fail("get", err)
 		}
-		if i == n-1 {
-			batch.ExecStatement(sd, [][]byte{[]byte(table), nz(id)}, getParamFormats, getResultFormats)
-		} else {
-			batch.ExecStatement(sd, nil, nil, nil)
-		}
+		batch.ExecStatement(sd, nil, nil, nil)
 	}
-	t.dirty, t.begun = false, true
+	a := t.assumed
+	if a != nil {
+		// The assumption's statement is one of a few (scanSQL with LIMIT
+		// 1), prepared under a name pgx derives from its text.
+		sd, err := conn.Prepare(t.ctx, a.q, a.q)
+		if err != nil {
+			return nil, false, t.fail("get", err)
+		}
+		params := make([][]byte, len(a.args))
+		formats := make([]int16, len(a.args))
+		for i, v := range a.args {
+			switch v := v.(type) {
+			case string:
+				params[i] = []byte(v)
+			case []byte:
+				params[i] = nz(v)
+			default:
+				return nil, false, fmt.Errorf("postgres: get: assumption argument of type %T", v)
+			}
+			formats[i] = 1
+		}
+		batch.ExecStatement(sd, params, formats, []int16{1, 1})
+	}
+	sd, err := conn.Prepare(t.ctx, "strata_get", sqlGet)
+	if err != nil {
+		return nil, false, t.fail("get", err)
+	}
+	batch.ExecStatement(sd, [][]byte{[]byte(table), nz(id)}, getParamFormats, getResultFormats)
+	t.dirty, t.begun, t.assumed = false, true, nil
 	mrr := conn.PgConn().ExecBatch(t.ctx, &batch)
-	for i := 0; i < n && err == nil; i++ {
-		if !mrr.NextResult() {
-			break
-		}
+	for i := 0; err == nil && mrr.NextResult(); i++ {
 		rr := mrr.ResultReader()
-		for rr.NextRow() {
-			body, found = bytes.Clone(rr.Values()[0]), true
+		switch {
+		case i < n: // ROLLBACK, BEGIN
+		case a != nil && i == n: // the assumption: its first key
+			var got []byte
+			seen := false
+			for rr.NextRow() {
+				if !seen {
+					got, seen = bytes.Clone(rr.Values()[0]), true
+				}
+			}
+			if _, err = rr.Close(); err == nil && (seen != (a.want != nil) || !bytes.Equal(got, a.want)) {
+				err = errAssumption
+			}
+			continue
+		default:
+			for rr.NextRow() {
+				body, found = bytes.Clone(rr.Values()[0]), true
+			}
 		}
-		_, err = rr.Close()
+		if _, cerr := rr.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if cerr := mrr.Close(); err == nil {
 		err = cerr
