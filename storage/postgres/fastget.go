@@ -23,22 +23,22 @@ var (
 	getResultFormats = []int16{1}
 )
 
-// direct reports whether Get can read through getDirect: nothing else
-// but an assumption has to go with the read (buffered writes, the bulk
-// lock).
+// direct reports whether Get can read through getDirect: no buffered
+// writes and no bulk lock have to go with the read (an assumption may).
 func (t *tx) direct() bool {
 	return len(t.pending) == 0 && !t.bulk
 }
 
-// getDirect reads one document as query would (in one round trip with
-// the connection's deferred ROLLBACK and this transaction's BEGIN, if
-// not sent yet) and the assumption's check, but through pgconn's batch of prepared statements
-// rather than pgx's pipeline: the parameters and the result are bytes
-// as they are, so the statements need no encoding plans, and the batch
-// no per-statement bookkeeping. This is the whole client-side cost of a
-// point read beyond the round trip, so it is worth its own path. Each
-// statement is prepared once per connection (pgx.Conn.Prepare keeps
-// them by name). body is a copy owned by the caller.
+// getDirect reads one document as query would, in one round trip with
+// the connection's deferred ROLLBACK, this transaction's BEGIN (if not
+// sent yet) and the check of its assumption (if any), but through
+// pgconn's batch of prepared statements rather than pgx's pipeline: the
+// parameters and results are bytes as they are, so the statements need
+// no encoding plans, and the batch no per-statement bookkeeping. This is
+// most of the client's cost of a point read beyond the round trip, so it
+// is worth its own path. Each statement is prepared once per connection
+// (pgx.Conn.Prepare keeps them by name). body is a copy owned by the
+// caller.
 func (t *tx) getDirect(table string, id []byte) (body []byte, found bool, err error) {
 	var names [3]string
 	n := 0
