@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -16,30 +17,42 @@ var directSQL = map[string]string{
 	"strata_begin_rw": sqlBeginRW,
 }
 
-// Parameter and result formats of strata_get: binary, which for text and
-// bytea is the bytes themselves.
-var (
-	getParamFormats  = []int16{1, 1}
-	getResultFormats = []int16{1}
-)
-
 // direct reports whether Get can read through getDirect: no buffered
 // writes and no bulk lock have to go with the read (an assumption may).
 func (t *tx) direct() bool {
 	return len(t.pending) == 0 && !t.bulk
 }
 
-// getDirect reads one document as query would, in one round trip with
-// the connection's deferred ROLLBACK, this transaction's BEGIN (if not
-// sent yet) and the check of its assumption (if any), but through
-// pgconn's batch of prepared statements rather than pgx's pipeline: the
-// parameters and results are bytes as they are, so the statements need
-// no encoding plans, and the batch no per-statement bookkeeping. This is
-// most of the client's cost of a point read beyond the round trip, so it
-// is worth its own path. Each statement is prepared once per connection
-// (pgx.Conn.Prepare keeps them by name). body is a copy owned by the
-// caller.
+// getDirect reads one document as query would, through readDirect.
+// body is a copy owned by the caller.
 func (t *tx) getDirect(table string, id []byte) (body []byte, found bool, err error) {
+	err = t.readDirect("get", "strata_get", sqlGet, [][]byte{[]byte(table), nz(id)}, 1, func(v [][]byte) {
+		body, found = bytes.Clone(v[0]), true
+	})
+	return nz(body), found, err
+}
+
+// getManyDirect reads the documents ids of table as GetMany's query
+// would, through readDirect, into found (by id; copies).
+func (t *tx) getManyDirect(table string, ids [][]byte, found map[string][]byte) error {
+	return t.readDirect("get many", "strata_get_many", sqlGetMany, [][]byte{[]byte(table), byteaArray(ids)}, 2, func(v [][]byte) {
+		found[string(v[0])] = nz(bytes.Clone(v[1]))
+	})
+}
+
+// readDirect runs the read statement q (prepared as name) with params,
+// all in binary format, in one round trip with what the transaction
+// owes ahead of it: the connection's deferred ROLLBACK, this
+// transaction's BEGIN (if not sent yet) and the check of its assumption
+// (if any). It goes through pgconn's batch of prepared statements rather
+// than pgx's pipeline: text and bytea parameters and bytea results are
+// bytes as they are, so the statements need no encoding plans, and the
+// batch no per-statement bookkeeping. That bookkeeping was most of the
+// client's cost of a point read beyond the round trip, so reads are worth
+// their own path. Each statement is prepared once per connection
+// (pgx.Conn.Prepare keeps them by name). row is called with the values
+// of each of q's rows (results columns, binary), valid until it returns.
+func (t *tx) readDirect(op, name, q string, params [][]byte, results int, row func(values [][]byte)) (err error) {
 	var names [3]string
 	n := 0
 	switch {
@@ -64,7 +77,7 @@ func (t *tx) getDirect(table string, id []byte) (body []byte, found bool, err er
 	for _, name := range names[:n] {
 		sd, err := conn.Prepare(t.ctx, name, directSQL[name])
 		if err != nil {
-			return nil, false, t.fail("get", err)
+			return t.fail(op, err)
 		}
 		batch.ExecStatement(sd, nil, nil, nil)
 	}
@@ -74,10 +87,9 @@ func (t *tx) getDirect(table string, id []byte) (body []byte, found bool, err er
 		// 1), prepared under a name pgx derives from its text.
 		sd, err := conn.Prepare(t.ctx, a.q, a.q)
 		if err != nil {
-			return nil, false, t.fail("get", err)
+			return t.fail(op, err)
 		}
 		params := make([][]byte, len(a.args))
-		formats := make([]int16, len(a.args))
 		for i, v := range a.args {
 			switch v := v.(type) {
 			case string:
@@ -85,17 +97,16 @@ func (t *tx) getDirect(table string, id []byte) (body []byte, found bool, err er
 			case []byte:
 				params[i] = nz(v)
 			default:
-				return nil, false, fmt.Errorf("postgres: get: assumption argument of type %T", v)
+				return fmt.Errorf("postgres: %s: assumption argument of type %T", op, v)
 			}
-			formats[i] = 1
 		}
-		batch.ExecStatement(sd, params, formats, []int16{1, 1})
+		batch.ExecStatement(sd, params, binaryFormats[:len(params)], binaryFormats[:2])
 	}
-	sd, err := conn.Prepare(t.ctx, "strata_get", sqlGet)
+	sd, err := conn.Prepare(t.ctx, name, q)
 	if err != nil {
-		return nil, false, t.fail("get", err)
+		return t.fail(op, err)
 	}
-	batch.ExecStatement(sd, [][]byte{[]byte(table), nz(id)}, getParamFormats, getResultFormats)
+	batch.ExecStatement(sd, params, binaryFormats[:len(params)], binaryFormats[:results])
 	t.dirty, t.begun, t.assumed = false, true, nil
 	mrr := conn.PgConn().ExecBatch(t.ctx, &batch)
 	for i := 0; err == nil && mrr.NextResult(); i++ {
@@ -116,7 +127,7 @@ func (t *tx) getDirect(table string, id []byte) (body []byte, found bool, err er
 			continue
 		default:
 			for rr.NextRow() {
-				body, found = bytes.Clone(rr.Values()[0]), true
+				row(rr.Values())
 			}
 		}
 		if _, cerr := rr.Close(); err == nil {
@@ -127,7 +138,41 @@ func (t *tx) getDirect(table string, id []byte) (body []byte, found bool, err er
 		err = cerr
 	}
 	if err != nil {
-		return nil, false, t.fail("get", err)
+		return t.fail(op, err)
 	}
-	return nz(body), found, nil
+	return nil
+}
+
+// binaryFormats holds format codes for up to four parameters or results, all
+// binary.
+var binaryFormats = []int16{1, 1, 1, 1}
+
+// byteaArray is the binary form of a one-dimensional bytea[] of elems,
+// none NULL.
+func byteaArray(elems [][]byte) []byte {
+	size := 20
+	for _, e := range elems {
+		size += 4 + len(e)
+	}
+	b := make([]byte, 0, size)
+	if len(elems) == 0 {
+		b = binary32(b, 0, 0, byteaOID) // no dimensions: the empty array
+		return b
+	}
+	b = binary32(b, 1, 0, byteaOID, uint32(len(elems)), 1) // one dimension from 1, no NULLs
+	for _, e := range elems {
+		b = binary32(b, uint32(len(e)))
+		b = append(b, e...)
+	}
+	return b
+}
+
+// byteaOID is the type OID of bytea.
+const byteaOID = 17
+
+func binary32(b []byte, vs ...uint32) []byte {
+	for _, v := range vs {
+		b = binary.BigEndian.AppendUint32(b, v)
+	}
+	return b
 }

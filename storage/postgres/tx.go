@@ -414,16 +414,21 @@ func (t *tx) GetMany(table string, ids [][]byte) ([][]byte, error) {
 		return out, nil
 	}
 	found := make(map[string][]byte, len(missing))
-	err := t.query("get many", sqlGetMany, []any{table, missing}, func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id, body []byte
-			if err := rows.Scan(&id, &body); err != nil {
-				return err
+	var err error
+	if t.direct() {
+		err = t.getManyDirect(table, missing, found)
+	} else {
+		err = t.query("get many", sqlGetMany, []any{table, missing}, func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id, body []byte
+				if err := rows.Scan(&id, &body); err != nil {
+					return err
+				}
+				found[string(id)] = nz(body)
 			}
-			found[string(id)] = nz(body)
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
