@@ -56,7 +56,7 @@ func (c *recordCache) put(tx *Tx, id ID, body []byte) {
 		return
 	}
 	if c.m == nil {
-		c.m = make(map[ID]record, 128)
+		c.m = make(map[ID]record)
 	}
 	if _, ok := c.m[id]; !ok && len(c.m) >= recordCacheMax {
 		return

@@ -40,14 +40,19 @@ func TestAssumeFirstKey(t *testing.T) {
 		want  []byte
 		read  bool // the transaction reads before it commits
 		holds bool
+		first bool // it reads before it writes (Get's direct path carries the check)
 	}{
-		{"holds, read", newest, []byte("k2"), true, true},
-		{"holds, blind write", newest, []byte("k2"), false, true},
-		{"stale, read", newest, []byte("k1"), true, false},
-		{"stale, blind write", newest, []byte("k1"), false, false},
-		{"empty range holds", storage.ScanRequest{Table: "none", Index: "by_key"}, nil, true, true},
-		{"empty range expected, not empty", newest, nil, false, false},
-		{"forward order", storage.ScanRequest{Table: "heads", Index: "by_key"}, []byte("k1"), true, true},
+		{"holds, read", newest, []byte("k2"), true, true, false},
+		{"holds, blind write", newest, []byte("k2"), false, true, false},
+		{"stale, read", newest, []byte("k1"), true, false, false},
+		{"stale, blind write", newest, []byte("k1"), false, false, false},
+		{"empty range holds", storage.ScanRequest{Table: "none", Index: "by_key"}, nil, true, true, false},
+		{"empty range expected, not empty", newest, nil, false, false, false},
+		{"forward order", storage.ScanRequest{Table: "heads", Index: "by_key"}, []byte("k1"), true, true, false},
+		{"holds, read first", newest, []byte("k2"), true, true, true},
+		{"stale, read first", newest, []byte("k1"), true, false, true},
+		{"empty range expected, not empty, read first", newest, nil, true, false, true},
+		{"forward order, read first", storage.ScanRequest{Table: "heads", Index: "by_key"}, []byte("k1"), true, true, true},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,9 +63,6 @@ func TestAssumeFirstKey(t *testing.T) {
 			}
 			defer st.Rollback()
 			if err := st.(storage.Assumer).AssumeFirstKey(tt.req, tt.want); err != nil {
-				t.Fatal(err)
-			}
-			if err := st.Put("docs", id, []byte("new")); err != nil {
 				t.Fatal(err)
 			}
 			failed := func(err error) bool {
@@ -74,7 +76,14 @@ func TestAssumeFirstKey(t *testing.T) {
 				return true
 			}
 			gotFail := false
-			if tt.read {
+			if tt.read && tt.first {
+				_, err := st.Get("docs", []byte("x"))
+				gotFail = failed(err)
+			}
+			if err := st.Put("docs", id, []byte("new")); err != nil && !gotFail {
+				t.Fatal(err)
+			}
+			if tt.read && !tt.first {
 				_, err := st.Get("docs", []byte("x"))
 				gotFail = failed(err)
 			}

@@ -29,6 +29,9 @@ const (
 const (
 	sqlBeginRW = "BEGIN ISOLATION LEVEL SERIALIZABLE"
 	sqlBeginRO = "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"
+	// sqlRollbackChain ends a finished read-only transaction and begins
+	// the next one, also read-only (queuePending; PostgreSQL 12 or later).
+	sqlRollbackChain = "ROLLBACK AND CHAIN"
 	// sqlLockRelations starts a sequential scan of each table a Scan
 	// reads, which under SERIALIZABLE takes one predicate lock on the
 	// whole relation (heap_beginscan); the transaction's later reads of
@@ -219,14 +222,14 @@ func (t *tx) query(op, q string, args []any, read func(rows pgx.Rows) error) err
 		return t.readRows(op, rows, read)
 	}
 	var batch pgx.Batch
-	t.queuePending(&batch)
+	n := t.queuePending(&batch)
 	a := t.assumed
 	if a != nil {
 		batch.Queue(a.q, a.args...)
 	}
 	batch.Queue(q, args...)
 	br := t.c.SendBatch(t.ctx, &batch)
-	if err := t.execPending(br); err != nil {
+	if err := t.execPending(br, n); err != nil {
 		_ = br.Close()
 		return t.fail(op, err)
 	}
@@ -265,41 +268,47 @@ func (t *tx) readRows(op string, rows pgx.Rows, read func(rows pgx.Rows) error) 
 }
 
 // queuePending adds the connection's deferred ROLLBACK and BEGIN (if
-// not sent yet) and the buffered writes.
-func (t *tx) queuePending(batch *pgx.Batch) {
-	if t.dirty {
-		batch.Queue("ROLLBACK")
+// not sent yet) and the buffered writes, and returns how many statements
+// it queued, for execPending. A read-only transaction on a connection
+// still inside a finished read-only transaction sends one statement
+// for both, ROLLBACK AND CHAIN: it ends that transaction and begins
+// this one with the same characteristics (SERIALIZABLE, READ ONLY);
+// the snapshot is still taken by the first statement after it.
+func (t *tx) queuePending(batch *pgx.Batch) int {
+	n := 0
+	switch {
+	case t.dirty && !t.begun && !t.writable:
+		batch.Queue(sqlRollbackChain)
+		n++
+	default:
+		if t.dirty {
+			batch.Queue("ROLLBACK")
+			n++
+		}
+		if !t.begun {
+			if t.writable {
+				batch.Queue(sqlBeginRW)
+			} else {
+				batch.Queue(sqlBeginRO)
+			}
+			n++
+		}
 	}
-	if !t.begun {
-		if t.writable {
-			batch.Queue(sqlBeginRW)
-		} else {
-			batch.Queue(sqlBeginRO)
-		}
-		if t.bulk {
-			batch.Queue(sqlLockRelations)
-		}
+	if !t.begun && t.bulk {
+		batch.Queue(sqlLockRelations)
+		n++
 	}
 	t.pending = coalesce(t.pending)
 	for _, o := range t.pending {
 		batch.Queue(o.sql, o.args...)
 	}
+	return n + len(t.pending)
 }
 
-// execPending reads the results of what queuePending queued.
-func (t *tx) execPending(br pgx.BatchResults) error {
-	n := len(t.pending)
-	if t.dirty {
-		n++
-		t.dirty = false
-	}
-	if !t.begun {
-		n++
-		if t.bulk {
-			n++
-		}
-		t.begun = true
-	}
+// execPending reads the results of the n statements queuePending
+// queued.
+func (t *tx) execPending(br pgx.BatchResults, n int) error {
+	t.dirty, t.begun = false, true
 	t.pending = t.pending[:0]
 	for range n {
 		if _, err := br.Exec(); err != nil {
@@ -315,9 +324,9 @@ func (t *tx) flush(op string) error {
 		return nil
 	}
 	var batch pgx.Batch
-	t.queuePending(&batch)
+	n := t.queuePending(&batch)
 	br := t.c.SendBatch(t.ctx, &batch)
-	err := t.execPending(br)
+	err := t.execPending(br, n)
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
@@ -349,15 +358,20 @@ func (t *tx) Get(table string, id []byte) ([]byte, error) {
 	}
 	var body []byte
 	found := false
-	err := t.query("get", sqlGet, []any{table, nz(id)}, func(rows pgx.Rows) error {
-		for rows.Next() {
-			found = true
-			if err := rows.Scan(&body); err != nil {
-				return err
+	var err error
+	if t.direct() {
+		body, found, err = t.getDirect(table, id)
+	} else {
+		err = t.query("get", sqlGet, []any{table, nz(id)}, func(rows pgx.Rows) error {
+			for rows.Next() {
+				found = true
+				if err := rows.Scan(&body); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -400,16 +414,21 @@ func (t *tx) GetMany(table string, ids [][]byte) ([][]byte, error) {
 		return out, nil
 	}
 	found := make(map[string][]byte, len(missing))
-	err := t.query("get many", sqlGetMany, []any{table, missing}, func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id, body []byte
-			if err := rows.Scan(&id, &body); err != nil {
-				return err
+	var err error
+	if t.direct() {
+		err = t.getManyDirect(table, missing, found)
+	} else {
+		err = t.query("get many", sqlGetMany, []any{table, missing}, func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id, body []byte
+				if err := rows.Scan(&id, &body); err != nil {
+					return err
+				}
+				found[string(id)] = nz(body)
 			}
-			found[string(id)] = nz(body)
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -736,10 +755,10 @@ func (t *tx) Commit() error {
 	}
 	ctx := context.WithoutCancel(t.ctx)
 	var batch pgx.Batch
-	t.queuePending(&batch)
+	n := t.queuePending(&batch)
 	batch.Queue("COMMIT")
 	br := t.c.SendBatch(ctx, &batch)
-	err := t.execPending(br)
+	err := t.execPending(br, n)
 	if err == nil {
 		_, err = br.Exec()
 		if err != nil && sqlState(err) == "" && !pgconn.SafeToRetry(err) {

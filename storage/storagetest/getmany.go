@@ -45,4 +45,18 @@ func testGetMany(t *testing.T, b storage.Backend) {
 		}
 		return nil
 	})
+	// GetMany as a transaction's first statement (PostgreSQL sends it with
+	// the transaction's BEGIN), read-only and writable.
+	for _, writable := range []bool{false, true} {
+		tx := begin(t, b, writable)
+		got, err := tx.(storage.BatchGetter).GetMany("t", [][]byte{[]byte("zz"), []byte("b"), []byte("a"), []byte("d"), []byte("b"), []byte("c")})
+		must(t, err)
+		want := []string{"", "vb2", "va", "vd", "vb2", ""}
+		for i := range want {
+			if (want[i] == "") != (got[i] == nil) || !bytes.Equal(got[i], []byte(want[i])) && want[i] != "" {
+				t.Errorf("writable %v: first GetMany[%d] = %q, want %q", writable, i, got[i], want[i])
+			}
+		}
+		must(t, tx.Rollback())
+	}
 }
