@@ -204,3 +204,58 @@ func TestServeCompacts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStaleReaderSeesNewShape: a process whose cached schema predates an
+// instant migration reads old records in the new shape, whether its
+// read-only transaction starts with a Get (the PostgreSQL backend's
+// direct read path) or a query.
+func TestStaleReaderSeesNewShape(t *testing.T) {
+	t.Parallel()
+	eachProcBackend(t, func(t *testing.T, b procBackend) {
+		db, url := procDB(t, b)
+		renameUsers(t, db, 20)
+		other, err := strata.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		var id strata.ID
+		err = other.Query(ctx, func(tx *strata.Tx) error { // caches the schema
+			d, err := tx.Table("users").First()
+			id = d.ID()
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := migrate.New(db)
+		if _, err := m.Start(ctx, parseFile(t, renameFile)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Complete(ctx, "010_rename"); err != nil {
+			t.Fatal(err)
+		}
+		err = other.Query(ctx, func(tx *strata.Tx) error {
+			d, err := tx.Get(id)
+			if err == nil && (d.Has("userName") || !d.Has("displayName")) {
+				t.Errorf("a Get in a stale process read %v", d)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = other.Query(ctx, func(tx *strata.Tx) error {
+			docs, err := tx.Table("users").Take(5)
+			for _, d := range docs {
+				if d.Has("userName") || !d.Has("displayName") {
+					t.Errorf("a query in a stale process read %v", d)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
