@@ -489,15 +489,12 @@ func diffOf(ops []op.Operation, final bool) func(strata.Doc) (strata.Patch, erro
 	}
 }
 
-// pushWith pushes s with the active migration set changed: the entry of
-// name replaced by entry ("" removes it). It waits for index builds.
-func (m *Migrator) pushWith(ctx context.Context, s *schema.Schema, name, entry string) error {
-	if s == nil {
-		s = &schema.Schema{Tables: map[string]*schema.Table{}}
-	}
+// activeSetWith returns the active migration set with the entry of name
+// replaced by entry ("" removes it).
+func (m *Migrator) activeSetWith(ctx context.Context, name, entry string) ([]string, error) {
 	set, err := sys.ActiveMigrations(ctx, m.db)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var out []string
 	for _, a := range set {
@@ -509,6 +506,19 @@ func (m *Migrator) pushWith(ctx context.Context, s *schema.Schema, name, entry s
 	}
 	if entry != "" {
 		out = append(out, entry)
+	}
+	return out, nil
+}
+
+// pushWith pushes s with the active migration set changed: the entry of
+// name replaced by entry ("" removes it). It waits for index builds.
+func (m *Migrator) pushWith(ctx context.Context, s *schema.Schema, name, entry string) error {
+	if s == nil {
+		s = &schema.Schema{Tables: map[string]*schema.Table{}}
+	}
+	out, err := m.activeSetWith(ctx, name, entry)
+	if err != nil {
+		return err
 	}
 	return sys.Push(ctx, m.db, s, out, true)
 }

@@ -226,20 +226,9 @@ func (m *Migrator) pushStep(ctx context.Context, s *schema.Schema, name, entry, 
 	if s == nil {
 		s = &schema.Schema{Tables: map[string]*schema.Table{}}
 	}
-	set, err := sys.ActiveMigrations(ctx, m.db)
+	out, err := m.activeSetWith(ctx, name, entry)
 	if err != nil {
 		return err
-	}
-	var out []string
-	for _, a := range set {
-		_, f, err := active.Decode(a)
-		if err == nil && f.Name == name {
-			continue
-		}
-		out = append(out, a)
-	}
-	if entry != "" {
-		out = append(out, entry)
 	}
 	return sys.PushStep(ctx, m.db, system.ShapePush{
 		Schema: s, Migrations: out, Wait: true,

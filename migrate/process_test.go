@@ -164,6 +164,41 @@ func (p *helperProc) waitLine(prefix string, d time.Duration) string {
 	}
 }
 
+// killRepeatedly starts the helper with args and kills it (SIGKILL) at a
+// random moment within 150 ms of its first progress line, until it has
+// killed it want times (it fails the test after 3*want attempts), or
+// until a run ends before its kill (the work is done): it returns the
+// kills.
+func killRepeatedly(t *testing.T, want int, url string, args ...string) int {
+	t.Helper()
+	migproc(t)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
+	kills := 0
+	for attempt := 0; kills < want; attempt++ {
+		if attempt == 3*want {
+			t.Fatalf("only %d kills in %d attempts", kills, attempt)
+		}
+		p := startHelper(t, url, args...)
+		if l := p.waitLine("progress", 60*time.Second); l == "" {
+			err := p.cmd.Wait()
+			t.Fatalf("helper ended before a batch: %v\n%s", err, p.stderr)
+		}
+		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		err := p.cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			// It finished before the signal: the work is done.
+			t.Logf("helper exited before the kill: %v\n%s", err, p.stderr)
+			break
+		}
+		kills++
+	}
+	return kills
+}
+
 // TestKill9Migration kills a process running a migration with concurrent
 // writers (in the same process) at random moments, at least ten times,
 // restarting it each time; the last process finishes the migration. Then
@@ -189,40 +224,14 @@ func testKill9Migration(t *testing.T, b procBackend) {
 	db, url := procDB(t, b)
 	seedDocs(t, db, n)
 	migproc(t)
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	const wantKills = 10
-	kills := 0
-	for attempt := 0; kills < wantKills; attempt++ {
-		if attempt == 3*wantKills {
-			t.Fatalf("only %d kills in %d attempts", kills, attempt)
-		}
-		// The migration function takes 50µs a document, so that the
-		// migration lasts long enough for ten kills, most of them inside a
-		// batch's transaction. Each run first waits for the lease of the
-		// run killed before it to expire: a short lease keeps the test
-		// short (one process runs at a time, so no other process takes
-		// over an expired lease from a live runner).
-		p := startHelper(t, url, "--writers", "2", "--lease", "1s", "--per-doc", "50us")
-		// Kill it at a random moment once it is migrating (and writing).
-		if l := p.waitLine("progress", 60*time.Second); l == "" {
-			err := p.cmd.Wait()
-			t.Fatalf("helper ended before a batch: %v\n%s", err, p.stderr)
-		}
-		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
-		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		err := p.cmd.Wait()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL {
-			kills++
-		} else {
-			// It finished before the signal: start over would be
-			// pointless; the migration is done.
-			t.Logf("helper exited before the kill: %v\n%s", err, p.stderr)
-			break
-		}
-	}
+	// The migration function takes 50µs a document, so that the
+	// migration lasts long enough for ten kills, most of them inside a
+	// batch's transaction. Each run first waits for the lease of the run
+	// killed before it to expire: a short lease keeps the test short (one
+	// process runs at a time, so no other process takes over an expired
+	// lease from a live runner).
+	kills := killRepeatedly(t, wantKills, url, "--writers", "2", "--lease", "1s", "--per-doc", "50us")
 	st, err := migrate.StatusOf(ctx, db, "count_once")
 	if err != nil {
 		t.Fatal(err)
@@ -383,27 +392,8 @@ func testKill9Compaction(t *testing.T, b procBackend) {
 		t.Fatalf("start: %+v %v", st, err)
 	}
 	migproc(t)
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 	const wantKills = 10
-	kills := 0
-	for attempt := 0; kills < wantKills && attempt < 3*wantKills; attempt++ {
-		p := startHelper(t, url, "--compact", "--writers", "2", "--no-deletes", "--lease", "300ms", "--rate", "3000")
-		if l := p.waitLine("progress", 60*time.Second); l == "" {
-			err := p.cmd.Wait()
-			t.Fatalf("helper ended before a batch: %v\n%s", err, p.stderr)
-		}
-		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
-		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		err := p.cmd.Wait()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			t.Logf("helper exited before the kill: %v\n%s", err, p.stderr)
-			break
-		}
-		kills++
-	}
+	kills := killRepeatedly(t, wantKills, url, "--compact", "--writers", "2", "--no-deletes", "--lease", "300ms", "--rate", "3000")
 	if kills < wantKills {
 		t.Errorf("%d kills, want at least %d", kills, wantKills)
 	}
