@@ -40,14 +40,19 @@ func TestShapesModel(t *testing.T) {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
 			stats := map[string]int{}
-			rapid.Check(t, func(rt *rapid.T) { runShapesModel(t, rt, b, stats) })
-			t.Logf("steps taken: %v", stats)
 			// The histories must reach every kind of migration and each
-			// end of it, or the model checks less than it says.
-			for _, k := range []string{"start add_field", "start rename_field", "start remove_field", "start change_type", "start require_field", "complete", "rollback", "compact while active", "compact", "replace while active"} {
-				if stats[k] == 0 {
-					t.Errorf("no history took the step %q", k)
-				}
+			// end of it, or the model checks less than it says: a batch
+			// of histories that missed one is followed by another, up to
+			// four.
+			kinds := []string{"start add_field", "start rename_field", "start remove_field", "start change_type", "start require_field", "complete", "rollback", "compact while active", "compact", "replace while active"}
+			missing := kinds
+			for round := 0; round < 4 && len(missing) > 0 && !t.Failed(); round++ {
+				rapid.Check(t, func(rt *rapid.T) { runShapesModel(t, rt, b, stats) })
+				missing = slices.DeleteFunc(slices.Clone(kinds), func(k string) bool { return stats[k] > 0 })
+			}
+			t.Logf("steps taken: %v", stats)
+			for _, k := range missing {
+				t.Errorf("no history took the step %q", k)
 			}
 		})
 	}
