@@ -231,7 +231,7 @@ func testKill9Migration(t *testing.T, b procBackend) {
 	// killed before it to expire: a short lease keeps the test short (one
 	// process runs at a time, so no other process takes over an expired
 	// lease from a live runner).
-	kills := killRepeatedly(t, wantKills, url, "--writers", "2", "--lease", "1s", "--per-doc", "50us")
+	kills := killRepeatedly(t, wantKills, url, "--writers", "2", "--lease", "300ms", "--per-doc", "50us")
 	st, err := migrate.StatusOf(ctx, db, "count_once")
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +241,7 @@ func testKill9Migration(t *testing.T, b procBackend) {
 		t.Errorf("%d kills, want at least %d (the migration ran too fast to be killed)", kills, wantKills)
 	}
 	if st.State != migrate.Completed {
-		p := startHelper(t, url, "--writers", "2", "--lease", "1s")
+		p := startHelper(t, url, "--writers", "2", "--lease", "300ms")
 		line := p.waitLine("completed", 5*time.Minute)
 		if err := p.cmd.Wait(); err != nil || line == "" {
 			t.Fatalf("final run: %v %q\n%s", err, line, p.stderr)
