@@ -271,12 +271,24 @@ func (op ChangeType) Transform(old, doc Doc) (Doc, error) {
 		} else {
 			x, ok = lookupPair(op.ReverseMap, to)
 		}
-		if ok && !(hasFrom && value.Equal(x, from)) {
+		if ok && !(hasFrom && value.Equal(x, from)) && !op.mapsTo(from, hasFrom, to) {
 			doc = clone(doc)
 			doc[op.From] = value.Clone(x)
 		}
 	}
 	return doc, nil
+}
+
+// mapsTo reports whether the old value from (if present) already maps to
+// to: then the old field is in step with the new one and keeps its value,
+// which a reverse mapping that is not one-to-one (two old values to one
+// new one) would otherwise overwrite.
+func (op ChangeType) mapsTo(from any, hasFrom bool, to any) bool {
+	if !hasFrom {
+		return false
+	}
+	y, err := op.convert(from)
+	return err == nil && value.Equal(y, to)
 }
 
 func (op ChangeType) Finalize(old, doc Doc) (Doc, error) {
