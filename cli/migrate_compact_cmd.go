@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,18 +35,25 @@ past that a migration on it waits for compact.`,
 			if err != nil {
 				return err
 			}
+			var existing []string
+			if err := db.Query(cmd.Context(), func(tx *strata.Tx) error {
+				all, err := tx.Tables()
+				for _, t := range all {
+					if !strings.HasPrefix(t, "_") {
+						existing = append(existing, t)
+					}
+				}
+				return err
+			}); err != nil {
+				return err
+			}
 			tables := args
 			if len(tables) == 0 {
-				if err := db.Query(cmd.Context(), func(tx *strata.Tx) error {
-					all, err := tx.Tables()
-					for _, t := range all {
-						if !strings.HasPrefix(t, "_") {
-							tables = append(tables, t)
-						}
-					}
-					return err
-				}); err != nil {
-					return err
+				tables = existing
+			}
+			for _, t := range args {
+				if !slices.Contains(existing, t) {
+					return usageErrorf("migrate compact: no table %q (tables: %s)", t, strings.Join(existing, ", "))
 				}
 			}
 			report := a.progressReporter("compact")

@@ -31,6 +31,9 @@ func TestMigrateCompactCLI(t *testing.T) {
 	if after := e.ok("data", "users", "--index", "by_name", "--json"); after != before {
 		t.Fatalf("documents changed by compact:\n%.300s\nvs\n%.300s", after, before)
 	}
+	if _, errOut, err := e.run("migrate", "compact", "nope"); err == nil || !strings.Contains(errOut, `no table "nope"`) {
+		t.Fatalf("compact of an unknown table: %v %s", err, errOut)
+	}
 	if out := e.ok("check"); !strings.Contains(out, "ok: no problems found") {
 		t.Fatalf("check: %s", out)
 	}
