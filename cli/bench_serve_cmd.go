@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -30,6 +27,7 @@ func (a *app) benchServeCommand() *cobra.Command {
 		docs     int
 		duration time.Duration
 		profile  string
+		client   string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--clients N] [--duration D]",
@@ -40,7 +38,12 @@ counter) — on a loopback port, then call each for --duration from --clients
 concurrent clients: in process (App.Call, the baseline) and over HTTP
 (keep-alive connections, Convex's JSON encoding, the whole server). Print
 calls per second of both, HTTP as a fraction of in-process, and the p50 and
-p99 latencies. Targets for the point query at 64 clients: HTTP at least 40%
+p99 latencies. --client lean (the default) sends the HTTP calls from a
+minimal keep-alive HTTP/1.1 client, as load generators such as wrk do, so
+that the load generator, which shares the machine's cores with the server,
+takes as little of them as it can; --client net/http uses Go's http.Client
+(a reader and a writer goroutine per connection), which costs this machine
+about as much CPU per call as the server does. Targets for the point query at 64 clients: HTTP at least 40%
 of in-process, p99 at most 10 ms. --cpuprofile writes a pprof CPU profile of
 the HTTP runs (go tool pprof FILE) to see where the HTTP path spends its time.`,
 		Args: cobra.NoArgs,
@@ -48,13 +51,17 @@ the HTTP runs (go tool pprof FILE) to see where the HTTP path spends its time.`,
 			if clients < 1 || docs < 1 || duration <= 0 {
 				return usageErrorf("--clients, --docs and --duration must be positive")
 			}
-			return a.benchServe(cmd.Context(), clients, docs, duration, profile)
+			if client != "lean" && client != "net/http" {
+				return usageErrorf("--client %q: use lean or net/http", client)
+			}
+			return a.benchServe(cmd.Context(), clients, docs, duration, profile, client)
 		},
 	}
 	cmd.Flags().IntVar(&clients, "clients", 64, "concurrent clients")
 	cmd.Flags().IntVar(&docs, "docs", 1000, "documents the functions read and patch")
 	cmd.Flags().DurationVar(&duration, "duration", 3*time.Second, "how long each of the four runs lasts")
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the HTTP runs to this file")
+	cmd.Flags().StringVar(&client, "client", "lean", "HTTP client of the load: lean or net/http")
 	return cmd
 }
 
@@ -75,8 +82,10 @@ func (r benchResult) quantile(q float64) time.Duration {
 	return r.lat[min(len(r.lat)-1, int(q*float64(len(r.lat))))]
 }
 
-// runClients runs call from n goroutines for d and gathers the results.
-func runClients(ctx context.Context, n int, d time.Duration, call func(rng *rand.Rand) error) benchResult {
+// runClients runs calls from n goroutines for d and gathers the results;
+// each goroutine makes its call with newCall and ends it with the done it
+// returns.
+func runClients(ctx context.Context, n int, d time.Duration, newCall func() (call func(rng *rand.Rand) error, done func())) benchResult {
 	var (
 		mu  sync.Mutex
 		res benchResult
@@ -90,6 +99,8 @@ func runClients(ctx context.Context, n int, d time.Duration, call func(rng *rand
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			call, done := newCall()
+			defer done()
 			var lat []time.Duration
 			errs := 0
 			for ctx.Err() == nil {
@@ -113,7 +124,7 @@ func runClients(ctx context.Context, n int, d time.Duration, call func(rng *rand
 	return res
 }
 
-func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration, profile string) error {
+func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration, profile, clientKind string) error {
 	var prof *os.File
 	if profile != "" {
 		var err error
@@ -181,9 +192,6 @@ func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(sctx, ln, time.Second) }()
 	defer func() { stop(); <-served }()
-	base := "http://" + ln.Addr().String()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2, MaxConnsPerHost: clients * 2, IdleConnTimeout: time.Minute}}
-	defer client.CloseIdleConnections()
 
 	bodies := map[string][][]byte{}
 	for _, fn := range []string{"items:get", "items:bump"} {
@@ -191,27 +199,24 @@ func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration
 			bodies[fn] = append(bodies[fn], []byte(`{"path":"`+fn+`","format":"convex_encoded_json","args":[{"id":"`+string(id)+`"}]}`))
 		}
 	}
-	inProcess := func(fn string) func(rng *rand.Rand) error {
-		return func(rng *rand.Rand) error {
-			_, err := app.Call(ctx, db, fn, map[string]any{"id": string(ids[rng.IntN(len(ids))])})
-			return err
-		}
-	}
-	overHTTP := func(fn, route string) func(rng *rand.Rand) error {
-		return func(rng *rand.Rand) error {
-			resp, err := client.Post(base+route, "application/json", bytes.NewReader(bodies[fn][rng.IntN(len(ids))]))
-			if err != nil {
+	inProcess := func(fn string) func() (func(rng *rand.Rand) error, func()) {
+		return func() (func(rng *rand.Rand) error, func()) {
+			return func(rng *rand.Rand) error {
+				_, err := app.Call(ctx, db, fn, map[string]any{"id": string(ids[rng.IntN(len(ids))])})
 				return err
-			}
-			_, err = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err == nil && resp.StatusCode != http.StatusOK {
-				err = fmt.Errorf("status %d", resp.StatusCode)
-			}
-			return err
+			}, func() {}
 		}
 	}
-	fmt.Fprintf(a.stdout, "strata bench serve: %d clients, %v per run, %d documents, SQLite, HTTP on %s\n\n", clients, d, docs, ln.Addr())
+	addr := ln.Addr().String()
+	overHTTP := func(fn, route string) func() (func(rng *rand.Rand) error, func()) {
+		return func() (func(rng *rand.Rand) error, func()) {
+			p, _ := newPoster(clientKind, addr) // the kind was checked
+			return func(rng *rand.Rand) error {
+				return postOK(p, route, bodies[fn][rng.IntN(len(ids))])
+			}, p.close
+		}
+	}
+	fmt.Fprintf(a.stdout, "strata bench serve: %d clients, %v per run, %d documents, SQLite, HTTP on %s (%s client)\n\n", clients, d, docs, addr, clientKind)
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKLOAD\tIN-PROCESS/S\tHTTP/S\tHTTP/IN-PROCESS\tIN-PROCESS P50\tP99\tHTTP P50\tP99\tERRORS")
 	for _, w := range []struct{ name, fn, route string }{

@@ -20,7 +20,6 @@ const (
 	stmtBeginImmediate
 	stmtCommit
 	stmtRollback
-	stmtSnapshot
 	stmtGet
 	stmtPut
 	stmtDelete
@@ -45,7 +44,6 @@ var stmtSQL = [numStmts]string{
 	stmtBeginImmediate: `BEGIN IMMEDIATE`,
 	stmtCommit:         `COMMIT`,
 	stmtRollback:       `ROLLBACK`,
-	stmtSnapshot:       `SELECT value FROM strata_meta WHERE name = 'format'`,
 	stmtGet:            `SELECT body FROM strata_documents WHERE tbl = ? AND id = ?`,
 	stmtPut: `INSERT INTO strata_documents (tbl, id, body) VALUES (?, ?, ?)
 		ON CONFLICT (tbl, id) DO UPDATE SET body = excluded.body`,

@@ -66,9 +66,10 @@
 //     default), so processes importing at the same time run one after the
 //     other; one that cannot get the lock in time fails with an error
 //     wrapping storage.ErrConflict.
-//   - Read transactions use a separate pool of connections and see the
-//     snapshot of the database as of Begin (the snapshot is taken inside
-//     Begin, not at the first read). They never block writers or each
+//   - Read transactions use a separate pool of connections and see one
+//     snapshot of the database, taken by their first read (so it holds
+//     every commit made before Begin, and maybe some made between Begin
+//     and that read, as storage.Backend allows). They never block writers or each
 //     other, and never wait for a writer, in this process or another:
 //     Open and a query answer while another process holds a long write
 //     transaction.

@@ -71,7 +71,11 @@ func (t *tx) flushPuts(op string) error {
 		for _, p := range chunk {
 			args = append(args, p.table, p.id, p.body)
 		}
-		if _, err := t.c.execPuts(t.ctx, len(chunk), args); err != nil {
+		ctx, err := t.short()
+		if err == nil {
+			_, err = t.c.execPuts(ctx, len(chunk), args)
+		}
+		if err != nil {
 			b.reset()
 			return t.fail(op, err)
 		}

@@ -424,7 +424,7 @@ func (b *Backend) begin(ctx context.Context, writable, relaxed bool) (storage.Tx
 		return nil, fmt.Errorf("sqlite: begin: %w", storage.ErrClosed)
 	default:
 	}
-	t := &tx{b: b, ctx: ctx, writable: writable}
+	t := &tx{b: b, ctx: ctx, quick: context.WithoutCancel(ctx), writable: writable}
 	if writable {
 		select {
 		case b.token <- struct{}{}:
@@ -470,11 +470,12 @@ func (b *Backend) begin(ctx context.Context, writable, relaxed bool) (storage.Tx
 		if err == nil {
 			_, err = t.c.exec(ctx, stmtBeginImmediate)
 		}
-	} else if _, err = t.c.exec(ctx, stmtBegin); err == nil {
-		// A deferred transaction takes its snapshot at its first read:
-		// read now, so the transaction sees the database as of Begin.
-		var v int64
-		err = t.c.queryRow(ctx, stmtSnapshot).Scan(&v)
+	} else {
+		// A deferred transaction takes its snapshot at its first read,
+		// as storage.Backend allows; reading here instead would cost a
+		// statement per transaction (strata's first read, the schema
+		// head, comes next anyway). BEGIN DEFERRED waits for no lock.
+		_, err = t.c.exec(t.quick, stmtBegin)
 	}
 	if err != nil {
 		// A BEGIN that reported an error (one interrupted by its context,

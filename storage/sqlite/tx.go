@@ -26,8 +26,11 @@ const (
 // tx implements storage.Tx on one connection: the write connection for a
 // writable transaction, a pooled read connection otherwise.
 type tx struct {
-	b        *Backend
-	ctx      context.Context
+	b   *Backend
+	ctx context.Context
+	// quick is ctx without its cancellation, for statements that touch a
+	// bounded number of rows and wait for no lock (see short).
+	quick    context.Context
 	c        *conn
 	writable bool
 	relaxed  bool // commits with synchronous=NORMAL; release restores the level
@@ -56,6 +59,26 @@ func (t *tx) check(write bool) error {
 	}
 	return nil
 }
+
+// short returns the context of a short statement: one that reads or
+// writes a bounded number of rows (a point lookup, a limited scan, one
+// index entry, a chunk of Puts) and waits for no lock. Such a statement
+// does not watch ctx — with a cancellable context, database/sql and the
+// driver would each start a goroutine per statement to interrupt it,
+// which costs more than the statement — so short checks ctx before it
+// instead: a done context still fails the transaction's next statement.
+// Statements that may run long (counts, unbounded scans, integrity
+// checks) and BEGIN IMMEDIATE, which waits for the write lock, keep ctx.
+func (t *tx) short() (context.Context, error) {
+	if err := t.ctx.Err(); err != nil {
+		return nil, err
+	}
+	return t.quick, nil
+}
+
+// shortScanLimit is the largest Limit of a Scan that runs as a short
+// statement.
+const shortScanLimit = 4096
 
 // fail records a statement error. A write transaction is then poisoned:
 // SQLite may have rolled part or all of it back, so it must not commit.
@@ -88,7 +111,10 @@ func (t *tx) Get(table string, id []byte) ([]byte, error) {
 		return body, nil
 	}
 	var body []byte
-	err := t.c.queryRow(t.ctx, stmtGet, table, nz(id)).Scan(&body)
+	ctx, err := t.short()
+	if err == nil {
+		err = t.c.queryRow(ctx, stmtGet, table, nz(id)).Scan(&body)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, storage.ErrNotFound
 	}
@@ -110,7 +136,14 @@ func (t *tx) write(op string, k stmtKind, args ...any) error {
 			return err
 		}
 	}
-	if _, err := t.c.exec(t.ctx, k, args...); err != nil {
+	ctx := t.ctx
+	if k == stmtPutIndex || k == stmtDeleteIndex || k == stmtDelete {
+		var err error
+		if ctx, err = t.short(); err != nil {
+			return t.fail(op, err)
+		}
+	}
+	if _, err := t.c.exec(ctx, k, args...); err != nil {
 		return t.fail(op, err)
 	}
 	return nil
@@ -191,7 +224,14 @@ func (t *tx) Scan(req storage.ScanRequest) ([]storage.Entry, error) {
 		args = append(args, end)
 	}
 	args = append(args, limit)
-	rows, err := t.c.query(t.ctx, scanVariant(req.Reverse, bounded, req.KeysOnly), args...)
+	ctx := t.ctx
+	if req.Limit > 0 && req.Limit <= shortScanLimit {
+		var err error
+		if ctx, err = t.short(); err != nil {
+			return nil, t.fail("scan", err)
+		}
+	}
+	rows, err := t.c.query(ctx, scanVariant(req.Reverse, bounded, req.KeysOnly), args...)
 	if err != nil {
 		return nil, t.fail("scan", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/strata-db/strata/storage"
@@ -448,8 +449,62 @@ func testCanceledContext(t *testing.T, b storage.Backend) {
 			t.Errorf("Begin(writable=%v) with a canceled context: no error", writable)
 		}
 	}
-	// The store still works.
+	// A context that ends after Begin fails the transaction's next
+	// statement, whatever it is, and a write transaction commits nothing.
 	fill(t, b, "t", "i", "a")
+	ops := []struct {
+		name string
+		fn   func(tx storage.Tx) error
+	}{
+		{"Get", func(tx storage.Tx) error { _, err := tx.Get("t", []byte("id-a")); return err }},
+		{"Scan", func(tx storage.Tx) error {
+			_, err := tx.Scan(storage.ScanRequest{Table: "t", Index: "i", Limit: 1})
+			return err
+		}},
+		{"Put+Commit", func(tx storage.Tx) error {
+			if err := tx.Put("t", []byte("id-z"), []byte("body-z")); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}},
+		{"PutIndex+Commit", func(tx storage.Tx) error {
+			if err := tx.PutIndex("t", "i", []byte("z"), []byte("id-z")); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}},
+		{"Delete+Commit", func(tx storage.Tx) error {
+			if err := tx.Delete("t", []byte("id-a")); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}},
+	}
+	for _, op := range ops {
+		for _, writable := range []bool{true, false} {
+			if !writable && strings.Contains(op.name, "Commit") {
+				continue
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			tx, err := b.Begin(ctx, writable)
+			must(t, err)
+			cancel()
+			err = op.fn(tx)
+			_ = tx.Rollback()
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s (writable=%v) after the context ended: %v, want context.Canceled", op.name, writable, err)
+			}
+		}
+	}
+	if _, ok := get(t, b, "t", []byte("id-z")); ok {
+		t.Errorf("a transaction whose context ended committed a document")
+	}
+	if _, ok := get(t, b, "t", []byte("id-a")); !ok {
+		t.Errorf("a transaction whose context ended deleted a document")
+	}
+	if got := keysOf(scan(t, b, storage.ScanRequest{Table: "t", Index: "i"})); !slices.Equal(got, hexes("a")) {
+		t.Errorf("index after canceled transactions: %v, want [a]", got)
+	}
 }
 
 func testReadYourWrites(t *testing.T, b storage.Backend) {
