@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -36,7 +38,9 @@ func (a *app) benchServeCommand() *cobra.Command {
 a point query (get one document by id) and a one-document mutation (patch a
 counter) — on a loopback port, then call each for --duration from --clients
 concurrent clients: in process (App.Call, the baseline) and over HTTP
-(keep-alive connections, Convex's JSON encoding, the whole server). Print
+(keep-alive connections, Convex's JSON encoding, the whole server), the
+two sides taking turns three times each so that whatever else the machine
+runs falls on both alike. Print
 calls per second of both, HTTP as a fraction of in-process, and the p50 and
 p99 latencies. --client lean (the default) sends the HTTP calls from a
 minimal keep-alive HTTP/1.1 client, as load generators such as wrk do, so
@@ -59,18 +63,38 @@ the HTTP runs (go tool pprof FILE) to see where the HTTP path spends its time.`,
 	}
 	cmd.Flags().IntVar(&clients, "clients", 64, "concurrent clients")
 	cmd.Flags().IntVar(&docs, "docs", 1000, "documents the functions read and patch")
-	cmd.Flags().DurationVar(&duration, "duration", 3*time.Second, "how long each of the four runs lasts")
+	cmd.Flags().DurationVar(&duration, "duration", 3*time.Second, "how long each side of each workload runs (in three turns)")
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the HTTP runs to this file")
 	cmd.Flags().StringVar(&client, "client", "lean", "HTTP client of the load: lean or net/http")
 	return cmd
 }
 
-// benchResult is one run: calls completed and their latencies.
+// benchResult is one run: calls completed and their latencies (sorted
+// once the runs of a side are merged).
 type benchResult struct {
 	calls int
 	lat   []time.Duration
 	took  time.Duration
 	errs  int
+	cpu   time.Duration // CPU time of the whole process (clients too); 0: unknown
+}
+
+// add merges o into r.
+func (r *benchResult) add(o benchResult) {
+	r.calls += o.calls
+	r.lat = append(r.lat, o.lat...)
+	r.took += o.took
+	r.errs += o.errs
+	r.cpu += o.cpu
+}
+
+// cpuPerCall is the process's CPU time per completed call, clients
+// included, or "-" if unknown.
+func (r benchResult) cpuPerCall() string {
+	if r.cpu <= 0 || r.calls == 0 {
+		return "-"
+	}
+	return (r.cpu / time.Duration(r.calls)).Round(100 * time.Nanosecond).String()
 }
 
 func (r benchResult) perSecond() float64 { return float64(r.calls) / r.took.Seconds() }
@@ -93,6 +117,7 @@ func runClients(ctx context.Context, n int, d time.Duration, newCall func() (cal
 	)
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	cpu0, cpuOK := processCPU()
 	start := time.Now()
 	for i := range n {
 		wg.Add(1)
@@ -119,8 +144,10 @@ func runClients(ctx context.Context, n int, d time.Duration, newCall func() (cal
 	}
 	wg.Wait()
 	res.took = time.Since(start)
+	if cpu1, ok := processCPU(); ok && cpuOK {
+		res.cpu = cpu1 - cpu0
+	}
 	res.calls = len(res.lat)
-	slices.Sort(res.lat)
 	return res
 }
 
@@ -208,7 +235,23 @@ func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration
 		}
 	}
 	addr := ln.Addr().String()
-	overHTTP := func(fn, route string) func() (func(rng *rand.Rand) error, func()) {
+	// The HTTP floor: net/http's server with a handler that reads the
+	// body and answers a fixed result, called by the same clients — what
+	// the transport alone costs on this machine.
+	floorLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("bench serve: %w", err)
+	}
+	floorAnswer := []byte(`{"status":"success","value":{"_creationTime":1.7e12,"_id":"` + string(ids[0]) + `","n":0,"name":"item 0"},"logLines":[]}`)
+	floor := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(floorAnswer)
+	})}
+	go floor.Serve(floorLn)
+	defer floor.Close()
+	floorAddr := floorLn.Addr().String()
+	overHTTP := func(fn, route, addr string) func() (func(rng *rand.Rand) error, func()) {
 		return func() (func(rng *rand.Rand) error, func()) {
 			p, _ := newPoster(clientKind, addr) // the kind was checked
 			return func(rng *rand.Rand) error {
@@ -216,24 +259,40 @@ func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration
 			}, p.close
 		}
 	}
-	fmt.Fprintf(a.stdout, "strata bench serve: %d clients, %v per run, %d documents, SQLite, HTTP on %s (%s client)\n\n", clients, d, docs, addr, clientKind)
+	const rounds = 3
+	var floorRes, floorIn benchResult
+	fmt.Fprintf(a.stdout, "strata bench serve: %d clients, %v per side, %d documents, SQLite, HTTP on %s (%s client)\n\n", clients, d, docs, addr, clientKind)
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKLOAD\tIN-PROCESS/S\tHTTP/S\tHTTP/IN-PROCESS\tIN-PROCESS P50\tP99\tHTTP P50\tP99\tERRORS")
+	fmt.Fprintln(tw, "WORKLOAD\tIN-PROCESS/S\tHTTP/S\tHTTP/IN-PROCESS\tIN-PROCESS P50\tP99\tHTTP P50\tP99\tCPU/CALL IN-PROCESS\tHTTP\tERRORS")
 	for _, w := range []struct{ name, fn, route string }{
 		{"point query", "items:get", "/api/query"},
 		{"one-document mutation", "items:bump", "/api/mutation"},
 	} {
-		in := runClients(ctx, clients, d, inProcess(w.fn))
-		if prof != nil {
-			if err := pprof.StartCPUProfile(prof); err != nil {
-				return fmt.Errorf("bench serve: %w", err)
+		// The two sides take turns, rounds times each, so that a change
+		// in what else the machine runs falls on both alike.
+		var in, h benchResult
+		for range rounds {
+			in.add(runClients(ctx, clients, d/rounds, inProcess(w.fn)))
+			if prof != nil {
+				if err := pprof.StartCPUProfile(prof); err != nil {
+					return fmt.Errorf("bench serve: %w", err)
+				}
+			}
+			h.add(runClients(ctx, clients, d/rounds, overHTTP(w.fn, w.route, addr)))
+			if prof != nil {
+				pprof.StopCPUProfile()
+				prof = nil // one profile: the point query's first HTTP turn
+			}
+			if w.fn == "items:get" {
+				floorRes.add(runClients(ctx, clients, d/rounds, overHTTP(w.fn, w.route, floorAddr)))
 			}
 		}
-		h := runClients(ctx, clients, d, overHTTP(w.fn, w.route))
-		if prof != nil {
-			pprof.StopCPUProfile()
-			prof = nil // one profile: the point query's
+		if w.fn == "items:get" {
+			floorIn = in
 		}
+		slices.Sort(in.lat)
+		slices.Sort(h.lat)
+		slices.Sort(floorRes.lat)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -241,12 +300,20 @@ func (a *app) benchServe(ctx context.Context, clients, docs int, d time.Duration
 		if in.calls > 0 {
 			ratio = h.perSecond() / in.perSecond()
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f%%\t%v\t%v\t%v\t%v\t%d\n", w.name, in.perSecond(), h.perSecond(), 100*ratio,
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f%%\t%v\t%v\t%v\t%v\t%s\t%s\t%d\n", w.name, in.perSecond(), h.perSecond(), 100*ratio,
 			in.quantile(.5).Round(time.Microsecond), in.quantile(.99).Round(time.Microsecond),
-			h.quantile(.5).Round(time.Microsecond), h.quantile(.99).Round(time.Microsecond), in.errs+h.errs)
+			h.quantile(.5).Round(time.Microsecond), h.quantile(.99).Round(time.Microsecond),
+			in.cpuPerCall(), h.cpuPerCall(), in.errs+h.errs)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if floorIn.calls > 0 && floorRes.calls > 0 {
+		fmt.Fprintf(a.stdout, "\nHTTP floor: net/http with a handler that only reads the body and writes a fixed answer,\n"+
+			"called the same way: %.0f calls/s (%.0f%% of the point query in process), p50 %v, p99 %v, CPU/call %s.\n"+
+			"No server on this stack and machine can do better than that.\n",
+			floorRes.perSecond(), 100*floorRes.perSecond()/floorIn.perSecond(),
+			floorRes.quantile(.5).Round(time.Microsecond), floorRes.quantile(.99).Round(time.Microsecond), floorRes.cpuPerCall())
 	}
 	fmt.Fprintln(a.stdout, "\ntargets (point query, 64 clients): HTTP/IN-PROCESS >= 40%, HTTP P99 <= 10ms")
 	return nil

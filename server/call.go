@@ -1,13 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strata-db/strata/functions"
@@ -19,11 +20,11 @@ import (
 // Convex's clients turn into a thrown error.
 const StatusFunctionFailed = 560
 
-// callRequest is the body of /api/query, /api/mutation and /api/action.
+// callRequest is the body of /api/query, /api/mutation and /api/action:
+// {"path", "format", "args"}.
 type callRequest struct {
-	Path   string          `json:"path"`
-	Format string          `json:"format"`
-	Args   json.RawMessage `json:"args"`
+	Path   string
+	Format string
 }
 
 // functionName maps a Convex function path to strata's name: "module"
@@ -38,9 +39,14 @@ func functionName(path string) string {
 }
 
 // readCall reads and checks a call's body. It writes the protocol error
-// itself and returns ok false.
+// itself and returns ok false. The body is parsed once, in Convex's JSON
+// encoding: its "args" are the call's arguments (one object, or an array
+// holding one); other fields are ignored.
 func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (req callRequest, args any, ok bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer bodyBuffers.Put(buf)
+	buf.Reset()
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -50,9 +56,28 @@ func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (req callReque
 		http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
 		return req, nil, false
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		http.Error(w, "the body must be a JSON object {\"path\", \"format\", \"args\"}: "+err.Error(), http.StatusBadRequest)
+	const shape = `the body must be a JSON object {"path", "format", "args"}`
+	x, err := value.ParseConvexJSON(buf.Bytes())
+	if err != nil {
+		http.Error(w, shape+": "+err.Error(), http.StatusBadRequest)
 		return req, nil, false
+	}
+	body, isObject := x.(map[string]any)
+	if !isObject {
+		http.Error(w, fmt.Sprintf("%s, not %s", shape, value.TypeName(x)), http.StatusBadRequest)
+		return req, nil, false
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"path", &req.Path}, {"format", &req.Format}} {
+		v, present := body[f.name]
+		if str, isString := v.(string); isString {
+			*f.dst = str
+		} else if present && v != nil {
+			http.Error(w, fmt.Sprintf("%s: %q must be a string, not %s", shape, f.name, value.TypeName(v)), http.StatusBadRequest)
+			return req, nil, false
+		}
 	}
 	if req.Path == "" {
 		http.Error(w, "missing \"path\": the function to call, as \"module:function\"", http.StatusBadRequest)
@@ -62,24 +87,33 @@ func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (req callReque
 		http.Error(w, fmt.Sprintf("unsupported format %q: use \"convex_encoded_json\"", req.Format), http.StatusBadRequest)
 		return req, nil, false
 	}
-	args = map[string]any{}
-	if len(req.Args) > 0 && string(req.Args) != "null" {
-		x, err := value.ParseConvexJSON(req.Args)
-		if err != nil {
-			http.Error(w, "\"args\": "+err.Error(), http.StatusBadRequest)
+	args = body["args"]
+	if args == nil {
+		args = map[string]any{}
+	}
+	if list, isList := args.([]any); isList {
+		if len(list) != 1 {
+			http.Error(w, fmt.Sprintf("\"args\" must hold one arguments object, not %d values", len(list)), http.StatusBadRequest)
 			return req, nil, false
 		}
-		if list, isList := x.([]any); isList {
-			if len(list) != 1 {
-				http.Error(w, fmt.Sprintf("\"args\" must hold one arguments object, not %d values", len(list)), http.StatusBadRequest)
-				return req, nil, false
-			}
-			x = list[0]
-		}
-		args = x
+		args = list[0]
 	}
 	return req, args, true
 }
+
+// bodyBuffers holds the buffers call bodies are read into: a parsed body
+// keeps no reference to its bytes.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// answerBuffers holds the buffers answers are written from.
+var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBuffer is the largest answer buffer kept for reuse.
+const maxPooledBuffer = 64 << 10
+
+// jsonContentType is the Content-Type header of JSON answers, shared:
+// net/http only reads it.
+var jsonContentType = []string{"application/json"}
 
 // callHandler answers /api/query (kind KindQuery) or /api/mutation.
 func (s *Server) callHandler(kind functions.Kind) http.HandlerFunc {
@@ -111,14 +145,19 @@ func (s *Server) callHandler(kind functions.Kind) http.HandlerFunc {
 			s.writeCallError(w, ctx, err)
 			return
 		}
-		out, err := value.AppendConvexJSON(append(make([]byte, 0, 64), `{"status":"success","value":`...), result)
+		buf := answerBuffers.Get().(*[]byte)
+		defer answerBuffers.Put(buf)
+		out, err := value.AppendConvexJSON(append((*buf)[:0], `{"status":"success","value":`...), result)
 		if err != nil {
 			writeFailure(w, "the function's result cannot be sent: "+err.Error(), nil)
 			return
 		}
 		out = append(out, `,"logLines":[]}`...)
-		w.Header().Set("Content-Type", "application/json")
+		w.Header()["Content-Type"] = jsonContentType
 		w.Write(out)
+		if cap(out) <= maxPooledBuffer {
+			*buf = out[:0] // keep the grown array for the next answer
+		}
 	}
 }
 

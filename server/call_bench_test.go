@@ -73,6 +73,33 @@ func BenchmarkPointQuery(b *testing.B) {
 		}
 		return err
 	}
+	// The handler alone, without the transport: ServeHTTP on a request
+	// and a ResponseWriter that are reused, against App.Call.
+	b.Run("handler-only", func(b *testing.B) {
+		w := &discardWriter{h: http.Header{}}
+		rd := bytes.NewReader(nil)
+		req := httptest.NewRequest("POST", "/api/query", rd)
+		req.Header.Set("Content-Type", "application/json")
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			rd.Reset(bodies[i%len(ids)])
+			req.Body = io.NopCloser(rd)
+			clear(w.h)
+			w.status = 0
+			s.ServeHTTP(w, req)
+			if w.status != 0 && w.status != 200 {
+				b.Fatalf("status %d", w.status)
+			}
+		}
+	})
+	b.Run("app-call-only", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if err := inProcess(i); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, par := range []int{1, 64} {
 		for _, c := range []struct {
 			name string
@@ -100,3 +127,13 @@ func BenchmarkPointQuery(b *testing.B) {
 		}
 	}
 }
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(code int)        { w.status = code }

@@ -49,6 +49,10 @@ func TestFunctionAPI(t *testing.T) {
 		{"other format", "/api/query", "", `{"path":"values:echo","format":"json","args":[{}]}`, 400, "unsupported format"},
 		{"two args", "/api/query", "", `{"path":"values:echo","args":[{},{}]}`, 400, "one arguments object"},
 		{"no path", "/api/query", "", `{"args":[{}]}`, 400, "missing"},
+		{"not an object", "/api/query", "", `["values:echo"]`, 400, "JSON object"},
+		{"path not a string", "/api/query", "", `{"path":5,"args":[{}]}`, 400, `"path" must be a string`},
+		{"bad value in args", "/api/query", "", body("values:echo", `{"x":{"$bytes":"!"}}`), 400, `args[0].x`},
+		{"unknown fields ignored", "/api/query", "", `{"path":"values:echo","debug":true,"args":[{"x":"hi"}]}`, 200, `"value":"hi"`},
 		{"too large", "/api/query", "", body("values:echo", `{"x":"`+strings.Repeat("a", 2000)+`"}`), 413, "larger than 1024 bytes"},
 	}
 	for _, tt := range tests {

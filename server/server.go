@@ -103,13 +103,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	if s.cors(rec, r) {
-		_, route := s.mux.Handler(r)
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+		routed := r.WithContext(ctx)
+		s.mux.ServeHTTP(rec, routed)
+		cancel()
+		route := routed.Pattern // set by the mux: routing once serves the log too
 		if route == "" {
 			route = "unmatched"
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
-		s.mux.ServeHTTP(rec, r.WithContext(ctx))
-		cancel()
 		s.metrics.observeHTTP(route, rec.status, time.Since(start))
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http",
 			slog.String("method", r.Method),
