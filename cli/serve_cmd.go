@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-db/strata/functions"
+	"github.com/strata-db/strata/migrate"
 	"github.com/strata-db/strata/server"
 )
 
@@ -28,6 +30,7 @@ func (a *app) serveCommand() *cobra.Command {
 		drain   time.Duration
 		workers int
 		newKey  bool
+		migs    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -45,7 +48,11 @@ admin key (Authorization: Convex KEY). On the first serve of a database,
 strata makes a random key, stores its SHA-256 hash in the database and prints
 the key once; --new-admin-key replaces it. $` + adminKeyEnv + `, when set, is
 accepted as well (and nothing is generated). Scheduled functions run in this
-process while it serves. Every route is in docs/http-api.md.
+process while it serves. So do migrations (unless --migrations=false): a
+migration marked running with no live runner — resumed through the admin
+API or the dashboard, or left by a process that died — is continued here
+from where it stopped, and tables whose records carry old shapes are
+compacted while idle. Every route is in docs/http-api.md.
 
 The server listens on 127.0.0.1 unless --addr says otherwise.`,
 		Args: cobra.NoArgs,
@@ -89,6 +96,17 @@ The server listens on 127.0.0.1 unless --addr says otherwise.`,
 				}
 				defer w.Stop(ctx)
 			}
+			if migs {
+				// Keep migrations moving while serving; it ends with ctx
+				// (Serve below returns first, on the same ctx).
+				mctx, stopMigs := context.WithCancel(ctx)
+				migsDone := make(chan struct{})
+				go func() {
+					defer close(migsDone)
+					_ = migrate.New(db).Serve(mctx, time.Second) // ctx.Err() at the end; failures are in the tracking documents
+				}()
+				defer func() { stopMigs(); <-migsDone }()
+			}
 			fmt.Fprintf(a.stdout, "strata serve: listening on http://%s\n", ln.Addr())
 			if printKey != "" {
 				fmt.Fprintf(a.stdout, "admin key (shown once; only its hash is stored; serve --new-admin-key replaces it): %s\n", printKey)
@@ -104,5 +122,6 @@ The server listens on 127.0.0.1 unless --addr says otherwise.`,
 	f.DurationVar(&drain, "drain", server.DefaultDrain, "how long shutdown waits for calls in flight")
 	f.IntVar(&workers, "workers", 4, "scheduled functions run at once in this process (0: none)")
 	f.BoolVar(&newKey, "new-admin-key", false, "replace the stored admin key with a new one and print it")
+	f.BoolVar(&migs, "migrations", true, "continue running migrations that have no live runner, and compact idle tables, in this process")
 	return cmd
 }

@@ -10,13 +10,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/cli"
+	"github.com/strata-db/strata/migrate"
+	"github.com/strata-db/strata/schema/op"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a command writing while the
@@ -211,5 +215,61 @@ func TestServeSIGTERM(t *testing.T) {
 	}
 	if err := p.wait(); err != nil {
 		t.Fatalf("serve after SIGTERM: %v\n%s", err, p.stderr.String())
+	}
+}
+
+// TestServeContinuesResumedMigration: a migration paused after one batch
+// and resumed through the admin API is continued by the serving process
+// to the end of its backfill (250 documents processed, none twice); with
+// --migrations=false it stays where it was.
+func TestServeContinuesResumedMigration(t *testing.T) {
+	for _, run := range []bool{true, false} {
+		e := newEnv(t)
+		e.ok("schema", "set", e.file("v1.json", `{"tables":{"users":{"fields":{"userName":"string"},"indexes":{}}}}`))
+		e.ok("import", "users", e.file("u.jsonl", strings.Repeat(`{"userName":"ada"}`+"\n", 250)))
+		f, err := op.ParseFile([]byte(`{"name":"ren","operations":[{"rename_field":{"table":"users","from":"userName","to":"displayName"}}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.withDB(func(db *strata.DB) {
+			ctx, stop := stopAfter(1)
+			if st, err := migrate.New(db, migrate.Options{Rewrite: true, BatchSize: 50, MaxBatchSize: 50, OnProgress: stop}).Start(ctx, f); err == nil || st.State != migrate.Paused {
+				t.Fatalf("interrupted start: %+v %v", st, err)
+			}
+		})
+		url, _, _, stopServe := startServe(t, e.db, "k3y", "--migrations="+strconv.FormatBool(run))
+		if code, body := callAPI(t, url, "/api/admin/migrations/ren/resume", "Convex k3y", ""); code != 200 {
+			t.Fatalf("resume: %d %s", code, body)
+		}
+		var st struct {
+			Migration migrate.Status `json:"migration"`
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			req, _ := http.NewRequest(http.MethodGet, url+"/api/admin/migrations/ren", nil)
+			req.Header.Set("Authorization", "Convex k3y")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Migration.State == migrate.Ready || time.Now().After(deadline) || !run && time.Now().After(deadline.Add(-17*time.Second)) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err := stopServe(); err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+		if run && (st.Migration.State != migrate.Ready || st.Migration.Processed != 250) {
+			t.Errorf("--migrations: after resume: %+v, want ready with 250 processed", st.Migration)
+		}
+		if !run && (st.Migration.State != migrate.Running || st.Migration.Processed != 50) {
+			t.Errorf("--migrations=false: after resume: %+v, want running with 50 processed", st.Migration)
+		}
 	}
 }
