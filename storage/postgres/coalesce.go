@@ -71,36 +71,43 @@ type keyState struct {
 // server held nothing for it before the run, and it ends up stored.
 func (s keyState) insert() bool { return s.fresh && s.value != nil }
 
+// linearRun is the longest run whose keys appendRun matches by
+// comparing them with each other rather than through a map.
+const linearRun = 16
+
 func appendRun(out []op, run []op) []op {
-	last := make(map[string]int, len(run))
-	var states []keyState
+	states := make([]keyState, 0, len(run))
+	var last map[string]int // by group and key, for long runs
+	if len(run) > linearRun {
+		last = make(map[string]int, len(run))
+	}
 	for _, o := range run {
-		var s keyState
-		switch o.sql {
-		case sqlPut:
-			s = keyState{table: o.args[0].(string), key: o.args[1].([]byte), value: o.args[2].([]byte)}
-		case sqlDelete:
-			s = keyState{table: o.args[0].(string), key: o.args[1].([]byte)}
-		case sqlPutIndex:
-			s = keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte), value: o.args[3].([]byte)}
-		case sqlDeleteIndex:
-			s = keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte)}
-		case sqlInsert:
-			s = keyState{table: o.args[0].(string), key: o.args[1].([]byte), value: o.args[2].([]byte), fresh: true}
-		case sqlInsertIndex:
-			s = keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte), value: o.args[3].([]byte), fresh: true}
+		s := stateOf(o)
+		at := -1
+		if last == nil {
+			for i := range states {
+				if compareGroups(states[i], s) == 0 && bytes.Equal(states[i].key, s.key) {
+					at = i
+					break
+				}
+			}
+		} else {
+			k := s.group() + "\x00" + string(s.key)
+			if i, ok := last[k]; ok {
+				at = i
+			} else {
+				last[k] = len(states)
+			}
 		}
-		k := s.group() + "\x00" + string(s.key)
-		if at, ok := last[k]; ok {
+		if at >= 0 {
 			s.fresh = states[at].fresh
 			states[at] = s
 			continue
 		}
-		last[k] = len(states)
 		states = append(states, s)
 	}
 	slices.SortFunc(states, func(a, b keyState) int {
-		if c := strings.Compare(a.group(), b.group()); c != 0 {
+		if c := compareGroups(a, b); c != 0 {
 			return c
 		}
 		if c := compareBool(a.value == nil, b.value == nil); c != 0 {
@@ -113,7 +120,7 @@ func appendRun(out []op, run []op) []op {
 	})
 	for lo := 0; lo < len(states); {
 		hi := lo + 1
-		for hi < len(states) && states[hi].group() == states[lo].group() &&
+		for hi < len(states) && compareGroups(states[hi], states[lo]) == 0 &&
 			(states[hi].value == nil) == (states[lo].value == nil) && states[hi].insert() == states[lo].insert() {
 			hi++
 		}
@@ -121,6 +128,37 @@ func appendRun(out []op, run []op) []op {
 		lo = hi
 	}
 	return out
+}
+
+// stateOf is the state a key write o leaves its key in.
+func stateOf(o op) keyState {
+	switch o.sql {
+	case sqlPut:
+		return keyState{table: o.args[0].(string), key: o.args[1].([]byte), value: o.args[2].([]byte)}
+	case sqlDelete:
+		return keyState{table: o.args[0].(string), key: o.args[1].([]byte)}
+	case sqlPutIndex:
+		return keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte), value: o.args[3].([]byte)}
+	case sqlDeleteIndex:
+		return keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte)}
+	case sqlInsert:
+		return keyState{table: o.args[0].(string), key: o.args[1].([]byte), value: o.args[2].([]byte), fresh: true}
+	default: // sqlInsertIndex
+		return keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte), value: o.args[3].([]byte), fresh: true}
+	}
+}
+
+// compareGroups orders keys' groups as their names (group) do, without
+// building them: documents before index entries, then by table, then by
+// index (names hold no NUL).
+func compareGroups(a, b keyState) int {
+	if c := compareBool(a.isIndex, b.isIndex); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.table, b.table); c != 0 {
+		return c
+	}
+	return strings.Compare(a.index, b.index)
 }
 
 // group names what a key belongs to: a table's documents or one index.

@@ -150,3 +150,22 @@ func (m model) apply(t *testing.T, o op) {
 		t.Fatalf("unexpected statement %q", o.sql)
 	}
 }
+
+// BenchmarkCoalesceTransfer coalesces a transfer's writes: two account
+// puts, a new ledger document and its index entry.
+func BenchmarkCoalesceTransfer(b *testing.B) {
+	id := func(s string) []byte { return []byte(s + "0123456789012345678901234567890123456") }
+	body := make([]byte, 150)
+	b.ReportAllocs()
+	for b.Loop() {
+		pending := []op{
+			opOf(sqlPut, []any{"accounts", id("a"), body}),
+			opOf(sqlPut, []any{"accounts", id("b"), body}),
+			opOf(sqlInsertIndex, []any{"ledger", "by_creation_time", id("k"), id("l")}),
+			opOf(sqlInsert, []any{"ledger", id("l"), body}),
+		}
+		if out := coalesce(pending); len(out) != 3 {
+			b.Fatal(len(out))
+		}
+	}
+}
