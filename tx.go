@@ -459,6 +459,10 @@ func (tx *Tx) write(table string, id ID, old, next Doc) error {
 	if err := tx.countWrite(table, len(body)); err != nil {
 		return err
 	}
+	// old is nil for a document this transaction made (its id is new, or
+	// was checked for: Import, restore): the storage transaction may then
+	// write it and its index entries as new ones (storage.Inserter).
+	ins, _ := tx.st.(storage.Inserter)
 	for _, ix := range tx.indexes(table) {
 		if old != nil && next != nil && ix.Name == indexByCreationTime {
 			continue // an update keeps _creationTime and _id: the same key
@@ -484,7 +488,7 @@ func (tx *Tx) write(table string, id ID, old, next Doc) error {
 			}
 		}
 		if next != nil {
-			if err := tx.st.PutIndex(table, ix.Name, newKey, []byte(id)); err != nil {
+			if err := tx.putIndex(ins, old == nil, table, ix.Name, newKey, id); err != nil {
 				return err
 			}
 		}
@@ -493,12 +497,28 @@ func (tx *Tx) write(table string, id ID, old, next Doc) error {
 		tx.records.forget(id)
 		return tx.st.Delete(table, []byte(id))
 	}
-	if err := tx.st.Put(table, []byte(id), body); err != nil {
+	var err error
+	if ins != nil && old == nil {
+		err = ins.Insert(table, []byte(id), body)
+	} else {
+		err = tx.st.Put(table, []byte(id), body)
+	}
+	if err != nil {
 		tx.records.forget(id)
 		return err
 	}
 	tx.records.put(tx, id, body)
 	return nil
+}
+
+// putIndex writes the entry key -> id of index ix of table: through ins
+// as a new entry when the document is new (created: its keys end with
+// its id, which no document had, so none can exist), else as PutIndex.
+func (tx *Tx) putIndex(ins storage.Inserter, created bool, table, ix string, key []byte, id ID) error {
+	if ins != nil && created {
+		return ins.InsertIndex(table, ix, key, []byte(id))
+	}
+	return tx.st.PutIndex(table, ix, key, []byte(id))
 }
 
 // nextCreationTime returns a _creationTime for a new document of table:

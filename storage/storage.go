@@ -173,6 +173,30 @@ type Assumer interface {
 	AssumeFirstKey(req ScanRequest, want []byte) error
 }
 
+// Inserter is an optional interface of a write Tx for writes of records
+// and index entries that the caller knows do not exist in the
+// transaction's view: those of a document whose id it has just made
+// (strata's ids are random) or has checked for. A backend may then write
+// them with a cheaper statement than Put's insert-or-replace
+// (PostgreSQL: a plain INSERT, where an upsert first probes the unique
+// index and then writes a confirmation record for the row it inserted).
+// The root package uses it when the Tx implements it, Put and PutIndex
+// otherwise.
+//
+// Each method may write as Put (PutIndex) would. A backend that writes
+// otherwise fails the transaction when the record or entry does exist:
+// the call or a later one (Commit at the latest) returns an error and
+// nothing is committed. Either way a wrong call never commits without its
+// write.
+type Inserter interface {
+	// Insert stores the record of document id in table, which does not
+	// exist in the transaction's view.
+	Insert(table string, id, body []byte) error
+	// InsertIndex adds the entry key -> id of index in table, whose key
+	// does not exist in the transaction's view.
+	InsertIndex(table, index string, key, id []byte) error
+}
+
 // Enumerator is an optional interface of a Tx that lists what the store
 // holds below the document layer, for tools that copy a store record for
 // record (strata copy). Both built-in backends implement it.

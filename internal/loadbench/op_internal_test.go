@@ -19,7 +19,9 @@ import (
 // BenchmarkOp runs one workload's transactions one at a time on one
 // side and reports the CPU each transaction cost this process
 // (client-µs/op) and the PostgreSQL backends of the test's database
-// (server-µs/op, read from /proc when the server runs on this machine).
+// (server-µs/op, read from /proc when the server runs on this machine),
+// and the WAL the server wrote meanwhile (WAL-B/op: the whole server's,
+// so other work on it counts too).
 // ns/op is wall time. With -cpuprofile it shows one side's client cost:
 //
 //	go test -run '^$' -bench 'Op/read' -cpuprofile cpu.out ./internal/loadbench
@@ -49,6 +51,7 @@ func BenchmarkOp(b *testing.B) {
 					}
 				}
 				pids := f.backends(b)
+				wal0 := f.walLSN(b)
 				server0, client0 := serverCPU(pids), clientCPU()
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -62,6 +65,11 @@ func BenchmarkOp(b *testing.B) {
 				b.ReportMetric(float64((clientCPU()-client0).Microseconds())/n, "client-µs/op")
 				if pids != nil && server0 >= 0 {
 					b.ReportMetric(float64((serverCPU(pids)-server0).Microseconds())/n, "server-µs/op")
+				}
+				if wal0 >= 0 {
+					if wal := f.walLSN(b); wal >= 0 {
+						b.ReportMetric(float64(wal-wal0)/n, "WAL-B/op")
+					}
 				}
 			})
 		}
@@ -98,6 +106,18 @@ func (f *Fixture) backends(tb testing.TB) []int {
 		return nil
 	}
 	return pids
+}
+
+// walLSN returns the server's current WAL position in bytes, or -1
+// (logged) if it cannot ask.
+func (f *Fixture) walLSN(tb testing.TB) int64 {
+	tb.Helper()
+	var lsn int64
+	if err := f.Raw.QueryRow(context.Background(), `SELECT pg_current_wal_lsn() - '0/0'`).Scan(&lsn); err != nil {
+		tb.Logf("no WAL metric: %v", err)
+		return -1
+	}
+	return lsn
 }
 
 // serverCPU returns the user and system CPU time of processes pids, or

@@ -19,14 +19,16 @@ const (
 	sqlDeleteIndexMany = `DELETE FROM strata_index WHERE tbl = $1 AND idx = $2 AND key = ANY($3::bytea[])`
 )
 
-// coalesce rewrites the buffered writes into fewer statements. Puts and
-// deletes of documents and of index entries set the state of one key
-// each, so within a run of them only the last write of each key matters
-// and writes of different keys commute: such a run becomes, per table
-// (and index), one statement deleting the keys whose last write deletes
-// and one upserting the rest, each key once, in key order (so that
-// concurrent transactions lock rows in the same order). Other writes
-// (drops) keep their place and end a run.
+// coalesce rewrites the buffered writes into fewer statements. Puts,
+// inserts and deletes of documents and of index entries set the state of
+// one key each, so within a run of them only the last write of each key
+// matters and writes of different keys commute: such a run becomes, per
+// table (and index), one statement deleting the keys whose last write
+// deletes, one inserting the keys whose first write in the run was an
+// insert (the server held nothing for them before the run) and one
+// upserting the rest, each key once, in key order (so that concurrent
+// transactions lock rows in the same order). Other writes (drops) keep
+// their place and end a run.
 func coalesce(pending []op) []op {
 	out := make([]op, 0, len(pending))
 	for i := 0; i < len(pending); {
@@ -49,57 +51,114 @@ func coalesce(pending []op) []op {
 }
 
 func isKeyWrite(q string) bool {
-	return q == sqlPut || q == sqlDelete || q == sqlPutIndex || q == sqlDeleteIndex
+	switch q {
+	case sqlPut, sqlDelete, sqlPutIndex, sqlDeleteIndex, sqlInsert, sqlInsertIndex:
+		return true
+	}
+	return false
 }
 
-// keyState is the last write of one key: value nil deletes it.
+// keyState is the last write of one key: value nil deletes it. fresh:
+// the key's first write in the run was an insert.
 type keyState struct {
 	table, index string
 	key, value   []byte
 	isIndex      bool
+	fresh        bool
 }
 
+// insert reports whether the key is written with a plain INSERT: the
+// server held nothing for it before the run, and it ends up stored.
+func (s keyState) insert() bool { return s.fresh && s.value != nil }
+
+// linearRun is the longest run whose keys appendRun matches by
+// comparing them with each other rather than through a map.
+const linearRun = 16
+
 func appendRun(out []op, run []op) []op {
-	last := make(map[string]int, len(run))
-	var states []keyState
+	states := make([]keyState, 0, len(run))
+	var last map[string]int // by group and key, for long runs
+	if len(run) > linearRun {
+		last = make(map[string]int, len(run))
+	}
 	for _, o := range run {
-		var s keyState
-		switch o.sql {
-		case sqlPut:
-			s = keyState{table: o.args[0].(string), key: o.args[1].([]byte), value: o.args[2].([]byte)}
-		case sqlDelete:
-			s = keyState{table: o.args[0].(string), key: o.args[1].([]byte)}
-		case sqlPutIndex:
-			s = keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte), value: o.args[3].([]byte)}
-		case sqlDeleteIndex:
-			s = keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte)}
+		s := stateOf(o)
+		at := -1
+		if last == nil {
+			for i := range states {
+				if compareGroups(states[i], s) == 0 && bytes.Equal(states[i].key, s.key) {
+					at = i
+					break
+				}
+			}
+		} else {
+			k := s.group() + "\x00" + string(s.key)
+			if i, ok := last[k]; ok {
+				at = i
+			} else {
+				last[k] = len(states)
+			}
 		}
-		k := s.group() + "\x00" + string(s.key)
-		if at, ok := last[k]; ok {
+		if at >= 0 {
+			s.fresh = states[at].fresh
 			states[at] = s
 			continue
 		}
-		last[k] = len(states)
 		states = append(states, s)
 	}
 	slices.SortFunc(states, func(a, b keyState) int {
-		if c := strings.Compare(a.group(), b.group()); c != 0 {
+		if c := compareGroups(a, b); c != 0 {
 			return c
 		}
 		if c := compareBool(a.value == nil, b.value == nil); c != 0 {
+			return c
+		}
+		if c := compareBool(a.insert(), b.insert()); c != 0 {
 			return c
 		}
 		return bytes.Compare(a.key, b.key)
 	})
 	for lo := 0; lo < len(states); {
 		hi := lo + 1
-		for hi < len(states) && states[hi].group() == states[lo].group() && (states[hi].value == nil) == (states[lo].value == nil) {
+		for hi < len(states) && compareGroups(states[hi], states[lo]) == 0 &&
+			(states[hi].value == nil) == (states[lo].value == nil) && states[hi].insert() == states[lo].insert() {
 			hi++
 		}
 		out = append(out, statement(states[lo:hi]))
 		lo = hi
 	}
 	return out
+}
+
+// stateOf is the state a key write o leaves its key in.
+func stateOf(o op) keyState {
+	switch o.sql {
+	case sqlPut:
+		return keyState{table: o.args[0].(string), key: o.args[1].([]byte), value: o.args[2].([]byte)}
+	case sqlDelete:
+		return keyState{table: o.args[0].(string), key: o.args[1].([]byte)}
+	case sqlPutIndex:
+		return keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte), value: o.args[3].([]byte)}
+	case sqlDeleteIndex:
+		return keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte)}
+	case sqlInsert:
+		return keyState{table: o.args[0].(string), key: o.args[1].([]byte), value: o.args[2].([]byte), fresh: true}
+	default: // sqlInsertIndex
+		return keyState{isIndex: true, table: o.args[0].(string), index: o.args[1].(string), key: o.args[2].([]byte), value: o.args[3].([]byte), fresh: true}
+	}
+}
+
+// compareGroups orders keys' groups as their names (group) do, without
+// building them: documents before index entries, then by table, then by
+// index (names hold no NUL).
+func compareGroups(a, b keyState) int {
+	if c := compareBool(a.isIndex, b.isIndex); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.table, b.table); c != 0 {
+		return c
+	}
+	return strings.Compare(a.index, b.index)
 }
 
 // group names what a key belongs to: a table's documents or one index.
@@ -120,19 +179,23 @@ func compareBool(a, b bool) int {
 	return -1
 }
 
-// statement writes keys (one group, all puts or all deletes): the single
-// form for one key, the bulk form for more.
+// statement writes keys (one group, all puts, all inserts or all
+// deletes): the single form for one key, the bulk form for more.
 func statement(keys []keyState) op {
 	s := keys[0]
-	del := s.value == nil
+	del, ins := s.value == nil, s.insert()
 	if len(keys) == 1 {
 		switch {
 		case !s.isIndex && del:
 			return opOf(sqlDelete, []any{s.table, s.key})
+		case !s.isIndex && ins:
+			return opOf(sqlInsert, []any{s.table, s.key, s.value})
 		case !s.isIndex:
 			return opOf(sqlPut, []any{s.table, s.key, s.value})
 		case del:
 			return opOf(sqlDeleteIndex, []any{s.table, s.index, s.key})
+		case ins:
+			return opOf(sqlInsertIndex, []any{s.table, s.index, s.key, s.value})
 		default:
 			return opOf(sqlPutIndex, []any{s.table, s.index, s.key, s.value})
 		}
@@ -151,10 +214,14 @@ func statement(keys []keyState) op {
 	switch {
 	case !s.isIndex && del:
 		return opOf(sqlDeleteMany, []any{s.table, ks})
+	case !s.isIndex && ins:
+		return opOf(sqlInsertMany, []any{s.table, ks, vs})
 	case !s.isIndex:
 		return opOf(sqlPutMany, []any{s.table, ks, vs})
 	case del:
 		return opOf(sqlDeleteIndexMany, []any{s.table, s.index, ks})
+	case ins:
+		return opOf(sqlInsertIndexMany, []any{s.table, s.index, ks, vs})
 	default:
 		return opOf(sqlPutIndexMany, []any{s.table, s.index, ks, vs})
 	}

@@ -73,11 +73,17 @@
 // transaction takes it (see park.go). So a point read costs one round
 // trip, as a lone autocommit statement does.
 //
-// Writes (Put, Delete, PutIndex, DeleteIndex, DropTable, DropIndex) are
-// buffered in the transaction and sent as one pipelined pgx.Batch ahead
-// of the next Scan, Tables or Commit (or every 1000 writes), so a
-// transaction that only writes costs one round trip including BEGIN and
-// COMMIT. Get never needs the buffer: it answers documents the
+// Writes (Put, Delete, PutIndex, DeleteIndex, DropTable, DropIndex, and
+// storage.Inserter's Insert and InsertIndex) are buffered in the
+// transaction and sent in one pipelined batch ahead of the next Scan,
+// Tables or Commit (or every 1000 writes), so a transaction that only
+// writes costs one round trip including BEGIN and COMMIT. Before they
+// are sent, the writes of each key are reduced to its last, and keys of
+// one table (or index) written alike go in one statement. Put and
+// PutIndex are upserts (INSERT ... ON CONFLICT DO UPDATE); a record or
+// entry the root package knows to be new (a new document's) is a plain
+// INSERT, which the unique index refuses, aborting the transaction, if
+// the key exists after all. Get never needs the buffer: it answers documents the
 // transaction wrote from memory, and in a write transaction it also
 // remembers the documents it read (by Get or Scan) so that reading one
 // again, as a read-modify-write does, costs no round trip. A statement

@@ -53,25 +53,7 @@ func (t *tx) getManyDirect(table string, ids [][]byte, found map[string][]byte) 
 // (pgx.Conn.Prepare keeps them by name). row is called with the values
 // of each of q's rows (results columns, binary), valid until it returns.
 func (t *tx) readDirect(op, name, q string, params [][]byte, results int, row func(values [][]byte)) (err error) {
-	var names [3]string
-	n := 0
-	switch {
-	case t.dirty && !t.begun && !t.writable:
-		names[n] = "strata_chain"
-		n++
-	default:
-		if t.dirty {
-			names[n] = "strata_rollback"
-			n++
-		}
-		if !t.begun {
-			names[n] = "strata_begin_ro"
-			if t.writable {
-				names[n] = "strata_begin_rw"
-			}
-			n++
-		}
-	}
+	names, n := t.prelude()
 	conn := t.c.Conn()
 	var batch pgconn.Batch
 	for _, name := range names[:n] {

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/strata-db/strata/storage"
@@ -323,14 +322,7 @@ func (t *tx) flush(op string) error {
 	if len(t.pending) == 0 {
 		return nil
 	}
-	var batch pgx.Batch
-	n := t.queuePending(&batch)
-	br := t.c.SendBatch(t.ctx, &batch)
-	err := t.execPending(br, n)
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := t.writeDirect(t.ctx, false); err != nil {
 		return t.fail(op, err)
 	}
 	return nil
@@ -753,22 +745,10 @@ func (t *tx) Commit() error {
 			return fmt.Errorf("postgres: commit: nothing was committed: %w", err)
 		}
 	}
-	ctx := context.WithoutCancel(t.ctx)
-	var batch pgx.Batch
-	n := t.queuePending(&batch)
-	batch.Queue("COMMIT")
-	br := t.c.SendBatch(ctx, &batch)
-	err := t.execPending(br, n)
-	if err == nil {
-		_, err = br.Exec()
-		if err != nil && sqlState(err) == "" && !pgconn.SafeToRetry(err) {
-			_ = br.Close()
-			t.rollbackLocked()
-			return fmt.Errorf("postgres: commit: the connection was lost after COMMIT was sent; the transaction may or may not have committed: %w", mapErr(err))
-		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
+	err := t.writeDirect(context.WithoutCancel(t.ctx), true)
+	if errors.Is(err, errCommitUnknown) {
+		t.rollbackLocked()
+		return fmt.Errorf("postgres: commit: %w", mapErr(err))
 	}
 	if err != nil {
 		t.b.noteLockShortage(err)

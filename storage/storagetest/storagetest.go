@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t testing.TB) storage.Backend) {
 		{"ConcurrentReadersAndWriters", testConcurrentReadersWriters},
 		{"Enumerator", testEnumerate},
 		{"GetMany", testGetMany},
+		{"Inserter", testInserter},
 		{"Count", testCount},
 		{"RelaxedBegin", testRelaxed},
 		{"IntegrityChecker", testIntegrity},
