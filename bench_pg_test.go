@@ -153,22 +153,7 @@ func scanPGRaw(row pgx.Row) (rawRow, error) {
 
 func BenchmarkPGGet(b *testing.B) {
 	f := loadPGFixture(b)
-	b.Run("strata", func(b *testing.B) {
-		r := rand.New(rand.NewPCG(1, 1))
-		for b.Loop() {
-			id := f.ids[r.IntN(len(f.ids))]
-			err := f.db.Query(ctx, func(tx *strata.Tx) error {
-				d, err := tx.Get(id)
-				if d == nil && err == nil {
-					err = fmt.Errorf("missing %s", id)
-				}
-				return err
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("strata", func(b *testing.B) { benchGet(b, ctx, f.db, f.ids) })
 	q := "SELECT " + rawCols + " FROM users_raw WHERE id = $1"
 	b.Run("raw", func(b *testing.B) {
 		r := rand.New(rand.NewPCG(1, 1))

@@ -214,13 +214,13 @@ func BenchmarkInsert(b *testing.B) {
 
 func BenchmarkGet(b *testing.B) {
 	f := loadFixture(b)
-	b.Run("strata", func(b *testing.B) { benchGet(b, f, ctx) })
+	b.Run("strata", func(b *testing.B) { benchGet(b, ctx, f.db, f.ids) })
 	// A server's calls run under a context that can end (a request's,
 	// with a deadline): the statements must not pay for watching it.
 	b.Run("strata-cancellable", func(b *testing.B) {
 		cctx, cancel := context.WithTimeout(ctx, time.Hour)
 		defer cancel()
-		benchGet(b, f, cctx)
+		benchGet(b, cctx, f.db, f.ids)
 	})
 	b.Run("raw", func(b *testing.B) {
 		r := rand.New(rand.NewPCG(1, 1))
@@ -243,11 +243,11 @@ func BenchmarkGet(b *testing.B) {
 }
 
 // benchGet reads random documents by id, one read-only transaction each.
-func benchGet(b *testing.B, f *benchFixture, ctx context.Context) {
+func benchGet(b *testing.B, ctx context.Context, db *strata.DB, ids []strata.ID) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for b.Loop() {
-		id := f.ids[r.IntN(len(f.ids))]
-		err := f.db.Query(ctx, func(tx *strata.Tx) error {
+		id := ids[r.IntN(len(ids))]
+		err := db.Query(ctx, func(tx *strata.Tx) error {
 			d, err := tx.Get(id)
 			if d == nil && err == nil {
 				err = fmt.Errorf("missing %s", id)
