@@ -38,18 +38,24 @@ func (a *app) benchServeCommand() *cobra.Command {
 a point query (get one document by id) and a one-document mutation (patch a
 counter) — on a loopback port, then call each for --duration from --clients
 concurrent clients: in process (App.Call, the baseline) and over HTTP
-(keep-alive connections, Convex's JSON encoding, the whole server), the
-two sides taking turns three times each so that whatever else the machine
-runs falls on both alike. Print
-calls per second of both, HTTP as a fraction of in-process, and the p50 and
-p99 latencies. --client lean (the default) sends the HTTP calls from a
-minimal keep-alive HTTP/1.1 client, as load generators such as wrk do, so
-that the load generator, which shares the machine's cores with the server,
-takes as little of them as it can; --client net/http uses Go's http.Client
-(a reader and a writer goroutine per connection), which costs this machine
-about as much CPU per call as the server does. Targets for the point query at 64 clients: HTTP at least 40%
-of in-process, p99 at most 10 ms. --cpuprofile writes a pprof CPU profile of
-the HTTP runs (go tool pprof FILE) to see where the HTTP path spends its time.`,
+(keep-alive connections, Convex's JSON encoding, the whole server), the two
+sides taking turns three times each so that whatever else the machine runs
+falls on both alike. Also call, the same way, net/http with a handler that
+only reads the body and writes a fixed answer: the HTTP floor, what the
+transport alone costs on this machine.
+
+Print calls per second, HTTP as a fraction of in-process, p50 and p99
+latencies, and the process's CPU time per call (clients included). Targets
+for the point query at 64 clients: HTTP at least 40% of in-process, p99 at
+most 10 ms.
+
+--client lean (the default) sends the HTTP calls from a minimal keep-alive
+HTTP/1.1 client, as load generators such as wrk do, so that the load, which
+shares the machine's cores with the server, takes as little of them as it
+can; --client net/http uses Go's http.Client (a reader and a writer goroutine
+per connection), which costs about as much CPU per call as the server.
+--cpuprofile writes a pprof CPU profile of the first HTTP point-query turn
+(go tool pprof FILE).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if clients < 1 || docs < 1 || duration <= 0 {
