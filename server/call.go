@@ -44,7 +44,11 @@ func functionName(path string) string {
 // holding one); other fields are ignored.
 func (s *Server) readCall(w http.ResponseWriter, r *http.Request) (req callRequest, args any, ok bool) {
 	buf := bodyBuffers.Get().(*bytes.Buffer)
-	defer bodyBuffers.Put(buf)
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer { // a large body's buffer is left to the GC
+			bodyBuffers.Put(buf)
+		}
+	}()
 	buf.Reset()
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
@@ -108,7 +112,7 @@ var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // answerBuffers holds the buffers answers are written from.
 var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
-// maxPooledBuffer is the largest answer buffer kept for reuse.
+// maxPooledBuffer is the largest body or answer buffer kept for reuse.
 const maxPooledBuffer = 64 << 10
 
 // jsonContentType is the Content-Type header of JSON answers, shared:
