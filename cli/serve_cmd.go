@@ -97,13 +97,21 @@ The server listens on 127.0.0.1 unless --addr says otherwise.`,
 				defer w.Stop(ctx)
 			}
 			if migs {
-				// Keep migrations moving while serving; it ends with ctx
-				// (Serve below returns first, on the same ctx).
+				// Keep migrations moving while serving — declarative ones and
+				// this binary's Go migrations (cli.MainConfig.Migrations); it
+				// ends with ctx (Serve below returns first, on the same ctx).
+				m := migrate.New(db)
+				for _, mig := range a.migrations {
+					if err := m.Define(mig); err != nil {
+						ln.Close()
+						return fmt.Errorf("serve: migrations: %w", err)
+					}
+				}
 				mctx, stopMigs := context.WithCancel(ctx)
 				migsDone := make(chan struct{})
 				go func() {
 					defer close(migsDone)
-					_ = migrate.New(db).Serve(mctx, time.Second) // ctx.Err() at the end; failures are in the tracking documents
+					_ = m.Serve(mctx, time.Second) // ctx.Err() at the end; failures are in the tracking documents
 				}()
 				defer func() { stopMigs(); <-migsDone }()
 			}

@@ -48,12 +48,18 @@ func (l *lockedBuffer) String() string {
 // error.
 func startServe(t testing.TB, db, env string, extra ...string) (url, key string, stderr *lockedBuffer, stop func() error) {
 	t.Helper()
+	return startServeConfig(t, cli.Config{Functions: fnApp()}, db, env, extra...)
+}
+
+// startServeConfig is startServe of an application binary made with cfg.
+func startServeConfig(t testing.TB, cfg cli.Config, db, env string, extra ...string) (url, key string, stderr *lockedBuffer, stop func() error) {
+	t.Helper()
 	t.Setenv("STRATA_ADMIN_KEY", env)
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- cli.RunWith(ctx, fnApp(), append([]string{"--db", db, "serve", "--addr", "127.0.0.1:0"}, extra...), stdout, stderr)
+		done <- cli.RunConfig(ctx, cfg, append([]string{"--db", db, "serve", "--addr", "127.0.0.1:0"}, extra...), stdout, stderr)
 	}()
 	listening := regexp.MustCompile(`listening on (http://\S+)`)
 	keyLine := regexp.MustCompile(`admin key \(shown once.*\): (\S+)`)
@@ -220,33 +226,57 @@ func TestServeSIGTERM(t *testing.T) {
 
 // TestServeContinuesResumedMigration: a migration paused after one batch
 // and resumed through the admin API is continued by the serving process
-// to the end of its backfill (250 documents processed, none twice); with
+// to its end (250 documents processed, none twice): a declarative one, and
+// a Go migration of the application binary (cli.Config.Migrations); with
 // --migrations=false it stays where it was.
 func TestServeContinuesResumedMigration(t *testing.T) {
-	for _, run := range []bool{true, false} {
+	touch := migrate.Migration{Name: "touch", Table: "users", BatchSize: 50, MaxBatchSize: 50,
+		MigrateOne: func(d strata.Doc) (strata.Patch, error) { return strata.Patch{"touched": true}, nil }}
+	for _, c := range []struct {
+		name, migration string
+		run             bool
+		done            migrate.State
+	}{
+		{"declarative", "ren", true, migrate.Ready},
+		{"go", "touch", true, migrate.Completed},
+		{"off", "ren", false, ""},
+	} {
 		e := newEnv(t)
-		e.ok("schema", "set", e.file("v1.json", `{"tables":{"users":{"fields":{"userName":"string"},"indexes":{}}}}`))
+		e.ok("schema", "set", e.file("v1.json", `{"tables":{"users":{"fields":{"userName":"string","touched":{"optional":"boolean"}},"indexes":{}}}}`))
 		e.ok("import", "users", e.file("u.jsonl", strings.Repeat(`{"userName":"ada"}`+"\n", 250)))
-		f, err := op.ParseFile([]byte(`{"name":"ren","operations":[{"rename_field":{"table":"users","from":"userName","to":"displayName"}}]}`))
-		if err != nil {
-			t.Fatal(err)
-		}
 		e.withDB(func(db *strata.DB) {
 			ctx, stop := stopAfter(1)
-			if st, err := migrate.New(db, migrate.Options{Rewrite: true, BatchSize: 50, MaxBatchSize: 50, OnProgress: stop}).Start(ctx, f); err == nil || st.State != migrate.Paused {
-				t.Fatalf("interrupted start: %+v %v", st, err)
+			m := migrate.New(db, migrate.Options{Rewrite: true, BatchSize: 50, MaxBatchSize: 50, OnProgress: stop})
+			var st migrate.Status
+			var err error
+			if c.migration == "touch" {
+				m.Define(touch)
+				st, err = m.Run(ctx, "touch")
+			} else {
+				f, perr := op.ParseFile([]byte(`{"name":"ren","operations":[{"rename_field":{"table":"users","from":"userName","to":"displayName"}}]}`))
+				if perr != nil {
+					t.Fatal(perr)
+				}
+				st, err = m.Start(ctx, f)
+			}
+			if err == nil || st.State != migrate.Paused || st.Processed != 50 {
+				t.Fatalf("%s: interrupted: %+v %v", c.name, st, err)
 			}
 		})
-		url, _, _, stopServe := startServe(t, e.db, "k3y", "--migrations="+strconv.FormatBool(run))
-		if code, body := callAPI(t, url, "/api/admin/migrations/ren/resume", "Convex k3y", ""); code != 200 {
-			t.Fatalf("resume: %d %s", code, body)
+		cfg := cli.Config{Functions: fnApp(), Migrations: []migrate.Migration{touch}}
+		url, _, _, stopServe := startServeConfig(t, cfg, e.db, "k3y", "--migrations="+strconv.FormatBool(c.run))
+		if code, body := callAPI(t, url, "/api/admin/migrations/"+c.migration+"/resume", "Convex k3y", ""); code != 200 {
+			t.Fatalf("%s: resume: %d %s", c.name, code, body)
 		}
 		var st struct {
 			Migration migrate.Status `json:"migration"`
 		}
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			req, _ := http.NewRequest(http.MethodGet, url+"/api/admin/migrations/ren", nil)
+		wait := 20 * time.Second
+		if !c.run {
+			wait = 3 * time.Second // ample for a serving loop to have taken it
+		}
+		for deadline := time.Now().Add(wait); ; {
+			req, _ := http.NewRequest(http.MethodGet, url+"/api/admin/migrations/"+c.migration, nil)
 			req.Header.Set("Authorization", "Convex k3y")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -257,19 +287,19 @@ func TestServeContinuesResumedMigration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Migration.State == migrate.Ready || time.Now().After(deadline) || !run && time.Now().After(deadline.Add(-17*time.Second)) {
+			if c.run && st.Migration.State == c.done || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		if err := stopServe(); err != nil {
-			t.Fatalf("serve: %v", err)
+			t.Fatalf("%s: serve: %v", c.name, err)
 		}
-		if run && (st.Migration.State != migrate.Ready || st.Migration.Processed != 250) {
-			t.Errorf("--migrations: after resume: %+v, want ready with 250 processed", st.Migration)
+		if c.run && (st.Migration.State != c.done || st.Migration.Processed != 250) {
+			t.Errorf("%s: after resume: %+v, want %s with 250 processed", c.name, st.Migration, c.done)
 		}
-		if !run && (st.Migration.State != migrate.Running || st.Migration.Processed != 50) {
-			t.Errorf("--migrations=false: after resume: %+v, want running with 50 processed", st.Migration)
+		if !c.run && (st.Migration.State != migrate.Running || st.Migration.Processed != 50) {
+			t.Errorf("%s: --migrations=false: after resume: %+v, want running with 50 processed", c.name, st.Migration)
 		}
 	}
 }
