@@ -49,10 +49,10 @@ strata makes a random key, stores its SHA-256 hash in the database and prints
 the key once; --new-admin-key replaces it. $` + adminKeyEnv + `, when set, is
 accepted as well (and nothing is generated). Scheduled functions run in this
 process while it serves. So do migrations (unless --migrations=false): a
-migration marked running with no live runner — resumed through the admin
-API or the dashboard, or left by a process that died — is continued here
-from where it stopped, and tables whose records carry old shapes are
-compacted while idle. Every route is in docs/http-api.md.
+declarative migration, or a Go migration of this binary (cli.MainConfig),
+marked running with no live runner — resumed through the admin API or the
+dashboard, or left by a process that died — is continued here from where it
+stopped, and tables whose records carry old shapes are compacted while idle. Every route is in docs/http-api.md.
 
 The server listens on 127.0.0.1 unless --addr says otherwise.`,
 		Args: cobra.NoArgs,
