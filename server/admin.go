@@ -70,7 +70,7 @@ func (s *Server) registerAdmin() {
 	for _, p := range adminRoutes {
 		h := handlers[p]
 		s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
-			ok, err := s.admin(r)
+			ok, err := s.admin(r.Header.Get("Authorization"))
 			if err == nil && !ok {
 				err = errors.New("the admin API needs the admin key: Authorization: Convex KEY")
 			}

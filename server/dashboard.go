@@ -70,7 +70,7 @@ func (s *Server) registerDashboard() {
 // answered 401 as every admin route is.
 func (s *Server) requireAdmin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ok, err := s.admin(r)
+		ok, err := s.admin(r.Header.Get("Authorization"))
 		if err == nil && !ok {
 			err = errors.New("the admin API needs the admin key: Authorization: Convex KEY")
 		}

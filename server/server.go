@@ -149,12 +149,11 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 // errBadAuth: an Authorization header strata does not accept.
 var errBadAuth = errors.New("invalid Authorization header")
 
-// admin reports whether r carries the admin key (Authorization: Convex
+// admin reports whether the Authorization header h carries the admin key (Authorization: Convex
 // KEY, optionally followed by ":identity" as ConvexHttpClient's
 // setAdminAuth sends it). It returns errBadAuth for a wrong key or an
 // unknown scheme; a Bearer token or no header is not an admin's.
-func (s *Server) admin(r *http.Request) (bool, error) {
-	h := r.Header.Get("Authorization")
+func (s *Server) admin(h string) (bool, error) {
 	if h == "" {
 		return false, nil
 	}
