@@ -19,7 +19,9 @@ func TestBenchServe(t *testing.T) {
 			t.Errorf("no complete row for %s without errors:\n%s", row, out.String())
 		}
 	}
-	if !regexp.MustCompile(`HTTP floor: .*\n.*: \d+ calls/s \(\d+% of the point query in process\)`).MatchString(out.String()) {
-		t.Errorf("no HTTP floor:\n%s", out.String())
+	for _, server := range []string{`fasthttp \(strata serve's server\)`, "net/http"} {
+		if !regexp.MustCompile(`(?m)^  ` + server + `:\s+\d+ calls/s \(\d+% of the point query in process\), p50 \S+, p99 \S+, CPU/call \S+\n`).MatchString(out.String()) {
+			t.Errorf("no HTTP floor of %s:\n%s", server, out.String())
+		}
 	}
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -16,7 +17,15 @@ import (
 // TestFunctionAPI calls the function API over HTTP as ConvexHttpClient
 // does and checks status and body of every kind of answer.
 func TestFunctionAPI(t *testing.T) {
-	url, _ := startServer(t, server.Config{AdminKey: testAdminKey, MaxBodyBytes: 1 << 10})
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			url, _ := tr.start(t, server.Config{AdminKey: testAdminKey, MaxBodyBytes: 1 << 10})
+			testFunctionAPI(t, url)
+		})
+	}
+}
+
+func testFunctionAPI(t *testing.T, url string) {
 	body := func(path, args string) string {
 		return `{"path":"` + path + `","format":"convex_encoded_json","args":[` + args + `]}`
 	}
@@ -107,31 +116,75 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 }
 
-// TestCORS: an allowed origin gets the headers and its preflight is
-// answered; another origin gets none.
+// TestCORS: an allowed origin gets the headers on its calls and its
+// preflight is answered; another origin gets none. Both transports.
 func TestCORS(t *testing.T) {
-	url, _ := startServer(t, server.Config{CORSOrigins: []string{"https://app.example"}})
-	tests := []struct {
-		origin, want string
-	}{
-		{"https://app.example", "https://app.example"},
-		{"https://evil.example", ""},
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			url, _ := tr.start(t, server.Config{CORSOrigins: []string{"https://app.example"}})
+			tests := []struct {
+				origin, want string
+			}{
+				{"https://app.example", "https://app.example"},
+				{"https://evil.example", ""},
+			}
+			for _, tt := range tests {
+				req, _ := http.NewRequest(http.MethodOptions, url+"/api/query", nil)
+				req.Header.Set("Origin", tt.origin)
+				req.Header.Set("Access-Control-Request-Method", "POST")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if got := resp.Header.Get("Access-Control-Allow-Origin"); got != tt.want {
+					t.Errorf("preflight from %s: Allow-Origin %q, want %q", tt.origin, got, tt.want)
+				}
+				if tt.want != "" && (resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization")) {
+					t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+				}
+				req, _ = http.NewRequest(http.MethodPost, url+"/api/query", strings.NewReader(`{"path":"messages:count","args":[{}]}`))
+				req.Header.Set("Origin", tt.origin)
+				resp, err = http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if got := resp.Header.Get("Access-Control-Allow-Origin"); resp.StatusCode != 200 || got != tt.want {
+					t.Errorf("call from %s: %d, Allow-Origin %q, want %q", tt.origin, resp.StatusCode, got, tt.want)
+				}
+				if vary := resp.Header.Get("Vary"); tt.want != "" && vary != "Origin" {
+					t.Errorf("call from %s: Vary %q, want Origin", tt.origin, vary)
+				}
+			}
+		})
 	}
-	for _, tt := range tests {
-		req, _ := http.NewRequest(http.MethodOptions, url+"/api/query", nil)
-		req.Header.Set("Origin", tt.origin)
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != tt.want {
-			t.Errorf("origin %s: Allow-Origin %q, want %q", tt.origin, got, tt.want)
-		}
-		if tt.want != "" && (resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization")) {
-			t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
-		}
+}
+
+// transports are the two ways a Server answers: Serve, and ServeHTTP
+// under net/http's server.
+var transports = []struct {
+	name  string
+	start func(testing.TB, server.Config) (string, *strata.DB)
+}{{"Serve", startServer}, {"ServeHTTP", startHandler}}
+
+// TestLargeHeader: a request header block larger than Serve reads is
+// refused with 431 and the server goes on answering.
+func TestLargeHeader(t *testing.T) {
+	url, _ := startServer(t, server.Config{})
+	req, _ := http.NewRequest(http.MethodPost, url+"/api/query", strings.NewReader(`{"path":"messages:count","args":[{}]}`))
+	req.Header.Set("X-Big", strings.Repeat("x", 64<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || !strings.Contains(string(b), "request header larger than") {
+		t.Fatalf("64 KB header: %d %s", resp.StatusCode, b)
+	}
+	if status, body := post(t, url+"/api/query", "", `{"path":"messages:count","args":[{}]}`); status != 200 {
+		t.Fatalf("after the refusal: %d %s", status, body)
 	}
 }
 

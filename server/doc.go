@@ -25,6 +25,11 @@
 // ":function" names the module's "default" function, and a ".js" suffix on
 // the module is ignored, as Convex does.
 //
+// A Server is an http.Handler, to mount in an application's own net/http
+// server; Serve runs it on a listener as strata serve does, answering
+// calls on a leaner HTTP/1.1 server (fasthttp) than net/http, and every
+// other route through the same handler, with the same answers.
+//
 // Internal functions are refused, as unknown ones are, unless the request
 // carries the admin key as Convex's clients send it (Authorization:
 // Convex KEY). A Bearer token is accepted and ignored: strata has no user

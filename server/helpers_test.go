@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -96,8 +97,21 @@ func testApp(tb testing.TB) *functions.App {
 	return app
 }
 
-// startServer serves testApp over a fresh SQLite file and returns its URL.
+// startServer serves testApp over a fresh SQLite file with Serve, as
+// strata serve does, and returns its URL.
 func startServer(tb testing.TB, cfg server.Config) (string, *strata.DB) {
+	tb.Helper()
+	return start(tb, cfg, false)
+}
+
+// startHandler is startServer with the Server as an http.Handler of
+// net/http's server, as an application that embeds it runs it.
+func startHandler(tb testing.TB, cfg server.Config) (string, *strata.DB) {
+	tb.Helper()
+	return start(tb, cfg, true)
+}
+
+func start(tb testing.TB, cfg server.Config, asHandler bool) (string, *strata.DB) {
 	tb.Helper()
 	db, err := strata.Open(context.Background(), "sqlite:"+filepath.Join(tb.TempDir(), "serve.db")+"?synchronous=normal")
 	if err != nil {
@@ -112,9 +126,25 @@ func startServer(tb testing.TB, cfg server.Config) (string, *strata.DB) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ts := httptest.NewServer(s)
-	tb.Cleanup(ts.Close)
-	return ts.URL, db
+	if asHandler {
+		ts := httptest.NewServer(s)
+		tb.Cleanup(ts.Close)
+		return ts.URL, db
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln, 5*time.Second) }()
+	tb.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			tb.Errorf("Serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String(), db
 }
 
 // post sends body to url with an optional Authorization header and
