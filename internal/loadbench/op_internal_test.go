@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -16,8 +18,8 @@ import (
 	"github.com/strata-db/strata/internal/pgtest"
 )
 
-// BenchmarkOp runs one workload's transactions one at a time on one
-// side and reports the CPU each transaction cost this process
+// BenchmarkOp runs one workload's transactions on one side, one at a
+// time (clients=1) or from 64 goroutines (clients=64), and reports the CPU each transaction cost this process
 // (client-µs/op) and the PostgreSQL backends of the test's database
 // (server-µs/op, read from /proc when the server runs on this machine),
 // and the WAL the server wrote meanwhile (WAL-B/op: the whole server's,
@@ -35,43 +37,59 @@ func BenchmarkOp(b *testing.B) {
 	for _, w := range []struct{ name, workload string }{
 		{"read", PointRead}, {"update", UniformUpdate}, {"transfer", Transfer},
 	} {
-		for _, side := range []string{"strata", "raw"} {
-			b.Run(w.name+"/"+side, func(b *testing.B) {
-				run, err := f.strataOp(w.workload)
-				if side == "raw" {
-					run, err = f.rawOp(w.workload)
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				r := rand.New(rand.NewPCG(1, 2))
-				for range 100 { // warm the pools and statement caches
-					if _, err := run(ctx, r); err != nil {
+		for _, clients := range []int{1, 64} {
+			for _, side := range []string{"strata", "raw"} {
+				b.Run(fmt.Sprintf("%s/clients=%d/%s", w.name, clients, side), func(b *testing.B) {
+					run, err := f.strataOp(w.workload)
+					if side == "raw" {
+						run, err = f.rawOp(w.workload)
+					}
+					if err != nil {
 						b.Fatal(err)
 					}
-				}
-				pids := f.backends(b)
-				wal0 := f.walLSN(b)
-				server0, client0 := serverCPU(pids), clientCPU()
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
-					if _, err := run(ctx, r); err != nil {
-						b.Fatal(err)
+					r := rand.New(rand.NewPCG(1, 2))
+					for range 100 { // warm the pools and statement caches
+						if _, err := run(ctx, r); err != nil {
+							b.Fatal(err)
+						}
 					}
-				}
-				b.StopTimer()
-				n := float64(b.N)
-				b.ReportMetric(float64((clientCPU()-client0).Microseconds())/n, "client-µs/op")
-				if pids != nil && server0 >= 0 {
-					b.ReportMetric(float64((serverCPU(pids)-server0).Microseconds())/n, "server-µs/op")
-				}
-				if wal0 >= 0 {
-					if wal := f.walLSN(b); wal >= 0 {
-						b.ReportMetric(float64(wal-wal0)/n, "WAL-B/op")
+					pids := f.backends(b)
+					wal0 := f.walLSN(b)
+					server0, client0 := serverCPU(pids), clientCPU()
+					b.ReportAllocs()
+					b.ResetTimer()
+					if clients == 1 {
+						for b.Loop() {
+							if _, err := run(ctx, r); err != nil {
+								b.Fatal(err)
+							}
+						}
+					} else {
+						b.SetParallelism(clients / runtime.GOMAXPROCS(0))
+						var seed atomic.Uint64
+						b.RunParallel(func(pb *testing.PB) {
+							r := rand.New(rand.NewPCG(seed.Add(1), 2))
+							for pb.Next() {
+								if _, err := run(ctx, r); err != nil {
+									b.Error(err)
+									return
+								}
+							}
+						})
 					}
-				}
-			})
+					b.StopTimer()
+					n := float64(b.N)
+					b.ReportMetric(float64((clientCPU()-client0).Microseconds())/n, "client-µs/op")
+					if pids != nil && server0 >= 0 {
+						b.ReportMetric(float64((serverCPU(pids)-server0).Microseconds())/n, "server-µs/op")
+					}
+					if wal0 >= 0 {
+						if wal := f.walLSN(b); wal >= 0 {
+							b.ReportMetric(float64(wal-wal0)/n, "WAL-B/op")
+						}
+					}
+				})
+			}
 		}
 	}
 }

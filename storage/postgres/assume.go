@@ -15,9 +15,42 @@ var _ storage.Assumer = (*tx)(nil)
 // assumption is a read a transaction assumed the answer of: the first
 // key of a range (nil: none).
 type assumption struct {
-	q    string
-	args []any
-	want []byte
+	q string // assumeSQL's statement
+	// table and index name the range's index; start and end bound it
+	// (end nil: unbounded).
+	table, index string
+	start, end   []byte
+	want         []byte
+}
+
+// assumeSQL[reverse][bounded] is the statement of an assumption: the
+// first key of a range, keys only, one row.
+var assumeSQL = func() (out [2][2]string) {
+	for r := range 2 {
+		for b := range 2 {
+			out[r][b] = scanSQL[r][b][1] + limitClause(1)
+		}
+	}
+	return out
+}()
+
+// args returns the statement's arguments for pgx.
+func (a *assumption) args() []any {
+	if a.end == nil {
+		return []any{a.table, a.index, a.start}
+	}
+	return []any{a.table, a.index, a.start, a.end}
+}
+
+// params appends the statement's parameters, in binary format, to dst.
+// The table and index names are read-only views of their strings: a
+// batch copies its parameters when it queues the statement.
+func (a *assumption) params(dst [][]byte) [][]byte {
+	dst = append(dst, stringBytes(a.table), stringBytes(a.index), a.start)
+	if a.end != nil {
+		dst = append(dst, a.end)
+	}
+	return dst
 }
 
 // AssumeFirstKey implements storage.Assumer: the statement that reads the
@@ -33,15 +66,18 @@ func (t *tx) AssumeFirstKey(req storage.ScanRequest, want []byte) error {
 	if t.assumed != nil {
 		return errors.New("postgres: assume: a transaction holds one assumption at a time")
 	}
-	req.Limit, req.KeysOnly = 1, true
-	q, args, ok := scanStatement(req)
-	if !ok {
+	start, end := nz(req.Range.Start), req.Range.End
+	if end != nil && bytes.Compare(start, end) >= 0 {
 		if want != nil {
 			return fmt.Errorf("postgres: assume: key %x in an empty range", want)
 		}
 		return nil
 	}
-	t.assumed = &assumption{q: q, args: args, want: want}
+	t.assumption = assumption{
+		q:     assumeSQL[b2i(req.Reverse)][b2i(end != nil)],
+		table: req.Table, index: req.Index, start: start, end: end, want: want,
+	}
+	t.assumed = &t.assumption
 	return nil
 }
 

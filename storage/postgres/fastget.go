@@ -3,7 +3,7 @@ package postgres
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -26,7 +26,7 @@ func (t *tx) direct() bool {
 // getDirect reads one document as query would, through readDirect.
 // body is a copy owned by the caller.
 func (t *tx) getDirect(table string, id []byte) (body []byte, found bool, err error) {
-	err = t.readDirect("get", "strata_get", sqlGet, [][]byte{[]byte(table), nz(id)}, 1, func(v [][]byte) {
+	err = t.readDirect("get", "strata_get", sqlGet, append(t.params[:0], stringBytes(table), nz(id)), 1, func(v [][]byte) {
 		body, found = bytes.Clone(v[0]), true
 	})
 	return nz(body), found, err
@@ -35,7 +35,7 @@ func (t *tx) getDirect(table string, id []byte) (body []byte, found bool, err er
 // getManyDirect reads the documents ids of table as GetMany's query
 // would, through readDirect, into found (by id; copies).
 func (t *tx) getManyDirect(table string, ids [][]byte, found map[string][]byte) error {
-	return t.readDirect("get many", "strata_get_many", sqlGetMany, [][]byte{[]byte(table), byteaArray(ids)}, 2, func(v [][]byte) {
+	return t.readDirect("get many", "strata_get_many", sqlGetMany, append(t.params[:0], stringBytes(table), byteaArray(ids)), 2, func(v [][]byte) {
 		found[string(v[0])] = nz(bytes.Clone(v[1]))
 	})
 }
@@ -71,18 +71,8 @@ func (t *tx) readDirect(op, name, q string, params [][]byte, results int, row fu
 		if err != nil {
 			return t.fail(op, err)
 		}
-		params := make([][]byte, len(a.args))
-		for i, v := range a.args {
-			switch v := v.(type) {
-			case string:
-				params[i] = []byte(v)
-			case []byte:
-				params[i] = nz(v)
-			default:
-				return fmt.Errorf("postgres: %s: assumption argument of type %T", op, v)
-			}
-		}
-		batch.ExecStatement(sd, params, binaryFormats[:len(params)], binaryFormats[:2])
+		ap := a.params(t.params[len(params):len(params)])
+		batch.ExecStatement(sd, ap, binaryFormats[:len(ap)], binaryFormats[:2])
 	}
 	sd, err := conn.Prepare(t.ctx, name, q)
 	if err != nil {
@@ -123,6 +113,13 @@ func (t *tx) readDirect(op, name, q string, params [][]byte, results int, row fu
 		return t.fail(op, err)
 	}
 	return nil
+}
+
+// stringBytes returns the bytes of s without copying them. They must not
+// be written: callers pass them as statement parameters, which a batch
+// copies when the statement is queued.
+func stringBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // binaryFormats holds format codes for up to four parameters or results, all

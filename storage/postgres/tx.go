@@ -138,7 +138,12 @@ type tx struct {
 	failed error // first statement error: the server aborted the transaction
 
 	pending []op
-	assumed *assumption       // an assumed read, checked with the next round trip
+	assumed *assumption       // an assumed read, checked with the next round trip; nil or &assumption
+	// assumption holds the assumed read, so that assuming allocates
+	// nothing.
+	assumption assumption
+	// params is the parameter list of a direct read, reused.
+	params [8][]byte
 	written map[docKey][]byte // this transaction's documents; nil value: deleted
 	dropped map[string]bool   // tables this transaction dropped
 	// seen caches documents a write transaction read (Get, Scan): its
@@ -224,7 +229,7 @@ func (t *tx) query(op, q string, args []any, read func(rows pgx.Rows) error) err
 	n := t.queuePending(&batch)
 	a := t.assumed
 	if a != nil {
-		batch.Queue(a.q, a.args...)
+		batch.Queue(a.q, a.args()...)
 	}
 	batch.Queue(q, args...)
 	br := t.c.SendBatch(t.ctx, &batch)
