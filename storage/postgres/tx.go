@@ -138,12 +138,12 @@ type tx struct {
 	failed error // first statement error: the server aborted the transaction
 
 	pending []op
-	assumed *assumption       // an assumed read, checked with the next round trip; nil or &assumption
+	assumed *assumption // an assumed read, checked with the next round trip; nil or &assumption
 	// assumption holds the assumed read, so that assuming allocates
 	// nothing.
 	assumption assumption
 	// params is the parameter list of a direct read, reused.
-	params [8][]byte
+	params  [8][]byte
 	written map[docKey][]byte // this transaction's documents; nil value: deleted
 	dropped map[string]bool   // tables this transaction dropped
 	// seen caches documents a write transaction read (Get, Scan): its
