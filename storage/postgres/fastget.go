@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"unsafe"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Statements getDirect sends ahead of its read, by the name they are
@@ -49,65 +47,53 @@ func (t *tx) getManyDirect(table string, ids [][]byte, found map[string][]byte) 
 // bytes as they are, so the statements need no encoding plans, and the
 // batch no per-statement bookkeeping. That bookkeeping was most of the
 // client's cost of a point read beyond the round trip, so reads are worth
-// their own path. Each statement is prepared once per connection
+// their own path (roundTrip). Each statement is prepared once per connection
 // (pgx.Conn.Prepare keeps them by name). row is called with the values
 // of each of q's rows (results columns, binary), valid until it returns.
 func (t *tx) readDirect(op, name, q string, params [][]byte, results int, row func(values [][]byte)) (err error) {
 	names, n := t.prelude()
 	conn := t.c.Conn()
-	var batch pgconn.Batch
+	t.wire.reset()
 	for _, name := range names[:n] {
 		sd, err := conn.Prepare(t.ctx, name, directSQL[name])
 		if err != nil {
 			return t.fail(op, err)
 		}
-		batch.ExecStatement(sd, nil, nil, nil)
+		t.wire.add(sd, nil, nil)
 	}
 	a := t.assumed
 	if a != nil {
-		// The assumption's statement is one of a few (scanSQL with LIMIT
-		// 1), prepared under a name pgx derives from its text.
+		// The assumption's statement is one of a few (assumeSQL),
+		// prepared under a name pgx derives from its text.
 		sd, err := conn.Prepare(t.ctx, a.q, a.q)
 		if err != nil {
 			return t.fail(op, err)
 		}
 		ap := a.params(t.params[len(params):len(params)])
-		batch.ExecStatement(sd, ap, binaryFormats[:len(ap)], binaryFormats[:2])
+		t.wire.add(sd, ap, binaryFormats[:2])
 	}
 	sd, err := conn.Prepare(t.ctx, name, q)
 	if err != nil {
 		return t.fail(op, err)
 	}
-	batch.ExecStatement(sd, params, binaryFormats[:len(params)], binaryFormats[:results])
+	t.wire.add(sd, params, binaryFormats[:results])
 	t.dirty, t.begun, t.assumed = false, true, nil
-	mrr := conn.PgConn().ExecBatch(t.ctx, &batch)
-	for i := 0; err == nil && mrr.NextResult(); i++ {
-		rr := mrr.ResultReader()
+	var got []byte
+	seen := false
+	_, err = t.roundTrip(t.ctx, func(i int, values [][]byte) error {
 		switch {
-		case i < n: // ROLLBACK, BEGIN
+		case i < n: // ROLLBACK, BEGIN: no rows
 		case a != nil && i == n: // the assumption: its first key
-			var got []byte
-			seen := false
-			for rr.NextRow() {
-				if !seen {
-					got, seen = bytes.Clone(rr.Values()[0]), true
-				}
+			if !seen {
+				got, seen = bytes.Clone(values[0]), true
 			}
-			if _, err = rr.Close(); err == nil && (seen != (a.want != nil) || !bytes.Equal(got, a.want)) {
-				err = errAssumption
-			}
-			continue
 		default:
-			for rr.NextRow() {
-				row(rr.Values())
-			}
+			row(values)
 		}
-		if _, cerr := rr.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if cerr := mrr.Close(); err == nil {
-		err = cerr
+		return nil
+	})
+	if err == nil && a != nil && (seen != (a.want != nil) || !bytes.Equal(got, a.want)) {
+		err = errAssumption
 	}
 	if err != nil {
 		return t.fail(op, err)

@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // errCommitUnknown marks a commit whose connection was lost after COMMIT
@@ -27,14 +25,14 @@ const (
 // parameters (text, bytea, bytea[]) are sent as bytes in binary form,
 // without pgx's encoding plans and per-statement pipeline bookkeeping,
 // which were most of what the client spent on a write transaction's
-// second round trip beyond the network. Each statement is prepared once
+// second round trip beyond the network (roundTrip). Each statement is prepared once
 // per connection, under a name derived from its text.
 //
 // An error that arrives after COMMIT was sent, without an answer from the
 // server (the connection broke), wraps errCommitUnknown.
 func (t *tx) writeDirect(ctx context.Context, commit bool) error {
 	conn := t.c.Conn()
-	var batch pgconn.Batch
+	t.wire.reset()
 	add := func(name, q string, params [][]byte, oids []uint32) error {
 		sd, err := conn.Prepare(ctx, name, q)
 		if err != nil {
@@ -48,7 +46,7 @@ func (t *tx) writeDirect(ctx context.Context, commit bool) error {
 				return fmt.Errorf("statement %q: parameter $%d has type OID %d, not %d", q, i+1, oid, oids[i])
 			}
 		}
-		batch.ExecStatement(sd, params, binaryFormats[:len(params)], nil)
+		t.wire.add(sd, params, nil)
 		return nil
 	}
 	names, n := t.prelude()
@@ -79,15 +77,8 @@ func (t *tx) writeDirect(ctx context.Context, commit bool) error {
 	}
 	t.dirty, t.begun = false, true
 	t.pending = t.pending[:0]
-	mrr := conn.PgConn().ExecBatch(ctx, &batch)
-	var err error
-	for err == nil && mrr.NextResult() {
-		_, err = mrr.ResultReader().Close()
-	}
-	if cerr := mrr.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil && commit && sqlState(err) == "" && !pgconn.SafeToRetry(err) {
+	sent, err := t.roundTrip(ctx, nil)
+	if err != nil && commit && sent && sqlState(err) == "" {
 		return fmt.Errorf("%w: %w", errCommitUnknown, err)
 	}
 	return err

@@ -143,7 +143,9 @@ type tx struct {
 	// nothing.
 	assumption assumption
 	// params is the parameter list of a direct read, reused.
-	params  [8][]byte
+	params [8][]byte
+	wire   wire // the next round trip's statements (roundTrip)
+
 	written map[docKey][]byte // this transaction's documents; nil value: deleted
 	dropped map[string]bool   // tables this transaction dropped
 	// seen caches documents a write transaction read (Get, Scan): its
