@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -48,11 +49,21 @@ func BenchmarkOp(b *testing.B) {
 						b.Fatal(err)
 					}
 					r := rand.New(rand.NewPCG(1, 2))
-					for range 100 { // warm the pools and statement caches
-						if _, err := run(ctx, r); err != nil {
-							b.Fatal(err)
-						}
+					// Warm the pools (every connection, so that the server's
+					// backends are all counted) and the statement caches.
+					var wg sync.WaitGroup
+					for g := range clients {
+						wg.Go(func() {
+							r := rand.New(rand.NewPCG(uint64(g), 1))
+							for range max(100/clients, 4) {
+								if _, err := run(ctx, r); err != nil {
+									b.Error(err)
+									return
+								}
+							}
+						})
 					}
+					wg.Wait()
 					pids := f.backends(b)
 					wal0 := f.walLSN(b)
 					server0, client0 := serverCPU(pids), clientCPU()
