@@ -45,12 +45,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 	if drain <= 0 {
 		drain = DefaultDrain
 	}
-	// Other routes go through net/http's API. Their context is not the
-	// connection's (fasthttp ends it when shutdown begins, which would
-	// cancel the requests Shutdown is draining); ServeHTTP bounds each at
+	// Other routes go through net/http's API. Their context is a new
+	// one, not fasthttp's request context: that one ends when shutdown
+	// begins (which would cancel the requests Shutdown is draining), and
+	// its values live in the request object fasthttp reuses, which an
+	// event stream's handler outlives. ServeHTTP bounds each request at
 	// Config.Timeout.
 	other := fasthttpadaptor.NewFastHTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.ServeHTTP(w, ownRequest(r, context.WithoutCancel(r.Context())))
+		s.ServeHTTP(w, ownRequest(r, context.Background()))
 	}))
 	fs := &fasthttp.Server{
 		Handler: func(c *fasthttp.RequestCtx) {
