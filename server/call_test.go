@@ -253,3 +253,45 @@ func TestTimeout(t *testing.T) {
 		t.Fatalf("slow call: %d %s", status, body)
 	}
 }
+
+// TestShutdownEndsEventStreams: a dashboard event stream open when Serve
+// is told to stop ends at once, so that shutdown completes within its
+// drain (the stream would otherwise last until the request's timeout) and
+// Serve returns nil.
+func TestShutdownEndsEventStreams(t *testing.T) {
+	t.Parallel()
+	db, err := strata.Open(context.Background(), "sqlite:"+t.TempDir()+"/events.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := server.New(server.Config{DB: db, AdminKey: testAdminKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln, 2*time.Second) }()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/api/admin/dashboard/events?interval=100", nil)
+	req.Header.Set("Authorization", "Convex "+testAdminKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, 256)
+	if n, err := resp.Body.Read(first); err != nil || !strings.Contains(string(first[:n]), "retry") {
+		t.Fatalf("stream start: %q %v", first[:n], err)
+	}
+	stop()
+	if err := <-served; err != nil {
+		t.Fatalf("Serve with an event stream open: %v", err)
+	}
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Fatalf("the stream did not end cleanly: %v", err)
+	}
+}

@@ -135,8 +135,8 @@ func (d *dashboard) snapshot(ctx context.Context, rs *rates) (migrationsEvent, e
 // migrationsEvent) every ?interval= milliseconds (default 500, 100 to
 // 5000), whether or not anything changed, so a page can tell a stalled
 // migration from a lost stream. The stream ends a second before the
-// request's timeout; the "retry" field tells the browser to reconnect at
-// once. A read that fails sends an "error" event and the stream goes on.
+// request's timeout, or when Serve begins to shut down; the "retry" field
+// tells the browser to reconnect at once. A read that fails sends an "error" event and the stream goes on.
 func (d *dashboard) events(w http.ResponseWriter, r *http.Request) {
 	interval := defaultEventInterval
 	if q := r.URL.Query().Get("interval"); q != "" {
@@ -185,6 +185,8 @@ func (d *dashboard) events(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-d.s.stopping: // Serve is shutting down
 			return
 		case <-t.C:
 		}

@@ -33,8 +33,9 @@ const (
 
 // Serve answers requests on ln until ctx is done, then shuts down
 // gracefully: it stops accepting connections and waits up to drain
-// (DefaultDrain if 0) for the requests in flight to finish. It returns nil
-// after a clean shutdown.
+// (DefaultDrain if 0) for the requests in flight to finish; event streams
+// (the dashboard's) end when shutdown begins. It returns nil after a clean
+// shutdown.
 //
 // Serve answers exactly as ServeHTTP does, on HTTP/1.1 with keep-alive,
 // but calls (/api/query, /api/mutation) do not go through net/http: its
@@ -82,6 +83,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 		return fmt.Errorf("server: %w", err)
 	case <-ctx.Done():
 	}
+	s.stopOnce.Do(func() { close(s.stopping) })
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	err := fs.ShutdownWithContext(sctx)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/strata-db/strata"
@@ -56,6 +57,10 @@ type Server struct {
 	mux         *http.ServeMux
 	adminHashes [][sha256.Size]byte
 	metrics     *metrics
+	// stopping is closed when Serve begins to shut down: streams that
+	// would outlast the drain (the dashboard's events) end then.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // New returns a Server for cfg. It reads the admin key's hash stored in
@@ -76,7 +81,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), stopping: make(chan struct{})}
 	stored, err := storedAdminHashes(context.Background(), cfg.DB)
 	if err != nil {
 		return nil, err
