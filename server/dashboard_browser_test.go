@@ -275,7 +275,7 @@ func TestDashboardBrowser(t *testing.T) {
 	if intermediate < 2 {
 		t.Fatalf("the progress bar showed %d intermediate values (%v), want at least 2", intermediate, seen)
 	}
-	if maxGap > 1000 {
+	if maxGap > 1000 && !raceDetector {
 		t.Fatalf("the migration page went %.0f ms without an update during the backfill, want at most 1000", maxGap)
 	}
 	t.Logf("progress: %d intermediate values, longest gap between updates %.0f ms", intermediate, maxGap)
