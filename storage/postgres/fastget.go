@@ -42,12 +42,12 @@ func (t *tx) getManyDirect(table string, ids [][]byte, found map[string][]byte) 
 // all in binary format, in one round trip with what the transaction
 // owes ahead of it: the connection's deferred ROLLBACK, this
 // transaction's BEGIN (if not sent yet) and the check of its assumption
-// (if any). It goes through pgconn's batch of prepared statements rather
-// than pgx's pipeline: text and bytea parameters and bytea results are
-// bytes as they are, so the statements need no encoding plans, and the
-// batch no per-statement bookkeeping. That bookkeeping was most of the
+// (if any). It sends prepared statements through roundTrip rather than
+// pgx's pipeline: text and bytea parameters and bytea results are bytes
+// as they are, so the statements need no encoding plans, and the round
+// trip no per-statement bookkeeping. That bookkeeping was most of the
 // client's cost of a point read beyond the round trip, so reads are worth
-// their own path (roundTrip). Each statement is prepared once per connection
+// their own path. Each statement is prepared once per connection
 // (pgx.Conn.Prepare keeps them by name). row is called with the values
 // of each of q's rows (results columns, binary), valid until it returns.
 func (t *tx) readDirect(op, name, q string, params [][]byte, results int, row func(values [][]byte)) (err error) {

@@ -20,12 +20,12 @@ const (
 
 // writeDirect sends, in one round trip, what the transaction owes ahead
 // of its writes (the connection's deferred ROLLBACK, BEGIN, the bulk
-// lock), its buffered writes (coalesced) and, if commit, COMMIT, through
-// pgconn's batch of prepared statements as readDirect does: the writes'
+// lock), its buffered writes (coalesced) and, if commit, COMMIT, as
+// prepared statements through roundTrip, as readDirect does: the writes'
 // parameters (text, bytea, bytea[]) are sent as bytes in binary form,
 // without pgx's encoding plans and per-statement pipeline bookkeeping,
 // which were most of what the client spent on a write transaction's
-// second round trip beyond the network (roundTrip). Each statement is prepared once
+// second round trip beyond the network. Each statement is prepared once
 // per connection, under a name derived from its text.
 //
 // An error that arrives after COMMIT was sent, without an answer from the
