@@ -214,24 +214,22 @@ func TestKill9Migration(t *testing.T) {
 }
 
 func testKill9Migration(t *testing.T, b procBackend) {
-	// A run commits at most one batch (at most MaxBatchSize, 1000) before
-	// its first progress line and at most 150ms / 50µs = 3000 documents
-	// more before it is killed: ten runs cannot finish 50,000.
-	n := 50_000
-	if testing.Short() {
-		n = 20_000
-	}
+	// A run commits one batch (the first, BatchSize 100) before its first
+	// progress line and at most 150ms / 250µs = 600 documents more before
+	// it is killed: ten runs cannot finish 10,000. (The final run has no
+	// per-document delay, so the seed's size is what the test pays for.)
+	n := 10_000
 	db, url := procDB(t, b)
 	seedDocs(t, db, n)
 	migproc(t)
 	const wantKills = 10
-	// The migration function takes 50µs a document, so that the
+	// The migration function takes 250µs a document, so that the
 	// migration lasts long enough for ten kills, most of them inside a
 	// batch's transaction. Each run first waits for the lease of the run
 	// killed before it to expire: a short lease keeps the test short (one
 	// process runs at a time, so no other process takes over an expired
 	// lease from a live runner).
-	kills := killRepeatedly(t, wantKills, url, "--writers", "2", "--lease", "300ms", "--per-doc", "50us")
+	kills := killRepeatedly(t, wantKills, url, "--writers", "2", "--lease", "100ms", "--per-doc", "250us")
 	st, err := migrate.StatusOf(ctx, db, "count_once")
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +239,7 @@ func testKill9Migration(t *testing.T, b procBackend) {
 		t.Errorf("%d kills, want at least %d (the migration ran too fast to be killed)", kills, wantKills)
 	}
 	if st.State != migrate.Completed {
-		p := startHelper(t, url, "--writers", "2", "--lease", "300ms")
+		p := startHelper(t, url, "--writers", "2", "--lease", "100ms")
 		line := p.waitLine("completed", 5*time.Minute)
 		if err := p.cmd.Wait(); err != nil || line == "" {
 			t.Fatalf("final run: %v %q\n%s", err, line, p.stderr)
@@ -325,13 +323,14 @@ func TestTwoProcessesStartSameMigration(t *testing.T) {
 }
 
 func testTwoProcessesStartSameMigration(t *testing.T, b procBackend) {
-	const n = 1000
+	const n = 500
 	db, url := procDB(t, b)
 	seedDocs(t, db, n)
 	migproc(t)
 	// The migration is rate-limited to 250 documents a second, so the run
-	// lasts about 4 s with pauses between batches, and the second claim
-	// comes while the first runner holds the lease.
+	// lasts about 2 s with pauses between batches, and the second claim
+	// (both processes call Run at the same moment) comes while the first
+	// runner holds the lease.
 	at := strconv.FormatInt(time.Now().Add(time.Second).UnixMilli(), 10)
 	var procs []*helperProc
 	for range 2 {
@@ -393,11 +392,13 @@ func testKill9Compaction(t *testing.T, b procBackend) {
 	}
 	migproc(t)
 	const wantKills = 10
-	kills := killRepeatedly(t, wantKills, url, "--compact", "--writers", "2", "--no-deletes", "--lease", "300ms", "--rate", "3000")
+	// As in testKill9Migration, a short lease keeps the waits between
+	// runs short (one process runs at a time).
+	kills := killRepeatedly(t, wantKills, url, "--compact", "--writers", "2", "--no-deletes", "--lease", "100ms", "--rate", "3000")
 	if kills < wantKills {
 		t.Errorf("%d kills, want at least %d", kills, wantKills)
 	}
-	p := startHelper(t, url, "--compact", "--lease", "300ms")
+	p := startHelper(t, url, "--compact", "--lease", "100ms")
 	line := p.waitLine("completed", 5*time.Minute)
 	if err := p.cmd.Wait(); err != nil || line == "" {
 		t.Fatalf("final run: %v %q\n%s", err, line, p.stderr)
