@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -250,16 +252,19 @@ func applyWrite(t *rapid.T, tx storage.Tx, m *model, tables []string) bool {
 
 // testModel runs random sequences of transactions (some rolled back, some
 // read-only, with a long-lived reader holding an older snapshot) and
-// compares every read with the in-memory model. rapid runs 100 checks per
-// round (-rapid.checks); testModel runs four rounds (one with -short) as
-// parallel subtests, each on a backend of its own, since the checks
-// mostly wait for commits. Each check of a round uses its own table
-// names, so the checks of a round share its backend.
+// compares every read with the in-memory model. rapid runs modelChecks
+// checks per round unless -rapid.checks says otherwise (go test
+// ./storage/postgres -run TestConformance/Model -rapid.checks=1000);
+// testModel runs four rounds (one with -short) as parallel subtests, each
+// on a backend of its own, since the checks mostly wait for commits. Each
+// check of a round uses its own table names, so the checks of a round
+// share its backend.
 func testModel(t *testing.T, open func(t testing.TB) storage.Backend) {
 	rounds := 4
 	if testing.Short() {
 		rounds = 1
 	}
+	defaultChecks(t, modelChecks)
 	for round := range rounds {
 		t.Run(fmt.Sprintf("round%d", round), func(t *testing.T) {
 			t.Parallel()
@@ -411,4 +416,32 @@ func modelCheck(ctx context.Context, t *rapid.T, b storage.Backend, iteration *i
 			}
 		}
 	}
+}
+
+// modelChecks is how many histories each round of testModel tries by
+// default: four rounds of 25 are rapid's default of 100 histories in
+// all. rapid's 100 a round (400 in all) cost 7 s of test time on
+// PostgreSQL on an idle 2-core machine and 30 s within go test ./...,
+// the largest share of the backend's suite.
+const modelChecks = 25
+
+// defaultChecks sets -rapid.checks to n until t and its subtests end,
+// unless the command line set it. The flag is global: a backend's test
+// binary must not run other rapid tests in parallel with testModel if
+// they are to see the command line's count.
+func defaultChecks(t *testing.T, n int) {
+	f := flag.Lookup("rapid.checks")
+	if f == nil {
+		return
+	}
+	set := false
+	flag.Visit(func(g *flag.Flag) { set = set || g.Name == "rapid.checks" })
+	if set {
+		return
+	}
+	old := f.Value.String()
+	if err := f.Value.Set(strconv.Itoa(n)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Value.Set(old) })
 }
