@@ -120,10 +120,10 @@ func writeUsers(t testing.TB, path string, n int, last string) {
 // allocated), a bound independent of the file.
 func TestImportMemoryFlat(t *testing.T) {
 	if testing.Short() {
-		t.Skip("imports 75,000 documents")
+		t.Skip("imports 50,000 documents")
 	}
 	t.Parallel() // the imports run in child processes, measured there
-	const n = 15_000
+	const n = 10_000
 	dir := t.TempDir()
 	small, large := filepath.Join(dir, "small.jsonl"), filepath.Join(dir, "large.jsonl")
 	writeUsers(t, small, n, "")
