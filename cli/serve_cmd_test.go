@@ -228,19 +228,28 @@ func TestServeSIGTERM(t *testing.T) {
 // and resumed through the admin API is continued by the serving process
 // to its end (250 documents processed, none twice): a declarative one, and
 // a Go migration of the application binary (cli.Config.Migrations); with
-// --migrations=false it stays where it was.
+// --migrations=false it stays where it was. The three cases serve at once
+// (each its own database), so that the serving loops' one-second polls and
+// the wait of the case that must see nothing overlap; the test cannot run
+// in parallel with others (startServeConfig sets STRATA_ADMIN_KEY).
 func TestServeContinuesResumedMigration(t *testing.T) {
 	touch := migrate.Migration{Name: "touch", Table: "users", BatchSize: 50, MaxBatchSize: 50,
 		MigrateOne: func(d strata.Doc) (strata.Patch, error) { return strata.Patch{"touched": true}, nil }}
-	for _, c := range []struct {
+	type resumeCase struct {
 		name, migration string
 		run             bool
 		done            migrate.State
-	}{
-		{"declarative", "ren", true, migrate.Ready},
-		{"go", "touch", true, migrate.Completed},
-		{"off", "ren", false, ""},
-	} {
+		url             string
+		stop            func() error
+		st              migrate.Status // the last status read
+		settled         bool           // st is final (or, if !run, the wait is over)
+	}
+	cases := []*resumeCase{
+		{name: "declarative", migration: "ren", run: true, done: migrate.Ready},
+		{name: "go", migration: "touch", run: true, done: migrate.Completed},
+		{name: "off", migration: "ren", run: false},
+	}
+	for _, c := range cases {
 		e := newEnv(t)
 		e.ok("schema", "set", e.file("v1.json", `{"tables":{"users":{"fields":{"userName":"string","touched":{"optional":"boolean"}},"indexes":{}}}}`))
 		e.ok("import", "users", e.file("u.jsonl", strings.Repeat(`{"userName":"ada"}`+"\n", 250)))
@@ -264,42 +273,54 @@ func TestServeContinuesResumedMigration(t *testing.T) {
 			}
 		})
 		cfg := cli.Config{Functions: fnApp(), Migrations: []migrate.Migration{touch}}
-		url, _, _, stopServe := startServeConfig(t, cfg, e.db, "k3y", "--migrations="+strconv.FormatBool(c.run))
-		if code, body := callAPI(t, url, "/api/admin/migrations/"+c.migration+"/resume", "Convex k3y", ""); code != 200 {
+		c.url, _, _, c.stop = startServeConfig(t, cfg, e.db, "k3y", "--migrations="+strconv.FormatBool(c.run))
+	}
+	for _, c := range cases {
+		if code, body := callAPI(t, c.url, "/api/admin/migrations/"+c.migration+"/resume", "Convex k3y", ""); code != 200 {
 			t.Fatalf("%s: resume: %d %s", c.name, code, body)
 		}
-		var st struct {
-			Migration migrate.Status `json:"migration"`
-		}
-		wait := 20 * time.Second
-		if !c.run {
-			wait = 3 * time.Second // ample for a serving loop to have taken it
-		}
-		for deadline := time.Now().Add(wait); ; {
-			req, _ := http.NewRequest(http.MethodGet, url+"/api/admin/migrations/"+c.migration, nil)
+	}
+	resumed := time.Now()
+	for deadline := resumed.Add(20 * time.Second); ; {
+		settled := true
+		for _, c := range cases {
+			if c.settled {
+				continue
+			}
+			req, _ := http.NewRequest(http.MethodGet, c.url+"/api/admin/migrations/"+c.migration, nil)
 			req.Header.Set("Authorization", "Convex k3y")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
+			}
+			var st struct {
+				Migration migrate.Status `json:"migration"`
 			}
 			err = json.NewDecoder(resp.Body).Decode(&st)
 			resp.Body.Close()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.run && st.Migration.State == c.done || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
+			c.st = st.Migration
+			// Without a serving loop, 3 s is ample for one to have
+			// taken it (it looks every second).
+			c.settled = c.run && c.st.State == c.done || !c.run && time.Since(resumed) > 3*time.Second
+			settled = settled && c.settled
 		}
-		if err := stopServe(); err != nil {
+		if settled || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, c := range cases {
+		if err := c.stop(); err != nil {
 			t.Fatalf("%s: serve: %v", c.name, err)
 		}
-		if c.run && (st.Migration.State != c.done || st.Migration.Processed != 250) {
-			t.Errorf("%s: after resume: %+v, want %s with 250 processed", c.name, st.Migration, c.done)
+		if c.run && (c.st.State != c.done || c.st.Processed != 250) {
+			t.Errorf("%s: after resume: %+v, want %s with 250 processed", c.name, c.st, c.done)
 		}
-		if !c.run && (st.Migration.State != migrate.Running || st.Migration.Processed != 50) {
-			t.Errorf("%s: --migrations=false: after resume: %+v, want running with 50 processed", c.name, st.Migration)
+		if !c.run && (c.st.State != migrate.Running || c.st.Processed != 50) {
+			t.Errorf("%s: --migrations=false: after resume: %+v, want running with 50 processed", c.name, c.st)
 		}
 	}
 }
