@@ -19,6 +19,7 @@ import (
 // (before, it pushed the expanded schema again and reported ready while
 // documents lacked the old field), and complete must finish it.
 func TestContractPassStopped(t *testing.T) {
+	t.Parallel()
 	for _, state := range []migrate.State{migrate.Paused, migrate.Failed} {
 		t.Run(string(state), func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, db *strata.DB) {

@@ -35,6 +35,9 @@ import (
 // It runs modelChecks histories per backend unless -rapid.checks says
 // otherwise (go test ./migrate -run TestShapesModel -rapid.checks=1000).
 func TestShapesModel(t *testing.T) {
+	// Parallel with the package's other tests: it is the only one that
+	// runs rapid, so setting -rapid.checks races with no reader.
+	t.Parallel()
 	fewerChecks(t, modelChecks)
 	for _, b := range []procBackend{procSQLite, procPostgres} {
 		t.Run(string(b), func(t *testing.T) {

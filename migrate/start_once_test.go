@@ -13,6 +13,7 @@ import (
 // one recorded meanwhile by another start of the same file continues that
 // migration instead of recording a second one.
 func TestStartRecordsOnce(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *strata.DB) {
 		s, err := strata.NewSchema(strata.Table("users", v.Object{"userName": v.String()}))
 		if err != nil {
