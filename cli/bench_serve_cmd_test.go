@@ -9,6 +9,7 @@ import (
 // TestBenchServe runs a short bench serve: both workloads are measured in
 // process and over HTTP, with a ratio and latencies, and no call fails.
 func TestBenchServe(t *testing.T) {
+	t.Parallel() // only the output's shape is checked, not its figures
 	var out, errOut bytes.Buffer
 	if err := cliRun([]string{"bench", "serve", "--duration", "100ms", "--clients", "4", "--docs", "20"}, &out, &errOut); err != nil {
 		t.Fatalf("bench serve: %v\n%s", err, errOut.String())
