@@ -22,6 +22,7 @@ func TestContractPassStopped(t *testing.T) {
 	t.Parallel()
 	for _, state := range []migrate.State{migrate.Paused, migrate.Failed} {
 		t.Run(string(state), func(t *testing.T) {
+			t.Parallel()
 			eachBackend(t, func(t *testing.T, db *strata.DB) {
 				testContractPassStopped(t, db, state)
 			})

@@ -33,6 +33,7 @@ func TestWriterAcrossSwitch(t *testing.T) {
 				name += "/instant"
 			}
 			t.Run(name, func(t *testing.T) {
+				t.Parallel()
 				eachBackend(t, func(t *testing.T, db *strata.DB) {
 					testWriterAcrossSwitch(t, db, phase, rewriting)
 				})
