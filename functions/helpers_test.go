@@ -3,12 +3,15 @@ package functions_test
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/strata-db/strata"
+	"github.com/strata-db/strata/cli"
 	"github.com/strata-db/strata/functions"
+	"github.com/strata-db/strata/functions/internal/jobproc"
 	"github.com/strata-db/strata/internal/pgtest"
 
 	_ "github.com/strata-db/strata/storage/postgres"
@@ -17,7 +20,17 @@ import (
 
 var quiet = slog.New(slog.DiscardHandler)
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// TestMain runs the tests through pgtest, or, with JOBPROC=1 in the
+// environment, runs the binary as the helper application of the
+// multi-process tests (helperCmd): the strata command line with
+// jobproc.App's functions.
+func TestMain(m *testing.M) {
+	if os.Getenv(jobprocEnv) == "1" {
+		cli.MainWith(jobproc.App()) // exits 1 on an error
+		os.Exit(0)
+	}
+	pgtest.Main(m)
+}
 
 // backend names a storage backend tests run on.
 type backend string

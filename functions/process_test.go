@@ -3,59 +3,31 @@ package functions_test
 import (
 	"context"
 	"math/rand/v2"
+	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/strata-db/strata"
 	"github.com/strata-db/strata/functions"
-	"github.com/strata-db/strata/internal/pgtest"
-	"github.com/strata-db/strata/v"
+	"github.com/strata-db/strata/functions/internal/jobproc"
 )
 
-var (
-	helperOnce sync.Once
-	helperPath string
-	helperErr  error
-	helperOut  []byte
-)
+// jobprocEnv, set to 1, makes the test binary the helper application
+// (TestMain).
+const jobprocEnv = "JOBPROC"
 
-// jobproc builds the helper binary (functions/internal/jobproc) once per
-// test run.
-func jobproc(t testing.TB) string {
-	t.Helper()
-	helperOnce.Do(func() {
-		dir, err := pgtest.SharedDir("jobproc")
-		if err != nil {
-			helperErr = err
-			return
-		}
-		helperPath = filepath.Join(dir, "jobproc")
-		cmd := exec.Command("go", "build", "-o", helperPath, "github.com/strata-db/strata/functions/internal/jobproc")
-		helperOut, helperErr = cmd.CombinedOutput()
-	})
-	if helperErr != nil {
-		t.Fatalf("build helper: %v\n%s", helperErr, helperOut)
-	}
-	return helperPath
-}
-
-// procApp registers counter:inc as the helper binary does, to schedule it.
-func procApp() *functions.App {
-	app := functions.NewApp()
-	app.InternalMutation("counter:inc", functions.Def{
-		Args:    v.Object{"id": v.ID("counters"), "sleepMs": v.Optional(v.Int64())},
-		Handler: func(*functions.Ctx, strata.Doc) (any, error) { return nil, nil },
-	})
-	return app
-}
-
+// helperCmd returns the command running the helper application (this
+// test binary with jobprocEnv set) on the database at url with args.
 func helperCmd(t testing.TB, url string, args ...string) *exec.Cmd {
-	cmd := exec.Command(jobproc(t), append([]string{"--db", url}, args...)...)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, append([]string{"--db", url}, args...)...)
+	cmd.Env = append(os.Environ(), jobprocEnv+"=1")
 	cmd.Stderr = &strings.Builder{}
 	return cmd
 }
@@ -75,7 +47,7 @@ func testTwoProcessesRunEachJobOnce(t *testing.T, b backend) {
 		t.Skip("short")
 	}
 	db, url := openDB(t, b)
-	app := procApp()
+	app := jobproc.App()
 	const n, shards = 1000, 8
 	ids := make([]strata.ID, shards)
 	for i := range ids {
@@ -150,7 +122,7 @@ func testKill9ExactlyOnce(t *testing.T, b backend) {
 		t.Skip("short")
 	}
 	db, url := openDB(t, b)
-	app := procApp()
+	app := jobproc.App()
 	const n = 1000
 	counters := make([]strata.ID, n)
 	mutate(t, db, func(tx *strata.Tx) error {

@@ -1,24 +1,25 @@
-// Command jobproc is a test helper: an application binary that embeds the
-// strata command line with the functions the multi-process and kill -9
-// tests of package functions schedule. Run its scheduled jobs with
+// Package jobproc is the application of the functions package's
+// multi-process and kill -9 tests: the functions they schedule. The test
+// binary runs itself as the application's command line (cli.MainWith
+// with App) in the helper processes, so no helper program is built:
 //
-//	jobproc --db URL scheduled work [--until-idle]
-package main
+//	functions.test --db URL scheduled work [--until-idle]
+//
+// with JOBPROC=1 in its environment (see TestMain).
+package jobproc
 
 import (
 	"time"
 
 	"github.com/strata-db/strata"
-	"github.com/strata-db/strata/cli"
 	"github.com/strata-db/strata/functions"
 	"github.com/strata-db/strata/v"
-
-	_ "github.com/strata-db/strata/storage/postgres"
-	_ "github.com/strata-db/strata/storage/sqlite"
 )
 
-// App returns the helper's functions. The tests register the same names
-// with the same validators to schedule jobs.
+// App returns the helper application's functions; the tests schedule
+// jobs through the same App. counter:inc adds one to the document id's
+// field n (after sleeping sleepMs milliseconds, if given) and returns the
+// new value.
 func App() *functions.App {
 	app := functions.NewApp()
 	app.InternalMutation("counter:inc", functions.Def{
@@ -39,5 +40,3 @@ func App() *functions.App {
 	})
 	return app
 }
-
-func main() { cli.MainWith(App()) }
