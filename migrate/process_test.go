@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,36 +22,10 @@ import (
 	"github.com/strata-db/strata/migrate"
 )
 
-// The tests in this file drive real OS processes: the helper program
-// migrate/internal/migproc, built once per test run (into a directory
-// TestMain removes), runs the migration
-// "count_once" over the table "docs" (and, with --writers, writes to it).
-
-var (
-	migprocOnce sync.Once
-	migprocPath string
-	migprocErr  error
-	migprocOut  []byte
-)
-
-// migproc builds the helper binary once per test run and returns its path.
-func migproc(t testing.TB) string {
-	t.Helper()
-	migprocOnce.Do(func() {
-		dir, err := pgtest.SharedDir("migproc")
-		if err != nil {
-			migprocErr = err
-			return
-		}
-		migprocPath = filepath.Join(dir, "migproc")
-		cmd := exec.Command("go", "build", "-o", migprocPath, "github.com/strata-db/strata/migrate/internal/migproc")
-		migprocOut, migprocErr = cmd.CombinedOutput()
-	})
-	if migprocErr != nil {
-		t.Fatalf("build helper: %v\n%s", migprocErr, migprocOut)
-	}
-	return migprocPath
-}
+// The tests in this file drive real OS processes: the test binary itself,
+// run as the helper (migrate/internal/migproc, through TestMain), runs
+// the migration "count_once" over the table "docs" (and, with --writers,
+// writes to it).
 
 // procBackend names a backend of the multi-process tests.
 type procBackend string
@@ -121,7 +95,12 @@ type helperProc struct {
 
 func startHelper(t testing.TB, url string, args ...string) *helperProc {
 	t.Helper()
-	cmd := exec.Command(migproc(t), append([]string{"--db", url}, args...)...)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, append([]string{"--db", url}, args...)...)
+	cmd.Env = append(os.Environ(), migprocEnv+"=1")
 	p := &helperProc{cmd: cmd, lines: make(chan string, 1024), stderr: &strings.Builder{}}
 	cmd.Stderr = p.stderr
 	out, err := cmd.StdoutPipe()
@@ -171,7 +150,6 @@ func (p *helperProc) waitLine(prefix string, d time.Duration) string {
 // kills.
 func killRepeatedly(t *testing.T, want int, url string, args ...string) int {
 	t.Helper()
-	migproc(t)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	kills := 0
 	for attempt := 0; kills < want; attempt++ {
@@ -221,7 +199,6 @@ func testKill9Migration(t *testing.T, b procBackend) {
 	n := 10_000
 	db, url := procDB(t, b)
 	seedDocs(t, db, n)
-	migproc(t)
 	const wantKills = 10
 	// The migration function takes 250µs a document, so that the
 	// migration lasts long enough for ten kills, most of them inside a
@@ -326,7 +303,6 @@ func testTwoProcessesStartSameMigration(t *testing.T, b procBackend) {
 	const n = 500
 	db, url := procDB(t, b)
 	seedDocs(t, db, n)
-	migproc(t)
 	// The migration is rate-limited to 250 documents a second, so the run
 	// lasts about 2 s with pauses between batches, and the second claim
 	// (both processes call Run at the same moment) comes while the first
@@ -390,7 +366,6 @@ func testKill9Compaction(t *testing.T, b procBackend) {
 	if st, err := migrate.New(db).Start(ctx, f); err != nil || st.State != migrate.Ready {
 		t.Fatalf("start: %+v %v", st, err)
 	}
-	migproc(t)
 	const wantKills = 10
 	// As in testKill9Migration, a short lease keeps the waits between
 	// runs short (one process runs at a time).

@@ -1,9 +1,11 @@
-// Command migproc is a test helper for the multi-process and kill -9 tests
-// of package migrate: an application process that runs one tracked custom
+// Package migproc is the helper application of package migrate's
+// multi-process and kill -9 tests: a process that runs one tracked custom
 // migration over the table "docs" while, optionally, its own writer
-// goroutines insert and delete documents of that table.
+// goroutines insert and delete documents of that table. The test binary
+// runs itself as the helper (Main) when MIGPROC=1 is in its environment
+// (see TestMain), so no helper program is built:
 //
-//	migproc --db URL [--lease 2s] [--writers N] [--once] [--start-at UNIXMS] [--per-doc DUR]
+//	migrate.test --db URL [--lease 2s] [--writers N] [--once] [--start-at UNIXMS] [--per-doc DUR]
 //
 // The migration ("count_once") is idempotent and increments a per-document
 // counter: a document without "migrated" gets {migrated: true, counter:
@@ -18,7 +20,7 @@
 // 0. With --once, a migration
 // running elsewhere prints "running-elsewhere" and exits 3; without it,
 // the process retries until the other runner's lease expires.
-package main
+package migproc
 
 import (
 	"context"
@@ -48,19 +50,21 @@ const (
 	ExitRunningElsewhere = 3
 )
 
-func main() {
+// Main runs the helper with the command line os.Args[1:] and exits.
+func Main() {
+	fs := flag.NewFlagSet("migproc", flag.ExitOnError)
 	var (
-		url     = flag.String("db", "", "database URL")
-		lease   = flag.Duration("lease", 2*time.Second, "lease duration")
-		writers = flag.Int("writers", 0, "concurrent writer goroutines")
-		once    = flag.Bool("once", false, "do not wait for another runner's lease to expire")
-		startAt = flag.Int64("start-at", 0, "wall-clock time (unix ms) to call Run at")
-		perDoc  = flag.Duration("per-doc", 0, "time the migration function spends per document")
-		rate    = flag.Float64("rate", 0, "rate limit of the migration, documents per second")
-		compact = flag.Bool("compact", false, "compact the table (migrate.Compact) instead of running count_once")
-		noDel   = flag.Bool("no-deletes", false, "writers only insert")
+		url     = fs.String("db", "", "database URL")
+		lease   = fs.Duration("lease", 2*time.Second, "lease duration")
+		writers = fs.Int("writers", 0, "concurrent writer goroutines")
+		once    = fs.Bool("once", false, "do not wait for another runner's lease to expire")
+		startAt = fs.Int64("start-at", 0, "wall-clock time (unix ms) to call Run at")
+		perDoc  = fs.Duration("per-doc", 0, "time the migration function spends per document")
+		rate    = fs.Float64("rate", 0, "rate limit of the migration, documents per second")
+		compact = fs.Bool("compact", false, "compact the table (migrate.Compact) instead of running count_once")
+		noDel   = fs.Bool("no-deletes", false, "writers only insert")
 	)
-	flag.Parse()
+	_ = fs.Parse(os.Args[1:]) // ExitOnError: exits on a bad flag
 	noDeletes = *noDel
 	var code int
 	var err error
