@@ -295,3 +295,40 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 		t.Fatalf("the stream did not end cleanly: %v", err)
 	}
 }
+
+// TestServeStoppedAtOnce: Serve told to stop before it has begun to
+// accept still returns, with nil, and closes its listener.
+func TestServeStoppedAtOnce(t *testing.T) {
+	t.Parallel()
+	db, err := strata.Open(context.Background(), "sqlite:"+t.TempDir()+"/stop.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := server.New(server.Config{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		stop() // done before Serve starts
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(ctx, ln, time.Second) }()
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Fatalf("Serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("Serve told to stop at once never returned")
+		}
+		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+			c.Close()
+			t.Fatal("the listener still accepts after Serve returned")
+		}
+	}
+}

@@ -87,7 +87,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	err := fs.ShutdownWithContext(sctx)
-	if serr := <-done; serr != nil && err == nil {
+	// Shutdown closes only a listener fasthttp's Serve has registered: told
+	// to stop before that goroutine ran, it returns at once and Serve would
+	// then serve on. Closing the listener here ends it either way.
+	ln.Close()
+	if serr := <-done; serr != nil && !errors.Is(serr, net.ErrClosed) && err == nil {
 		err = serr
 	}
 	if err != nil {
