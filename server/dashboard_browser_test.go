@@ -55,9 +55,6 @@ func browser(t *testing.T, timeout time.Duration) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
 		chromedp.UserDataDir(t.TempDir()),
-		// Chromium leaves a directory for its singleton socket in
-		// TMPDIR when it is killed: keep it in the test's.
-		chromedp.Env("TMPDIR="+t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 		chromedp.NoSandbox, // CI runs as root
 		chromedp.DisableGPU,
