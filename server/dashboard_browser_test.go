@@ -398,6 +398,9 @@ func TestDashboardBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#editor-cancel")),
 		chromedp.WaitVisible(chromedp.CSS("#confirm-ok")),
 		chromedp.Click(chromedp.CSS("#confirm-ok")),
+		// The dialog's overlay takes clicks until it has closed.
+		chromedp.WaitNotVisible(chromedp.CSS("#confirm")),
+		chromedp.WaitNotPresent(chromedp.CSS("#editor-cancel")),
 		chromedp.Click(chromedp.CSS(`#nav a[href="#/schema"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#schema-history button.show-push")),
 		chromedp.Click(chromedp.CSS("#schema-history button.show-push")),
