@@ -207,26 +207,20 @@ func TestGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln, time.Minute) }()
+	addr, stop, served := serve(t, s, time.Minute)
 	type answer struct {
 		status int
 		body   string
 	}
 	answered := make(chan answer, 1)
 	go func() {
-		st, b := post(t, "http://"+ln.Addr().String()+"/api/query", "", `{"path":"slow:q","args":[{}]}`)
+		st, b := post(t, "http://"+addr+"/api/query", "", `{"path":"slow:q","args":[{}]}`)
 		answered <- answer{st, b}
 	}()
 	<-entered
 	stop()
 	time.Sleep(50 * time.Millisecond) // let Shutdown close the listener
-	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+	if _, err := net.Dial("tcp", addr); err == nil {
 		t.Error("the listener still accepts connections after shutdown began")
 	}
 	close(release)
@@ -269,14 +263,8 @@ func TestShutdownEndsEventStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln, 2*time.Second) }()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/api/admin/dashboard/events?interval=100", nil)
+	addr, stop, served := serve(t, s, 2*time.Second)
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/admin/dashboard/events?interval=100", nil)
 	req.Header.Set("Authorization", "Convex "+testAdminKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -131,20 +131,29 @@ func start(tb testing.TB, cfg server.Config, asHandler bool) (string, *strata.DB
 		tb.Cleanup(ts.Close)
 		return ts.URL, db
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln, 5*time.Second) }()
+	addr, stop, served := serve(tb, s, 5*time.Second)
 	tb.Cleanup(func() {
 		stop()
 		if err := <-served; err != nil {
 			tb.Errorf("Serve: %v", err)
 		}
 	})
-	return "http://" + ln.Addr().String(), db
+	return "http://" + addr, db
+}
+
+// serve runs s.Serve with drain on a new loopback listener and returns
+// its address, the function that tells it to stop and the channel that
+// receives what Serve returned.
+func serve(tb testing.TB, s *server.Server, drain time.Duration) (addr string, stop context.CancelFunc, served <-chan error) {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, drain) }()
+	return ln.Addr().String(), stop, done
 }
 
 // post sends body to url with an optional Authorization header and
