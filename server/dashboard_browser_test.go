@@ -149,10 +149,10 @@ func js[T any](t *testing.T, ctx context.Context, expr string) T {
 // run runs browser actions, failing the test with what step failed.
 func run(t *testing.T, ctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", step, err)
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		t.Fatalf("%s: %v (page: %q)", step, err, js[string](t, ctx, `location.hash + " | " + document.body.innerText.slice(0, 400)`))
 	}
 }
 
@@ -394,15 +394,13 @@ func TestDashboardBrowser(t *testing.T) {
 
 	// The schema page: the history holds the migration's pushes, each
 	// with its diff.
-	run(t, ctx, "open the schema page",
-		chromedp.Click(chromedp.CSS("#editor-cancel")),
+	// Leaving again, the operator discards the edit.
+	run(t, ctx, "open the schema page, discarding the edit",
+		chromedp.Click(chromedp.CSS(`#nav a[href="#/schema"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#confirm-ok")),
 		chromedp.Click(chromedp.CSS("#confirm-ok")),
-		// The dialog's overlay takes clicks until it has closed.
-		chromedp.WaitNotVisible(chromedp.CSS("#confirm")),
-		chromedp.WaitNotPresent(chromedp.CSS("#editor-cancel")),
-		chromedp.Click(chromedp.CSS(`#nav a[href="#/schema"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#schema-history button.show-push")),
+		chromedp.WaitVisible(chromedp.CSS("#schema-history button.show-push")))
+	run(t, ctx, "show the newest push",
 		chromedp.Click(chromedp.CSS("#schema-history button.show-push")),
 		chromedp.WaitVisible(chromedp.CSS("#push-detail .changes")))
 	if txt := js[string](t, ctx, `document.querySelector("#push-detail").textContent`); !strings.Contains(txt, "plan") {
